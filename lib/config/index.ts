@@ -1,0 +1,146 @@
+// Environment -> validated, typed Config (zod), once per cold start; a bad value stops start-up naming the variable.
+import { z } from "zod";
+
+export const MASKINPORTEN_ENVIRONMENTS = {
+  test: { issuer: "https://test.maskinporten.no/", tokenUrl: "https://test.maskinporten.no/token" },
+  prod: { issuer: "https://maskinporten.no/", tokenUrl: "https://maskinporten.no/token" },
+} as const;
+
+export const SIGNING_ALGS = ["RS256", "RS384", "RS512"] as const;
+export type SigningAlg = (typeof SIGNING_ALGS)[number];
+
+/** Where the private key lives. Only `lib/signer` turns this into a key. */
+export type SigningKeyRef =
+  | { source: "kms"; keyId: string }
+  | { source: "secretsmanager"; secretId: string }
+  | { source: "file"; path: string };
+
+export type PolicySource = { kind: "file"; path: string } | { kind: "inline"; json: string };
+
+export interface Config {
+  maskinporten: { env: "test" | "prod"; issuer: string; tokenUrl: string; clientId: string };
+  signing: { key: SigningKeyRef; kid?: string; alg: SigningAlg };
+  policy: PolicySource;
+  cache: { maxEntries: number; refreshAheadSeconds: number };
+  upstreamTimeoutMs: number;
+}
+
+export class ConfigError extends Error {
+  override name = "ConfigError";
+}
+
+const KID_PATTERN = /^[A-Za-z0-9._-]{1,200}$/;
+
+/** Parses `kms:…`, `secretsmanager:…` or `file:…`; throws with the expected shape otherwise. */
+export function parseSigningKeyRef(value: string): SigningKeyRef {
+  const colon = value.indexOf(":");
+  const prefix = colon < 0 ? "" : value.slice(0, colon);
+  const rest = colon < 0 ? "" : value.slice(colon + 1).trim();
+  if (rest !== "") {
+    if (prefix === "kms") return { source: "kms", keyId: rest };
+    if (prefix === "secretsmanager") return { source: "secretsmanager", secretId: rest };
+    if (prefix === "file") return { source: "file", path: rest };
+  }
+  throw new ConfigError(
+    `expected kms:<key id, key ARN or alias/...>, secretsmanager:<secret id or ARN> or file:<path>, got "${value}"`,
+  );
+}
+
+const optional = z
+  .string()
+  .transform((s) => s.trim())
+  .optional()
+  .transform((s) => (s === "" ? undefined : s));
+
+const integer = (name: string, min: number, max: number, fallback: number) =>
+  optional.transform((s, ctx) => {
+    if (s === undefined) return fallback;
+    const n = Number(s);
+    if (!Number.isInteger(n) || n < min || n > max) {
+      ctx.addIssue({
+        code: "custom",
+        message: `${name}: expected an integer from ${min} to ${max}, got "${s}"`,
+      });
+      return z.NEVER;
+    }
+    return n;
+  });
+
+const httpsUrl = (name: string) =>
+  optional.refine((s) => s === undefined || /^https?:\/\/[^\s]+$/.test(s), {
+    message: `${name}: expected an http(s) URL`,
+  });
+
+const EnvSchema = z.object({
+  MASKINPORTEN_ENV: z.enum(["test", "prod"], { message: 'MASKINPORTEN_ENV: expected "test" or "prod"' }),
+  MASKINPORTEN_ISSUER: httpsUrl("MASKINPORTEN_ISSUER"),
+  MASKINPORTEN_TOKEN_URL: httpsUrl("MASKINPORTEN_TOKEN_URL"),
+  MASKINPORTEN_CLIENT_ID: z
+    .string({ message: "MASKINPORTEN_CLIENT_ID: expected the Maskinporten client id" })
+    .trim()
+    .min(1, "MASKINPORTEN_CLIENT_ID: expected the Maskinporten client id"),
+  SIGNING_KEY: z
+    .string({ message: "SIGNING_KEY: expected kms:<key>, secretsmanager:<secret> or file:<path>" })
+    .transform((s, ctx) => {
+      try {
+        return parseSigningKeyRef(s.trim());
+      } catch (error) {
+        ctx.addIssue({ code: "custom", message: `SIGNING_KEY: ${(error as Error).message}` });
+        return z.NEVER;
+      }
+    }),
+  SIGNING_KID: optional.refine((s) => s === undefined || KID_PATTERN.test(s), {
+    message: "SIGNING_KID: expected letters, digits, '.', '_' or '-' (at most 200)",
+  }),
+  SIGNING_ALG: optional.pipe(
+    z.enum(SIGNING_ALGS, { message: "SIGNING_ALG: expected RS256, RS384 or RS512" }).default("RS256"),
+  ),
+  POLICY_FILE: optional,
+  POLICY: optional,
+  TOKEN_CACHE_MAX_ENTRIES: integer("TOKEN_CACHE_MAX_ENTRIES", 1, 1_000_000, 1000),
+  TOKEN_REFRESH_AHEAD_SECONDS: integer("TOKEN_REFRESH_AHEAD_SECONDS", 0, 3600, 15),
+  UPSTREAM_TIMEOUT_MS: integer("UPSTREAM_TIMEOUT_MS", 100, 8000, 3000),
+});
+
+/** Reads the CONTRACT section 4 variables; throws ConfigError listing every bad or missing one. */
+export function loadConfig(env: Readonly<Record<string, string | undefined>> = process.env): Config {
+  const parsed = EnvSchema.safeParse(env);
+  if (!parsed.success) {
+    const lines = parsed.error.issues.map((issue) =>
+      issue.message.includes(":") ? issue.message : `${String(issue.path[0])}: ${issue.message}`,
+    );
+    throw new ConfigError(`Invalid configuration:\n  ${lines.join("\n  ")}`);
+  }
+  const e = parsed.data;
+  if (e.POLICY_FILE !== undefined && e.POLICY !== undefined) {
+    throw new ConfigError("Invalid configuration:\n  POLICY_FILE / POLICY: set one of them, not both");
+  }
+  const policy: PolicySource | undefined =
+    e.POLICY_FILE !== undefined
+      ? { kind: "file", path: e.POLICY_FILE }
+      : e.POLICY !== undefined
+        ? { kind: "inline", json: e.POLICY }
+        : undefined;
+  if (policy === undefined) {
+    throw new ConfigError(
+      "Invalid configuration:\n  POLICY_FILE / POLICY: expected a policy file path or inline policy JSON (CONTRACT section 3)",
+    );
+  }
+  const defaults = MASKINPORTEN_ENVIRONMENTS[e.MASKINPORTEN_ENV];
+  return {
+    maskinporten: {
+      env: e.MASKINPORTEN_ENV,
+      issuer: e.MASKINPORTEN_ISSUER ?? defaults.issuer,
+      tokenUrl: e.MASKINPORTEN_TOKEN_URL ?? defaults.tokenUrl,
+      clientId: e.MASKINPORTEN_CLIENT_ID,
+    },
+    signing: {
+      key: e.SIGNING_KEY,
+      alg: e.SIGNING_ALG,
+      ...(e.SIGNING_KID === undefined ? {} : { kid: e.SIGNING_KID }),
+    },
+    policy,
+    cache: { maxEntries: e.TOKEN_CACHE_MAX_ENTRIES, refreshAheadSeconds: e.TOKEN_REFRESH_AHEAD_SECONDS },
+    upstreamTimeoutMs: e.UPSTREAM_TIMEOUT_MS,
+  };
+}

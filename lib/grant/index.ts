@@ -1,0 +1,87 @@
+// Config + request -> the JWT grant's header and claims (pure), and the compact JWS over a SigningKey.
+import { base64url } from "jose";
+import type { KeyHeader, SigningKey } from "../signer/signer.ts";
+
+/** The default grant lifetime; Maskinporten refuses more than 120 s. */
+export const GRANT_LIFETIME_SECONDS = 30;
+export const MAX_GRANT_LIFETIME_SECONDS = 120;
+
+/** What the caller asks a token for, already validated at the edge. */
+export interface TokenRequest {
+  readonly scopes: readonly string[];
+  readonly resource?: readonly string[];
+  readonly consumerOrg?: string;
+  readonly systemuserOrg?: string;
+}
+
+export interface SystemUserAuthorization {
+  type: "urn:altinn:systemuser";
+  systemuser_org: { authority: "iso6523-actorid-upis"; ID: string };
+}
+
+/** Exactly the claims Maskinporten lists; no others (it refuses unlisted claims). */
+export interface GrantClaims {
+  aud: string;
+  iss: string;
+  scope: string;
+  iat: number;
+  exp: number;
+  jti: string;
+  resource?: string[];
+  consumer_org?: string;
+  authorization_details?: SystemUserAuthorization[];
+}
+
+export type GrantHeader = { alg: string } & KeyHeader;
+
+export interface GrantParams {
+  issuer: string;
+  clientId: string;
+  /** Seconds since the epoch. */
+  now: number;
+  /** A fresh UUID v4. */
+  jti: string;
+  lifetimeSeconds?: number;
+}
+
+export function buildGrantClaims(request: TokenRequest, params: GrantParams): GrantClaims {
+  const lifetime = params.lifetimeSeconds ?? GRANT_LIFETIME_SECONDS;
+  if (!(lifetime > 0 && lifetime <= MAX_GRANT_LIFETIME_SECONDS)) {
+    throw new RangeError(`grant lifetime must be 1..${MAX_GRANT_LIFETIME_SECONDS} s, got ${lifetime}`);
+  }
+  const iat = Math.floor(params.now);
+  const claims: GrantClaims = {
+    aud: params.issuer,
+    iss: params.clientId,
+    scope: request.scopes.join(" "),
+    iat,
+    exp: iat + lifetime,
+    jti: params.jti,
+  };
+  if (request.resource !== undefined && request.resource.length > 0) claims.resource = [...request.resource];
+  if (request.consumerOrg !== undefined) claims.consumer_org = request.consumerOrg;
+  if (request.systemuserOrg !== undefined) {
+    claims.authorization_details = [
+      {
+        type: "urn:altinn:systemuser",
+        systemuser_org: { authority: "iso6523-actorid-upis", ID: `0192:${request.systemuserOrg}` },
+      },
+    ];
+  }
+  return claims;
+}
+
+export function buildGrantHeader(key: Pick<SigningKey, "alg" | "header">): GrantHeader {
+  return { alg: key.alg, ...key.header };
+}
+
+const encoder = new TextEncoder();
+
+/** Signs the claims as a compact JWS with the key's own header; the private key is only touched by key.sign. */
+export async function signGrant(key: SigningKey, claims: GrantClaims): Promise<string> {
+  const header = base64url.encode(JSON.stringify(buildGrantHeader(key)));
+  const payload = base64url.encode(JSON.stringify(claims));
+  const signingInput = `${header}.${payload}`;
+  const signature = await key.sign(encoder.encode(signingInput));
+  return `${signingInput}.${base64url.encode(signature)}`;
+}

@@ -1,0 +1,52 @@
+// The shapes the upstream client promises to the broker: a token, the facts of each attempt, and its injectables.
+import type { TokenRequest } from "../grant/index.ts";
+
+/** Maskinporten's success body, validated. */
+export interface TokenResponse {
+  access_token: string;
+  token_type: string;
+  expires_in: number;
+  scope: string;
+}
+
+/** What one attempt did: for the audit record and metrics. Never contains the grant or the token. */
+export interface AttemptRecord {
+  attempt: number;
+  grantJti: string;
+  keyRef: string;
+  signMs: number;
+  /** Upstream HTTP status, absent on network error or timeout. */
+  upstreamStatus?: number;
+  upstreamMs: number;
+  /** e.g. "timeout", "network", "http_503", "malformed_body", "ok", "http_400". */
+  outcome: string;
+}
+
+export interface TokenResult {
+  token: TokenResponse;
+  /** Monotonic ms (the client's `monotonic()`) when the successful response arrived: lifetimes count from here. */
+  receivedAt: number;
+  attempts: readonly AttemptRecord[];
+}
+
+/** Injectables; everything has a production default. */
+export interface UpstreamDeps {
+  fetch?: typeof fetch;
+  /** Wall clock, epoch ms (grant iat/exp). */
+  now?: () => number;
+  /** Monotonic clock, ms. */
+  monotonic?: () => number;
+  randomUUID?: () => string;
+  /** [0,1) for jitter. */
+  random?: () => number;
+  sleep?: (ms: number) => Promise<void>;
+  /** Called after every attempt, success or not. */
+  onAttempt?: (record: AttemptRecord) => void;
+  /** Called when Maskinporten's Date header differs from our clock by more than 5 s. */
+  onClockSkew?: (skewMs: number) => void;
+}
+
+export interface TokenSource {
+  /** Signs a fresh grant per attempt and exchanges it; throws UpstreamRejected, UpstreamUnavailable or SigningUnavailable. */
+  requestToken(request: TokenRequest): Promise<TokenResult>;
+}

@@ -1,0 +1,154 @@
+// Every error the service can answer with, one class per stable code, and its HTTP mapping in one table.
+
+export type ProblemCode =
+  | "invalid_request"
+  | "access_denied"
+  | "payload_too_large"
+  | "unsupported_media_type"
+  | "upstream_rejected"
+  | "upstream_unavailable"
+  | "signing_unavailable"
+  | "internal_error";
+
+/** HTTP status and human title per code: the single table the handlers answer from. */
+export const PROBLEM_TABLE: Readonly<Record<ProblemCode, { status: number; title: string }>> = {
+  invalid_request: { status: 400, title: "Invalid request" },
+  access_denied: { status: 403, title: "Access denied" },
+  payload_too_large: { status: 413, title: "Payload too large" },
+  unsupported_media_type: { status: 415, title: "Unsupported media type" },
+  upstream_rejected: { status: 502, title: "Maskinporten rejected the request" },
+  upstream_unavailable: { status: 503, title: "Maskinporten unavailable" },
+  signing_unavailable: { status: 503, title: "Signing key unavailable" },
+  internal_error: { status: 500, title: "Internal error" },
+};
+
+export const PROBLEM_TYPE_BASE = "https://github.com/maskinporten-broker/problems/";
+
+/** A domain error with a stable code. `detail` is safe to show to callers; `cause` never is. */
+export abstract class Problem extends Error {
+  abstract readonly code: ProblemCode;
+  /** Seconds a caller should wait before retrying (503s). */
+  retryAfterSeconds?: number;
+  /** Name of the underlying error (e.g. an AWS exception name), for the audit log only. */
+  readonly causeName?: string;
+
+  constructor(
+    readonly detail: string,
+    options: { cause?: unknown; causeName?: string } = {},
+  ) {
+    super(detail, options.cause === undefined ? undefined : { cause: options.cause });
+    if (options.causeName !== undefined) this.causeName = options.causeName;
+    this.name = new.target.name;
+  }
+
+  get status(): number {
+    return PROBLEM_TABLE[this.code].status;
+  }
+
+  get title(): string {
+    return PROBLEM_TABLE[this.code].title;
+  }
+
+  /** Extra members of the problem+json body, beyond the standard ones. */
+  extensions(): Record<string, string> {
+    return {};
+  }
+}
+
+export class InvalidRequest extends Problem {
+  readonly code = "invalid_request";
+}
+
+export class AccessDenied extends Problem {
+  readonly code = "access_denied";
+}
+
+export class PayloadTooLarge extends Problem {
+  readonly code = "payload_too_large";
+}
+
+export class UnsupportedMediaType extends Problem {
+  readonly code = "unsupported_media_type";
+}
+
+/** Maskinporten answered 4xx: its OAuth `error` and `error_description` go back to the caller. */
+export class UpstreamRejected extends Problem {
+  readonly code = "upstream_rejected";
+  constructor(
+    readonly upstreamStatus: number,
+    readonly upstreamError: string,
+    readonly upstreamErrorDescription: string,
+  ) {
+    super(`Maskinporten answered ${upstreamStatus} ${upstreamError}: ${upstreamErrorDescription}`);
+  }
+  override extensions(): Record<string, string> {
+    return { upstream_error: this.upstreamError, upstream_error_description: this.upstreamErrorDescription };
+  }
+}
+
+export class UpstreamUnavailable extends Problem {
+  readonly code = "upstream_unavailable";
+  constructor(
+    detail: string,
+    options: {
+      cause?: unknown;
+      causeName?: string;
+      retryAfterSeconds?: number;
+      upstreamStatus?: number;
+    } = {},
+  ) {
+    super(detail, options);
+    this.retryAfterSeconds = options.retryAfterSeconds ?? 1;
+    if (options.upstreamStatus !== undefined) this.upstreamStatus = options.upstreamStatus;
+  }
+  readonly upstreamStatus?: number;
+}
+
+export class SigningUnavailable extends Problem {
+  readonly code = "signing_unavailable";
+  constructor(
+    detail: string,
+    options: { cause?: unknown; causeName?: string; retryAfterSeconds?: number } = {},
+  ) {
+    super(detail, options);
+    this.retryAfterSeconds = options.retryAfterSeconds ?? 1;
+  }
+}
+
+export class InternalError extends Problem {
+  readonly code = "internal_error";
+}
+
+/** Anything thrown that is not a Problem becomes an internal_error whose detail reveals nothing. */
+export function toProblem(error: unknown): Problem {
+  if (error instanceof Problem) return error;
+  return new InternalError("An internal error occurred", {
+    cause: error,
+    causeName: error instanceof Error ? error.name : typeof error,
+  });
+}
+
+export interface ProblemResponse {
+  statusCode: number;
+  headers: Record<string, string>;
+  body: string;
+}
+
+/** The problem+json (RFC 9457) response for a problem. */
+export function problemResponse(problem: Problem, requestId: string): ProblemResponse {
+  const headers: Record<string, string> = {
+    "Content-Type": "application/problem+json",
+    "Cache-Control": "no-store",
+  };
+  if (problem.retryAfterSeconds !== undefined) headers["Retry-After"] = String(problem.retryAfterSeconds);
+  const body = {
+    type: `${PROBLEM_TYPE_BASE}${problem.code}`,
+    title: problem.title,
+    status: problem.status,
+    code: problem.code,
+    detail: problem.detail,
+    request_id: requestId,
+    ...problem.extensions(),
+  };
+  return { statusCode: problem.status, headers, body: JSON.stringify(body) };
+}

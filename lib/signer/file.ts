@@ -1,0 +1,32 @@
+// FileSigner: a PKCS#8 PEM or JWK private key read from a local file (local runs, tests, break-glass).
+import { readFile } from "node:fs/promises";
+import { ConfigError } from "../config/index.ts";
+import { assertAlgFits, inMemorySigningKey, parsePrivateKey, publicJwkOf } from "./keys.ts";
+import type { JwsAlg, Signer, SigningKey } from "./signer.ts";
+
+export class FileSigner implements Signer {
+  private constructor(private readonly key: SigningKey) {}
+
+  /** Reads and checks the key once; a missing file, bad key or alg mismatch throws ConfigError. */
+  static async load(path: string, options: { alg: JwsAlg; kid?: string }): Promise<FileSigner> {
+    const origin = `SIGNING_KEY file:${path}`;
+    let text: string;
+    try {
+      text = await readFile(path, "utf8");
+    } catch (error) {
+      throw new ConfigError(
+        `${origin}: cannot read the key file (${(error as NodeJS.ErrnoException).code ?? "error"})`,
+      );
+    }
+    const privateKey = parsePrivateKey(text, origin);
+    assertAlgFits(privateKey, options.alg, origin);
+    const jwk = await publicJwkOf(privateKey, options.alg, options.kid);
+    return new FileSigner(
+      inMemorySigningKey(privateKey, options.alg, jwk, { kid: jwk.kid }, `file:${path}#${jwk.kid}`),
+    );
+  }
+
+  async current(): Promise<SigningKey> {
+    return this.key;
+  }
+}

@@ -1,0 +1,83 @@
+// Shared key handling for in-memory key sources (file, Secrets Manager): parse, check alg, build the public JWK.
+import { createPrivateKey, createPublicKey, type KeyObject, sign } from "node:crypto";
+import { calculateJwkThumbprint } from "jose";
+import { ConfigError } from "../config/index.ts";
+import { DIGEST_OF, type JwsAlg, type KeyHeader, type PublicJwk, type SigningKey } from "./signer.ts";
+
+/** Parses a PKCS#8 PEM or a private JWK (object or JSON text) into a private KeyObject. */
+export function parsePrivateKey(material: string | object, origin: string): KeyObject {
+  try {
+    if (typeof material === "object") return createPrivateKey({ key: material as never, format: "jwk" });
+    const text = material.trim();
+    if (text.startsWith("{")) return createPrivateKey({ key: JSON.parse(text) as never, format: "jwk" });
+    if (text.includes("-----BEGIN ENCRYPTED PRIVATE KEY-----")) {
+      throw new ConfigError(
+        `${origin}: encrypted private keys are not supported; use an unencrypted PKCS#8 PEM`,
+      );
+    }
+    return createPrivateKey({ key: text, format: "pem" });
+  } catch (error) {
+    if (error instanceof ConfigError) throw error;
+    throw new ConfigError(`${origin}: not a PKCS#8 PEM or private JWK (${(error as Error).message})`);
+  }
+}
+
+const CURVE_ALG: Readonly<Record<string, JwsAlg>> = { "P-256": "ES256", "P-384": "ES384" };
+
+/** Throws unless `alg` fits the key: RS* for RSA (at least 2048 bits), ES256/ES384 for the matching curve. */
+export function assertAlgFits(key: KeyObject, alg: JwsAlg, origin: string): void {
+  const details = key.asymmetricKeyDetails;
+  if (key.asymmetricKeyType === "rsa") {
+    if (!alg.startsWith("RS")) throw new ConfigError(`${origin}: an RSA key cannot sign ${alg}`);
+    if ((details?.modulusLength ?? 0) < 2048)
+      throw new ConfigError(`${origin}: RSA keys must be at least 2048 bits`);
+    return;
+  }
+  if (key.asymmetricKeyType === "ec") {
+    const curve =
+      details?.namedCurve === "prime256v1" ? "P-256" : details?.namedCurve === "secp384r1" ? "P-384" : "";
+    if (CURVE_ALG[curve] !== alg) {
+      throw new ConfigError(
+        `${origin}: an EC ${curve || "key"} cannot sign ${alg} (Maskinporten accepts only RSA)`,
+      );
+    }
+    return;
+  }
+  throw new ConfigError(`${origin}: unsupported key type ${key.asymmetricKeyType ?? "unknown"}; use RSA`);
+}
+
+/** The public JWK of a key, with its kid (given, or the RFC 7638 thumbprint). */
+export async function publicJwkOf(
+  key: KeyObject,
+  alg: JwsAlg,
+  kid?: string,
+  x5c?: string[],
+): Promise<PublicJwk> {
+  const jwk = createPublicKey(key).export({ format: "jwk" });
+  const { kty, n, e, crv, x, y } = jwk;
+  const base = Object.fromEntries(
+    Object.entries({ kty, n, e, crv, x, y }).filter(([, v]) => v !== undefined),
+  );
+  const thumbprint = kid ?? (await calculateJwkThumbprint(base));
+  return { ...base, kid: thumbprint, alg, use: "sig", ...(x5c === undefined ? {} : { x5c }) };
+}
+
+/** A SigningKey over an in-memory private key (file or Secrets Manager). */
+export function inMemorySigningKey(
+  key: KeyObject,
+  alg: JwsAlg,
+  jwk: PublicJwk,
+  header: KeyHeader,
+  keyRef: string,
+): SigningKey {
+  const digest = DIGEST_OF[alg];
+  const dsaEncoding = alg.startsWith("ES") ? "ieee-p1363" : undefined;
+  return {
+    alg,
+    header,
+    jwk,
+    keyRef,
+    sign: async (input) =>
+      new Uint8Array(sign(digest, input, dsaEncoding === undefined ? key : { key, dsaEncoding })),
+  };
+}

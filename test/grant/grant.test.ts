@@ -1,0 +1,78 @@
+import { randomUUID } from "node:crypto";
+import fc from "fast-check";
+import { describe, expect, it } from "vitest";
+import { buildGrantClaims, MAX_GRANT_LIFETIME_SECONDS } from "../../lib/grant/index.ts";
+
+const params = {
+  issuer: "https://test.maskinporten.no/",
+  clientId: "client-1",
+  now: 1_700_000_000.7,
+  jti: randomUUID(),
+};
+const ALLOWED = [
+  "aud",
+  "iss",
+  "scope",
+  "iat",
+  "exp",
+  "jti",
+  "resource",
+  "consumer_org",
+  "authorization_details",
+];
+
+describe("buildGrantClaims", () => {
+  it("sets aud to the issuer exactly, iss to the client id, exp 30 s after a whole-second iat", () => {
+    const claims = buildGrantClaims({ scopes: ["skatteetaten:mva", "nav:x"] }, params);
+    expect(claims).toEqual({
+      aud: "https://test.maskinporten.no/",
+      iss: "client-1",
+      scope: "skatteetaten:mva nav:x",
+      iat: 1_700_000_000,
+      exp: 1_700_000_030,
+      jti: params.jti,
+    });
+  });
+
+  it("sends resource as an array, consumer_org, and the Altinn system-user authorization_details", () => {
+    expect(
+      buildGrantClaims({ scopes: ["a"], resource: ["https://api.example.no/"] }, params).resource,
+    ).toEqual(["https://api.example.no/"]);
+    expect(buildGrantClaims({ scopes: ["a"], consumerOrg: "974760673" }, params).consumer_org).toBe(
+      "974760673",
+    );
+    expect(
+      buildGrantClaims({ scopes: ["a"], systemuserOrg: "974760673" }, params).authorization_details,
+    ).toEqual([
+      {
+        type: "urn:altinn:systemuser",
+        systemuser_org: { authority: "iso6523-actorid-upis", ID: "0192:974760673" },
+      },
+    ]);
+  });
+
+  it("refuses a lifetime over 120 s", () => {
+    expect(() => buildGrantClaims({ scopes: ["a"] }, { ...params, lifetimeSeconds: 121 })).toThrow(
+      RangeError,
+    );
+  });
+
+  it("never emits a claim Maskinporten does not list, and exp - iat stays within 1..120", () => {
+    fc.assert(
+      fc.property(
+        fc.array(fc.stringMatching(/^[a-z:/]{1,20}$/), { minLength: 1, maxLength: 5 }),
+        fc.option(fc.constantFrom("974760673", "910000000")),
+        fc.integer({ min: 1, max: MAX_GRANT_LIFETIME_SECONDS }),
+        fc.double({ min: 0, max: 4e9, noNaN: true }),
+        (scopes, org, lifetime, now) => {
+          const claims = buildGrantClaims(
+            { scopes, ...(org === null ? {} : { consumerOrg: org }) },
+            { ...params, now, lifetimeSeconds: lifetime },
+          );
+          expect(Object.keys(claims).every((k) => ALLOWED.includes(k))).toBe(true);
+          expect(claims.exp - claims.iat).toBe(lifetime);
+        },
+      ),
+    );
+  });
+});
