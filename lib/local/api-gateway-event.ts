@@ -28,7 +28,7 @@ export interface HttpRequestParts {
 
 function multiValue(query: URLSearchParams): Record<string, string[]> | null {
   const out: Record<string, string[]> = {};
-  for (const [k, v] of query) (out[k] ??= []).push(v);
+  for (const k of new Set(query.keys())) out[k] = query.getAll(k);
   return Object.keys(out).length === 0 ? null : out;
 }
 
