@@ -1,0 +1,130 @@
+// The local stand-in for the private REST API: node:http in, SigV4 checked like aws_iam, the Lambda handlers behind.
+import { createServer, type IncomingMessage, type Server, type ServerResponse } from "node:http";
+import type { AddressInfo } from "node:net";
+import type { APIGatewayProxyEvent, APIGatewayProxyResult, Context } from "aws-lambda";
+import { apiGatewayEvent, type CallerIdentity, lambdaContext } from "./api-gateway-event.ts";
+
+export type LambdaHandler = (event: APIGatewayProxyEvent, context: Context) => Promise<APIGatewayProxyResult>;
+
+export interface Route {
+  method: string;
+  resource: string;
+  functionName: string;
+  handler: LambdaHandler;
+}
+
+/** What the authenticator sees of a request: everything SigV4 signs. */
+export interface SignedRequest {
+  method: string;
+  path: string;
+  rawQuery: string;
+  headers: Readonly<Record<string, string>>;
+  body: Buffer;
+}
+
+export type Authentication =
+  | { ok: true; identity: CallerIdentity }
+  | { ok: false; status: number; message: string };
+
+export interface GatewayOptions {
+  host: string;
+  port: number;
+  routes: readonly Route[];
+  authenticate: (request: SignedRequest) => Authentication;
+  vpceId?: string;
+}
+
+export interface RunningGateway {
+  url: string;
+  server: Server;
+  close(): Promise<void>;
+}
+
+/** API Gateway's own payload limit; the handler enforces the contract's 8 KiB itself. */
+const MAX_BODY_BYTES = 10 * 1024 * 1024;
+
+function readBody(req: IncomingMessage): Promise<Buffer | null> {
+  return new Promise((resolve, reject) => {
+    const chunks: Buffer[] = [];
+    let size = 0;
+    req.on("data", (chunk: Buffer) => {
+      size += chunk.length;
+      if (size <= MAX_BODY_BYTES) chunks.push(chunk);
+    });
+    req.on("end", () => resolve(size > MAX_BODY_BYTES ? null : Buffer.concat(chunks)));
+    req.on("error", reject);
+  });
+}
+
+function singleHeaders(req: IncomingMessage): Record<string, string> {
+  const out: Record<string, string> = {};
+  for (const [name, value] of Object.entries(req.headers)) {
+    if (value !== undefined) out[name] = Array.isArray(value) ? value.join(",") : value;
+  }
+  return out;
+}
+
+function gatewayError(res: ServerResponse, status: number, message: string): void {
+  res.writeHead(status, { "Content-Type": "application/json", "x-amzn-ErrorType": "AccessDeniedException" });
+  res.end(JSON.stringify({ message }));
+}
+
+async function serve(options: GatewayOptions, req: IncomingMessage, res: ServerResponse): Promise<void> {
+  const url = new URL(req.url ?? "/", "http://local");
+  const method = req.method ?? "GET";
+  const body = await readBody(req);
+  if (body === null) return gatewayError(res, 413, "Request Too Long");
+  const route = options.routes.find((r) => r.method === method && r.resource === url.pathname);
+  // API Gateway answers unknown routes with 403 "Missing Authentication Token", before any auth.
+  if (route === undefined) return gatewayError(res, 403, "Missing Authentication Token");
+  const headers = singleHeaders(req);
+  const auth = options.authenticate({
+    method,
+    path: url.pathname,
+    rawQuery: url.search.slice(1),
+    headers,
+    body,
+  });
+  if (!auth.ok) return gatewayError(res, auth.status, auth.message);
+  const event = apiGatewayEvent({
+    method,
+    path: url.pathname,
+    resource: route.resource,
+    query: url.searchParams,
+    headers,
+    body: body.length === 0 ? null : body.toString("utf8"),
+    sourceIp: req.socket.remoteAddress ?? "127.0.0.1",
+    identity: auth.identity,
+    ...(options.vpceId === undefined ? {} : { vpceId: options.vpceId }),
+  });
+  const result = await route.handler(event, lambdaContext(route.functionName));
+  const outHeaders: Record<string, string> = {};
+  for (const [k, v] of Object.entries(result.headers ?? {})) outHeaders[k] = String(v);
+  res.writeHead(result.statusCode, outHeaders);
+  res.end(result.isBase64Encoded === true ? Buffer.from(result.body, "base64") : result.body);
+}
+
+export async function startGateway(options: GatewayOptions): Promise<RunningGateway> {
+  const server = createServer((req, res) => {
+    serve(options, req, res).catch(() => {
+      // A handler that throws is a Lambda crash: API Gateway answers 502 without details.
+      if (!res.headersSent) res.writeHead(502, { "Content-Type": "application/json" });
+      res.end(JSON.stringify({ message: "Internal server error" }));
+    });
+  });
+  await new Promise<void>((resolve, reject) => {
+    server.once("error", reject);
+    server.listen(options.port, options.host, () => resolve());
+  });
+  const { port } = server.address() as AddressInfo;
+  const host = options.host.includes(":") ? `[${options.host}]` : options.host;
+  return {
+    url: `http://${host}:${port}`,
+    server,
+    close: () =>
+      new Promise<void>((resolve) => {
+        server.closeAllConnections();
+        server.close(() => resolve());
+      }),
+  };
+}
