@@ -1,0 +1,307 @@
+// The emulator's strict grant verification: every rule Maskinporten documents, each failure an OAuth error with its MP code.
+import { createPublicKey, type KeyObject, X509Certificate } from "node:crypto";
+import {
+  compactVerify,
+  decodeJwt,
+  decodeProtectedHeader,
+  type JWTPayload,
+  type ProtectedHeaderParameters,
+} from "jose";
+import { z } from "zod";
+import type { RegisteredClient } from "./registry.ts";
+
+export const JWT_BEARER = "urn:ietf:params:oauth:grant-type:jwt-bearer";
+export const GRANT_ALGS = ["RS256", "RS384", "RS512"] as const;
+export const MAX_GRANT_LIFETIME_SECONDS = 120;
+const ALLOWED_CLAIMS = new Set([
+  "aud",
+  "iss",
+  "scope",
+  "iat",
+  "exp",
+  "jti",
+  "resource",
+  "consumer_org",
+  "authorization_details",
+]);
+
+/** An OAuth 2.0 error response as Maskinporten sends it: `error`, and a description carrying the MP code. */
+export class OAuthError extends Error {
+  constructor(
+    readonly error: string,
+    readonly mpCode: string,
+    readonly text: string,
+    readonly status = 400,
+  ) {
+    super(`${mpCode} ${text}`);
+  }
+  get description(): string {
+    return this.message;
+  }
+}
+
+const GrantClaimsSchema = z.object({
+  aud: z.string(),
+  iss: z.string().min(1),
+  scope: z.string().min(1),
+  iat: z.number().int(),
+  exp: z.number().int(),
+  jti: z.string().min(1).max(256),
+  resource: z.array(z.url()).min(1).optional(),
+  consumer_org: z
+    .string()
+    .regex(/^\d{9}$/)
+    .optional(),
+  authorization_details: z.unknown().optional(),
+});
+export type VerifiedGrantClaims = z.infer<typeof GrantClaimsSchema>;
+
+const SystemUserDetailsSchema = z
+  .array(
+    z.strictObject({
+      type: z.literal("urn:altinn:systemuser"),
+      systemuser_org: z.strictObject({
+        authority: z.literal("iso6523-actorid-upis"),
+        ID: z.string().regex(/^0192:\d{9}$/),
+      }),
+    }),
+  )
+  .length(1);
+
+export interface AcceptedGrant {
+  client: RegisteredClient;
+  claims: VerifiedGrantClaims;
+  header: ProtectedHeaderParameters;
+  scopes: readonly string[];
+  /** How the client authenticated: a registered key, or a business certificate. */
+  clientAmr: "private_key_jwt" | "virksomhetssertifikat";
+  systemUser?: { id: string; orgNumber: string };
+}
+
+/** Remembers every accepted jti until it could no longer be accepted anyway (exp + skew). */
+export class JtiRegister {
+  private readonly seen = new Map<string, number>();
+
+  /** False when the jti was used before. */
+  use(jti: string, exp: number, nowSeconds: number, skewSeconds: number): boolean {
+    for (const [old, until] of this.seen) if (until < nowSeconds) this.seen.delete(old);
+    if (this.seen.has(jti)) return false;
+    this.seen.set(jti, exp + skewSeconds);
+    return true;
+  }
+}
+
+export interface GrantCheckContext {
+  issuer: string;
+  clients: ReadonlyMap<string, RegisteredClient>;
+  nowSeconds: number;
+  skewSeconds: number;
+  jtis: JtiRegister;
+}
+
+const malformed = (text: string) => new OAuthError("invalid_request", "MP-011", text);
+const invalidGrant = (code: string, text: string) => new OAuthError("invalid_grant", code, text);
+
+/** Checks a token request form; returns the accepted grant or throws OAuthError. */
+export async function checkGrant(form: URLSearchParams, ctx: GrantCheckContext): Promise<AcceptedGrant> {
+  const grantType = form.getAll("grant_type");
+  if (grantType.length !== 1) throw malformed("Invalid request: exactly one grant_type is required");
+  if (grantType[0] !== JWT_BEARER) {
+    throw new OAuthError("unsupported_grant_type", "MP-011", `Unsupported grant_type; use ${JWT_BEARER}`);
+  }
+  const assertions = form.getAll("assertion");
+  if (assertions.length !== 1 || assertions[0] === "") {
+    throw malformed("Invalid request: exactly one assertion is required");
+  }
+  const assertion = assertions[0] as string;
+
+  let header: ProtectedHeaderParameters;
+  let payload: JWTPayload;
+  try {
+    header = decodeProtectedHeader(assertion);
+    payload = decodeJwt(assertion);
+  } catch {
+    throw malformed("Invalid assertion: not a signed JWT");
+  }
+  const alg = header.alg ?? "";
+  if (!(GRANT_ALGS as readonly string[]).includes(alg)) {
+    throw invalidGrant("MP-124", `Invalid assertion: alg "${alg}" not accepted; use RS256, RS384 or RS512`);
+  }
+  if ((header.kid === undefined) === (header.x5c === undefined)) {
+    throw malformed("Invalid assertion: the header must carry exactly one of kid and x5c");
+  }
+  const unlisted = Object.keys(payload).filter((claim) => !ALLOWED_CLAIMS.has(claim));
+  if (unlisted.length > 0) throw malformed(`Invalid assertion: claim(s) not allowed: ${unlisted.join(", ")}`);
+  const parsed = GrantClaimsSchema.safeParse(payload);
+  if (!parsed.success) {
+    const issue = parsed.error.issues[0];
+    throw malformed(
+      `Invalid assertion: claim ${String(issue?.path[0] ?? "?")}: ${issue?.message ?? "invalid"}`,
+    );
+  }
+  const claims = parsed.data;
+
+  const client = ctx.clients.get(claims.iss);
+  if (client === undefined) throw invalidGrant("MP-100", `Invalid assertion: unknown client ${claims.iss}`);
+  if (claims.aud !== ctx.issuer) {
+    throw invalidGrant("MP-110", `Invalid assertion: aud must be exactly the issuer ${ctx.issuer}`);
+  }
+
+  const { key, clientAmr } = verificationKey(header, client, ctx.nowSeconds);
+  try {
+    await compactVerify(assertion, key, { algorithms: [alg] });
+  } catch {
+    throw invalidGrant("MP-124", "Invalid assertion: signature verification failed");
+  }
+
+  checkLifetime(claims, ctx);
+  if (!ctx.jtis.use(claims.jti, claims.exp, ctx.nowSeconds, ctx.skewSeconds)) {
+    throw invalidGrant("MP-012", "Invalid assertion: the grant (jti) has already been used");
+  }
+
+  const scopes = claims.scope.split(" ");
+  if (scopes.some((s) => s === ""))
+    throw malformed("Invalid assertion: scope must be single-space separated");
+  for (const scope of scopes) {
+    if (!client.scopes.has(scope)) {
+      throw new OAuthError(
+        "invalid_scope",
+        "MP-200",
+        `Client ${client.clientId} is not allowed scope ${scope}`,
+      );
+    }
+  }
+  if (claims.consumer_org !== undefined && claims.authorization_details !== undefined) {
+    throw malformed("Invalid assertion: consumer_org and authorization_details are mutually exclusive");
+  }
+  if (claims.consumer_org !== undefined) checkDelegation(client, claims.consumer_org, scopes);
+  const accepted: AcceptedGrant = { client, claims, header, scopes, clientAmr };
+  if (claims.authorization_details !== undefined) {
+    accepted.systemUser = checkSystemUser(client, claims.authorization_details, scopes);
+  }
+  return accepted;
+}
+
+function verificationKey(
+  header: ProtectedHeaderParameters,
+  client: RegisteredClient,
+  nowSeconds: number,
+): { key: KeyObject; clientAmr: AcceptedGrant["clientAmr"] } {
+  if (header.kid !== undefined) {
+    const jwk = client.keys.get(header.kid);
+    if (jwk === undefined) {
+      throw invalidGrant("MP-120", `Invalid assertion: kid ${header.kid} is not registered on the client`);
+    }
+    return { key: createPublicKey({ key: jwk as never, format: "jwk" }), clientAmr: "private_key_jwt" };
+  }
+  if (client.keys.size > 0) {
+    throw new OAuthError("invalid_client", "MP-120", "Client has registered keys: sign with kid, not x5c");
+  }
+  const chain = certificateChain(header.x5c);
+  const atMs = nowSeconds * 1000;
+  for (const cert of chain) {
+    if (Date.parse(cert.validFrom) > atMs || Date.parse(cert.validTo) < atMs) {
+      throw invalidGrant("MP-121", "Invalid assertion: certificate expired or not yet valid");
+    }
+  }
+  if (!chainsToTrusted(chain, client.trusted)) {
+    throw invalidGrant("MP-120", "Invalid assertion: certificate not trusted for this client");
+  }
+  const leaf = chain[0] as X509Certificate;
+  if (leaf.publicKey.asymmetricKeyType !== "rsa") {
+    throw invalidGrant("MP-120", "Invalid assertion: certificate key must be RSA");
+  }
+  return { key: leaf.publicKey, clientAmr: "virksomhetssertifikat" };
+}
+
+function certificateChain(x5c: unknown): X509Certificate[] {
+  if (!Array.isArray(x5c) || x5c.length === 0 || x5c.length > 10) {
+    throw malformed("Invalid assertion: x5c must be a non-empty array of base64 DER certificates");
+  }
+  try {
+    return x5c.map((der) => {
+      if (typeof der !== "string") throw new TypeError("not a string");
+      return new X509Certificate(Buffer.from(der, "base64"));
+    });
+  } catch {
+    throw malformed("Invalid assertion: x5c holds something that is not a certificate");
+  }
+}
+
+const issuedBy = (cert: X509Certificate, issuer: X509Certificate) =>
+  cert.checkIssued(issuer) && cert.verify(issuer.publicKey);
+
+/** Walks leaf-first: some certificate is trusted (or issued by a trusted one), every link before it verified. */
+function chainsToTrusted(chain: readonly X509Certificate[], trusted: readonly X509Certificate[]): boolean {
+  for (let i = 0; i < chain.length; i++) {
+    const cert = chain[i] as X509Certificate;
+    if (trusted.some((t) => t.fingerprint256 === cert.fingerprint256 || issuedBy(cert, t))) return true;
+    const next = chain[i + 1];
+    if (next === undefined || !issuedBy(cert, next)) return false;
+  }
+  return false;
+}
+
+function checkLifetime(claims: VerifiedGrantClaims, ctx: GrantCheckContext): void {
+  if (claims.exp <= claims.iat || claims.exp - claims.iat > MAX_GRANT_LIFETIME_SECONDS) {
+    throw invalidGrant(
+      "MP-130",
+      `Invalid assertion: exp - iat must be 1..${MAX_GRANT_LIFETIME_SECONDS} s, got ${claims.exp - claims.iat}`,
+    );
+  }
+  if (claims.exp + ctx.skewSeconds < ctx.nowSeconds) {
+    throw invalidGrant("MP-130", "Invalid assertion: the grant has expired (check the clock)");
+  }
+  if (claims.iat - ctx.skewSeconds > ctx.nowSeconds) {
+    throw invalidGrant("MP-130", "Invalid assertion: iat is in the future (check the clock)");
+  }
+}
+
+function checkDelegation(client: RegisteredClient, consumerOrg: string, scopes: readonly string[]): void {
+  if (consumerOrg === client.orgNumber) {
+    throw malformed("Invalid assertion: consumer_org must not be the client's own organisation");
+  }
+  const delegated = client.delegations.get(consumerOrg);
+  for (const scope of scopes) {
+    if (delegated?.has(scope) !== true) {
+      throw new OAuthError(
+        "invalid_scope",
+        "MP-251",
+        `Consumer ${consumerOrg} has not delegated access to scope ${scope} to supplier ${client.orgNumber}`,
+      );
+    }
+  }
+}
+
+function checkSystemUser(
+  client: RegisteredClient,
+  details: unknown,
+  scopes: readonly string[],
+): { id: string; orgNumber: string } {
+  const parsed = SystemUserDetailsSchema.safeParse(details);
+  if (!parsed.success) {
+    throw new OAuthError(
+      "invalid_authorization_details",
+      "MP-301",
+      "authorization_details must be one urn:altinn:systemuser entry with systemuser_org 0192:<orgno>",
+    );
+  }
+  const orgNumber = (parsed.data[0]?.systemuser_org.ID ?? "").slice("0192:".length);
+  const user = client.systemUsers.get(orgNumber);
+  if (user === undefined) {
+    throw new OAuthError(
+      "invalid_authorization_details",
+      "MP-302",
+      `No system user for organisation ${orgNumber} on this system`,
+    );
+  }
+  const missing = scopes.find((s) => !user.scopes.has(s));
+  if (missing !== undefined) {
+    throw new OAuthError(
+      "invalid_authorization_details",
+      "MP-303",
+      `System user of ${orgNumber} has not been granted scope ${missing}`,
+    );
+  }
+  return { id: user.id, orgNumber };
+}
