@@ -50,6 +50,8 @@ export default class PrivateStagePlugin {
     const { rateLimit, burstLimit } = this.settings.throttle ?? {};
     resources[LOG_GROUP_ID] = {
       Type: "AWS::Logs::LogGroup",
+      DeletionPolicy: "Retain",
+      UpdateReplacePolicy: "Retain",
       Properties: {
         LogGroupName: `/aws/api-gateway/${this.serverless.service.service}-${stageName}`,
         RetentionInDays: Number(this.settings.logRetentionInDays ?? 365),
