@@ -1,0 +1,64 @@
+// Runs `npm run package` on a copy of the checkout (as a fresh clone would, with no AWS credentials),
+// so test files can package side by side without sharing .serverless/ or .esbuild/.
+import { execFile } from "node:child_process";
+import { cpSync, mkdtempSync, readFileSync, symlinkSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join, resolve } from "node:path";
+import { promisify } from "node:util";
+
+export const REPO_ROOT = resolve(import.meta.dirname, "../..");
+const SOURCES = [
+  "serverless.yml",
+  "package.json",
+  "tsconfig.json",
+  "policy.example.json",
+  "functions",
+  "lib",
+  "scripts",
+];
+
+export interface PackagedService {
+  dir: string;
+  output: string;
+  template: CloudFormationTemplate;
+  stdout: string;
+}
+
+export interface CloudFormationResource {
+  Type: string;
+  Properties?: Record<string, unknown>;
+  DependsOn?: string | string[];
+}
+
+export interface CloudFormationTemplate {
+  Resources: Record<string, CloudFormationResource>;
+}
+
+/** Copies the service into a temp dir and packages it with `params` (`--param name=value`). */
+export async function packageService(params: Record<string, string> = {}): Promise<PackagedService> {
+  const dir = mkdtempSync(join(tmpdir(), "mp-broker-package-"));
+  for (const source of SOURCES) cpSync(join(REPO_ROOT, source), join(dir, source), { recursive: true });
+  symlinkSync(join(REPO_ROOT, "node_modules"), join(dir, "node_modules"), "dir");
+  const env: NodeJS.ProcessEnv = { ...process.env, HOME: mkdtempSync(join(tmpdir(), "mp-broker-home-")) };
+  for (const name of [
+    "AWS_ACCESS_KEY_ID",
+    "AWS_SECRET_ACCESS_KEY",
+    "AWS_SESSION_TOKEN",
+    "AWS_PROFILE",
+    "AWS_REGION",
+  ]) {
+    delete env[name];
+  }
+  const args = [
+    "run",
+    "package",
+    "--",
+    ...Object.entries(params).map(([name, value]) => `--param=${name}=${value}`),
+  ];
+  const { stdout } = await promisify(execFile)("npm", args, { cwd: dir, env, maxBuffer: 16 * 1024 * 1024 });
+  const output = join(dir, ".serverless");
+  const template = JSON.parse(
+    readFileSync(join(output, "cloudformation-template-update-stack.json"), "utf8"),
+  ) as CloudFormationTemplate;
+  return { dir, output, template, stdout };
+}
