@@ -1,0 +1,51 @@
+// Maskinporten's answers, validated: the token body on 200, the OAuth error on 4xx (sanitised, never the raw body).
+import { z } from "zod";
+import type { TokenResponse } from "./types.ts";
+
+const TokenResponseSchema = z.object({
+  access_token: z.string().min(1),
+  token_type: z.string().min(1),
+  expires_in: z.number().positive().finite(),
+  scope: z.string(),
+});
+
+/** The validated token body, or undefined when the body is not JSON of that shape. */
+export function parseTokenResponse(text: string): TokenResponse | undefined {
+  const parsed = TokenResponseSchema.safeParse(parseJson(text));
+  return parsed.success ? parsed.data : undefined;
+}
+
+const OAuthErrorSchema = z.object({ error: z.string(), error_description: z.string().optional() });
+/** RFC 6749 section 5.2: error is NQSCHAR (printable ASCII without `"` and `\`). */
+const ERROR_CODE = /^[\x20\x21\x23-\x5b\x5d-\x7e]{1,100}$/;
+const MAX_DESCRIPTION = 500;
+
+export interface OAuthErrorBody {
+  error: string;
+  errorDescription: string;
+}
+
+/** The upstream OAuth error, safe to pass on; a body that is not one becomes `unknown` with a neutral description. */
+export function parseOAuthError(text: string, status: number): OAuthErrorBody {
+  const parsed = OAuthErrorSchema.safeParse(parseJson(text));
+  if (!parsed.success || !ERROR_CODE.test(parsed.data.error)) {
+    return {
+      error: "unknown",
+      errorDescription: `Maskinporten answered HTTP ${status} without an OAuth error body`,
+    };
+  }
+  return {
+    error: parsed.data.error,
+    errorDescription: (parsed.data.error_description ?? "")
+      .replace(/[\p{Cc}\p{Cf}]+/gu, " ")
+      .slice(0, MAX_DESCRIPTION),
+  };
+}
+
+function parseJson(text: string): unknown {
+  try {
+    return JSON.parse(text);
+  } catch {
+    return undefined;
+  }
+}
