@@ -1,0 +1,144 @@
+import fc from "fast-check";
+import { describe, expect, it } from "vitest";
+import { ConfigError, loadConfig, parseSigningKeyRef } from "../../lib/config/index.ts";
+
+const MINIMAL = {
+  MASKINPORTEN_ENV: "test",
+  MASKINPORTEN_CLIENT_ID: "client-1",
+  SIGNING_KEY: "kms:alias/maskinporten",
+  POLICY: '{"rules":[]}',
+};
+
+const messageOf = (env: Record<string, string | undefined>): string => {
+  try {
+    loadConfig(env);
+  } catch (error) {
+    expect(error).toBeInstanceOf(ConfigError);
+    return (error as Error).message;
+  }
+  return expect.unreachable("expected a ConfigError");
+};
+
+describe("loadConfig", () => {
+  it("fills every default from the minimal environment", () => {
+    expect(loadConfig(MINIMAL)).toEqual({
+      maskinporten: {
+        env: "test",
+        issuer: "https://test.maskinporten.no/",
+        tokenUrl: "https://test.maskinporten.no/token",
+        clientId: "client-1",
+      },
+      signing: { key: { source: "kms", keyId: "alias/maskinporten" }, alg: "RS256" },
+      policy: { kind: "inline", json: '{"rules":[]}' },
+      cache: { maxEntries: 1000, refreshAheadSeconds: 15 },
+      upstreamTimeoutMs: 3000,
+    });
+  });
+
+  it("picks production's issuer and endpoint, never ver2", () => {
+    const { maskinporten } = loadConfig({ ...MINIMAL, MASKINPORTEN_ENV: "prod" });
+    expect(maskinporten).toMatchObject({
+      issuer: "https://maskinporten.no/",
+      tokenUrl: "https://maskinporten.no/token",
+    });
+  });
+
+  it("takes every override", () => {
+    const config = loadConfig({
+      ...MINIMAL,
+      POLICY: undefined,
+      MASKINPORTEN_ISSUER: "http://127.0.0.1:9999/",
+      MASKINPORTEN_TOKEN_URL: "http://127.0.0.1:9999/token",
+      SIGNING_KEY: "secretsmanager:arn:aws:secretsmanager:eu-north-1:111122223333:secret:mp-AbCdEf",
+      SIGNING_KID: "broker-2026.01_a",
+      SIGNING_ALG: "RS512",
+      POLICY_FILE: "policy.json",
+      TOKEN_CACHE_MAX_ENTRIES: "50",
+      TOKEN_REFRESH_AHEAD_SECONDS: "0",
+      UPSTREAM_TIMEOUT_MS: " 1500 ",
+    });
+    expect(config).toMatchObject({
+      maskinporten: { issuer: "http://127.0.0.1:9999/", tokenUrl: "http://127.0.0.1:9999/token" },
+      signing: {
+        key: {
+          source: "secretsmanager",
+          secretId: "arn:aws:secretsmanager:eu-north-1:111122223333:secret:mp-AbCdEf",
+        },
+        kid: "broker-2026.01_a",
+        alg: "RS512",
+      },
+      policy: { kind: "file", path: "policy.json" },
+      cache: { maxEntries: 50, refreshAheadSeconds: 0 },
+      upstreamTimeoutMs: 1500,
+    });
+  });
+
+  it("treats empty strings as unset", () => {
+    expect(
+      loadConfig({ ...MINIMAL, SIGNING_KID: "", SIGNING_ALG: "", UPSTREAM_TIMEOUT_MS: "" }),
+    ).toMatchObject({
+      signing: { alg: "RS256" },
+      upstreamTimeoutMs: 3000,
+    });
+  });
+
+  it.each([
+    ["MASKINPORTEN_ENV", { MASKINPORTEN_ENV: "staging" }],
+    ["MASKINPORTEN_ENV", { MASKINPORTEN_ENV: undefined }],
+    ["MASKINPORTEN_ISSUER", { MASKINPORTEN_ISSUER: "test.maskinporten.no" }],
+    ["MASKINPORTEN_TOKEN_URL", { MASKINPORTEN_TOKEN_URL: "ftp://x/token" }],
+    ["MASKINPORTEN_CLIENT_ID", { MASKINPORTEN_CLIENT_ID: undefined }],
+    ["MASKINPORTEN_CLIENT_ID", { MASKINPORTEN_CLIENT_ID: "  " }],
+    ["SIGNING_KEY", { SIGNING_KEY: undefined }],
+    ["SIGNING_KEY", { SIGNING_KEY: "vault:abc" }],
+    ["SIGNING_KEY", { SIGNING_KEY: "kms:" }],
+    ["SIGNING_KID", { SIGNING_KID: "has space" }],
+    ["SIGNING_ALG", { SIGNING_ALG: "ES256" }],
+    ["SIGNING_ALG", { SIGNING_ALG: "PS256" }],
+    ["TOKEN_CACHE_MAX_ENTRIES", { TOKEN_CACHE_MAX_ENTRIES: "0" }],
+    ["TOKEN_CACHE_MAX_ENTRIES", { TOKEN_CACHE_MAX_ENTRIES: "ten" }],
+    ["TOKEN_REFRESH_AHEAD_SECONDS", { TOKEN_REFRESH_AHEAD_SECONDS: "-1" }],
+    ["UPSTREAM_TIMEOUT_MS", { UPSTREAM_TIMEOUT_MS: "1.5" }],
+    ["UPSTREAM_TIMEOUT_MS", { UPSTREAM_TIMEOUT_MS: "60000" }],
+    ["POLICY_FILE / POLICY", { POLICY: undefined }],
+    ["POLICY_FILE / POLICY", { POLICY_FILE: "policy.json" }],
+  ])("names %s when it is bad (%o)", (name, overrides) => {
+    expect(messageOf({ ...MINIMAL, ...overrides })).toContain(`${name}:`);
+  });
+
+  it("names every bad variable at once", () => {
+    const message = messageOf({
+      MASKINPORTEN_ENV: "dev",
+      SIGNING_KEY: "nope",
+      SIGNING_ALG: "HS256",
+      UPSTREAM_TIMEOUT_MS: "0",
+      POLICY: "{}",
+    });
+    for (const name of [
+      "MASKINPORTEN_ENV",
+      "MASKINPORTEN_CLIENT_ID",
+      "SIGNING_KEY",
+      "SIGNING_ALG",
+      "UPSTREAM_TIMEOUT_MS",
+    ]) {
+      expect(message).toContain(`${name}:`);
+    }
+  });
+});
+
+describe("parseSigningKeyRef", () => {
+  it("splits the source prefix from the reference, which may itself contain colons", () => {
+    fc.assert(
+      fc.property(
+        fc.constantFrom("kms", "secretsmanager", "file"),
+        fc.stringMatching(/^[A-Za-z0-9/:_.-]{1,40}$/),
+        (source, rest) => {
+          const ref = parseSigningKeyRef(`${source}:${rest}`);
+          expect(ref.source).toBe(source);
+          expect(Object.values(ref)[1]).toBe(rest);
+        },
+      ),
+    );
+    expect(() => parseSigningKeyRef("alias/x")).toThrow(ConfigError);
+  });
+});
