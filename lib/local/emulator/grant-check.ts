@@ -13,7 +13,8 @@ import type { RegisteredClient } from "./registry.ts";
 export const JWT_BEARER = "urn:ietf:params:oauth:grant-type:jwt-bearer";
 export const GRANT_ALGS = ["RS256", "RS384", "RS512"] as const;
 export const MAX_GRANT_LIFETIME_SECONDS = 120;
-const ALLOWED_CLAIMS = new Set([
+/** The only claims Maskinporten lists for a grant; any other is refused. */
+export const ALLOWED_GRANT_CLAIMS: ReadonlySet<string> = new Set([
   "aud",
   "iss",
   "scope",
@@ -130,7 +131,7 @@ export async function checkGrant(form: URLSearchParams, ctx: GrantCheckContext):
   if ((header.kid === undefined) === (header.x5c === undefined)) {
     throw malformed("Invalid assertion: the header must carry exactly one of kid and x5c");
   }
-  const unlisted = Object.keys(payload).filter((claim) => !ALLOWED_CLAIMS.has(claim));
+  const unlisted = Object.keys(payload).filter((claim) => !ALLOWED_GRANT_CLAIMS.has(claim));
   if (unlisted.length > 0) throw malformed(`Invalid assertion: claim(s) not allowed: ${unlisted.join(", ")}`);
   const parsed = GrantClaimsSchema.safeParse(payload);
   if (!parsed.success) {
