@@ -1,0 +1,6 @@
+// Who may have which token: the policy document, the principal normaliser and the decision.
+export { decide, type PolicyDecision } from "./decide.ts";
+export { globMatch } from "./glob.ts";
+export { loadPolicy } from "./load.ts";
+export { normalisePrincipal, type Principal } from "./principal.ts";
+export { type Policy, PolicyError, type PolicyRule, validatePolicy } from "./schema.ts";

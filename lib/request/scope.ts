@@ -1,0 +1,21 @@
+// RFC 6749 section 3.3 scope syntax: scope-tokens of %x21 / %x23-5B / %x5D-7E separated by single spaces.
+
+/** One scope-token. */
+export const SCOPE_TOKEN = /^[\x21\x23-\x5b\x5d-\x7e]+$/;
+export const MAX_SCOPES = 20;
+
+/** The tokens of a scope string, or a message naming what is wrong with it. */
+export function splitScope(scope: string): { scopes: string[] } | { error: string } {
+  if (scope === "") return { error: "expected at least one scope" };
+  const scopes = scope.split(" ");
+  if (scopes.some((s) => s === "")) return { error: "scopes must be separated by single spaces" };
+  const bad = scopes.find((s) => !SCOPE_TOKEN.test(s));
+  if (bad !== undefined) return { error: `invalid scope-token ${JSON.stringify(bad.slice(0, 100))}` };
+  if (scopes.length > MAX_SCOPES) return { error: `at most ${MAX_SCOPES} scopes` };
+  return { scopes };
+}
+
+/** The sorted, de-duplicated scope set: one canonical form for the cache key and the grant. */
+export function scopeSet(scopes: readonly string[]): string[] {
+  return [...new Set(scopes)].sort();
+}

@@ -1,0 +1,130 @@
+// The POST /token body, parsed once at the edge: size, media type, JSON, then every field (zod); errors name the field.
+import { z } from "zod";
+import type { TokenRequest } from "../grant/index.ts";
+import { InvalidRequest, PayloadTooLarge, UnsupportedMediaType } from "../problem/index.ts";
+import { isOrgNumber } from "./org-number.ts";
+import { scopeSet, splitScope } from "./scope.ts";
+
+export const MAX_BODY_BYTES = 8 * 1024;
+export const DEFAULT_MIN_TTL = 30;
+export const MAX_MIN_TTL = 300;
+export const MAX_RESOURCES = 5;
+
+/** The body as API Gateway hands it over. */
+export interface RawTokenBody {
+  body: string | null;
+  isBase64Encoded: boolean;
+  /** The Content-Type header, if any. */
+  contentType: string | undefined;
+}
+
+export interface ParsedTokenRequest {
+  request: TokenRequest;
+  /** Seconds the returned token must still be valid. */
+  minTtl: number;
+}
+
+function isHttpsUri(value: string): boolean {
+  if (/\s/.test(value)) return false;
+  try {
+    const url = new URL(value);
+    return url.protocol === "https:" && url.hostname !== "";
+  } catch {
+    return false;
+  }
+}
+
+const orgNumber = (field: string) =>
+  z
+    .string({ message: `${field}: expected a string of 9 digits` })
+    .refine(isOrgNumber, `${field}: expected a 9-digit organisation number with a valid check digit`);
+
+const resourceUri = z
+  .string({ message: "resource: expected an absolute https URI" })
+  .refine(isHttpsUri, "resource: expected an absolute https URI");
+
+const BodySchema = z
+  .strictObject(
+    {
+      scope: z
+        .string({ message: "scope: expected a string of space-separated scopes" })
+        .transform((value, ctx) => {
+          const split = splitScope(value);
+          if ("error" in split) {
+            ctx.addIssue({ code: "custom", message: `scope: ${split.error}` });
+            return z.NEVER;
+          }
+          return scopeSet(split.scopes);
+        }),
+      resource: z
+        .union([resourceUri.transform((uri) => [uri]), z.array(resourceUri)], {
+          message: "resource: expected an https URI or an array of 1 to 5 of them",
+        })
+        .refine(
+          (list) => list.length >= 1 && list.length <= MAX_RESOURCES,
+          `resource: expected 1 to ${MAX_RESOURCES} URIs`,
+        )
+        .transform((list) => [...new Set(list)].sort())
+        .optional(),
+      consumer_org: orgNumber("consumer_org").optional(),
+      systemuser_org: orgNumber("systemuser_org").optional(),
+      min_ttl: z
+        .number({ message: `min_ttl: expected an integer from 1 to ${MAX_MIN_TTL}` })
+        .int(`min_ttl: expected an integer from 1 to ${MAX_MIN_TTL}`)
+        .min(1, `min_ttl: expected an integer from 1 to ${MAX_MIN_TTL}`)
+        .max(MAX_MIN_TTL, `min_ttl: expected an integer from 1 to ${MAX_MIN_TTL}`)
+        .default(DEFAULT_MIN_TTL),
+    },
+    {
+      error: (issue) =>
+        issue.code === "unrecognized_keys"
+          ? `unknown field(s): ${issue.keys.map((k) => JSON.stringify(k.slice(0, 50))).join(", ")}`
+          : "body: expected a JSON object",
+    },
+  )
+  .refine((body) => body.consumer_org === undefined || body.systemuser_org === undefined, {
+    message: "consumer_org, systemuser_org: give at most one of them",
+  });
+
+/** Accepts `application/json` with optional parameters; a charset, when given, must be UTF-8. */
+export function isJsonMediaType(contentType: string | undefined): boolean {
+  if (contentType === undefined) return false;
+  const [type, ...params] = contentType.split(";").map((part) => part.trim().toLowerCase());
+  if (type !== "application/json") return false;
+  return params.every((param) => {
+    const [name, value] = param.split("=", 2).map((s) => s.trim());
+    return name !== "charset" || value?.replace(/^"(.*)"$/, "$1") === "utf-8";
+  });
+}
+
+const utf8 = new TextDecoder("utf-8", { fatal: true });
+
+/** Parses the body or throws PayloadTooLarge, UnsupportedMediaType or InvalidRequest (naming the field). */
+export function parseTokenRequest(raw: RawTokenBody): ParsedTokenRequest {
+  const bytes = Buffer.from(raw.body ?? "", raw.isBase64Encoded ? "base64" : "utf8");
+  if (bytes.length > MAX_BODY_BYTES) {
+    throw new PayloadTooLarge(`body: at most ${MAX_BODY_BYTES} bytes, got ${bytes.length}`);
+  }
+  if (!isJsonMediaType(raw.contentType)) {
+    throw new UnsupportedMediaType("Content-Type: expected application/json");
+  }
+  let json: unknown;
+  try {
+    json = JSON.parse(utf8.decode(bytes));
+  } catch {
+    throw new InvalidRequest("body: expected a JSON object (malformed JSON or not UTF-8)");
+  }
+  const parsed = BodySchema.safeParse(json);
+  if (!parsed.success) {
+    const issue = parsed.error.issues[0];
+    throw new InvalidRequest(issue?.message ?? "body: invalid request");
+  }
+  const body = parsed.data;
+  const request: TokenRequest = {
+    scopes: body.scope,
+    ...(body.resource === undefined ? {} : { resource: body.resource }),
+    ...(body.consumer_org === undefined ? {} : { consumerOrg: body.consumer_org }),
+    ...(body.systemuser_org === undefined ? {} : { systemuserOrg: body.systemuser_org }),
+  };
+  return { request, minTtl: body.min_ttl };
+}

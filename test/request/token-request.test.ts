@@ -1,0 +1,130 @@
+import fc from "fast-check";
+import { describe, expect, it } from "vitest";
+import { InvalidRequest, PayloadTooLarge, Problem, UnsupportedMediaType } from "../../lib/problem/index.ts";
+import { isOrgNumber, parseTokenRequest } from "../../lib/request/index.ts";
+
+const JSON_TYPE = "application/json";
+const parse = (body: unknown, contentType: string | undefined, isBase64Encoded = false) =>
+  parseTokenRequest({
+    body: typeof body === "string" ? body : JSON.stringify(body),
+    isBase64Encoded,
+    contentType,
+  });
+const detailOf = (body: unknown, contentType = JSON_TYPE): string => {
+  try {
+    parse(body, contentType);
+  } catch (error) {
+    if (error instanceof Problem) return `${error.code}: ${error.detail}`;
+    throw error;
+  }
+  throw new Error("expected a problem");
+};
+
+describe("organisation numbers", () => {
+  it("accepts numbers with a valid mod-11 check digit", () => {
+    for (const n of ["991825827", "974760673", "310000000"]) expect(isOrgNumber(n), n).toBe(true);
+  });
+  it("rejects a wrong check digit, wrong length and non-digits", () => {
+    for (const n of ["991825828", "99182582", "9918258270", "99182582a", " 91825827"])
+      expect(isOrgNumber(n), n).toBe(false);
+  });
+  it("accepts exactly one check digit per 8-digit prefix, none when the remainder is 1", () => {
+    fc.assert(
+      fc.property(fc.stringMatching(/^\d{8}$/), (prefix) => {
+        const valid = [..."0123456789"].filter((d) => isOrgNumber(prefix + d));
+        const sum = [3, 2, 7, 6, 5, 4, 3, 2].reduce((acc, w, i) => acc + w * Number(prefix[i]), 0);
+        expect(valid.length).toBe(sum % 11 === 1 ? 0 : 1);
+      }),
+    );
+  });
+});
+
+describe("parseTokenRequest", () => {
+  it("sorts and de-duplicates the scope set and defaults min_ttl to 30", () => {
+    expect(parse({ scope: "b:x a:y b:x" }, JSON_TYPE)).toEqual({
+      request: { scopes: ["a:y", "b:x"] },
+      minTtl: 30,
+    });
+  });
+
+  it("turns a single resource into an array and keeps orgs", () => {
+    expect(
+      parse(
+        { scope: "a", resource: "https://api.example.no/x", consumer_org: "991825827", min_ttl: 300 },
+        JSON_TYPE,
+      ),
+    ).toEqual({
+      request: { scopes: ["a"], resource: ["https://api.example.no/x"], consumerOrg: "991825827" },
+      minTtl: 300,
+    });
+    expect(parse({ scope: "a", systemuser_org: "974760673" }, JSON_TYPE).request.systemuserOrg).toBe(
+      "974760673",
+    );
+  });
+
+  it("names the field in every refusal", () => {
+    expect(detailOf({ scope: "a  b" })).toMatch(/^invalid_request: scope:/);
+    expect(detailOf({ scope: 'a"b' })).toMatch(/^invalid_request: scope:/);
+    expect(detailOf({ scope: Array.from({ length: 21 }, (_, i) => `s${i}`).join(" ") })).toMatch(
+      /scope: at most 20/,
+    );
+    expect(detailOf({})).toMatch(/^invalid_request: scope:/);
+    expect(detailOf({ scope: "a", min_ttl: 301 })).toMatch(/^invalid_request: min_ttl:/);
+    expect(detailOf({ scope: "a", min_ttl: 1.5 })).toMatch(/^invalid_request: min_ttl:/);
+    expect(detailOf({ scope: "a", min_ttl: "30" })).toMatch(/^invalid_request: min_ttl:/);
+    expect(detailOf({ scope: "a", consumer_org: "991825828" })).toMatch(/^invalid_request: consumer_org:/);
+    expect(detailOf({ scope: "a", systemuser_org: 991825827 })).toMatch(/^invalid_request: systemuser_org:/);
+    expect(detailOf({ scope: "a", consumer_org: "991825827", systemuser_org: "974760673" })).toMatch(
+      /consumer_org, systemuser_org/,
+    );
+    expect(detailOf({ scope: "a", resource: "http://x.no" })).toMatch(/^invalid_request: resource:/);
+    expect(detailOf({ scope: "a", resource: [] })).toMatch(/^invalid_request: resource:/);
+    expect(detailOf({ scope: "a", resource: Array(6).fill("https://x.no") })).toMatch(
+      /^invalid_request: resource:/,
+    );
+    expect(detailOf({ scope: "a", audience: "x" })).toBe('invalid_request: unknown field(s): "audience"');
+    expect(detailOf("{")).toMatch(/^invalid_request: body:/);
+    expect(detailOf("[1]")).toMatch(/^invalid_request: body:/);
+  });
+
+  it("refuses bodies over 8 KiB with 413 and non-JSON media types with 415", () => {
+    expect(() => parse(JSON.stringify({ scope: "a".repeat(8200) }), JSON_TYPE)).toThrow(PayloadTooLarge);
+    expect(() => parse({ scope: "a" }, "text/plain")).toThrow(UnsupportedMediaType);
+    expect(() => parse({ scope: "a" }, undefined)).toThrow(UnsupportedMediaType);
+    expect(() => parse({ scope: "a" }, "application/json; charset=iso-8859-1")).toThrow(UnsupportedMediaType);
+    expect(parse({ scope: "a" }, "Application/JSON; charset=UTF-8").request.scopes).toEqual(["a"]);
+  });
+
+  it("decodes base64-encoded bodies and refuses bytes that are not UTF-8", () => {
+    const body = Buffer.from(JSON.stringify({ scope: "a" })).toString("base64");
+    expect(parse(body, JSON_TYPE, true).request.scopes).toEqual(["a"]);
+    expect(() => parse(Buffer.from([0x7b, 0xff, 0x7d]).toString("base64"), JSON_TYPE, true)).toThrow(
+      InvalidRequest,
+    );
+  });
+
+  it("answers any body and content type with a parse or a 400/413/415 problem", () => {
+    fc.assert(
+      fc.property(
+        fc.oneof(
+          fc.string(),
+          fc.json(),
+          fc.jsonValue().map((v) => JSON.stringify(v)),
+        ),
+        fc.option(fc.constantFrom(JSON_TYPE, "text/plain", "application/json; charset=utf-8", ""), {
+          nil: undefined,
+        }),
+        fc.boolean(),
+        (body, contentType, isBase64Encoded) => {
+          try {
+            parseTokenRequest({ body, contentType, isBase64Encoded });
+          } catch (error) {
+            expect(error).toBeInstanceOf(Problem);
+            expect([400, 413, 415]).toContain((error as Problem).status);
+          }
+        },
+      ),
+      { numRuns: 500 },
+    );
+  });
+});
