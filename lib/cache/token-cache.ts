@@ -1,0 +1,119 @@
+// Single-flight, refresh-ahead, LRU cache of async results with an expiry on a monotonic clock; knows nothing about tokens' origin.
+
+/** A loaded value and the monotonic instant (ms) it stops being valid. */
+export interface Expiring<V> {
+  value: V;
+  expiresAt: number;
+}
+
+export type CacheOutcome = "hit" | "miss" | "coalesced";
+
+export interface CacheResult<V> {
+  value: V;
+  /** Whole seconds the value is still valid, now; always >= the requested minimum. */
+  remainingSeconds: number;
+  outcome: CacheOutcome;
+}
+
+/** Why a load runs: a caller waits for it ("miss"), or a still-valid value is renewed in the background ("refresh"). */
+export type LoadTrigger = "miss" | "refresh";
+
+export interface TokenCacheOptions {
+  maxEntries: number;
+  /** Renew a value this long before its remaining lifetime falls below the caller's minimum. */
+  refreshAheadSeconds: number;
+  /** Monotonic clock, ms. */
+  monotonic: () => number;
+  /** A background refresh failed; the old value stays and the failure is not cached. */
+  onRefreshError?: (key: string, error: unknown) => void;
+}
+
+/** A freshly loaded value lives shorter than the caller's minimum: no retry can help that caller. */
+export class LifetimeTooShort extends Error {
+  override name = "LifetimeTooShort";
+  constructor(
+    readonly remainingSeconds: number,
+    readonly minSeconds: number,
+  ) {
+    super(`a fresh value is valid for ${remainingSeconds} s, less than the ${minSeconds} s asked for`);
+  }
+}
+
+export class TokenCache<V> {
+  private readonly entries = new Map<string, Expiring<V>>();
+  private readonly inflight = new Map<string, Promise<Expiring<V>>>();
+
+  constructor(private readonly options: TokenCacheOptions) {}
+
+  get size(): number {
+    return this.entries.size;
+  }
+
+  /**
+   * The value for `key` valid for at least `minSeconds`: from the cache ("hit"), from a load this call
+   * starts ("miss"), or from one already running ("coalesced"). A failed load rejects every waiter and
+   * leaves nothing behind.
+   */
+  async get(
+    key: string,
+    minSeconds: number,
+    load: (trigger: LoadTrigger) => Promise<Expiring<V>>,
+  ): Promise<CacheResult<V>> {
+    const entry = this.entries.get(key);
+    if (entry !== undefined) {
+      const remaining = this.remainingSeconds(entry);
+      if (remaining >= minSeconds) {
+        this.entries.delete(key);
+        this.entries.set(key, entry);
+        if (remaining < minSeconds + this.options.refreshAheadSeconds && !this.inflight.has(key)) {
+          this.start(key, load, "refresh").catch((error: unknown) =>
+            this.options.onRefreshError?.(key, error),
+          );
+        }
+        return { value: entry.value, remainingSeconds: remaining, outcome: "hit" };
+      }
+      if (remaining <= 0) this.entries.delete(key);
+    }
+    const running = this.inflight.get(key);
+    const fresh = await (running ?? this.start(key, load, "miss"));
+    const remaining = this.remainingSeconds(fresh);
+    if (remaining < minSeconds) throw new LifetimeTooShort(remaining, minSeconds);
+    return {
+      value: fresh.value,
+      remainingSeconds: remaining,
+      outcome: running === undefined ? "miss" : "coalesced",
+    };
+  }
+
+  private remainingSeconds(entry: Expiring<V>): number {
+    return Math.floor((entry.expiresAt - this.options.monotonic()) / 1000);
+  }
+
+  private start(
+    key: string,
+    load: (trigger: LoadTrigger) => Promise<Expiring<V>>,
+    trigger: LoadTrigger,
+  ): Promise<Expiring<V>> {
+    const promise = Promise.resolve()
+      .then(() => load(trigger))
+      .then((fresh) => {
+        this.store(key, fresh);
+        return fresh;
+      })
+      .finally(() => {
+        if (this.inflight.get(key) === promise) this.inflight.delete(key);
+      });
+    this.inflight.set(key, promise);
+    return promise;
+  }
+
+  private store(key: string, fresh: Expiring<V>): void {
+    this.entries.delete(key);
+    if (fresh.expiresAt <= this.options.monotonic()) return;
+    this.entries.set(key, fresh);
+    for (const oldest of this.entries.keys()) {
+      if (this.entries.size <= this.options.maxEntries) break;
+      this.entries.delete(oldest);
+    }
+  }
+}

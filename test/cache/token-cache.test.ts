@@ -1,0 +1,160 @@
+import fc from "fast-check";
+import { describe, expect, it } from "vitest";
+import { type Expiring, LifetimeTooShort, type LoadTrigger, TokenCache } from "../../lib/cache/index.ts";
+
+function setup(options: { maxEntries?: number; refreshAheadSeconds?: number } = {}) {
+  let now = 1_000_000;
+  const refreshErrors: unknown[] = [];
+  const cache = new TokenCache<string>({
+    maxEntries: options.maxEntries ?? 100,
+    refreshAheadSeconds: options.refreshAheadSeconds ?? 15,
+    monotonic: () => now,
+    onRefreshError: (_key, error) => refreshErrors.push(error),
+  });
+  const triggers: LoadTrigger[] = [];
+  let loads = 0;
+  /** A loader whose values live `lifetimeSeconds` from when they are loaded. */
+  const loader =
+    (lifetimeSeconds = 120) =>
+    async (trigger: LoadTrigger): Promise<Expiring<string>> => {
+      triggers.push(trigger);
+      loads++;
+      return { value: `v${loads}`, expiresAt: now + lifetimeSeconds * 1000 };
+    };
+  return {
+    cache,
+    loader,
+    triggers,
+    refreshErrors,
+    get loads() {
+      return loads;
+    },
+    advance: (seconds: number) => {
+      now += seconds * 1000;
+    },
+  };
+}
+
+const flush = () => new Promise((resolve) => setImmediate(resolve));
+
+describe("TokenCache", () => {
+  it("makes one load for many concurrent misses: one miss, the rest coalesced, same value", async () => {
+    const t = setup();
+    const results = await Promise.all(Array.from({ length: 100 }, () => t.cache.get("k", 30, t.loader())));
+    expect(t.loads).toBe(1);
+    expect(new Set(results.map((r) => r.value))).toEqual(new Set(["v1"]));
+    expect(results.filter((r) => r.outcome === "miss")).toHaveLength(1);
+    expect(results.filter((r) => r.outcome === "coalesced")).toHaveLength(99);
+  });
+
+  it("serves hits with the remaining whole seconds, and never below min_ttl", async () => {
+    const t = setup({ refreshAheadSeconds: 0 });
+    await t.cache.get("k", 30, t.loader(120));
+    t.advance(50.5);
+    expect(await t.cache.get("k", 30, t.loader(120))).toEqual({
+      value: "v1",
+      remainingSeconds: 69,
+      outcome: "hit",
+    });
+    expect(await t.cache.get("k", 70, t.loader(120))).toMatchObject({ value: "v2", outcome: "miss" });
+    expect(t.loads).toBe(2);
+  });
+
+  it("refreshes in the background within refresh-ahead of the edge while serving the old value", async () => {
+    const t = setup({ refreshAheadSeconds: 15 });
+    await t.cache.get("k", 30, t.loader(120));
+    t.advance(80);
+    const served = await t.cache.get("k", 30, t.loader(120));
+    expect(served).toEqual({ value: "v1", remainingSeconds: 40, outcome: "hit" });
+    const again = await t.cache.get("k", 30, t.loader(120));
+    expect(again.outcome).toBe("hit");
+    await flush();
+    expect(t.triggers).toEqual(["miss", "refresh"]);
+    expect(await t.cache.get("k", 30, t.loader(120))).toEqual({
+      value: "v2",
+      remainingSeconds: 120,
+      outcome: "hit",
+    });
+  });
+
+  it("keeps the old value when a background refresh fails, and reports the error", async () => {
+    const t = setup();
+    await t.cache.get("k", 30, t.loader(120));
+    t.advance(80);
+    const failing = async (): Promise<Expiring<string>> => {
+      throw new Error("upstream down");
+    };
+    expect((await t.cache.get("k", 30, failing)).value).toBe("v1");
+    await flush();
+    expect(t.refreshErrors).toEqual([new Error("upstream down")]);
+    expect((await t.cache.get("k", 30, t.loader(120))).outcome).toBe("hit");
+  });
+
+  it("delivers a failure to every waiter and does not cache it", async () => {
+    const t = setup();
+    let calls = 0;
+    const failing = async (): Promise<Expiring<string>> => {
+      calls++;
+      throw new Error("boom");
+    };
+    const settled = await Promise.allSettled(Array.from({ length: 10 }, () => t.cache.get("k", 30, failing)));
+    expect(calls).toBe(1);
+    expect(settled.every((s) => s.status === "rejected")).toBe(true);
+    expect((await t.cache.get("k", 30, t.loader())).outcome).toBe("miss");
+  });
+
+  it("survives a loader that throws synchronously", async () => {
+    const t = setup();
+    const throwing = (): Promise<Expiring<string>> => {
+      throw new Error("sync");
+    };
+    await expect(t.cache.get("k", 30, throwing)).rejects.toThrow("sync");
+    expect((await t.cache.get("k", 30, t.loader())).outcome).toBe("miss");
+  });
+
+  it("refuses a fresh value that lives shorter than min_ttl, but keeps it for callers who ask less", async () => {
+    const t = setup({ refreshAheadSeconds: 0 });
+    await expect(t.cache.get("k", 100, t.loader(60))).rejects.toBeInstanceOf(LifetimeTooShort);
+    expect(await t.cache.get("k", 30, t.loader(60))).toMatchObject({ value: "v1", outcome: "hit" });
+  });
+
+  it("evicts the least recently used entry beyond maxEntries", async () => {
+    const t = setup({ maxEntries: 2 });
+    await t.cache.get("a", 30, t.loader());
+    await t.cache.get("b", 30, t.loader());
+    await t.cache.get("a", 30, t.loader());
+    await t.cache.get("c", 30, t.loader());
+    expect(t.cache.size).toBe(2);
+    expect((await t.cache.get("a", 30, t.loader())).outcome).toBe("hit");
+    expect((await t.cache.get("b", 30, t.loader())).outcome).toBe("miss");
+  });
+
+  it("never holds more than maxEntries and never serves below the minimum (property)", async () => {
+    await fc.assert(
+      fc.asyncProperty(
+        fc.array(
+          fc.record({
+            key: fc.constantFrom("a", "b", "c", "d"),
+            min: fc.integer({ min: 1, max: 300 }),
+            advance: fc.integer({ min: 0, max: 200 }),
+            lifetime: fc.integer({ min: 1, max: 600 }),
+          }),
+          { maxLength: 40 },
+        ),
+        async (steps) => {
+          const t = setup({ maxEntries: 2 });
+          for (const step of steps) {
+            t.advance(step.advance);
+            try {
+              const result = await t.cache.get(step.key, step.min, t.loader(step.lifetime));
+              expect(result.remainingSeconds).toBeGreaterThanOrEqual(step.min);
+            } catch (error) {
+              expect(error).toBeInstanceOf(LifetimeTooShort);
+            }
+            expect(t.cache.size).toBeLessThanOrEqual(2);
+          }
+        },
+      ),
+    );
+  });
+});
