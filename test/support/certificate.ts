@@ -58,7 +58,8 @@ export function createCertificate(spec: CertificateSpec): Certificate {
   const notBefore = spec.notBefore ?? new Date(Date.now() - 3_600_000);
   const notAfter = spec.notAfter ?? new Date(Date.now() + 365 * 86_400_000);
   const serial = randomBytes(12);
-  serial[0] = (serial[0] ?? 0) & 0x7f;
+  // Positive and minimal: DER refuses a leading zero byte, so the top byte is 0x40..0x7f.
+  serial[0] = ((serial[0] ?? 0) & 0x3f) | 0x40;
   const tbs = seq(
     tlv(0xa0, int(Buffer.from([2]))),
     int(serial),
