@@ -4,7 +4,7 @@ export default defineConfig({
   test: {
     include: ["test/**/*.test.ts"],
     exclude: ["test/bench/**", "node_modules/**"],
-    globalSetup: ["test/setup/node-version.ts"],
+    globalSetup: ["test/setup/node-version.ts", "test/setup/moto.ts"],
     testTimeout: 30_000,
     hookTimeout: 60_000,
   },

@@ -29,7 +29,8 @@ export class ConfigError extends Error {
   override name = "ConfigError";
 }
 
-const KID_PATTERN = /^[A-Za-z0-9._-]{1,200}$/;
+/** A kid Maskinporten accepts: letters, digits, ".", "_", "-". */
+export const KID_PATTERN = /^[A-Za-z0-9._-]{1,200}$/;
 
 /** Parses `kms:…`, `secretsmanager:…` or `file:…`; throws with the expected shape otherwise. */
 export function parseSigningKeyRef(value: string): SigningKeyRef {

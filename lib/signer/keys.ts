@@ -46,14 +46,14 @@ export function assertAlgFits(key: KeyObject, alg: JwsAlg, origin: string): void
   throw new ConfigError(`${origin}: unsupported key type ${key.asymmetricKeyType ?? "unknown"}; use RSA`);
 }
 
-/** The public JWK of a key, with its kid (given, or the RFC 7638 thumbprint). */
+/** The public JWK of a key (private or public), with its kid (given, or the RFC 7638 thumbprint). */
 export async function publicJwkOf(
   key: KeyObject,
   alg: JwsAlg,
   kid?: string,
   x5c?: string[],
 ): Promise<PublicJwk> {
-  const jwk = createPublicKey(key).export({ format: "jwk" });
+  const jwk = (key.type === "public" ? key : createPublicKey(key)).export({ format: "jwk" });
   const { kty, n, e, crv, x, y } = jwk;
   const base = Object.fromEntries(
     Object.entries({ kty, n, e, crv, x, y }).filter(([, v]) => v !== undefined),

@@ -1,0 +1,61 @@
+// AWS SDK failures -> SigningUnavailable with a clearly worded detail; the AWS error name goes to the audit log, its message nowhere.
+import { SigningUnavailable } from "../problem/index.ts";
+
+export type AwsService = "KMS" | "Secrets Manager";
+
+/** What went wrong, per AWS error name, in words an operator can act on. `%s` is the resource. */
+const REASONS: Readonly<Record<string, string>> = {
+  ThrottlingException: "is throttling the broker's requests for %s; retry shortly",
+  TooManyRequestsException: "is throttling the broker's requests for %s; retry shortly",
+  DisabledException: "reports %s is disabled; enable it or point SIGNING_KEY at an enabled key",
+  KMSInvalidStateException:
+    "reports %s cannot be used in its current state (for example pending deletion); cancel the deletion or switch keys",
+  NotFoundException: "has no %s (not found)",
+  ResourceNotFoundException: "has no %s (not found)",
+  AccessDeniedException: "denied the broker's role access to %s (IAM policy or key/resource policy)",
+  KeyUnavailableException: "reports %s is temporarily unavailable",
+  DependencyTimeoutException: "timed out using %s",
+  KMSInternalException: "had an internal error using %s",
+  InternalServiceError: "had an internal error reading %s",
+  InternalFailure: "had an internal error using %s",
+  ServiceUnavailable: "is unavailable for %s",
+  DecryptionFailure:
+    "could not decrypt %s (check the secret's KMS key and the broker's kms:Decrypt permission)",
+  InvalidRequestException: "refused to read %s (it may be scheduled for deletion)",
+};
+
+interface SdkErrorShape {
+  name?: unknown;
+  code?: unknown;
+  $fault?: unknown;
+}
+
+/** The AWS error name of an SDK service error (e.g. "DisabledException"), or undefined for anything else. */
+export function awsErrorName(error: unknown): string | undefined {
+  const shape = error as SdkErrorShape | null;
+  if (typeof shape !== "object" || shape === null || shape.$fault === undefined) return undefined;
+  return typeof shape.name === "string" ? shape.name : undefined;
+}
+
+/**
+ * Maps a failed AWS call to `signing_unavailable`. A service error keeps its AWS name as `causeName`;
+ * an error that never reached AWS (connection refused, DNS, timeout) is a network error named by its code.
+ */
+export function signingUnavailable(
+  error: unknown,
+  service: AwsService,
+  resource: string,
+): SigningUnavailable {
+  const name = awsErrorName(error);
+  if (name === undefined) {
+    const shape = (typeof error === "object" && error !== null ? error : {}) as SdkErrorShape;
+    const code = typeof shape.code === "string" ? shape.code : undefined;
+    const causeName = code ?? (typeof shape.name === "string" ? shape.name : "NetworkError");
+    return new SigningUnavailable(`${service} could not be reached for ${resource} (network error)`, {
+      cause: error,
+      causeName,
+    });
+  }
+  const reason = (REASONS[name] ?? "refused the request for %s").replace("%s", resource);
+  return new SigningUnavailable(`${service} ${reason}`, { cause: error, causeName: name });
+}
