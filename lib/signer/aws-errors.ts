@@ -10,8 +10,8 @@ const REASONS: Readonly<Record<string, string>> = {
   DisabledException: "reports %s is disabled; enable it or point SIGNING_KEY at an enabled key",
   KMSInvalidStateException:
     "reports %s cannot be used in its current state (for example pending deletion); cancel the deletion or switch keys",
-  NotFoundException: "has no %s (not found)",
-  ResourceNotFoundException: "has no %s (not found)",
+  NotFoundException: "cannot find %s (deleted, or another account or region)",
+  ResourceNotFoundException: "cannot find %s (deleted, or another account or region)",
   AccessDeniedException: "denied the broker's role access to %s (IAM policy or key/resource policy)",
   KeyUnavailableException: "reports %s is temporarily unavailable",
   DependencyTimeoutException: "timed out using %s",
