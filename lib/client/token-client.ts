@@ -1,0 +1,174 @@
+// The caller's side of POST /token: SigV4-signed with the service's own AWS credentials, cached, coalesced, retried.
+import { setTimeout as delay } from "node:timers/promises";
+import { Sha256 } from "@aws-crypto/sha256-js";
+import { fromNodeProviderChain } from "@aws-sdk/credential-providers";
+import { SignatureV4 } from "@smithy/signature-v4";
+import { backoffMs, parseRetryAfter } from "../maskinporten/retry.ts";
+import { TokenBrokerError } from "./errors.ts";
+import { readError, readToken, type TokenResponse } from "./response.ts";
+
+export interface AwsCredentials {
+  accessKeyId: string;
+  secretAccessKey: string;
+  sessionToken?: string;
+  expiration?: Date;
+}
+
+export type AwsCredentialsProvider = () => Promise<AwsCredentials>;
+
+export interface TokenClientOptions {
+  /** The broker's base URL, e.g. `https://<api-id>.execute-api.eu-north-1.amazonaws.com/prod`. */
+  endpoint: string;
+  /** The region the API lives in; part of the SigV4 scope. */
+  region: string;
+  /** Defaults to the standard AWS credential chain (environment, profile, SSO, web identity, ECS, IMDS). */
+  credentials?: AwsCredentials | AwsCredentialsProvider;
+  fetch?: typeof fetch;
+  /** Monotonic clock in milliseconds for the cache. */
+  now?: () => number;
+  sleep?: (ms: number) => Promise<unknown>;
+  /** In [0, 1), for backoff jitter. */
+  random?: () => number;
+  /** Retries after the first attempt for 503, 429 and network errors; default 2. */
+  maxRetries?: number;
+  /** A Retry-After longer than this is not waited for: the error is returned instead. Default 10 s. */
+  maxRetryDelayMs?: number;
+  /** Distinct requests kept in the cache; default 100. */
+  maxCacheEntries?: number;
+}
+
+export interface GetTokenRequest {
+  /** One or more Maskinporten scopes separated by single spaces. */
+  scope: string;
+  resource?: string | string[];
+  consumer_org?: string;
+  systemuser_org?: string;
+  /** Seconds the returned token must still be valid; default 30, as on the broker. */
+  min_ttl?: number;
+}
+
+export interface TokenClient {
+  getToken(request: GetTokenRequest): Promise<TokenResponse>;
+}
+
+export const DEFAULT_MIN_TTL_SECONDS = 30;
+const RETRYABLE_STATUS = new Set([429, 503]);
+
+interface CachedToken {
+  token: TokenResponse;
+  /** Monotonic time at which the token expires. */
+  expiresAt: number;
+}
+
+/** Equal requests share a token: the scope set sorted and de-duplicated, as the broker keys its own cache. */
+function cacheKey(request: GetTokenRequest): string {
+  const scopes = [...new Set(request.scope.split(" ").filter((s) => s !== ""))].sort();
+  const resource = request.resource === undefined ? null : [request.resource].flat();
+  return JSON.stringify([scopes, resource, request.consumer_org ?? null, request.systemuser_org ?? null]);
+}
+
+/** Only the contract's fields: the broker rejects unknown ones. */
+function requestBody(request: GetTokenRequest, minTtl: number): string {
+  const { scope, resource, consumer_org, systemuser_org } = request;
+  return JSON.stringify({ scope, resource, consumer_org, systemuser_org, min_ttl: minTtl });
+}
+
+function tokenUrl(endpoint: string): URL {
+  const url = new URL(endpoint);
+  url.pathname = `${url.pathname.replace(/\/+$/, "")}/token`;
+  return url;
+}
+
+export function createTokenClient(options: TokenClientOptions): TokenClient {
+  const url = tokenUrl(options.endpoint);
+  const signer = new SignatureV4({
+    service: "execute-api",
+    region: options.region,
+    credentials: options.credentials ?? fromNodeProviderChain(),
+    sha256: Sha256,
+  });
+  const send = options.fetch ?? fetch;
+  const now = options.now ?? (() => performance.now());
+  const sleep = options.sleep ?? ((ms: number) => delay(ms));
+  const random = options.random ?? Math.random;
+  const maxRetries = options.maxRetries ?? 2;
+  const maxRetryDelayMs = options.maxRetryDelayMs ?? 10_000;
+  const maxCacheEntries = options.maxCacheEntries ?? 100;
+  const cache = new Map<string, CachedToken>();
+  const inFlight = new Map<string, Promise<TokenResponse>>();
+
+  async function post(body: string): Promise<Response> {
+    const signed = await signer.sign({
+      method: "POST",
+      protocol: url.protocol,
+      hostname: url.hostname,
+      ...(url.port === "" ? {} : { port: Number(url.port) }),
+      path: url.pathname,
+      query: Object.fromEntries(url.searchParams),
+      headers: { host: url.host, "content-type": "application/json" },
+      body,
+    });
+    // fetch sets Host from the URL itself, to the value signed above.
+    const { host: _, ...headers } = signed.headers;
+    return send(url, { method: "POST", headers, body });
+  }
+
+  /** One request to the broker, retried on 503/429 (after Retry-After when given) and network errors. */
+  async function fetchToken(key: string, body: string): Promise<TokenResponse> {
+    for (let retry = 1; ; retry++) {
+      let response: Response;
+      let text: string;
+      try {
+        response = await post(body);
+        text = await response.text();
+      } catch (error) {
+        if (retry > maxRetries) {
+          throw new TokenBrokerError(
+            { code: "network_error", status: 0, detail: `The broker at ${url.origin} could not be reached` },
+            { cause: error },
+          );
+        }
+        await sleep(backoffMs(retry, random()));
+        continue;
+      }
+      if (response.ok) {
+        const token = readToken(response.status, text);
+        if (token instanceof TokenBrokerError) throw token;
+        cache.delete(key);
+        cache.set(key, { token, expiresAt: now() + token.expires_in * 1000 });
+        const oldest = cache.keys().next().value;
+        if (cache.size > maxCacheEntries && oldest !== undefined) cache.delete(oldest);
+        return token;
+      }
+      const retryAfterMs = parseRetryAfter(response.headers.get("retry-after"), Date.now());
+      const error = readError(
+        response.status,
+        text,
+        retryAfterMs === undefined ? undefined : Math.ceil(retryAfterMs / 1000),
+      );
+      const wait = retryAfterMs ?? backoffMs(retry, random());
+      if (!RETRYABLE_STATUS.has(response.status) || retry > maxRetries || wait > maxRetryDelayMs) throw error;
+      await sleep(wait);
+    }
+  }
+
+  return {
+    async getToken(request) {
+      const minTtl = request.min_ttl ?? DEFAULT_MIN_TTL_SECONDS;
+      const key = cacheKey(request);
+      const cached = cache.get(key);
+      if (cached !== undefined) {
+        const remaining = Math.floor((cached.expiresAt - now()) / 1000);
+        if (remaining >= minTtl) return { ...cached.token, expires_in: remaining };
+      }
+      // Coalesce only identical calls: a waiter with a larger min_ttl must not get a shorter-lived token.
+      const flightKey = `${key}|${minTtl}`;
+      let flight = inFlight.get(flightKey);
+      if (flight === undefined) {
+        flight = fetchToken(key, requestBody(request, minTtl)).finally(() => inFlight.delete(flightKey));
+        inFlight.set(flightKey, flight);
+      }
+      return { ...(await flight) };
+    },
+  };
+}
