@@ -1,7 +1,6 @@
-import { createServer, type Server } from "node:http";
-import type { AddressInfo } from "node:net";
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from "vitest";
 import { createTokenClient, TokenBrokerError, type TokenClientOptions } from "../../lib/client/index.ts";
+import { type RunningGateway, startGateway } from "../../lib/local/gateway.ts";
 import { createSigV4Verifier } from "../../lib/local/sigv4.ts";
 
 const REGION = "eu-north-1";
@@ -13,7 +12,7 @@ interface Reply {
   body: unknown;
 }
 
-/** A stand-in for the deployed broker: checks SigV4 like API Gateway, counts what gets through. */
+/** A stand-in for the deployed broker behind the local gateway (SigV4 checked), counting what gets through. */
 interface FakeBroker {
   url: string;
   requests: unknown[];
@@ -21,7 +20,7 @@ interface FakeBroker {
   replies: Reply[];
 }
 
-let server: Server;
+let gateway: RunningGateway;
 const broker: FakeBroker = { url: "", requests: [], replies: [] };
 
 const verify = createSigV4Verifier({
@@ -40,40 +39,32 @@ function token(n: number, scope: string): Reply {
 }
 
 beforeAll(async () => {
-  server = createServer((req, res) => {
-    const chunks: Buffer[] = [];
-    req.on("data", (chunk: Buffer) => chunks.push(chunk));
-    req.on("end", () => {
-      const target = new URL(req.url ?? "/", "http://local");
-      const headers: Record<string, string> = {};
-      for (const [name, value] of Object.entries(req.headers))
-        if (typeof value === "string") headers[name] = value;
-      const body = Buffer.concat(chunks);
-      const auth = verify({
-        method: req.method ?? "GET",
-        path: target.pathname,
-        rawQuery: "",
-        headers,
-        body,
-      });
-      let reply: Reply;
-      if (!auth.ok) reply = { status: 403, body: { message: auth.message } };
-      else if (target.pathname !== "/prod/token")
-        reply = { status: 403, body: { message: "Missing Authentication Token" } };
-      else {
-        const request = JSON.parse(body.toString("utf8"));
-        broker.requests.push(request);
-        reply = broker.replies.shift() ?? token(broker.requests.length, request.scope);
-      }
-      res.writeHead(reply.status, { "content-type": "application/json", ...reply.headers });
-      res.end(JSON.stringify(reply.body));
-    });
+  gateway = await startGateway({
+    host: "127.0.0.1",
+    port: 0,
+    authenticate: verify,
+    routes: [
+      {
+        method: "POST",
+        resource: "/prod/token",
+        functionName: "fake-token",
+        handler: async (event) => {
+          const request = JSON.parse(event.body ?? "{}");
+          broker.requests.push(request);
+          const reply = broker.replies.shift() ?? token(broker.requests.length, request.scope);
+          return {
+            statusCode: reply.status,
+            headers: { "content-type": "application/json", ...reply.headers },
+            body: JSON.stringify(reply.body),
+          };
+        },
+      },
+    ],
   });
-  await new Promise<void>((resolve) => server.listen(0, "127.0.0.1", resolve));
-  broker.url = `http://127.0.0.1:${(server.address() as AddressInfo).port}/prod`;
+  broker.url = `${gateway.url}/prod`;
 });
 
-afterAll(() => new Promise<void>((resolve) => server.close(() => resolve())));
+afterAll(() => gateway.close());
 
 beforeEach(() => {
   broker.requests = [];

@@ -1,12 +1,10 @@
 import { execFile } from "node:child_process";
-import { createServer, type Server } from "node:http";
-import type { AddressInfo } from "node:net";
 import { promisify } from "node:util";
 import { Sha256 } from "@aws-crypto/sha256-js";
 import { SignatureV4 } from "@smithy/signature-v4";
 import fc from "fast-check";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import type { SignedRequest } from "../../lib/local/gateway.ts";
+import { type RunningGateway, type SignedRequest, startGateway } from "../../lib/local/gateway.ts";
 import {
   createSigV4Verifier,
   INVALID_TOKEN,
@@ -242,35 +240,30 @@ describe("SigV4 refusals, each a 403 in API Gateway's words", () => {
 
 describe("SigV4 verification of curl --aws-sigv4 signatures", () => {
   const execFileAsync = promisify(execFile);
-  const live = createSigV4Verifier({ region: REGION, lookup: (id) => known.get(id) });
-  let server: Server;
+  let gateway: RunningGateway;
   let url: string;
 
   beforeAll(async () => {
-    server = createServer((req, res) => {
-      const chunks: Buffer[] = [];
-      req.on("data", (chunk: Buffer) => chunks.push(chunk));
-      req.on("end", () => {
-        const target = new URL(req.url ?? "/", "http://local");
-        const headers: Record<string, string> = {};
-        for (const [name, value] of Object.entries(req.headers))
-          if (typeof value === "string") headers[name] = value;
-        const result = live({
-          method: req.method ?? "GET",
-          path: target.pathname,
-          rawQuery: target.search.slice(1),
-          headers,
-          body: Buffer.concat(chunks),
-        });
-        res.writeHead(result.ok ? 200 : result.status, { "content-type": "application/json" });
-        res.end(JSON.stringify(result.ok ? result.identity : { message: result.message }));
-      });
+    gateway = await startGateway({
+      host: "127.0.0.1",
+      port: 0,
+      authenticate: createSigV4Verifier({ region: REGION, lookup: (id) => known.get(id) }),
+      routes: [
+        {
+          method: "POST",
+          resource: "/token",
+          functionName: "echo-identity",
+          handler: async (event) => ({
+            statusCode: 200,
+            body: JSON.stringify(event.requestContext.identity),
+          }),
+        },
+      ],
     });
-    await new Promise<void>((resolve) => server.listen(0, "127.0.0.1", resolve));
-    url = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
+    url = gateway.url;
   });
 
-  afterAll(() => new Promise<void>((resolve) => server.close(() => resolve())));
+  afterAll(() => gateway.close());
 
   async function curl(secret: string, path = "/token"): Promise<{ status: number; body: string }> {
     const { stdout } = await execFileAsync("curl", [
@@ -294,7 +287,10 @@ describe("SigV4 verification of curl --aws-sigv4 signatures", () => {
   it("accepts the real curl binary's signature", async () => {
     const response = await curl(KEY.secretAccessKey);
     expect(response.status).toBe(200);
-    expect(JSON.parse(response.body)).toMatchObject({ accessKey: KEY.accessKeyId, principalArn: ROLE });
+    expect(JSON.parse(response.body)).toMatchObject({
+      accessKey: KEY.accessKeyId,
+      userArn: "arn:aws:sts::000000000000:assumed-role/local-service/local",
+    });
   });
 
   it("accepts curl's signature with a query string", async () => {
