@@ -93,11 +93,12 @@ export class SecretsManagerSigner implements Signer {
     } catch (error) {
       this.nextReadAt = this.now() + RETRY_AFTER_FAILURE_MS;
       const problem = error instanceof Problem ? error : undefined;
+      const failure = error as Error;
       (this.options.log ?? defaultLog)({
         event: "signing_key_refresh_failed",
         secret: this.secretId,
-        causeName: problem?.causeName ?? (error instanceof Error ? error.name : "Error"),
-        detail: `${problem?.detail ?? (error as Error).message}; still signing with ${this.key.keyRef}`,
+        causeName: problem?.causeName ?? awsErrorName(failure.cause) ?? failure.name,
+        detail: `${problem?.detail ?? failure.message}; still signing with ${this.key.keyRef}`,
       });
     }
   }
@@ -118,6 +119,7 @@ async function readSigningKey(
     if (awsErrorName(error) === "ResourceNotFoundException") {
       throw new ConfigError(
         `${origin}: no such secret (or no AWSCURRENT version) in this account and region`,
+        { cause: error },
       );
     }
     throw signingUnavailable(error, "Secrets Manager", `the secret ${secretId}`);

@@ -58,15 +58,21 @@ export async function kmsPublicKey(kms: KMSClient, keyId: string): Promise<KeyOb
   return createPublicKey({ key: Buffer.from(PublicKey ?? new Uint8Array()), format: "der", type: "spki" });
 }
 
-/** A new secret with a unique name; returns its ARN. */
-export async function createSecret(sm: SecretsManagerClient, value: object): Promise<string> {
+const secretString = (value: object | string) => (typeof value === "string" ? value : JSON.stringify(value));
+
+/** A new secret with a unique name (an object is stored as its JSON text); returns its ARN. */
+export async function createSecret(sm: SecretsManagerClient, value: object | string): Promise<string> {
   const created = await sm.send(
-    new CreateSecretCommand({ Name: `broker-key-${randomUUID()}`, SecretString: JSON.stringify(value) }),
+    new CreateSecretCommand({ Name: `broker-key-${randomUUID()}`, SecretString: secretString(value) }),
   );
   return created.ARN ?? "";
 }
 
 /** Puts a new AWSCURRENT version, as a rotation does. */
-export async function rotateSecret(sm: SecretsManagerClient, secretId: string, value: object): Promise<void> {
-  await sm.send(new PutSecretValueCommand({ SecretId: secretId, SecretString: JSON.stringify(value) }));
+export async function rotateSecret(
+  sm: SecretsManagerClient,
+  secretId: string,
+  value: object | string,
+): Promise<void> {
+  await sm.send(new PutSecretValueCommand({ SecretId: secretId, SecretString: secretString(value) }));
 }
