@@ -1,0 +1,17 @@
+// GET /health: 200 once the configuration and policy have loaded; never touches KMS or Maskinporten.
+import { healthOf } from "../lib/broker/index.ts";
+import { loadConfig } from "../lib/config/index.ts";
+import { loadPolicy } from "../lib/policy/index.ts";
+import { jsonResponse, type LambdaHandler, lazy, routeHandler } from "./http.ts";
+
+/** Health from config and policy alone, so it needs no key permissions and no network. */
+export function createHealthHandler(report: () => Promise<ReturnType<typeof healthOf>>): LambdaHandler {
+  return routeHandler(async () => jsonResponse(200, await report(), { "Cache-Control": "no-store" }));
+}
+
+const defaultReport = lazy(async () => {
+  const config = loadConfig();
+  return healthOf(config, await loadPolicy(config.policy));
+});
+
+export const handler: LambdaHandler = createHealthHandler(defaultReport);

@@ -1,0 +1,76 @@
+// The middy glue every route shares: one broker per cold start, the request id, JSON answers, errors -> problem+json.
+import { Logger } from "@aws-lambda-powertools/logger";
+import middy from "@middy/core";
+import type { APIGatewayProxyEvent, APIGatewayProxyResult, Context } from "aws-lambda";
+import { SERVICE_NAME } from "../lib/audit/index.ts";
+import { type Broker, createBroker } from "../lib/broker/index.ts";
+import { ConfigError, loadConfig } from "../lib/config/index.ts";
+import { problemResponse, toProblem } from "../lib/problem/index.ts";
+
+export type LambdaHandler = (event: APIGatewayProxyEvent, context: Context) => Promise<APIGatewayProxyResult>;
+
+/** A broker, or how to get one (called on every request; memoise it). */
+export type BrokerSource = Promise<Broker> | (() => Promise<Broker>);
+
+/** Memoises an async factory; a failure is not kept, so the next invocation tries again (a KMS hiccup at cold start). */
+export function lazy<T>(factory: () => Promise<T>): () => Promise<T> {
+  let value: Promise<T> | undefined;
+  return () => {
+    value ??= factory().catch((error: unknown) => {
+      value = undefined;
+      throw error;
+    });
+    return value;
+  };
+}
+
+/** The broker of this Lambda container, built from the environment on first use. */
+export const defaultBroker = lazy(async () => createBroker(loadConfig()));
+
+export const resolveBroker = (source: BrokerSource): Promise<Broker> =>
+  typeof source === "function" ? source() : source;
+
+/** API Gateway's request id (what the caller can quote), else the Lambda's. */
+export function requestIdOf(event: APIGatewayProxyEvent, context: Context): string {
+  return event.requestContext?.requestId || context.awsRequestId;
+}
+
+export function jsonResponse(
+  statusCode: number,
+  body: unknown,
+  headers: Record<string, string> = {},
+): APIGatewayProxyResult {
+  return {
+    statusCode,
+    headers: { "Content-Type": "application/json", ...headers },
+    body: JSON.stringify(body),
+  };
+}
+
+const glueLogger = new Logger({ serviceName: SERVICE_NAME });
+
+/**
+ * A route handler wrapped in middy: any error becomes problem+json, except an invalid configuration, which
+ * is rethrown so the function fails like a refused start (and logs what to fix).
+ */
+export function routeHandler(
+  route: (event: APIGatewayProxyEvent, requestId: string) => Promise<APIGatewayProxyResult>,
+): LambdaHandler {
+  return middy<APIGatewayProxyEvent, APIGatewayProxyResult>()
+    .onError(async (request) => {
+      if (request.error instanceof ConfigError) {
+        glueLogger.error("configuration_invalid", { reason: request.error.message });
+        return;
+      }
+      const requestId = requestIdOf(request.event, request.context);
+      const problem = toProblem(request.error);
+      if (problem.code === "internal_error") {
+        glueLogger.error("internal_error", {
+          request_id: requestId,
+          cause_name: problem.causeName ?? "unknown",
+        });
+      }
+      request.response = problemResponse(problem, requestId);
+    })
+    .handler((event, context) => route(event, requestIdOf(event, context)));
+}

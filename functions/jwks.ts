@@ -1,0 +1,18 @@
+// GET /.well-known/jwks.json: the public key(s) grants are signed with, for registration at Maskinporten and audit.
+import {
+  type BrokerSource,
+  defaultBroker,
+  jsonResponse,
+  type LambdaHandler,
+  resolveBroker,
+  routeHandler,
+} from "./http.ts";
+
+export function createJwksHandler(source: BrokerSource): LambdaHandler {
+  return routeHandler(async () => {
+    const broker = await resolveBroker(source);
+    return jsonResponse(200, await broker.jwks(), { "Cache-Control": "max-age=300" });
+  });
+}
+
+export const handler: LambdaHandler = createJwksHandler(defaultBroker);

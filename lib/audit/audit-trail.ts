@@ -1,0 +1,106 @@
+// The audit record of every /token request (Powertools Logger) and the TokenBroker EMF metrics (Powertools Metrics).
+import { createHash } from "node:crypto";
+import { Logger } from "@aws-lambda-powertools/logger";
+import { Metrics, MetricUnit } from "@aws-lambda-powertools/metrics";
+import type { AttemptRecord } from "../maskinporten/types.ts";
+
+export const SERVICE_NAME = "maskinporten-broker";
+export const METRICS_NAMESPACE = "TokenBroker";
+
+export type AuditEvent = "token_issued" | "token_denied" | "token_failed" | "token_refreshed";
+
+/** CONTRACT section 7; `code` and `reason` added on denied and failed records. Never the token itself. */
+export interface AuditRecord {
+  event: AuditEvent;
+  principal: string | null;
+  session: string | null;
+  account: string | null;
+  source_ip: string | null;
+  vpce_id: string | null;
+  scopes: readonly string[] | null;
+  resource: readonly string[] | null;
+  consumer_org: string | null;
+  systemuser_org: string | null;
+  cache: "hit" | "miss" | "coalesced" | "refresh" | null;
+  /** The grant behind this token, when this request (or refresh) signed one. */
+  grant_jti?: string;
+  /** Grants signed for this request (more than one when attempts were retried). */
+  grants_signed?: number;
+  key?: string;
+  upstream_status?: number;
+  token_fingerprint?: string;
+  expires_in?: number;
+  latency_ms: number;
+  request_id: string;
+  code?: string;
+  reason?: string;
+}
+
+/** First 16 hex characters of the SHA-256 of the token: links records to a token without revealing it. */
+export function tokenFingerprint(token: string): string {
+  return createHash("sha256").update(token).digest("hex").slice(0, 16);
+}
+
+/** The attempt facts (jti of the last grant, key, upstream status) as audit fields; nothing when none was signed. */
+export function attemptFields(
+  attempts: readonly AttemptRecord[],
+): Pick<AuditRecord, "grant_jti" | "grants_signed" | "key" | "upstream_status"> {
+  const signed = attempts.filter((a) => a.outcome !== "signing_error");
+  const last = attempts.at(-1);
+  if (last === undefined) return {};
+  return {
+    ...(signed.length === 0
+      ? {}
+      : { grant_jti: signed.at(-1)?.grantJti ?? "", grants_signed: signed.length }),
+    ...(last.keyRef === "unknown" ? {} : { key: last.keyRef }),
+    ...(last.upstreamStatus === undefined ? {} : { upstream_status: last.upstreamStatus }),
+  };
+}
+
+export interface AuditSinks {
+  logger?: Logger;
+  metrics?: Metrics;
+}
+
+const CACHE_METRIC = { hit: "CacheHits", miss: "CacheMisses", coalesced: "Coalesced" } as const;
+
+export class AuditTrail {
+  readonly logger: Logger;
+  private readonly metrics: Metrics;
+
+  constructor(sinks: AuditSinks = {}) {
+    this.logger = sinks.logger ?? new Logger({ serviceName: SERVICE_NAME });
+    this.metrics = sinks.metrics ?? new Metrics({ namespace: METRICS_NAMESPACE, serviceName: SERVICE_NAME });
+  }
+
+  /** Writes the record and publishes its metrics: one log line and one EMF document per call. */
+  record(record: AuditRecord, attempts: readonly AttemptRecord[]): void {
+    if (record.event === "token_failed") this.logger.warn(record.event, { ...record });
+    else this.logger.info(record.event, { ...record });
+    if (record.event !== "token_refreshed") this.metrics.addMetric("TokenRequests", MetricUnit.Count, 1);
+    if (record.event === "token_denied") this.metrics.addMetric("Denied", MetricUnit.Count, 1);
+    if (record.cache !== null && record.cache !== "refresh") {
+      this.metrics.addMetric(CACHE_METRIC[record.cache], MetricUnit.Count, 1);
+    }
+    for (const attempt of attempts) {
+      this.metrics.addMetric("SignLatency", MetricUnit.Milliseconds, attempt.signMs);
+      if (attempt.outcome === "signing_error") {
+        this.metrics.addMetric("SigningErrors", MetricUnit.Count, 1);
+        continue;
+      }
+      this.metrics.addMetric("UpstreamLatency", MetricUnit.Milliseconds, attempt.upstreamMs);
+      if (attempt.outcome !== "ok") this.metrics.addMetric("UpstreamErrors", MetricUnit.Count, 1);
+    }
+    this.metrics.publishStoredMetrics();
+  }
+
+  /** CONTRACT section 6: Maskinporten's clock and ours differ by more than 5 s. */
+  clockSkew(skewMs: number): void {
+    this.logger.warn("maskinporten_clock_skew", { skew_ms: Math.round(skewMs) });
+  }
+
+  /** An unexpected error: its name only (a message could carry anything). */
+  internalError(requestId: string, causeName: string | undefined): void {
+    this.logger.error("internal_error", { request_id: requestId, cause_name: causeName ?? "unknown" });
+  }
+}

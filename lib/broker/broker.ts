@@ -1,0 +1,251 @@
+// The one use case: authorize (policy) -> cache (single flight) -> sign and exchange (TokenSource) -> audit.
+import { AsyncLocalStorage } from "node:async_hooks";
+import {
+  type AuditRecord,
+  type AuditSinks,
+  AuditTrail,
+  attemptFields,
+  tokenFingerprint,
+} from "../audit/index.ts";
+import {
+  type CacheOutcome,
+  type Expiring,
+  LifetimeTooShort,
+  type LoadTrigger,
+  TokenCache,
+} from "../cache/index.ts";
+import type { Config } from "../config/index.ts";
+import type { TokenRequest } from "../grant/index.ts";
+import { MaskinportenClient } from "../maskinporten/client.ts";
+import type { AttemptRecord, TokenResponse, TokenSource, UpstreamDeps } from "../maskinporten/types.ts";
+import { decide, loadPolicy, normalisePrincipal, type Policy, type Principal } from "../policy/index.ts";
+import { AccessDenied, InvalidRequest, Problem, toProblem } from "../problem/index.ts";
+import { parseTokenRequest, type RawTokenBody, scopeSet } from "../request/index.ts";
+import { createSigner, type PublicJwk, type Signer } from "../signer/index.ts";
+import { type HealthReport, healthOf } from "./health.ts";
+
+/** Who called, as API Gateway's aws_iam authorizer reported it. */
+export interface CallerContext {
+  userArn?: string | null;
+  accountId?: string | null;
+  sourceIp?: string | null;
+  vpceId?: string | null;
+}
+
+export interface TokenCall {
+  caller: CallerContext;
+  body: RawTokenBody;
+  requestId: string;
+}
+
+export interface TokenAnswer {
+  body: { access_token: string; token_type: string; expires_in: number; scope: string };
+  cache: CacheOutcome;
+}
+
+export interface Broker {
+  /** Answers a POST /token or throws a Problem; writes exactly one audit record either way. */
+  token(call: TokenCall): Promise<TokenAnswer>;
+  jwks(): Promise<{ keys: PublicJwk[] }>;
+  health(): HealthReport;
+  readonly audit: AuditTrail;
+}
+
+export interface BrokerDeps {
+  signer?: Signer;
+  /** Replaces the Maskinporten client (and then `upstream` is unused). */
+  tokenSource?: TokenSource;
+  policy?: Policy;
+  /** fetch, wall clock, jti and retry timing for the Maskinporten client. */
+  upstream?: Omit<UpstreamDeps, "monotonic" | "onAttempt" | "onClockSkew">;
+  /** Monotonic clock (ms) shared by the cache and the upstream client: lifetimes count from the response. */
+  monotonic?: () => number;
+  sinks?: AuditSinks;
+}
+
+/** A token as cached: Maskinporten's answer and the attempts that produced it. */
+interface Minted {
+  token: TokenResponse;
+  attempts: readonly AttemptRecord[];
+}
+
+/** The cache key: the canonical scope set + resource + consumer_org + systemuser_org. */
+export function cacheKey(request: TokenRequest): string {
+  return JSON.stringify([
+    scopeSet(request.scopes),
+    request.resource === undefined ? null : [...request.resource].sort(),
+    request.consumerOrg ?? null,
+    request.systemuserOrg ?? null,
+  ]);
+}
+
+/** Builds everything from Config at cold start: policy (validated), signer, upstream client, cache, audit. */
+export async function createBroker(config: Config, deps: BrokerDeps = {}): Promise<Broker> {
+  const policy = deps.policy ?? (await loadPolicy(config.policy));
+  const signer = deps.signer ?? (await createSigner(config.signing));
+  const monotonic = deps.monotonic ?? (() => performance.now());
+  const audit = new AuditTrail(deps.sinks);
+  const attemptLog = new AsyncLocalStorage<AttemptRecord[]>();
+  const source =
+    deps.tokenSource ??
+    new MaskinportenClient(
+      {
+        issuer: config.maskinporten.issuer,
+        tokenUrl: config.maskinporten.tokenUrl,
+        clientId: config.maskinporten.clientId,
+        timeoutMs: config.upstreamTimeoutMs,
+      },
+      signer,
+      {
+        ...deps.upstream,
+        monotonic,
+        onAttempt: (attempt) => attemptLog.getStore()?.push(attempt),
+        onClockSkew: (skewMs) => audit.clockSkew(skewMs),
+      },
+    );
+  const cache = new TokenCache<Minted>({
+    maxEntries: config.cache.maxEntries,
+    refreshAheadSeconds: config.cache.refreshAheadSeconds,
+    monotonic,
+    // Already audited as token_refreshed by the refresh itself; the served token stays valid.
+    onRefreshError: () => undefined,
+  });
+
+  /** Signs and exchanges one grant (with retries), collecting its attempts for the audit record. */
+  async function mint(request: TokenRequest, attempts: AttemptRecord[]): Promise<Expiring<Minted>> {
+    const result = await attemptLog.run(attempts, () => source.requestToken(request));
+    return {
+      value: { token: result.token, attempts: result.attempts },
+      expiresAt: result.receivedAt + result.token.expires_in * 1000,
+    };
+  }
+
+  async function token(call: TokenCall): Promise<TokenAnswer> {
+    const started = monotonic();
+    const userArn = call.caller.userArn ?? null;
+    const principal: Principal | null =
+      userArn === null || userArn === "" ? null : normalisePrincipal(userArn);
+    const base: AuditRecord = {
+      event: "token_failed",
+      principal: principal?.arn ?? null,
+      session: principal?.session ?? null,
+      account: call.caller.accountId ?? null,
+      source_ip: call.caller.sourceIp ?? null,
+      vpce_id: call.caller.vpceId ?? null,
+      scopes: null,
+      resource: null,
+      consumer_org: null,
+      systemuser_org: null,
+      cache: null,
+      latency_ms: 0,
+      request_id: call.requestId,
+    };
+    const attempts: AttemptRecord[] = [];
+    const elapsed = () => Math.round(monotonic() - started);
+    let record = base;
+    try {
+      if (principal === null) throw new AccessDenied("the request carries no IAM identity");
+      const { request, minTtl } = parseTokenRequest(call.body);
+      record = {
+        ...base,
+        scopes: request.scopes,
+        resource: request.resource ?? null,
+        consumer_org: request.consumerOrg ?? null,
+        systemuser_org: request.systemuserOrg ?? null,
+      };
+      const decision = decide(policy, principal, request);
+      if (!decision.allowed) throw new AccessDenied(decision.reason);
+      const refreshRecord = record;
+      const load = (trigger: LoadTrigger) =>
+        trigger === "miss" ? mint(request, attempts) : refresh(request, refreshRecord);
+      const result = await cache.get(cacheKey(request), minTtl, load).catch((error: unknown) => {
+        if (!(error instanceof LifetimeTooShort)) throw error;
+        throw new InvalidRequest(
+          `min_ttl: Maskinporten issues tokens for this request valid for ${error.remainingSeconds} s, less than min_ttl ${minTtl}`,
+        );
+      });
+      const { token: minted } = result.value;
+      const signedHere = result.outcome === "miss" ? attemptFields(result.value.attempts) : {};
+      audit.record(
+        {
+          ...record,
+          event: "token_issued",
+          cache: result.outcome,
+          ...signedHere,
+          token_fingerprint: tokenFingerprint(minted.access_token),
+          expires_in: result.remainingSeconds,
+          latency_ms: elapsed(),
+        },
+        result.outcome === "miss" ? result.value.attempts : [],
+      );
+      return {
+        body: {
+          access_token: minted.access_token,
+          token_type: minted.token_type,
+          expires_in: result.remainingSeconds,
+          scope: minted.scope,
+        },
+        cache: result.outcome,
+      };
+    } catch (error) {
+      const problem = toProblem(error);
+      if (!(error instanceof Problem)) audit.internalError(call.requestId, problem.causeName);
+      audit.record(
+        {
+          ...record,
+          event: problem.code === "access_denied" ? "token_denied" : "token_failed",
+          ...attemptFields(attempts),
+          latency_ms: elapsed(),
+          code: problem.code,
+          reason: problem.detail,
+        },
+        attempts,
+      );
+      throw problem;
+    }
+  }
+
+  /** A background refresh: signs a grant nobody waits for, so it gets its own audit record. */
+  async function refresh(request: TokenRequest, trigger: AuditRecord): Promise<Expiring<Minted>> {
+    const started = monotonic();
+    const attempts: AttemptRecord[] = [];
+    const record: AuditRecord = { ...trigger, event: "token_refreshed", cache: "refresh" };
+    try {
+      const fresh = await mint(request, attempts);
+      audit.record(
+        {
+          ...record,
+          ...attemptFields(attempts),
+          token_fingerprint: tokenFingerprint(fresh.value.token.access_token),
+          expires_in: fresh.value.token.expires_in,
+          latency_ms: Math.round(monotonic() - started),
+        },
+        attempts,
+      );
+      return fresh;
+    } catch (error) {
+      const problem = toProblem(error);
+      audit.record(
+        {
+          ...record,
+          ...attemptFields(attempts),
+          latency_ms: Math.round(monotonic() - started),
+          code: problem.code,
+          reason: problem.detail,
+        },
+        attempts,
+      );
+      throw problem;
+    }
+  }
+
+  return {
+    token,
+    audit,
+    async jwks() {
+      const key = await signer.current();
+      return { keys: [key.jwk] };
+    },
+    health: () => healthOf(config, policy),
+  };
+}

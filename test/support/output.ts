@@ -1,0 +1,42 @@
+// Test support: captures everything written to stdout and stderr (Powertools Logger and Metrics write there).
+export interface CapturedOutput {
+  readonly lines: string[];
+  /** Lines that parse as JSON objects. */
+  json(): Record<string, unknown>[];
+  restore(): void;
+}
+
+export function captureOutput(): CapturedOutput {
+  const lines: string[] = [];
+  const originals = { out: process.stdout.write, err: process.stderr.write };
+  const capture = ((chunk: string | Uint8Array, ...rest: unknown[]) => {
+    lines.push(
+      ...String(typeof chunk === "string" ? chunk : Buffer.from(chunk).toString("utf8"))
+        .split("\n")
+        .filter(Boolean),
+    );
+    const callback = rest.find((r) => typeof r === "function") as (() => void) | undefined;
+    callback?.();
+    return true;
+  }) as typeof process.stdout.write;
+  process.stdout.write = capture;
+  process.stderr.write = capture;
+  return {
+    lines,
+    json: () =>
+      lines.flatMap((line) => {
+        try {
+          const value: unknown = JSON.parse(line);
+          return typeof value === "object" && value !== null && !Array.isArray(value)
+            ? [value as Record<string, unknown>]
+            : [];
+        } catch {
+          return [];
+        }
+      }),
+    restore() {
+      process.stdout.write = originals.out;
+      process.stderr.write = originals.err;
+    },
+  };
+}
