@@ -70,7 +70,8 @@ export function newCredential(principalArn: string, randomBytes: (size: number) 
   };
 }
 
-async function load(path: string): Promise<LocalCredential[]> {
+/** Reads an existing credentials file (the caller side: `npm run token`); never creates one. */
+export async function loadCredentials(path: string): Promise<LocalCredential[]> {
   const parsed = fileSchema.safeParse(JSON.parse(await readFile(path, "utf8")));
   if (!parsed.success) {
     const issue = parsed.error.issues[0];
@@ -102,7 +103,7 @@ export async function loadOrCreateCredentials(options: CredentialsOptions = {}):
   } catch (error) {
     if (!isFileExists(error)) throw error;
   }
-  return { created: false, path, credentials: await load(path) };
+  return { created: false, path, credentials: await loadCredentials(path) };
 }
 
 /** The verifier's view of the credentials: access key id -> secret, token and principal. */

@@ -1,0 +1,77 @@
+// `npm run token`: asks a broker for a token with lib/client (the local one by default) and prints it.
+import { parseArgs } from "node:util";
+import { createTokenClient, TokenBrokerError } from "../lib/client/index.ts";
+import { loadCredentials } from "../lib/local/credentials.ts";
+import { DEFAULT_REGION } from "../lib/local/start.ts";
+
+const USAGE = `usage: npm run token -- --scope <scope ...> [--consumer-org <orgno> | --systemuser-org <orgno>]
+       [--resource <https uri>]... [--min-ttl <seconds>] [--url <broker url>] [--region <region>] [--raw]
+
+Without --url it calls the local broker (npm start) at http://127.0.0.1:$PORT (default 3000) with the
+local credentials in .local/; with --url it signs with the standard AWS credential chain.`;
+
+function fail(message: string): never {
+  console.error(`${message}\n\n${USAGE}`);
+  process.exit(2);
+}
+
+let args: ReturnType<typeof parse>;
+function parse() {
+  return parseArgs({
+    options: {
+      scope: { type: "string" },
+      "consumer-org": { type: "string" },
+      "systemuser-org": { type: "string" },
+      resource: { type: "string", multiple: true },
+      "min-ttl": { type: "string" },
+      url: { type: "string" },
+      region: { type: "string" },
+      raw: { type: "boolean", default: false },
+      help: { type: "boolean", default: false },
+    },
+  }).values;
+}
+try {
+  args = parse();
+} catch (error) {
+  fail((error as Error).message);
+}
+if (args.help) {
+  console.log(USAGE);
+  process.exit(0);
+}
+if (args.scope === undefined) fail("--scope is required");
+const minTtl = args["min-ttl"] === undefined ? undefined : Number(args["min-ttl"]);
+if (minTtl !== undefined && !Number.isInteger(minTtl)) fail("--min-ttl: expected whole seconds");
+
+const local = args.url === undefined;
+const endpoint = args.url ?? `http://127.0.0.1:${process.env.PORT ?? 3000}`;
+let credentials: { accessKeyId: string; secretAccessKey: string } | undefined;
+if (local) {
+  const path = `${process.env.LOCAL_DIR ?? ".local"}/credentials.json`;
+  const stored = await loadCredentials(path).catch(() =>
+    fail(`no local credentials at ${path}: run npm start first`),
+  );
+  credentials = stored[0];
+}
+const client = createTokenClient({
+  endpoint,
+  region: args.region ?? process.env.AWS_REGION ?? DEFAULT_REGION,
+  ...(credentials === undefined ? {} : { credentials }),
+});
+try {
+  const token = await client.getToken({
+    scope: args.scope,
+    ...(args["consumer-org"] === undefined ? {} : { consumer_org: args["consumer-org"] }),
+    ...(args["systemuser-org"] === undefined ? {} : { systemuser_org: args["systemuser-org"] }),
+    ...(args.resource === undefined ? {} : { resource: args.resource }),
+    ...(minTtl === undefined ? {} : { min_ttl: minTtl }),
+  });
+  console.log(args.raw ? token.access_token : JSON.stringify(token, null, 2));
+} catch (error) {
+  if (error instanceof TokenBrokerError) {
+    console.error(`${error.status} ${error.code}: ${error.detail}`);
+    process.exit(1);
+  }
+  throw error;
+}
