@@ -32,6 +32,8 @@ export interface GatewayOptions {
   routes: readonly Route[];
   authenticate: (request: SignedRequest) => Authentication;
   vpceId?: string;
+  /** Called when a handler throws (a Lambda crash); the caller gets API Gateway's bare 502. */
+  onCrash?: (error: unknown) => void;
 }
 
 export interface RunningGateway {
@@ -106,8 +108,9 @@ async function serve(options: GatewayOptions, req: IncomingMessage, res: ServerR
 
 export async function startGateway(options: GatewayOptions): Promise<RunningGateway> {
   const server = createServer((req, res) => {
-    serve(options, req, res).catch(() => {
-      // A handler that throws is a Lambda crash: API Gateway answers 502 without details.
+    serve(options, req, res).catch((error: unknown) => {
+      // A handler that throws is a Lambda crash: API Gateway answers 502 without details; the log has them.
+      options.onCrash?.(error);
       if (!res.headersSent) res.writeHead(502, { "Content-Type": "application/json" });
       res.end(JSON.stringify({ message: "Internal server error" }));
     });

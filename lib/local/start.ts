@@ -2,7 +2,8 @@
 import { generateKeyPairSync } from "node:crypto";
 import { mkdir, readFile, writeFile } from "node:fs/promises";
 import { join, resolve } from "node:path";
-import { parseSigningKeyRef, SIGNING_ALGS, type SigningAlg } from "../config/index.ts";
+import { loadConfig, parseSigningKeyRef, SIGNING_ALGS, type SigningAlg } from "../config/index.ts";
+import { loadPolicy } from "../policy/index.ts";
 import { createSigner } from "../signer/index.ts";
 import { credentialLookup, type LocalCredentials, loadOrCreateCredentials } from "./credentials.ts";
 import { type Route, type RunningGateway, startGateway } from "./gateway.ts";
@@ -17,7 +18,7 @@ export const EXAMPLE_SCOPES = [
 ];
 export const LOCAL_CLIENT_ID = "local-broker";
 /** An organisation the local client may act for (a valid test organisation number). */
-export const EXAMPLE_CONSUMER_ORG = "310000001";
+export const EXAMPLE_CONSUMER_ORG = "310000000";
 export const DEFAULT_REGION = "eu-north-1";
 
 export interface LocalBrokerOptions {
@@ -121,12 +122,15 @@ export async function startLocalBroker(options: LocalBrokerOptions = {}): Promis
   if (env.POLICY === undefined && env.POLICY_FILE === undefined) {
     env.POLICY_FILE = await writeLocalPolicy(dir, credentials);
   }
+  // Fail before the banner, naming the bad variable or rule, as a cold start would.
+  await loadPolicy(loadConfig(env).policy);
   const gateway = await startGateway({
     host: options.host ?? "127.0.0.1",
     port: options.port ?? 3000,
     routes: await routes(),
     authenticate: createSigV4Verifier({ region, lookup: credentialLookup(credentials.credentials) }),
     vpceId: "vpce-local",
+    onCrash: (error) => console.error("handler crashed:", error),
   });
   return {
     url: gateway.url,
