@@ -261,7 +261,7 @@ describe("POST /token bad input", () => {
         expect(problem.status).toBe(response?.statusCode);
         expect(typeof problem.detail).toBe("string");
       }),
-      { numRuns: 300 },
+      { numRuns: 200 },
     );
     expect(rig.emulator.grantsReceived).toBe(0);
   });

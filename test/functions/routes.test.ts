@@ -1,0 +1,105 @@
+import { afterEach, beforeEach, describe, expect, it } from "vitest";
+import { createHealthHandler } from "../../functions/health.ts";
+import { lazy } from "../../functions/http.ts";
+import { createJwksHandler } from "../../functions/jwks.ts";
+import { createTokenHandler } from "../../functions/token.ts";
+import { healthOf } from "../../lib/broker/index.ts";
+import { apiGatewayEvent, lambdaContext } from "../../lib/local/api-gateway-event.ts";
+import { PolicyError } from "../../lib/policy/index.ts";
+import { type Rig, startRig, tokenEvent } from "../support/broker-rig.ts";
+import { type CapturedOutput, captureOutput } from "../support/output.ts";
+
+const get = (path: string) =>
+  apiGatewayEvent({
+    method: "GET",
+    path,
+    resource: path,
+    query: new URLSearchParams(),
+    headers: {},
+    body: null,
+    sourceIp: "10.0.0.7",
+    identity: null,
+  });
+
+let rig: Rig;
+let output: CapturedOutput;
+beforeEach(async () => {
+  output = captureOutput();
+  rig = await startRig();
+});
+afterEach(async () => {
+  output.restore();
+  await rig.close();
+});
+
+describe("GET /.well-known/jwks.json", () => {
+  it("publishes the signing key's public JWK with max-age=300 and no private parts", async () => {
+    const response = await createJwksHandler(Promise.resolve(rig.broker))(
+      get("/.well-known/jwks.json"),
+      lambdaContext("jwks"),
+    );
+    expect(response.statusCode).toBe(200);
+    expect(response.headers).toMatchObject({
+      "Cache-Control": "max-age=300",
+      "Content-Type": "application/json",
+    });
+    const { keys } = JSON.parse(response.body) as { keys: Record<string, unknown>[] };
+    expect(keys).toHaveLength(1);
+    expect(keys[0]).toMatchObject({ kty: "RSA", kid: "broker-key-1", alg: "RS256", use: "sig" });
+    expect(Object.keys(keys[0] ?? {}).filter((k) => ["d", "p", "q", "dp", "dq", "qi"].includes(k))).toEqual(
+      [],
+    );
+  });
+});
+
+describe("GET /health", () => {
+  it("reports ok from configuration and policy alone", async () => {
+    const report = healthOf(
+      {
+        maskinporten: { env: "test", issuer: "https://test.maskinporten.no/", tokenUrl: "x", clientId: "c" },
+        signing: { key: { source: "kms", keyId: "alias/x" }, alg: "RS256" },
+        policy: { kind: "inline", json: "{}" },
+        cache: { maxEntries: 1, refreshAheadSeconds: 1 },
+        upstreamTimeoutMs: 1000,
+      },
+      { rules: [] },
+    );
+    const response = await createHealthHandler(async () => report)(get("/health"), lambdaContext("health"));
+    expect(response.statusCode).toBe(200);
+    expect(JSON.parse(response.body)).toMatchObject({ status: "ok", key_source: "kms", policy_rules: 0 });
+  });
+});
+
+describe("route glue", () => {
+  it("refuses to start on an invalid policy: the handler fails instead of answering", async () => {
+    const handler = createTokenHandler(() => Promise.reject(new PolicyError("POLICY: rules[0].scopes: bad")));
+    await expect(handler(tokenEvent({ scope: "a" }), lambdaContext("token"))).rejects.toThrow(/rules\[0\]/);
+    expect(output.json().some((line) => line.message === "configuration_invalid")).toBe(true);
+  });
+
+  it("turns any other failure into a 500 problem without details", async () => {
+    const handler = createTokenHandler(() => Promise.reject(new TypeError("secret detail")));
+    const event = tokenEvent({ scope: "a" });
+    const response = await handler(event, lambdaContext("token"));
+    expect(response.statusCode).toBe(500);
+    expect(JSON.parse(response.body)).toMatchObject({
+      code: "internal_error",
+      detail: "An internal error occurred",
+      request_id: event.requestContext.requestId,
+    });
+    expect(response.body).not.toContain("secret detail");
+  });
+
+  it("lazy() builds once, and tries again after a failure", async () => {
+    let calls = 0;
+    const get = lazy(async () => {
+      calls++;
+      if (calls === 1) throw new Error("cold start hiccup");
+      return calls;
+    });
+    await expect(get()).rejects.toThrow("cold start hiccup");
+    expect(await get()).toBe(2);
+    expect(await get()).toBe(2);
+    expect(calls).toBe(2);
+  });
+});
