@@ -1,0 +1,88 @@
+// `npm run bench`: every scenario in its own child process, one table on stdout and test/bench/results.json;
+// exits 1 when a figure misses its budget (or a scenario fails). Loopback only, bounded loops only.
+import { fork } from "node:child_process";
+import { writeFileSync } from "node:fs";
+import { cpus } from "node:os";
+import { join } from "node:path";
+import { type CheckedFigure, check, type Figure, formatTable } from "./figures.ts";
+
+const SCENARIOS = ["handler", "gateway", "coalescing", "cold-start", "memory"] as const;
+/** A scenario that has not reported by then has hung: the whole bench must stay under 5 minutes. */
+const SCENARIO_TIMEOUT_MS = 90_000;
+
+interface ScenarioOutcome {
+  name: string;
+  figures: Figure[];
+  error?: string;
+  seconds: number;
+}
+
+function runScenario(name: string): Promise<ScenarioOutcome> {
+  const started = performance.now();
+  const seconds = () => Math.round((performance.now() - started) / 100) / 10;
+  return new Promise((resolve) => {
+    // stdout is the audit log of every request: discarded, as CloudWatch would take it off the process.
+    const child = fork(join(import.meta.dirname, "child.ts"), [name], {
+      execArgv: ["--import", "tsx", "--expose-gc"],
+      stdio: ["ignore", "ignore", "pipe", "ipc"],
+    });
+    let stderr = "";
+    let figures: Figure[] | undefined;
+    child.stderr?.on("data", (chunk: Buffer) => {
+      stderr = (stderr + chunk.toString()).slice(-4000);
+    });
+    child.on("message", (message: { figures: Figure[] }) => {
+      figures = message.figures;
+    });
+    const timer = setTimeout(() => child.kill("SIGKILL"), SCENARIO_TIMEOUT_MS);
+    child.on("exit", (code, signal) => {
+      clearTimeout(timer);
+      if (figures !== undefined && code === 0) return resolve({ name, figures, seconds: seconds() });
+      const why = signal === null ? `exit code ${code}` : `killed by ${signal}`;
+      resolve({ name, figures: figures ?? [], error: `${why}\n${stderr.trim()}`, seconds: seconds() });
+    });
+  });
+}
+
+const only = process.argv.slice(2);
+const selected = only.length === 0 ? SCENARIOS : SCENARIOS.filter((s) => only.includes(s));
+const started = new Date();
+const outcomes: ScenarioOutcome[] = [];
+for (const name of selected) {
+  process.stderr.write(`bench: ${name}...`);
+  const outcome = await runScenario(name);
+  process.stderr.write(outcome.error === undefined ? ` ${outcome.seconds} s\n` : " FAILED\n");
+  outcomes.push(outcome);
+}
+const figures: CheckedFigure[] = outcomes.flatMap((o) => o.figures.map(check));
+const failed = outcomes.filter((o) => o.error !== undefined);
+const missed = figures.filter((f) => f.pass === false);
+
+console.log(
+  `maskinporten-broker bench, ${started.toISOString()}, Node ${process.version} ${process.arch}, ${cpus().length} CPU(s)`,
+);
+console.log(formatTable(figures));
+for (const f of figures.filter((f) => f.note !== undefined))
+  console.log(`  ${f.scenario} / ${f.metric}: ${f.note}`);
+for (const o of failed) console.log(`\nscenario ${o.name} failed: ${o.error}`);
+console.log(
+  `\n${figures.length} figures, ${figures.filter((f) => f.pass === true).length} budgets met, ${missed.length} missed, ${failed.length} scenario(s) failed`,
+);
+
+writeFileSync(
+  join(import.meta.dirname, "results.json"),
+  `${JSON.stringify(
+    {
+      date: started.toISOString(),
+      node: process.version,
+      arch: process.arch,
+      cpus: cpus().length,
+      cpuModel: cpus()[0]?.model ?? "unknown",
+      scenarios: outcomes.map((o) => ({ name: o.name, seconds: o.seconds, error: o.error ?? null })),
+      figures,
+    },
+    null,
+    2,
+  )}\n`,
+);
+process.exit(missed.length > 0 || failed.length > 0 ? 1 : 0);

@@ -1,0 +1,89 @@
+// Cache-hit POST /token through the token handler in-process, next to a naive caller that signs a grant and
+// calls Maskinporten (the emulator) for every request. Sequential requests, one at a time, on one thread.
+import { createTokenHandler } from "../../../functions/token.ts";
+import { createBroker } from "../../../lib/broker/index.ts";
+import { loadConfig } from "../../../lib/config/index.ts";
+import { lambdaContext } from "../../../lib/local/api-gateway-event.ts";
+import { MaskinportenClient } from "../../../lib/maskinporten/client.ts";
+import { FileSigner } from "../../../lib/signer/file.ts";
+import { FIXTURE_KID, startBrokerFixture, tokenEvent } from "../../support/broker-fixture.ts";
+import { type Figure, percentile } from "../figures.ts";
+import { timedLoop } from "../loop.ts";
+
+const SCOPE = "skatteetaten:mva";
+const HANDLER = "cache-hit /token, handler in-process";
+const NAIVE = "naive: sign + Maskinporten per request";
+
+export default async function run(): Promise<Figure[]> {
+  const fixture = await startBrokerFixture();
+  try {
+    const handler = createTokenHandler(createBroker(loadConfig(fixture.env)));
+    const event = tokenEvent({ scope: SCOPE });
+    const context = lambdaContext("bench-token");
+    const first = await handler(event, context);
+    if (first.statusCode !== 200) throw new Error(`first /token answered ${first.statusCode}: ${first.body}`);
+    const hit = async () => {
+      const response = await handler(event, context);
+      if (response.statusCode !== 200 || response.headers?.["X-Token-Cache"] !== "hit") {
+        throw new Error(
+          `a cache-hit request answered ${response.statusCode} ${response.headers?.["X-Token-Cache"]}`,
+        );
+      }
+    };
+    await timedLoop(hit, { count: 2_000, maxMs: 5_000 });
+    const hits = await timedLoop(hit, { count: 50_000, maxMs: 10_000 });
+
+    const client = new MaskinportenClient(
+      {
+        issuer: fixture.emulator.issuer,
+        tokenUrl: fixture.emulator.tokenUrl,
+        clientId: fixture.env.MASKINPORTEN_CLIENT_ID ?? "",
+        timeoutMs: 3_000,
+        maxRetries: 0,
+      },
+      await FileSigner.load(fixture.keyPath, { alg: "RS256", kid: FIXTURE_KID }),
+    );
+    const naive = async () => {
+      await client.requestToken({ scopes: [SCOPE] });
+    };
+    await timedLoop(naive, { count: 20, maxMs: 5_000 });
+    const naives = await timedLoop(naive, { count: 500, maxMs: 15_000 });
+
+    const ratio = hits.perSecond / naives.perSecond;
+    return [
+      { scenario: HANDLER, metric: "p50 latency", value: percentile(hits.samples, 50), unit: "ms" },
+      {
+        scenario: HANDLER,
+        metric: "p99 latency",
+        value: percentile(hits.samples, 99),
+        unit: "ms",
+        budget: { op: "<", limit: 1 },
+      },
+      {
+        scenario: HANDLER,
+        metric: "throughput",
+        value: hits.perSecond,
+        unit: "req/s",
+        note: `${hits.samples.length} sequential requests`,
+      },
+      { scenario: NAIVE, metric: "p50 latency", value: percentile(naives.samples, 50), unit: "ms" },
+      { scenario: NAIVE, metric: "p99 latency", value: percentile(naives.samples, 99), unit: "ms" },
+      {
+        scenario: NAIVE,
+        metric: "throughput",
+        value: naives.perSecond,
+        unit: "req/s",
+        note: `${naives.samples.length} sequential requests; RS256 FileSigner, emulator on loopback`,
+      },
+      {
+        scenario: "headline",
+        metric: "broker cache hit vs naive, throughput",
+        value: ratio,
+        unit: "x",
+        budget: { op: ">=", limit: 50 },
+      },
+    ];
+  } finally {
+    await fixture.close();
+  }
+}
