@@ -30,6 +30,8 @@ const pem = (key: KeyObject) => keyFileText(key, "pem");
 const privateJwk = (key: KeyObject) => key.export({ format: "jwk" });
 const caKey = newKey();
 const ca = createCertificate({ subject: "Test Root CA", key: caKey, ca: true });
+const issuedByCa = (key: KeyObject) =>
+  createCertificate({ subject: "Broker AS", key, issuer: { subject: "Test Root CA", key: caKey } });
 const DAY = 86_400_000;
 
 /** A manual clock: tests move time instead of sleeping. */
@@ -66,11 +68,7 @@ describe("SecretsManagerSigner against moto", () => {
 
   it("sends a certificate chain as x5c (leaf first) when no kid is given, and the emulator trusts it", async () => {
     const key = newKey();
-    const leaf = createCertificate({
-      subject: "Broker AS",
-      key,
-      issuer: { subject: "Test Root CA", key: caKey },
-    });
+    const leaf = issuedByCa(key);
     const arn = await createSecret(sm, { private_key: pem(key), certificate_chain: [leaf.pem, ca.pem] });
     const signing = await (await load(arn)).current();
 
@@ -217,11 +215,7 @@ describe("SecretsManagerSigner against moto", () => {
 
     it("a chain not listed leaf first", async () => {
       const key = newKey();
-      const leaf = createCertificate({
-        subject: "Broker AS",
-        key,
-        issuer: { subject: "Test Root CA", key: caKey },
-      });
+      const leaf = issuedByCa(key);
       const unrelated = createCertificate({ subject: "Other CA", key: newKey(), ca: true });
       await refused(
         { private_key: pem(key), certificate_chain: [leaf.pem, unrelated.pem] },
