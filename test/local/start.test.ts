@@ -1,0 +1,173 @@
+// `npm start` as a newcomer runs it: a child process, its banner, its curl command, the client, and SigV4 refusals.
+import { type ChildProcess, execFile, spawn } from "node:child_process";
+import { mkdtemp, readFile, rm, stat } from "node:fs/promises";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { promisify } from "node:util";
+import { Sha256 } from "@aws-crypto/sha256-js";
+import { SignatureV4 } from "@smithy/signature-v4";
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { createTokenClient } from "../../lib/client/index.ts";
+
+const execFileAsync = promisify(execFile);
+const BROKER_VARIABLES = /^(MASKINPORTEN_|SIGNING_|POLICY|TOKEN_|UPSTREAM_|AWS_)/;
+
+let child: ChildProcess;
+let output = "";
+let dir: string;
+let banner: { url: string; curl: string };
+let credentials: { accessKeyId: string; secretAccessKey: string };
+
+const auditRecords = () => output.split("\n").filter((line) => line.includes('"event":"token_'));
+
+function waitForBanner(): Promise<{ url: string; curl: string }> {
+  return new Promise((resolve, reject) => {
+    const timer = setTimeout(() => reject(new Error(`no banner within 60 s:\n${output}`)), 60_000);
+    const onData = (chunk: Buffer) => {
+      output += chunk.toString();
+      const url = /running on (http:\/\/\S+)/.exec(output)?.[1];
+      const curl = /Get a token:\n(.+\\\n.+\/token)\n/.exec(output)?.[1];
+      if (url !== undefined && curl !== undefined) {
+        clearTimeout(timer);
+        resolve({ url, curl: curl.replace(/\\\n/, " ") });
+      }
+    };
+    child.stdout?.on("data", onData);
+    child.stderr?.on("data", onData);
+    child.once("exit", (code) => reject(new Error(`npm start exited with ${code}:\n${output}`)));
+  });
+}
+
+beforeAll(async () => {
+  dir = await mkdtemp(join(tmpdir(), "broker-start-"));
+  const env = Object.fromEntries(Object.entries(process.env).filter(([k]) => !BROKER_VARIABLES.test(k)));
+  child = spawn("npm", ["start"], {
+    env: { ...env, PORT: "0", LOCAL_DIR: dir },
+    stdio: "pipe",
+    detached: true,
+  });
+  banner = await waitForBanner();
+  const file = JSON.parse(await readFile(join(dir, "credentials.json"), "utf8"));
+  credentials = file.credentials[0];
+}, 90_000);
+
+afterAll(async () => {
+  if (child.exitCode === null) process.kill(-(child.pid ?? 0), "SIGKILL");
+  await rm(dir, { recursive: true, force: true });
+});
+
+describe("npm start", () => {
+  it("prints the new local keys once and keeps them in a 0600 file", async () => {
+    expect(output).toContain(credentials.accessKeyId);
+    expect(output).toContain(credentials.secretAccessKey);
+    expect((await stat(join(dir, "credentials.json"))).mode & 0o777).toBe(0o600);
+  });
+
+  it("answers the printed curl command (the real curl --aws-sigv4) with a token", async () => {
+    const { stdout } = await execFileAsync("bash", ["-c", `${banner.curl} -i`]);
+    expect(stdout).toMatch(/^HTTP\/1\.1 200/);
+    expect(stdout).toMatch(/x-token-cache: (miss|hit)/i);
+    const body = JSON.parse(stdout.slice(stdout.indexOf("\r\n\r\n") + 4));
+    expect(body).toMatchObject({ token_type: "Bearer", scope: "skatteetaten:mva" });
+    expect(body.expires_in).toBeGreaterThanOrEqual(30);
+    const claims = JSON.parse(Buffer.from(body.access_token.split(".")[1], "base64url").toString());
+    expect(claims).toMatchObject({ client_id: "local-broker", scope: "skatteetaten:mva" });
+  });
+
+  it("answers lib/client with the local credentials", async () => {
+    const client = createTokenClient({ endpoint: banner.url, region: "eu-north-1", credentials });
+    const token = await client.getToken({ scope: "skatteetaten:inntektsmottak", consumer_org: "310000000" });
+    expect(token.scope).toBe("skatteetaten:inntektsmottak");
+    const claims = JSON.parse(Buffer.from(token.access_token.split(".")[1] ?? "", "base64url").toString());
+    expect(claims.consumer).toEqual({ authority: "iso6523-actorid-upis", ID: "0192:310000000" });
+  });
+
+  describe("refuses at the gateway, before any handler runs", () => {
+    const body = '{"scope":"skatteetaten:mva"}';
+
+    async function signed(options: {
+      secret?: string;
+      accessKeyId?: string;
+      path?: string;
+      signingDate?: Date;
+    }): Promise<Record<string, string>> {
+      const url = new URL(banner.url);
+      const signer = new SignatureV4({
+        service: "execute-api",
+        region: "eu-north-1",
+        sha256: Sha256,
+        credentials: {
+          accessKeyId: options.accessKeyId ?? credentials.accessKeyId,
+          secretAccessKey: options.secret ?? credentials.secretAccessKey,
+        },
+      });
+      const request = {
+        method: "POST",
+        protocol: "http:",
+        hostname: url.hostname,
+        port: Number(url.port),
+        path: options.path ?? "/token",
+        query: {},
+        headers: { host: url.host, "content-type": "application/json" },
+        body,
+      };
+      const result = await signer.sign(
+        request,
+        options.signingDate ? { signingDate: options.signingDate } : {},
+      );
+      // fetch sets Host from the URL itself.
+      const { host: _, ...headers } = result.headers;
+      return headers;
+    }
+
+    const tampered = '{"scope":"skatteetaten:inntektsmottak"}';
+    const cases: { name: string; headers: () => Promise<Record<string, string>>; sent?: string }[] = [
+      { name: "no signature", headers: async () => ({ "content-type": "application/json" }) },
+      { name: "a wrong secret", headers: () => signed({ secret: "x".repeat(40) }) },
+      { name: "a body tampered after signing", headers: () => signed({}), sent: tampered },
+      { name: "a path tampered after signing", headers: () => signed({ path: "/tokens" }) },
+      {
+        name: "an X-Amz-Date older than 5 minutes",
+        headers: () => signed({ signingDate: new Date(Date.now() - 6 * 60_000) }),
+      },
+      { name: "an unknown access key", headers: () => signed({ accessKeyId: "AKIAUNKNOWNKEY000000" }) },
+    ];
+
+    it.each(cases)("$name -> 403 in API Gateway's shape, no audit record", async ({ headers, sent }) => {
+      const before = auditRecords().length;
+      const response = await fetch(`${banner.url}/token`, {
+        method: "POST",
+        body: sent ?? body,
+        headers: await headers(),
+      });
+      expect(response.status).toBe(403);
+      expect(Object.keys((await response.json()) as object)).toEqual(["message"]);
+      // Handlers write an audit record per /token request; give the child a moment to flush stdout.
+      await new Promise((r) => setTimeout(r, 200));
+      expect(auditRecords().length).toBe(before);
+    });
+
+    it("while a correctly signed request does reach the handler", async () => {
+      const before = auditRecords().length;
+      const response = await fetch(`${banner.url}/token`, {
+        method: "POST",
+        body,
+        headers: await signed({}),
+      });
+      expect(response.status).toBe(200);
+      await expect.poll(() => auditRecords().length).toBe(before + 1);
+    });
+  });
+
+  it("stops cleanly on Ctrl-C (SIGINT)", async () => {
+    const exited = new Promise<string>((resolve) =>
+      child.once("exit", (code, signal) => resolve(`${code}/${signal}`)),
+    );
+    // Ctrl-C signals the terminal's whole process group: npm, its shell and the script.
+    process.kill(-(child.pid ?? 0), "SIGINT");
+    // npm re-raises the signal it got; the broker itself closed its servers and exited 0.
+    expect(await exited).toMatch(/^(0\/null|null\/SIGINT)$/);
+    await expect(fetch(`${banner.url}/health`)).rejects.toThrow();
+    expect(output).not.toMatch(/npm start failed|crashed|ERR!/);
+  });
+});
