@@ -4,7 +4,11 @@ import { mkdtemp, rm, writeFile } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import type { APIGatewayProxyEvent } from "aws-lambda";
-import { apiGatewayEvent } from "../../lib/local/api-gateway-event.ts";
+import type { LambdaHandler } from "../../functions/http.ts";
+import { createTokenHandler } from "../../functions/token.ts";
+import { type BrokerDeps, createBroker } from "../../lib/broker/index.ts";
+import { loadConfig } from "../../lib/config/index.ts";
+import { apiGatewayEvent, lambdaContext } from "../../lib/local/api-gateway-event.ts";
 import {
   type EmulatorOptions,
   type MaskinportenEmulator,
@@ -71,6 +75,37 @@ export async function startBrokerFixture(options: EmulatorOptions = {}): Promise
       await emulator.close();
       await rm(dir, { recursive: true, force: true });
     },
+  };
+}
+
+/** The token handler around a fresh broker (empty cache) configured by the fixture's environment plus `env`. */
+export function fixtureHandler(
+  fixture: Pick<BrokerFixture, "env">,
+  env: Record<string, string> = {},
+  deps: BrokerDeps = {},
+): LambdaHandler {
+  return createTokenHandler(createBroker(loadConfig({ ...fixture.env, ...env }), deps));
+}
+
+export interface Invocation {
+  status: number;
+  headers: Record<string, string>;
+  body: Record<string, unknown>;
+  /** Wall time the handler took, ms. */
+  elapsedMs: number;
+}
+
+/** Calls the handler with a POST /token body, as the fixture role; parses the JSON answer. */
+export async function invoke(handler: LambdaHandler, body: unknown): Promise<Invocation> {
+  const started = performance.now();
+  const response = await handler(tokenEvent(body), lambdaContext("fixture-token"));
+  const elapsedMs = performance.now() - started;
+  const headers = Object.fromEntries(Object.entries(response.headers ?? {}).map(([k, v]) => [k, String(v)]));
+  return {
+    status: response.statusCode,
+    headers,
+    body: JSON.parse(response.body) as Record<string, unknown>,
+    elapsedMs,
   };
 }
 

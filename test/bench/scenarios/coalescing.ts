@@ -1,11 +1,14 @@
 // Burst coalescing: 1,000 and 10,000 concurrent misses on one key through the token handler must make exactly
 // one signature (counted by wrapping the signer) and one Maskinporten call (counted by the emulator).
-import { createTokenHandler } from "../../../functions/token.ts";
-import { createBroker } from "../../../lib/broker/index.ts";
-import { loadConfig } from "../../../lib/config/index.ts";
 import { lambdaContext } from "../../../lib/local/api-gateway-event.ts";
 import { FileSigner } from "../../../lib/signer/file.ts";
-import { countingSigner, FIXTURE_KID, startBrokerFixture, tokenEvent } from "../../support/broker-fixture.ts";
+import {
+  countingSigner,
+  FIXTURE_KID,
+  fixtureHandler,
+  startBrokerFixture,
+  tokenEvent,
+} from "../../support/broker-fixture.ts";
 import type { Figure } from "../figures.ts";
 
 const BURSTS = [
@@ -17,7 +20,7 @@ export default async function run(): Promise<Figure[]> {
   const fixture = await startBrokerFixture();
   try {
     const signer = countingSigner(await FileSigner.load(fixture.keyPath, { alg: "RS256", kid: FIXTURE_KID }));
-    const handler = createTokenHandler(createBroker(loadConfig(fixture.env), { signer }));
+    const handler = fixtureHandler(fixture, {}, { signer });
     const context = lambdaContext("bench-token");
     const figures: Figure[] = [];
     for (const { size, scope } of BURSTS) {

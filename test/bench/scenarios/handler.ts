@@ -1,12 +1,9 @@
 // Cache-hit POST /token through the token handler in-process, next to a naive caller that signs a grant and
 // calls Maskinporten (the emulator) for every request. Sequential requests, one at a time, on one thread.
-import { createTokenHandler } from "../../../functions/token.ts";
-import { createBroker } from "../../../lib/broker/index.ts";
-import { loadConfig } from "../../../lib/config/index.ts";
 import { lambdaContext } from "../../../lib/local/api-gateway-event.ts";
 import { MaskinportenClient } from "../../../lib/maskinporten/client.ts";
 import { FileSigner } from "../../../lib/signer/file.ts";
-import { FIXTURE_KID, startBrokerFixture, tokenEvent } from "../../support/broker-fixture.ts";
+import { FIXTURE_KID, fixtureHandler, startBrokerFixture, tokenEvent } from "../../support/broker-fixture.ts";
 import { type Figure, percentile } from "../figures.ts";
 import { timedLoop } from "../loop.ts";
 
@@ -17,7 +14,7 @@ const NAIVE = "naive: sign + Maskinporten per request";
 export default async function run(): Promise<Figure[]> {
   const fixture = await startBrokerFixture();
   try {
-    const handler = createTokenHandler(createBroker(loadConfig(fixture.env)));
+    const handler = fixtureHandler(fixture);
     const event = tokenEvent({ scope: SCOPE });
     const context = lambdaContext("bench-token");
     const first = await handler(event, context);

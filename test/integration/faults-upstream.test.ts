@@ -1,0 +1,187 @@
+// Maskinporten misbehaving, seen through the token handler: the contract's status and code within a bounded
+// time, retries within their bound (emulator counts), no failure cached, a still-valid cached token kept.
+import { afterAll, afterEach, beforeAll, describe, expect, it, vi } from "vitest";
+import type { EmulatorFault } from "../../lib/local/maskinporten-emulator.ts";
+import { BACKOFF_BASE_MS } from "../../lib/maskinporten/retry.ts";
+import { type BrokerFixture, fixtureHandler, invoke, startBrokerFixture } from "../support/broker-fixture.ts";
+
+const TIMEOUT_MS = 300;
+/** MaskinportenClient's default: the first attempt and two retries. */
+const ATTEMPTS = 3;
+/** Both backoff waits at their longest (200 ms, then 400 ms). */
+const LONGEST_BACKOFF_MS = BACKOFF_BASE_MS + 2 * BACKOFF_BASE_MS;
+/** Scheduling on a loaded 2-core machine running the suite in parallel. */
+const SLACK_MS = 2_000;
+const API_GATEWAY_LIMIT_MS = 29_000;
+const SCOPE = "skatteetaten:mva";
+
+/** Every attempt taking the whole timeout, plus the waits between them: the most a failing /token may take. */
+const retryBoundMs = (attempts: number, waitsMs: number) =>
+  Math.min(attempts * TIMEOUT_MS + waitsMs + SLACK_MS, API_GATEWAY_LIMIT_MS);
+
+let fixture: BrokerFixture;
+beforeAll(async () => {
+  fixture = await startBrokerFixture();
+});
+afterAll(async () => {
+  await fixture.close();
+});
+afterEach(() => {
+  fixture.emulator.clearFaults();
+});
+
+const handler = (env: Record<string, string> = {}) =>
+  fixtureHandler(fixture, { UPSTREAM_TIMEOUT_MS: String(TIMEOUT_MS), ...env });
+const calls = () => fixture.emulator.grantsReceived;
+const faults = (fault: EmulatorFault, n: number) => Array.from({ length: n }, () => fault);
+
+describe("Maskinporten faults through the token handler", () => {
+  const transient: { name: string; fault: EmulatorFault }[] = [
+    { name: "HTTP 500", fault: { type: "status", status: 500 } },
+    { name: "HTTP 502", fault: { type: "status", status: 502 } },
+    { name: "HTTP 503", fault: { type: "status", status: 503 } },
+    { name: "answers slower than UPSTREAM_TIMEOUT_MS", fault: { type: "delay", ms: 5 * TIMEOUT_MS } },
+    { name: "reset connections", fault: { type: "drop" } },
+    { name: "malformed JSON in a 200", fault: { type: "malformed-json" } },
+    { name: "a non-JSON (HTML) 200", fault: { type: "non-json" } },
+    { name: "a token response without expires_in", fault: { type: "missing-expires-in" } },
+  ];
+
+  it.each(transient)(
+    "answers 503 upstream_unavailable after 3 attempts on $name, and caches no failure",
+    async ({ fault }) => {
+      const token = handler();
+      const before = calls();
+      fixture.emulator.injectFault(...faults(fault, ATTEMPTS));
+
+      const failed = await invoke(token, { scope: SCOPE });
+      expect(failed.status).toBe(503);
+      expect(failed.body).toMatchObject({ status: 503, code: "upstream_unavailable" });
+      expect(failed.headers["Content-Type"]).toBe("application/problem+json");
+      expect(failed.headers["Retry-After"]).toMatch(/^[1-9]\d*$/);
+      expect(JSON.stringify(failed.body)).not.toMatch(/eyJ|access_token/);
+      expect(failed.elapsedMs).toBeLessThan(retryBoundMs(ATTEMPTS, LONGEST_BACKOFF_MS));
+      expect(calls() - before).toBe(ATTEMPTS);
+
+      const recovered = await invoke(token, { scope: SCOPE });
+      expect(recovered.status).toBe(200);
+      expect(recovered.headers["X-Token-Cache"]).toBe("miss");
+      expect(calls() - before).toBe(ATTEMPTS + 1);
+    },
+  );
+
+  it("recovers within the retries: two 503s, then a token from the third attempt", async () => {
+    const before = calls();
+    fixture.emulator.injectFault(...faults({ type: "status", status: 503 }, 2));
+    const answer = await invoke(handler(), { scope: SCOPE });
+    expect(answer.status).toBe(200);
+    expect(answer.headers["X-Token-Cache"]).toBe("miss");
+    expect(answer.elapsedMs).toBeLessThan(retryBoundMs(ATTEMPTS, LONGEST_BACKOFF_MS));
+    expect(calls() - before).toBe(3);
+  });
+
+  it("honours 429 Retry-After between attempts and passes it on once the retries are spent", async () => {
+    const before = calls();
+    fixture.emulator.injectFault(...faults({ type: "status", status: 429, retryAfter: "1" }, ATTEMPTS));
+    const failed = await invoke(handler(), { scope: SCOPE });
+    expect(failed.status).toBe(503);
+    expect(failed.body).toMatchObject({ code: "upstream_unavailable" });
+    expect(failed.headers["Retry-After"]).toBe("1");
+    expect(failed.elapsedMs).toBeGreaterThanOrEqual(2 * 1000 - 50);
+    expect(failed.elapsedMs).toBeLessThan(retryBoundMs(ATTEMPTS, 2 * 1000));
+    expect(calls() - before).toBe(ATTEMPTS);
+  });
+
+  it("stops at once on a 429 whose Retry-After is longer than a retry may wait, and tells the caller", async () => {
+    const before = calls();
+    fixture.emulator.injectFault(...faults({ type: "status", status: 429, retryAfter: "120" }, ATTEMPTS));
+    const token = handler();
+    const failed = await invoke(token, { scope: SCOPE });
+    expect(failed.status).toBe(503);
+    expect(failed.body).toMatchObject({ code: "upstream_unavailable" });
+    expect(failed.headers["Retry-After"]).toBe("120");
+    expect(failed.elapsedMs).toBeLessThan(retryBoundMs(1, 0));
+    expect(calls() - before).toBe(1);
+  });
+
+  it("answers 502 upstream_rejected on a 4xx without retrying, passing the OAuth error on; nothing is cached", async () => {
+    const before = calls();
+    fixture.emulator.injectFault({
+      type: "status",
+      status: 400,
+      body: JSON.stringify({ error: "invalid_scope", error_description: "MP-200 scope not on the client" }),
+    });
+    const token = handler();
+    const rejected = await invoke(token, { scope: SCOPE });
+    expect(rejected.status).toBe(502);
+    expect(rejected.body).toMatchObject({
+      code: "upstream_rejected",
+      upstream_error: "invalid_scope",
+      upstream_error_description: "MP-200 scope not on the client",
+    });
+    expect(rejected.elapsedMs).toBeLessThan(retryBoundMs(1, 0));
+    expect(calls() - before).toBe(1);
+
+    const next = await invoke(token, { scope: SCOPE });
+    expect(next.status).toBe(200);
+    expect(next.headers["X-Token-Cache"]).toBe("miss");
+    expect(calls() - before).toBe(2);
+  });
+});
+
+describe("a still-valid cached token while Maskinporten is down", () => {
+  it("keeps serving it, refreshes in the background without failing callers, and never serves it below min_ttl", async () => {
+    let clock = 1_000_000;
+    const token = fixtureHandler(
+      fixture,
+      { UPSTREAM_TIMEOUT_MS: String(TIMEOUT_MS), TOKEN_REFRESH_AHEAD_SECONDS: "15" },
+      { monotonic: () => clock },
+    );
+    const before = calls();
+    const first = await invoke(token, { scope: SCOPE, min_ttl: 30 });
+    expect(first.status).toBe(200);
+    expect(first.body.expires_in).toBe(120);
+    fixture.emulator.injectFault(...faults({ type: "status", status: 503 }, 100));
+
+    // Outside the refresh-ahead window: a plain hit, no upstream call at all.
+    clock += 50_000;
+    const hit = await invoke(token, { scope: SCOPE, min_ttl: 30 });
+    expect(hit).toMatchObject({ status: 200, headers: { "X-Token-Cache": "hit" } });
+    expect(hit.body).toMatchObject({ access_token: first.body.access_token, expires_in: 70 });
+    expect(calls() - before).toBe(1);
+
+    // 40 s left, within min_ttl + refresh-ahead: served, while a background refresh fails (3 attempts).
+    clock += 30_000;
+    const inWindow = await invoke(token, { scope: SCOPE, min_ttl: 30 });
+    expect(inWindow).toMatchObject({ status: 200, headers: { "X-Token-Cache": "hit" } });
+    expect(inWindow.body).toMatchObject({ access_token: first.body.access_token, expires_in: 40 });
+    await vi.waitFor(() => expect(calls() - before).toBe(1 + ATTEMPTS), { timeout: 10_000, interval: 50 });
+    const stillServed = await invoke(token, { scope: SCOPE, min_ttl: 30 });
+    expect(stillServed.body.access_token).toBe(first.body.access_token);
+    expect(stillServed.headers["X-Token-Cache"]).toBe("hit");
+    await vi.waitFor(() => expect(calls() - before).toBe(1 + 2 * ATTEMPTS), {
+      timeout: 10_000,
+      interval: 50,
+    });
+
+    // 20 s left: below min_ttl, so it is not valid for this caller; Maskinporten is still down.
+    clock += 20_000;
+    const tooShort = await invoke(token, { scope: SCOPE, min_ttl: 30 });
+    expect(tooShort.status).toBe(503);
+    expect(tooShort.body).toMatchObject({ code: "upstream_unavailable" });
+    expect(tooShort.body.access_token).toBeUndefined();
+    expect(calls() - before).toBe(1 + 3 * ATTEMPTS);
+    // ...but a caller content with 20 s still gets it (and sets off one more failing background refresh).
+    const modest = await invoke(token, { scope: SCOPE, min_ttl: 20 });
+    expect(modest.body).toMatchObject({ access_token: first.body.access_token, expires_in: 20 });
+    await vi.waitFor(() => expect(calls() - before).toBe(1 + 4 * ATTEMPTS), { timeout: 10_000, interval: 50 });
+
+    fixture.emulator.clearFaults();
+    const upstreamBefore = calls();
+    const fresh = await invoke(token, { scope: SCOPE, min_ttl: 30 });
+    expect(fresh).toMatchObject({ status: 200, headers: { "X-Token-Cache": "miss" } });
+    expect(fresh.body.access_token).not.toBe(first.body.access_token);
+    expect(fresh.body.expires_in).toBe(120);
+    expect(calls() - upstreamBefore).toBe(1);
+  });
+});
