@@ -1,11 +1,11 @@
 // GET /health: 200 once the configuration and policy have loaded; never touches KMS or Maskinporten.
-import { healthOf } from "../lib/broker/index.ts";
+import { type HealthReport, healthOf } from "../lib/broker/health.ts";
 import { loadConfig } from "../lib/config/index.ts";
 import { loadPolicy } from "../lib/policy/index.ts";
 import { jsonResponse, type LambdaHandler, lazy, routeHandler } from "./http.ts";
 
 /** Health from config and policy alone, so it needs no key permissions and no network. */
-export function createHealthHandler(report: () => Promise<ReturnType<typeof healthOf>>): LambdaHandler {
+export function createHealthHandler(report: () => Promise<HealthReport>): LambdaHandler {
   return routeHandler(async () => jsonResponse(200, await report(), { "Cache-Control": "no-store" }));
 }
 

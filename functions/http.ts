@@ -3,8 +3,8 @@ import { Logger } from "@aws-lambda-powertools/logger";
 import middy from "@middy/core";
 import type { APIGatewayProxyEvent, APIGatewayProxyResult, Context } from "aws-lambda";
 import { SERVICE_NAME } from "../lib/audit/index.ts";
-import { type Broker, createBroker } from "../lib/broker/index.ts";
-import { ConfigError, loadConfig } from "../lib/config/index.ts";
+import type { Broker } from "../lib/broker/broker.ts";
+import { ConfigError } from "../lib/config/index.ts";
 import { problemResponse, toProblem } from "../lib/problem/index.ts";
 
 export type LambdaHandler = (event: APIGatewayProxyEvent, context: Context) => Promise<APIGatewayProxyResult>;
@@ -23,9 +23,6 @@ export function lazy<T>(factory: () => Promise<T>): () => Promise<T> {
     return value;
   };
 }
-
-/** The broker of this Lambda container, built from the environment on first use. */
-export const defaultBroker = lazy(async () => createBroker(loadConfig()));
 
 export const resolveBroker = (source: BrokerSource): Promise<Broker> =>
   typeof source === "function" ? source() : source;

@@ -1,12 +1,7 @@
 // GET /.well-known/jwks.json: the public key(s) grants are signed with, for registration at Maskinporten and audit.
-import {
-  type BrokerSource,
-  defaultBroker,
-  jsonResponse,
-  type LambdaHandler,
-  resolveBroker,
-  routeHandler,
-} from "./http.ts";
+
+import { defaultBroker } from "./default-broker.ts";
+import { type BrokerSource, jsonResponse, type LambdaHandler, resolveBroker, routeHandler } from "./http.ts";
 
 export function createJwksHandler(source: BrokerSource): LambdaHandler {
   return routeHandler(async () => {

@@ -1,14 +1,8 @@
 // POST /token: the caller's identity and body in, a Maskinporten token (or a problem) out.
 import type { APIGatewayProxyEvent } from "aws-lambda";
 import type { RawTokenBody } from "../lib/request/index.ts";
-import {
-  type BrokerSource,
-  defaultBroker,
-  jsonResponse,
-  type LambdaHandler,
-  resolveBroker,
-  routeHandler,
-} from "./http.ts";
+import { defaultBroker } from "./default-broker.ts";
+import { type BrokerSource, jsonResponse, type LambdaHandler, resolveBroker, routeHandler } from "./http.ts";
 
 function contentTypeOf(headers: APIGatewayProxyEvent["headers"]): string | undefined {
   const name = Object.keys(headers ?? {}).find((h) => h.toLowerCase() === "content-type");
