@@ -1,7 +1,16 @@
 // Cold start of the packaged token function: size of the bundle in the zip `npm run package` wrote, and, in fresh
 // Node processes, the time to import it and to answer the first /token (config, policy, key, one grant, emulator).
 import { execFile, spawnSync } from "node:child_process";
-import { existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, statSync, writeFileSync } from "node:fs";
+import {
+  existsSync,
+  mkdirSync,
+  mkdtempSync,
+  readdirSync,
+  readFileSync,
+  rmSync,
+  statSync,
+  writeFileSync,
+} from "node:fs";
 import { tmpdir } from "node:os";
 import { dirname, join, resolve } from "node:path";
 import { pathToFileURL } from "node:url";
@@ -37,8 +46,20 @@ interface ColdRun {
   status: number;
 }
 
+/** Newest modification time (ms) of the files the package is built from. */
+function newestSource(): number {
+  const files = ["serverless.yml", "package.json", "policy.example.json"].map((f) => join(ROOT, f));
+  for (const dir of ["functions", "lib"]) {
+    for (const name of readdirSync(join(ROOT, dir), { recursive: true, encoding: "utf8" }))
+      files.push(join(ROOT, dir, name));
+  }
+  return Math.max(...files.map((f) => statSync(f).mtimeMs));
+}
+
+/** Packages when .serverless/ is missing or older than the sources, so the bench never measures a stale bundle. */
 function ensurePackage(): void {
-  if (existsSync(join(SERVERLESS, "token.zip"))) return;
+  const zip = join(SERVERLESS, "token.zip");
+  if (existsSync(zip) && statSync(zip).mtimeMs >= newestSource()) return;
   const result = spawnSync("npm", ["run", "package"], { cwd: ROOT, stdio: ["ignore", "ignore", "inherit"] });
   if (result.status !== 0) throw new Error(`npm run package failed with exit code ${result.status}`);
 }
