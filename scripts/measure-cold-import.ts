@@ -3,7 +3,7 @@
 // Cold start = import the handler + load the KMS signer, which the first /token request does on demand.
 // Usage: npx tsx scripts/measure-cold-import.ts [runs]
 import { execFileSync } from "node:child_process";
-import { mkdtempSync, statSync, symlinkSync } from "node:fs";
+import { mkdtempSync, rmSync, statSync, symlinkSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join, resolve } from "node:path";
 import { pathToFileURL } from "node:url";
@@ -86,3 +86,4 @@ for (const v of variants) {
     `  ${v.name.padEnd(26)} bundle ${size.padStart(7)} KiB  wall median ${median(wall).toFixed(1)} ms (min ${Math.min(...wall).toFixed(1)})  CPU median ${median(cpu).toFixed(1)} ms (min ${Math.min(...cpu).toFixed(1)})`,
   );
 }
+for (const v of [bundled, external]) rmSync(join(v, ".."), { recursive: true, force: true });

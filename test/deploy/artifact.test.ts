@@ -1,6 +1,6 @@
 // The zip `npm run package` wrote, not the sources: its token handler answers /token end to end.
 import { generateKeyPairSync } from "node:crypto";
-import { mkdirSync, mkdtempSync, writeFileSync } from "node:fs";
+import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { dirname, join, resolve } from "node:path";
 import { pathToFileURL } from "node:url";
@@ -12,7 +12,7 @@ import {
   startMaskinportenEmulator,
 } from "../../lib/local/maskinporten-emulator.ts";
 import { readZip } from "../../scripts/zip.ts";
-import { packageService } from "./package-service.ts";
+import { type PackagedService, packageService } from "./package-service.ts";
 
 type Handler = (event: APIGatewayProxyEvent, context: Context) => Promise<APIGatewayProxyResult>;
 
@@ -23,6 +23,7 @@ const SCOPE = "skatteetaten:inntektsmottak";
 const ALLOWED = "arn:aws:sts::111122223333:assumed-role/payroll-svc/run-42";
 const NOT_ALLOWED = "arn:aws:sts::111122223333:assumed-role/marketing-svc/run-7";
 
+let packaged: PackagedService;
 let unzipped: string;
 let entries: string[];
 let emulator: MaskinportenEmulator;
@@ -50,7 +51,8 @@ function tokenEvent(assumedRoleArn: string): APIGatewayProxyEvent {
 }
 
 beforeAll(async () => {
-  const packaged = await packageService();
+  packaged = await packageService();
+  // Outside the copy, so no node_modules above it: an import the bundle left external would fail here.
   unzipped = mkdtempSync(join(tmpdir(), "mp-broker-artifact-"));
   const zip = readZip(join(packaged.output, "token.zip"));
   entries = zip.map((entry) => entry.name);
@@ -60,7 +62,7 @@ beforeAll(async () => {
   }
 
   const { privateKey, publicKey } = generateKeyPairSync("rsa", { modulusLength: 2048 });
-  const keyFile = join(unzipped, "..", `${KID}-${process.pid}.pem`);
+  const keyFile = join(packaged.dir, `${KID}.pem`);
   writeFileSync(keyFile, privateKey.export({ type: "pkcs8", format: "pem" }), { mode: 0o600 });
   emulator = await startMaskinportenEmulator({ host: "127.0.0.1", port: 0 });
   emulator.registerClient({
@@ -92,6 +94,8 @@ beforeAll(async () => {
 
 afterAll(async () => {
   await emulator?.close();
+  packaged?.remove();
+  if (unzipped !== undefined) rmSync(unzipped, { recursive: true, force: true });
 });
 
 describe("the packaged token function", () => {

@@ -1,7 +1,7 @@
 // Runs `npm run package` on a copy of the checkout (as a fresh clone would, with no AWS credentials),
 // so test files can package side by side without sharing .serverless/ or .esbuild/.
 import { execFile } from "node:child_process";
-import { cpSync, mkdtempSync, readFileSync, symlinkSync } from "node:fs";
+import { cpSync, mkdirSync, mkdtempSync, readFileSync, rmSync, symlinkSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join, resolve } from "node:path";
 import { promisify } from "node:util";
@@ -22,6 +22,8 @@ export interface PackagedService {
   output: string;
   template: CloudFormationTemplate;
   stdout: string;
+  /** Deletes the copy and its artifacts. */
+  remove(): void;
 }
 
 export interface CloudFormationResource {
@@ -39,7 +41,10 @@ export async function packageService(params: Record<string, string> = {}): Promi
   const dir = mkdtempSync(join(tmpdir(), "mp-broker-package-"));
   for (const source of SOURCES) cpSync(join(REPO_ROOT, source), join(dir, source), { recursive: true });
   symlinkSync(join(REPO_ROOT, "node_modules"), join(dir, "node_modules"), "dir");
-  const env: NodeJS.ProcessEnv = { ...process.env, HOME: mkdtempSync(join(tmpdir(), "mp-broker-home-")) };
+  const remove = () => rmSync(dir, { recursive: true, force: true });
+  const home = join(dir, "empty-home");
+  mkdirSync(home);
+  const env: NodeJS.ProcessEnv = { ...process.env, HOME: home };
   for (const name of [
     "AWS_ACCESS_KEY_ID",
     "AWS_SECRET_ACCESS_KEY",
@@ -55,10 +60,17 @@ export async function packageService(params: Record<string, string> = {}): Promi
     "--",
     ...Object.entries(params).map(([name, value]) => `--param=${name}=${value}`),
   ];
-  const { stdout } = await promisify(execFile)("npm", args, { cwd: dir, env, maxBuffer: 16 * 1024 * 1024 });
+  const { stdout } = await promisify(execFile)("npm", args, {
+    cwd: dir,
+    env,
+    maxBuffer: 16 * 1024 * 1024,
+  }).catch((error: unknown) => {
+    remove();
+    throw error;
+  });
   const output = join(dir, ".serverless");
   const template = JSON.parse(
     readFileSync(join(output, "cloudformation-template-update-stack.json"), "utf8"),
   ) as CloudFormationTemplate;
-  return { dir, output, template, stdout };
+  return { dir, output, template, stdout, remove };
 }

@@ -3,7 +3,7 @@ import { execFile } from "node:child_process";
 import { readdirSync } from "node:fs";
 import { join } from "node:path";
 import { promisify } from "node:util";
-import { beforeAll, describe, expect, it } from "vitest";
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import {
   type CloudFormationTemplate,
   type PackagedService,
@@ -49,6 +49,11 @@ beforeAll(async () => {
     packageService({ signingKeySource: "secretsmanager", signingKeyArn: SECRET_ARN }),
   ]);
 }, 240_000);
+
+afterAll(() => {
+  kms?.remove();
+  secretsManager?.remove();
+});
 
 describe("npm run package", () => {
   it("writes the template and one zip per function, and prints the bundle size", () => {
