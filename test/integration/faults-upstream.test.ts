@@ -174,7 +174,10 @@ describe("a still-valid cached token while Maskinporten is down", () => {
     // ...but a caller content with 20 s still gets it (and sets off one more failing background refresh).
     const modest = await invoke(token, { scope: SCOPE, min_ttl: 20 });
     expect(modest.body).toMatchObject({ access_token: first.body.access_token, expires_in: 20 });
-    await vi.waitFor(() => expect(calls() - before).toBe(1 + 4 * ATTEMPTS), { timeout: 10_000, interval: 50 });
+    await vi.waitFor(() => expect(calls() - before).toBe(1 + 4 * ATTEMPTS), {
+      timeout: 10_000,
+      interval: 50,
+    });
 
     fixture.emulator.clearFaults();
     const upstreamBefore = calls();
