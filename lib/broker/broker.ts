@@ -66,6 +66,8 @@ export interface BrokerDeps {
 /** A token as cached: Maskinporten's answer and the attempts that produced it. */
 interface Minted {
   token: TokenResponse;
+  /** Computed once per token, not on every hit that serves it. */
+  fingerprint: string;
   attempts: readonly AttemptRecord[];
 }
 
@@ -115,7 +117,11 @@ export async function createBroker(config: Config, deps: BrokerDeps = {}): Promi
   async function mint(request: TokenRequest, attempts: AttemptRecord[]): Promise<Expiring<Minted>> {
     const result = await attemptLog.run(attempts, () => source.requestToken(request));
     return {
-      value: { token: result.token, attempts: result.attempts },
+      value: {
+        token: result.token,
+        fingerprint: tokenFingerprint(result.token.access_token),
+        attempts: result.attempts,
+      },
       expiresAt: result.receivedAt + result.token.expires_in * 1000,
     };
   }
@@ -172,7 +178,7 @@ export async function createBroker(config: Config, deps: BrokerDeps = {}): Promi
           event: "token_issued",
           cache: result.outcome,
           ...signedHere,
-          token_fingerprint: tokenFingerprint(minted.access_token),
+          token_fingerprint: result.value.fingerprint,
           expires_in: result.remainingSeconds,
           latency_ms: elapsed(),
         },
@@ -216,7 +222,7 @@ export async function createBroker(config: Config, deps: BrokerDeps = {}): Promi
         {
           ...record,
           ...attemptFields(attempts),
-          token_fingerprint: tokenFingerprint(fresh.value.token.access_token),
+          token_fingerprint: fresh.value.fingerprint,
           expires_in: fresh.value.token.expires_in,
           latency_ms: Math.round(monotonic() - started),
         },
