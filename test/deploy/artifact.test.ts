@@ -1,33 +1,40 @@
-// The zip `npm run package` wrote, not the sources: its token handler answers /token end to end.
-import { generateKeyPairSync } from "node:crypto";
-import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from "node:fs";
-import { tmpdir } from "node:os";
-import { dirname, join, resolve } from "node:path";
-import { pathToFileURL } from "node:url";
-import type { APIGatewayProxyEvent, APIGatewayProxyResult, Context } from "aws-lambda";
+// The zip `npm run package` wrote, run as Lambda runs it (child `node`, SDK from a runtime stand-in): /token end to end.
+import { generateKeyPairSync, type KeyObject } from "node:crypto";
+import { writeFileSync } from "node:fs";
+import { join } from "node:path";
+import type { APIGatewayProxyEvent } from "aws-lambda";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { apiGatewayEvent, lambdaContext } from "../../lib/local/api-gateway-event.ts";
+import { apiGatewayEvent } from "../../lib/local/api-gateway-event.ts";
 import {
   type MaskinportenEmulator,
   startMaskinportenEmulator,
 } from "../../lib/local/maskinporten-emulator.ts";
-import { readZip } from "../../scripts/zip.ts";
+import { createKmsKey, kmsClient, kmsPublicKey, motoEndpoint } from "../support/aws.ts";
+import {
+  FunctionInitError,
+  type FunctionOptions,
+  type LambdaFunction,
+  type LambdaTask,
+  startFunction,
+  unpackTask,
+} from "./lambda-runtime.ts";
 import { type PackagedService, packageService } from "./package-service.ts";
 
-type Handler = (event: APIGatewayProxyEvent, context: Context) => Promise<APIGatewayProxyResult>;
-
-const CLIENT_ID = "artifact-test-client";
-const KID = "artifact-test-key";
+const FILE_CLIENT_ID = "artifact-test-client";
+const FILE_KID = "artifact-test-key";
+const KMS_CLIENT_ID = "artifact-test-kms-client";
+const KMS_KID = "artifact-test-kms-key";
 const SCOPE = "skatteetaten:inntektsmottak";
 // policy.example.json (bundled in the zip) lets arn:aws:iam::111122223333:role/payroll-* have SCOPE.
 const ALLOWED = "arn:aws:sts::111122223333:assumed-role/payroll-svc/run-42";
 const NOT_ALLOWED = "arn:aws:sts::111122223333:assumed-role/marketing-svc/run-7";
 
 let packaged: PackagedService;
-let unzipped: string;
-let entries: string[];
+let withRuntimeSdk: LambdaTask;
+let withoutSdk: LambdaTask;
 let emulator: MaskinportenEmulator;
-let handler: Handler;
+let fileKeyEnv: Record<string, string>;
+let fileKeyFunction: LambdaFunction;
 
 function tokenEvent(assumedRoleArn: string): APIGatewayProxyEvent {
   const [, , , , account = "", roleAndSession = ""] = assumedRoleArn.split(":");
@@ -50,74 +57,129 @@ function tokenEvent(assumedRoleArn: string): APIGatewayProxyEvent {
   });
 }
 
+const signingJwk = (publicKey: KeyObject, kid: string) => ({
+  ...publicKey.export({ format: "jwk" }),
+  kid,
+  alg: "RS256",
+  use: "sig",
+});
+
+function tokenFunction(env: Record<string, string>): FunctionOptions {
+  return { handler: "functions/token.handler", functionName: "maskinporten-broker-dev-token", env };
+}
+
 beforeAll(async () => {
   packaged = await packageService();
-  // Outside the copy, so no node_modules above it: an import the bundle left external would fail here.
-  unzipped = mkdtempSync(join(tmpdir(), "mp-broker-artifact-"));
-  const zip = readZip(join(packaged.output, "token.zip"));
-  entries = zip.map((entry) => entry.name);
-  for (const entry of zip.filter((e) => !e.name.endsWith("/"))) {
-    mkdirSync(dirname(join(unzipped, entry.name)), { recursive: true });
-    writeFileSync(join(unzipped, entry.name), entry.read());
-  }
+  const zip = join(packaged.output, "token.zip");
+  withRuntimeSdk = unpackTask(zip, { runtimeSdk: true });
+  withoutSdk = unpackTask(zip, { runtimeSdk: false });
 
   const { privateKey, publicKey } = generateKeyPairSync("rsa", { modulusLength: 2048 });
-  const keyFile = join(packaged.dir, `${KID}.pem`);
+  const keyFile = join(packaged.dir, `${FILE_KID}.pem`);
   writeFileSync(keyFile, privateKey.export({ type: "pkcs8", format: "pem" }), { mode: 0o600 });
   emulator = await startMaskinportenEmulator({ host: "127.0.0.1", port: 0 });
   emulator.registerClient({
-    clientId: CLIENT_ID,
-    jwks: [{ ...publicKey.export({ format: "jwk" }), kid: KID, alg: "RS256", use: "sig" }],
+    clientId: FILE_CLIENT_ID,
+    jwks: [signingJwk(publicKey, FILE_KID)],
     scopes: [SCOPE],
   });
 
-  // The deployed environment, with the AWS key swapped for a file key and Maskinporten for the emulator.
+  // The deployed environment (NODE_OPTIONS and the relative POLICY_FILE included: the child's cwd is the task
+  // root, as /var/task is on Lambda), with the AWS key swapped for a file key and Maskinporten for the emulator.
   const fn = packaged.template.Resources.TokenLambdaFunction?.Properties as {
     Environment: { Variables: Record<string, string> };
   };
-  const deployed = fn.Environment.Variables;
-  Object.assign(process.env, {
-    ...Object.fromEntries(Object.entries(deployed).filter(([name]) => name !== "NODE_OPTIONS")),
-    MASKINPORTEN_CLIENT_ID: CLIENT_ID,
+  fileKeyEnv = {
+    ...fn.Environment.Variables,
+    AWS_REGION: "eu-north-1",
+    MASKINPORTEN_CLIENT_ID: FILE_CLIENT_ID,
     MASKINPORTEN_ISSUER: emulator.issuer,
     MASKINPORTEN_TOKEN_URL: emulator.tokenUrl,
     SIGNING_KEY: `file:${keyFile}`,
-    SIGNING_KID: KID,
-    // Lambda resolves the relative path against its task root, /var/task; here, the unzipped artifact.
-    POLICY_FILE: resolve(unzipped, deployed.POLICY_FILE ?? "missing"),
-  });
-  const module = (await import(pathToFileURL(join(unzipped, "functions/token.mjs")).href)) as {
-    handler: Handler;
+    SIGNING_KID: FILE_KID,
   };
-  handler = module.handler;
+  fileKeyFunction = await startFunction(withRuntimeSdk, tokenFunction(fileKeyEnv));
 }, 240_000);
 
 afterAll(async () => {
+  await fileKeyFunction?.stop();
   await emulator?.close();
+  withRuntimeSdk?.remove();
+  withoutSdk?.remove();
   packaged?.remove();
-  if (unzipped !== undefined) rmSync(unzipped, { recursive: true, force: true });
 });
 
 describe("the packaged token function", () => {
-  it("is one self-contained ESM bundle with its source map and the policy file, no sources", () => {
-    expect(entries.sort()).toEqual(["functions/token.mjs", "functions/token.mjs.map", "policy.example.json"]);
+  it("is one ESM bundle with its source map and the policy file: no sources, no node_modules", () => {
+    expect(withRuntimeSdk.entries.sort()).toEqual([
+      "functions/token.mjs",
+      "functions/token.mjs.map",
+      "policy.example.json",
+    ]);
+  });
+
+  it("leaves the AWS SDK to the runtime: without the runtime's copy the handler does not even load", async () => {
+    const failure = await startFunction(withoutSdk, tokenFunction(fileKeyEnv)).then(
+      () => new Error("the handler loaded without the runtime's AWS SDK"),
+      (error: unknown) => error,
+    );
+    expect(failure).toBeInstanceOf(FunctionInitError);
+    expect(failure).toMatchObject({
+      code: "ERR_MODULE_NOT_FOUND",
+      message: expect.stringMatching(/'@aws-sdk\/client-(kms|secrets-manager)'/),
+    });
   });
 
   it("answers a /token event with an access token from Maskinporten (the emulator)", async () => {
-    const response = await handler(tokenEvent(ALLOWED), lambdaContext("maskinporten-broker-dev-token"));
+    const response = await fileKeyFunction.invoke(tokenEvent(ALLOWED));
     expect(response.statusCode, response.body).toBe(200);
     const body = JSON.parse(response.body) as Record<string, unknown>;
     expect(body).toMatchObject({ token_type: "Bearer", scope: SCOPE });
     expect(typeof body.access_token).toBe("string");
     expect(body.expires_in).toBeGreaterThanOrEqual(30);
-    expect(emulator.acceptedGrants).toHaveLength(1);
-    expect(emulator.acceptedGrants[0]).toMatchObject({ iss: CLIENT_ID, scope: SCOPE });
+    const grants = emulator.acceptedGrants.filter((grant) => grant.iss === FILE_CLIENT_ID);
+    expect(grants).toHaveLength(1);
+    expect(grants[0]).toMatchObject({ scope: SCOPE });
   });
 
   it("applies the bundled policy: a principal it does not name is denied", async () => {
-    const response = await handler(tokenEvent(NOT_ALLOWED), lambdaContext("maskinporten-broker-dev-token"));
+    const response = await fileKeyFunction.invoke(tokenEvent(NOT_ALLOWED));
     expect(response.statusCode).toBe(403);
     expect(JSON.parse(response.body)).toMatchObject({ code: "access_denied" });
-    expect(emulator.acceptedGrants).toHaveLength(1);
+    expect(emulator.acceptedGrants.filter((grant) => grant.iss === FILE_CLIENT_ID)).toHaveLength(1);
+  });
+
+  it("signs with a KMS key (moto) through the runtime's AWS SDK and gets a token", async () => {
+    const kms = kmsClient();
+    const key = await createKmsKey(kms);
+    emulator.registerClient({
+      clientId: KMS_CLIENT_ID,
+      jwks: [signingJwk(await kmsPublicKey(kms, key.keyId), KMS_KID)],
+      scopes: [SCOPE],
+    });
+    const kmsFunction = await startFunction(
+      withRuntimeSdk,
+      tokenFunction({
+        ...fileKeyEnv,
+        MASKINPORTEN_CLIENT_ID: KMS_CLIENT_ID,
+        SIGNING_KEY: `kms:${key.arn}`,
+        SIGNING_KID: KMS_KID,
+        // What the Lambda role's session would provide; here, the suite's moto server.
+        AWS_ENDPOINT_URL: motoEndpoint(),
+        AWS_ACCESS_KEY_ID: process.env.AWS_ACCESS_KEY_ID ?? "",
+        AWS_SECRET_ACCESS_KEY: process.env.AWS_SECRET_ACCESS_KEY ?? "",
+      }),
+    );
+    try {
+      const response = await kmsFunction.invoke(tokenEvent(ALLOWED));
+      expect(response.statusCode, response.body).toBe(200);
+      expect(JSON.parse(response.body)).toMatchObject({ token_type: "Bearer", scope: SCOPE });
+      // The emulator verified the grant against the KMS key's public half: KMS signed it.
+      const grants = emulator.acceptedGrants.filter((grant) => grant.iss === KMS_CLIENT_ID);
+      expect(grants).toHaveLength(1);
+      expect(grants[0]).toMatchObject({ scope: SCOPE });
+    } finally {
+      await kmsFunction.stop();
+    }
   });
 });
