@@ -1,6 +1,12 @@
 import { createHash, createPrivateKey } from "node:crypto";
 import { afterAll, beforeAll, describe, expect, it, vi } from "vitest";
-import { CONSUMER_ORG, type Rig, roleCaller, startRig, tokenEvent } from "../support/broker-rig.ts";
+import {
+  CONSUMER_ORG,
+  type ControlledBroker,
+  roleCaller,
+  startControlledBroker,
+  tokenEvent,
+} from "../support/broker-fixture.ts";
 import { type CapturedOutput, captureOutput } from "../support/output.ts";
 
 /** In every record; the other section 7 fields appear where they apply (Powertools drops empty values). */
@@ -10,7 +16,7 @@ const ISSUED = ["scopes", "cache", "token_fingerprint", "expires_in"];
 const SIGNED = ["grant_jti", "key", "upstream_status"];
 const REQUEST_EVENTS = new Set(["token_issued", "token_denied", "token_failed"]);
 
-let rig: Rig;
+let fixture: ControlledBroker;
 let output: CapturedOutput;
 const grants: string[] = [];
 const tokens: string[] = [];
@@ -19,7 +25,7 @@ const statuses: number[] = [];
 
 async function send(event: ReturnType<typeof tokenEvent>): Promise<Record<string, unknown>> {
   requestIds.push(event.requestContext.requestId);
-  const response = await rig.call(event);
+  const response = await fixture.call(event);
   statuses.push(response.statusCode);
   const answer = JSON.parse(response.body) as Record<string, unknown>;
   if (typeof answer.access_token === "string") tokens.push(answer.access_token);
@@ -34,9 +40,9 @@ const sumMetric = (documents: Record<string, unknown>[], name: string): number =
   }, 0);
 
 beforeAll(async () => {
-  rig = await startRig({
+  fixture = await startControlledBroker({
     expiresIn: 120,
-    refreshAheadSeconds: 15,
+    env: { TOKEN_REFRESH_AHEAD_SECONDS: "15" },
     wrapFetch: (inner) => async (input, init) => {
       const assertion = new URLSearchParams(String(init?.body ?? "")).get("assertion");
       if (assertion !== null) grants.push(assertion);
@@ -63,24 +69,24 @@ async function scenario(): Promise<void> {
   await send(tokenEvent({ scope: "altinn:x" }));
   await send(tokenEvent({ scope: "bad  scope" }));
   await send(tokenEvent(undefined, { raw: "x".repeat(9000) }));
-  rig.emulator.injectFault({
+  fixture.emulator.injectFault({
     type: "status",
     status: 400,
     body: '{"error":"invalid_grant","error_description":"MP-124"}',
   });
   await send(tokenEvent({ scope: "altinn:x" }, { identity: roleCaller("altinn-svc") }));
   const down = { type: "status", status: 503 } as const;
-  rig.emulator.injectFault(down, down, down);
+  fixture.emulator.injectFault(down, down, down);
   await send(tokenEvent({ scope: "altinn:x" }, { identity: roleCaller("altinn-svc") }));
-  rig.failSigning(1);
+  fixture.signer.failNext(1);
   await send(tokenEvent({ scope: "altinn:x" }, { identity: roleCaller("altinn-svc") }));
-  rig.advance(80);
+  fixture.advance(80);
   await send(tokenEvent(mva));
   await vi.waitFor(() => {
     if (!output.json().some((line) => line.event === "token_refreshed")) throw new Error("no refresh yet");
   });
 }
-afterAll(() => rig.close());
+afterAll(() => fixture.close());
 
 describe("audit trail over a full scenario", () => {
   it("ran the scenario it claims: hits, misses, coalescing, denials, bad input and upstream failures", () => {
@@ -92,11 +98,11 @@ describe("audit trail over a full scenario", () => {
   });
 
   it("never writes an access token, a grant or private key material anywhere", () => {
-    const key = createPrivateKey(rig.privateKeyText).export({ format: "jwk" });
+    const key = createPrivateKey(fixture.privateKeyText).export({ format: "jwk" });
     const keyParts = [key.d, key.p, key.q, key.dp, key.dq, key.qi].filter(
       (v): v is string => v !== undefined,
     );
-    const pemLines = rig.privateKeyText
+    const pemLines = fixture.privateKeyText
       .split("\n")
       .filter((line) => line.length > 20 && !line.startsWith("-----"));
     const secrets = [

@@ -6,7 +6,7 @@ import { createTokenHandler } from "../../functions/token.ts";
 import { healthOf } from "../../lib/broker/index.ts";
 import { apiGatewayEvent, lambdaContext } from "../../lib/local/api-gateway-event.ts";
 import { PolicyError } from "../../lib/policy/index.ts";
-import { type Rig, startRig, tokenEvent } from "../support/broker-rig.ts";
+import { type ControlledBroker, startControlledBroker, tokenEvent } from "../support/broker-fixture.ts";
 import { type CapturedOutput, captureOutput } from "../support/output.ts";
 
 const get = (path: string) =>
@@ -21,20 +21,20 @@ const get = (path: string) =>
     identity: null,
   });
 
-let rig: Rig;
+let fixture: ControlledBroker;
 let output: CapturedOutput;
 beforeEach(async () => {
   output = captureOutput();
-  rig = await startRig();
+  fixture = await startControlledBroker();
 });
 afterEach(async () => {
   output.restore();
-  await rig.close();
+  await fixture.close();
 });
 
 describe("GET /.well-known/jwks.json", () => {
   it("publishes the signing key's public JWK with max-age=300 and no private parts", async () => {
-    const response = await createJwksHandler(Promise.resolve(rig.broker))(
+    const response = await createJwksHandler(Promise.resolve(fixture.broker))(
       get("/.well-known/jwks.json"),
       lambdaContext("jwks"),
     );

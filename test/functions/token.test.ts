@@ -4,35 +4,35 @@ import { parseTokenRequest } from "../../lib/request/index.ts";
 import {
   ACCOUNT,
   CONSUMER_ORG,
-  type Rig,
+  type ControlledBroker,
   roleCaller,
   SYSTEMUSER_ORG,
-  startRig,
+  startControlledBroker,
   tokenEvent,
-} from "../support/broker-rig.ts";
+} from "../support/broker-fixture.ts";
 import { type CapturedOutput, captureOutput } from "../support/output.ts";
 
 const MVA = { scope: "skatteetaten:mva" };
 const body = (response: { body: string }) => JSON.parse(response.body) as Record<string, unknown>;
 
 let output: CapturedOutput;
-let rig: Rig | undefined;
+let fixture: ControlledBroker | undefined;
 beforeEach(() => {
   output = captureOutput();
 });
 afterEach(async () => {
   output.restore();
-  await rig?.close();
-  rig = undefined;
+  await fixture?.close();
+  fixture = undefined;
 });
 
 describe("POST /token", () => {
   it("serves 1,000 concurrent requests for one scope set with one grant signed and one upstream call", async () => {
-    rig = await startRig();
-    const responses = await Promise.all(Array.from({ length: 1000 }, () => rig?.call(tokenEvent(MVA))));
-    expect(rig.signs).toBe(1);
-    expect(rig.emulator.grantsReceived).toBe(1);
-    expect(rig.emulator.acceptedGrants).toHaveLength(1);
+    fixture = await startControlledBroker();
+    const responses = await Promise.all(Array.from({ length: 1000 }, () => fixture?.call(tokenEvent(MVA))));
+    expect(fixture.signer.signs).toBe(1);
+    expect(fixture.emulator.grantsReceived).toBe(1);
+    expect(fixture.emulator.acceptedGrants).toHaveLength(1);
     expect(responses.every((r) => r?.statusCode === 200)).toBe(true);
     expect(new Set(responses.map((r) => body(r ?? { body: "{}" }).access_token)).size).toBe(1);
     const cache = responses.map((r) => r?.headers?.["X-Token-Cache"]);
@@ -44,26 +44,26 @@ describe("POST /token", () => {
   });
 
   it("answers with the remaining lifetime, serves hits, and never serves a token below min_ttl", async () => {
-    rig = await startRig({ expiresIn: 120, refreshAheadSeconds: 0 });
-    const first = await rig.call(tokenEvent(MVA));
+    fixture = await startControlledBroker({ expiresIn: 120, env: { TOKEN_REFRESH_AHEAD_SECONDS: "0" } });
+    const first = await fixture.call(tokenEvent(MVA));
     expect(first.headers?.["X-Token-Cache"]).toBe("miss");
     expect(body(first).expires_in).toBeGreaterThanOrEqual(119);
-    rig.advance(60);
-    const hit = await rig.call(tokenEvent({ ...MVA, min_ttl: 30 }));
+    fixture.advance(60);
+    const hit = await fixture.call(tokenEvent({ ...MVA, min_ttl: 30 }));
     expect(hit.headers?.["X-Token-Cache"]).toBe("hit");
     expect(body(hit).access_token).toBe(body(first).access_token);
     expect(body(hit).expires_in).toBeLessThanOrEqual(60);
     expect(body(hit).expires_in).toBeGreaterThanOrEqual(30);
-    const longer = await rig.call(tokenEvent({ ...MVA, min_ttl: 90 }));
+    const longer = await fixture.call(tokenEvent({ ...MVA, min_ttl: 90 }));
     expect(longer.headers?.["X-Token-Cache"]).toBe("miss");
     expect(body(longer).access_token).not.toBe(body(first).access_token);
     expect(body(longer).expires_in).toBeGreaterThanOrEqual(90);
-    expect(rig.emulator.acceptedGrants).toHaveLength(2);
+    expect(fixture.emulator.acceptedGrants).toHaveLength(2);
   });
 
   it("refuses a min_ttl longer than the lifetime Maskinporten grants with 400 naming min_ttl", async () => {
-    rig = await startRig({ expiresIn: 60 });
-    const response = await rig.call(tokenEvent({ ...MVA, min_ttl: 120 }));
+    fixture = await startControlledBroker({ expiresIn: 60 });
+    const response = await fixture.call(tokenEvent({ ...MVA, min_ttl: 120 }));
     expect(response.statusCode).toBe(400);
     expect(body(response)).toMatchObject({
       code: "invalid_request",
@@ -74,92 +74,92 @@ describe("POST /token", () => {
   it("refreshes ahead in the background: the caller is served the old token without waiting", async () => {
     let gate: (() => void) | undefined;
     let gated = false;
-    rig = await startRig({
+    fixture = await startControlledBroker({
       expiresIn: 120,
-      refreshAheadSeconds: 15,
+      env: { TOKEN_REFRESH_AHEAD_SECONDS: "15" },
       wrapFetch: (inner) => async (input, init) => {
         if (gated) await new Promise<void>((resolve) => (gate = resolve));
         return inner(input, init);
       },
     });
-    const first = body(await rig.call(tokenEvent(MVA)));
-    rig.advance(80);
+    const first = body(await fixture.call(tokenEvent(MVA)));
+    fixture.advance(80);
     gated = true;
-    const served = await rig.call(tokenEvent(MVA));
+    const served = await fixture.call(tokenEvent(MVA));
     expect(served.headers?.["X-Token-Cache"]).toBe("hit");
     expect(body(served).access_token).toBe(first.access_token);
-    expect(rig.emulator.grantsReceived).toBe(1);
+    expect(fixture.emulator.grantsReceived).toBe(1);
     await expect.poll(() => gate !== undefined).toBe(true);
     gated = false;
     gate?.();
-    await expect.poll(() => rig?.emulator.acceptedGrants.length).toBe(2);
+    await expect.poll(() => fixture?.emulator.acceptedGrants.length).toBe(2);
     await expect
-      .poll(async () => body((await rig?.call(tokenEvent(MVA))) ?? { body: "{}" }).access_token)
+      .poll(async () => body((await fixture?.call(tokenEvent(MVA))) ?? { body: "{}" }).access_token)
       .not.toBe(first.access_token);
-    const after = await rig.call(tokenEvent(MVA));
+    const after = await fixture.call(tokenEvent(MVA));
     expect(after.headers?.["X-Token-Cache"]).toBe("hit");
     expect(body(after).expires_in).toBeGreaterThan(100);
-    expect(rig.signs).toBe(2);
+    expect(fixture.signer.signs).toBe(2);
   });
 
   it("does not cache a failed mint: the next request tries again", async () => {
-    rig = await startRig();
-    rig.emulator.injectFault({
+    fixture = await startControlledBroker();
+    fixture.emulator.injectFault({
       type: "status",
       status: 400,
       body: JSON.stringify({ error: "invalid_scope", error_description: "MP-200 scope not allowed" }),
     });
-    const failed = await rig.call(tokenEvent(MVA));
+    const failed = await fixture.call(tokenEvent(MVA));
     expect(failed.statusCode).toBe(502);
     expect(body(failed)).toMatchObject({
       code: "upstream_rejected",
       upstream_error: "invalid_scope",
       upstream_error_description: "MP-200 scope not allowed",
     });
-    const next = await rig.call(tokenEvent(MVA));
+    const next = await fixture.call(tokenEvent(MVA));
     expect(next.statusCode).toBe(200);
     expect(next.headers?.["X-Token-Cache"]).toBe("miss");
-    expect(rig.emulator.grantsReceived).toBe(2);
+    expect(fixture.emulator.grantsReceived).toBe(2);
   });
 
   it("maps upstream unavailability to 503 with Retry-After, and key failures to 503 signing_unavailable", async () => {
-    rig = await startRig();
+    fixture = await startControlledBroker();
     const fault = { type: "status", status: 503 } as const;
-    rig.emulator.injectFault(fault, fault, fault);
-    const down = await rig.call(tokenEvent(MVA));
+    fixture.emulator.injectFault(fault, fault, fault);
+    const down = await fixture.call(tokenEvent(MVA));
     expect(down.statusCode).toBe(503);
     expect(down.headers).toMatchObject({ "Content-Type": "application/problem+json", "Retry-After": "1" });
     expect(body(down).code).toBe("upstream_unavailable");
 
     const slow = { type: "status", status: 429, retryAfter: "2" } as const;
-    rig.emulator.injectFault(slow, slow, slow);
-    const throttled = await rig.call(tokenEvent(MVA));
+    fixture.emulator.injectFault(slow, slow, slow);
+    const throttled = await fixture.call(tokenEvent(MVA));
     expect(throttled.statusCode).toBe(503);
     expect(throttled.headers?.["Retry-After"]).toBe("2");
 
-    rig.emulator.injectFault({ type: "drop" }, { type: "drop" }, { type: "drop" });
-    expect((await rig.call(tokenEvent(MVA))).statusCode).toBe(503);
+    fixture.emulator.injectFault({ type: "drop" }, { type: "drop" }, { type: "drop" });
+    expect((await fixture.call(tokenEvent(MVA))).statusCode).toBe(503);
 
-    rig.failSigning(1);
-    const unsigned = await rig.call(tokenEvent(MVA));
+    fixture.signer.failNext(1);
+    const unsigned = await fixture.call(tokenEvent(MVA));
     expect(unsigned.statusCode).toBe(503);
     expect(unsigned.headers?.["Retry-After"]).toBe("1");
     expect(body(unsigned).code).toBe("signing_unavailable");
-    expect((await rig.call(tokenEvent(MVA))).statusCode).toBe(200);
+    expect((await fixture.call(tokenEvent(MVA))).statusCode).toBe(200);
   });
 
   it("serves delegated and system user tokens the policy allows", async () => {
-    rig = await startRig();
-    const delegated = await rig.call(tokenEvent({ ...MVA, consumer_org: CONSUMER_ORG }));
+    fixture = await startControlledBroker();
+    const delegated = await fixture.call(tokenEvent({ ...MVA, consumer_org: CONSUMER_ORG }));
     expect(delegated.statusCode).toBe(200);
-    const systemUser = await rig.call(
+    const systemUser = await fixture.call(
       tokenEvent(
         { scope: "altinn:x", systemuser_org: SYSTEMUSER_ORG },
         { identity: roleCaller("altinn-svc") },
       ),
     );
     expect(systemUser.statusCode).toBe(200);
-    expect(rig.emulator.acceptedGrants.map((g) => [g.consumer_org, g.authorization_details])).toEqual([
+    expect(fixture.emulator.acceptedGrants.map((g) => [g.consumer_org, g.authorization_details])).toEqual([
       [CONSUMER_ORG, undefined],
       [undefined, [expect.objectContaining({ type: "urn:altinn:systemuser" })]],
     ]);
@@ -168,7 +168,7 @@ describe("POST /token", () => {
 
 describe("POST /token denials", () => {
   const denied = async (event: ReturnType<typeof tokenEvent>, reason: RegExp) => {
-    const response = await rig?.call(event);
+    const response = await fixture?.call(event);
     expect(response?.statusCode).toBe(403);
     expect(response?.headers?.["Content-Type"]).toBe("application/problem+json");
     expect(body(response ?? { body: "{}" })).toMatchObject({
@@ -178,7 +178,7 @@ describe("POST /token denials", () => {
   };
 
   it("denies each thing the policy does not allow, with a reason, and never calls upstream", async () => {
-    rig = await startRig();
+    fixture = await startControlledBroker();
     await denied(tokenEvent(MVA, { identity: null }), /no IAM identity/);
     await denied(
       tokenEvent(MVA, { identity: roleCaller("hr-svc") }),
@@ -191,27 +191,29 @@ describe("POST /token denials", () => {
       tokenEvent({ scope: "altinn:x", systemuser_org: CONSUMER_ORG }, { identity: roleCaller("altinn-svc") }),
       /systemuser_org 991825827/,
     );
-    expect(rig.emulator.grantsReceived).toBe(0);
-    expect(rig.signs).toBe(0);
+    expect(fixture.emulator.grantsReceived).toBe(0);
+    expect(fixture.signer.signs).toBe(0);
   });
 
   it("matches an assumed-role caller by its role, whatever the session", async () => {
-    rig = await startRig();
+    fixture = await startControlledBroker();
     for (const session of ["a", "botocore-session-1700000000"]) {
-      const response = await rig.call(tokenEvent(MVA, { identity: roleCaller("payroll-batch", session) }));
+      const response = await fixture.call(
+        tokenEvent(MVA, { identity: roleCaller("payroll-batch", session) }),
+      );
       expect(response.statusCode).toBe(200);
     }
     const user = {
       ...roleCaller("x"),
       userArn: `arn:aws:iam::${ACCOUNT}:user/payroll-svc`,
     };
-    expect((await rig.call(tokenEvent(MVA, { identity: user }))).statusCode).toBe(403);
+    expect((await fixture.call(tokenEvent(MVA, { identity: user }))).statusCode).toBe(403);
   });
 });
 
 describe("POST /token bad input", () => {
   it("answers any malformed body or content type with 400/413/415 problem+json, never 500, never a throw", async () => {
-    rig = await startRig();
+    fixture = await startControlledBroker();
     const contentType = fc.option(
       fc.oneof(
         fc.constantFrom(
@@ -254,7 +256,7 @@ describe("POST /token bad input", () => {
           }
         })();
         fc.pre(!parses);
-        const response = await rig?.call(tokenEvent(undefined, { raw, contentType: type }));
+        const response = await fixture?.call(tokenEvent(undefined, { raw, contentType: type }));
         expect([400, 413, 415]).toContain(response?.statusCode);
         expect(response?.headers?.["Content-Type"]).toBe("application/problem+json");
         const problem = body(response ?? { body: "{}" });
@@ -263,13 +265,13 @@ describe("POST /token bad input", () => {
       }),
       { numRuns: 200 },
     );
-    expect(rig.emulator.grantsReceived).toBe(0);
+    expect(fixture.emulator.grantsReceived).toBe(0);
   });
 
   it("reads base64-encoded bodies", async () => {
-    rig = await startRig();
+    fixture = await startControlledBroker();
     const event = tokenEvent(undefined, { raw: Buffer.from(JSON.stringify(MVA)).toString("base64") });
     event.isBase64Encoded = true;
-    expect((await rig.call(event)).statusCode).toBe(200);
+    expect((await fixture.call(event)).statusCode).toBe(200);
   });
 });

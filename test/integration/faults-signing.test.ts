@@ -13,7 +13,7 @@ import { KmsSigner } from "../../lib/signer/kms.ts";
 import { createKmsKey, kmsClient, type TestKmsKey } from "../support/aws.ts";
 import {
   type BrokerFixture,
-  FIXTURE_SCOPES,
+  CLIENT_SCOPES,
   fixtureHandler,
   invoke,
   startBrokerFixture,
@@ -35,7 +35,7 @@ beforeAll(async () => {
   fixture.emulator.registerClient({
     clientId: CLIENT_ID,
     jwks: [(await signer.current()).jwk],
-    scopes: FIXTURE_SCOPES,
+    scopes: CLIENT_SCOPES,
   });
   env = { MASKINPORTEN_CLIENT_ID: CLIENT_ID, SIGNING_KEY: `kms:${key.alias}` };
 });

@@ -1,90 +1,151 @@
-// Test support: the emulator with a registered client, a file key, and the environment a broker needs to use both.
-import { generateKeyPairSync } from "node:crypto";
-import { mkdtemp, rm, writeFile } from "node:fs/promises";
-import { tmpdir } from "node:os";
-import { join } from "node:path";
-import type { APIGatewayProxyEvent } from "aws-lambda";
+// Test support: the Maskinporten emulator with the broker's client and key registered, token handlers over it, and their events.
+import type { APIGatewayProxyEvent, APIGatewayProxyResult } from "aws-lambda";
 import type { LambdaHandler } from "../../functions/http.ts";
 import { createTokenHandler } from "../../functions/token.ts";
-import { type BrokerDeps, createBroker } from "../../lib/broker/index.ts";
+import { type Broker, type BrokerDeps, createBroker } from "../../lib/broker/index.ts";
 import { loadConfig } from "../../lib/config/index.ts";
-import { apiGatewayEvent, lambdaContext } from "../../lib/local/api-gateway-event.ts";
+import { apiGatewayEvent, type CallerIdentity, lambdaContext } from "../../lib/local/api-gateway-event.ts";
 import {
   type EmulatorOptions,
   type MaskinportenEmulator,
   startMaskinportenEmulator,
 } from "../../lib/local/maskinporten-emulator.ts";
+import { FileSigner } from "../../lib/signer/file.ts";
 import type { Signer, SigningKey } from "../../lib/signer/signer.ts";
+import { keyDirectory, keyFileText, newKey } from "./signer.ts";
 
-export const FIXTURE_CLIENT_ID = "fixture-broker";
-export const FIXTURE_KID = "fixture-key";
-/** Scopes the emulator grants the fixture client. */
-export const FIXTURE_SCOPES = [
+export const ACCOUNT = "111122223333";
+export const CLIENT_ID = "broker-client";
+export const CLIENT_ORG = "974760673";
+export const CONSUMER_ORG = "991825827";
+export const SYSTEMUSER_ORG = "310000000";
+export const KID = "broker-key-1";
+/** Scopes the emulator grants the broker's client. */
+export const CLIENT_SCOPES = [
   "skatteetaten:mva",
+  "skatteetaten:a-meldinger/les",
   "skatteetaten:inntektsmottak",
   "nav:aareg/v1/arbeidsforhold",
+  "altinn:x",
 ];
-/** The role the fixture policy lets have every fixture scope (and any `bench:` scope). */
-export const FIXTURE_ROLE = "arn:aws:iam::111122223333:role/payroll-svc";
-export const FIXTURE_SESSION_ARN = "arn:aws:sts::111122223333:assumed-role/payroll-svc/run-1";
+
+export const TEST_POLICY = {
+  rules: [
+    {
+      principal: `arn:aws:iam::${ACCOUNT}:role/payroll-*`,
+      scopes: [
+        "skatteetaten:mva",
+        "skatteetaten:a-meldinger/*",
+        "skatteetaten:inntektsmottak",
+        "nav:aareg/v1/arbeidsforhold",
+        "bench:*",
+      ],
+      consumer_orgs: [CONSUMER_ORG],
+    },
+    {
+      principal: `arn:aws:iam::${ACCOUNT}:role/altinn-svc`,
+      scopes: ["altinn:*"],
+      systemuser_orgs: [SYSTEMUSER_ORG],
+    },
+  ],
+};
+
+/** An assumed-role caller of the test account. */
+export function roleCaller(role: string, session = "i-0abc"): CallerIdentity {
+  return {
+    accessKey: "ASIAEXAMPLE",
+    accountId: ACCOUNT,
+    caller: `AROAEXAMPLE:${session}`,
+    userArn: `arn:aws:sts::${ACCOUNT}:assumed-role/${role}/${session}`,
+  };
+}
+
+export interface EventOptions {
+  /** Defaults to a payroll-svc role session; null for a request without an IAM identity. */
+  identity?: CallerIdentity | null;
+  contentType?: string | null;
+  /** Raw body text; otherwise `body` is JSON-encoded. */
+  raw?: string;
+}
+
+/** A POST /token event as API Gateway's aws_iam authorizer delivers it. */
+export function tokenEvent(body: unknown, options: EventOptions = {}): APIGatewayProxyEvent {
+  const contentType = options.contentType === undefined ? "application/json" : options.contentType;
+  return apiGatewayEvent({
+    method: "POST",
+    path: "/token",
+    resource: "/token",
+    query: new URLSearchParams(),
+    headers: contentType === null ? {} : { "Content-Type": contentType },
+    body: options.raw ?? JSON.stringify(body),
+    sourceIp: "10.0.0.7",
+    identity: options.identity === undefined ? roleCaller("payroll-svc") : options.identity,
+    vpceId: "vpce-0123456789abcdef0",
+  });
+}
 
 export interface BrokerFixture {
   emulator: MaskinportenEmulator;
-  /** CONTRACT section 4 variables pointing at the emulator, the key file and an inline policy. */
+  /** CONTRACT section 4 variables pointing at the emulator, the key file and TEST_POLICY. */
   env: Record<string, string>;
-  keyPath: string;
+  /** A FileSigner over the key file, kid KID. */
+  signer: FileSigner;
+  /** The private key as written to disk, to assert it never leaks. */
+  privateKeyText: string;
   close(): Promise<void>;
 }
 
-/** Starts the emulator (options passed through), writes an RSA key, registers its public half. */
+/** Starts the emulator (options passed through), writes an RSA key, registers the client with its public half. */
 export async function startBrokerFixture(options: EmulatorOptions = {}): Promise<BrokerFixture> {
-  const dir = await mkdtemp(join(tmpdir(), "mp-broker-fixture-"));
-  const keyPath = join(dir, "signing-key.pem");
-  const { privateKey, publicKey } = generateKeyPairSync("rsa", { modulusLength: 2048 });
-  await writeFile(keyPath, privateKey.export({ type: "pkcs8", format: "pem" }), { mode: 0o600 });
-  const emulator = await startMaskinportenEmulator({ host: "127.0.0.1", port: 0, ...options });
+  const dir = await keyDirectory();
+  const privateKeyText = keyFileText(newKey(), "pem");
+  const keyPath = await dir.write("signing-key.pem", privateKeyText);
+  const signer = await FileSigner.load(keyPath, { alg: "RS256", kid: KID });
+  const emulator = await startMaskinportenEmulator(options);
   emulator.registerClient({
-    clientId: FIXTURE_CLIENT_ID,
-    jwks: [{ ...publicKey.export({ format: "jwk" }), kid: FIXTURE_KID, alg: "RS256", use: "sig" }],
-    scopes: FIXTURE_SCOPES,
+    clientId: CLIENT_ID,
+    orgNumber: CLIENT_ORG,
+    jwks: [(await signer.current()).jwk],
+    scopes: CLIENT_SCOPES,
+    delegations: [{ consumerOrg: CONSUMER_ORG, scopes: ["skatteetaten:mva"] }],
+    systemUsers: [{ orgNumber: SYSTEMUSER_ORG, scopes: ["altinn:x"] }],
   });
-  const policy = {
-    rules: [
-      {
-        principal: FIXTURE_ROLE,
-        scopes: [...FIXTURE_SCOPES, "bench:*"],
-        consumer_orgs: [],
-        systemuser_orgs: [],
-        resources: [],
-      },
-    ],
-  };
   return {
     emulator,
-    keyPath,
+    signer,
+    privateKeyText,
     env: {
       MASKINPORTEN_ENV: "test",
       MASKINPORTEN_ISSUER: emulator.issuer,
       MASKINPORTEN_TOKEN_URL: emulator.tokenUrl,
-      MASKINPORTEN_CLIENT_ID: FIXTURE_CLIENT_ID,
+      MASKINPORTEN_CLIENT_ID: CLIENT_ID,
       SIGNING_KEY: `file:${keyPath}`,
-      SIGNING_KID: FIXTURE_KID,
-      POLICY: JSON.stringify(policy),
+      SIGNING_KID: KID,
+      POLICY: JSON.stringify(TEST_POLICY),
     },
     async close() {
       await emulator.close();
-      await rm(dir, { recursive: true, force: true });
+      await dir.remove();
     },
   };
 }
 
-/** The token handler around a fresh broker (empty cache) configured by the fixture's environment plus `env`. */
+/** A broker (empty cache) configured by the fixture's environment plus `env`. */
+export function fixtureBroker(
+  fixture: Pick<BrokerFixture, "env">,
+  env: Record<string, string> = {},
+  deps: BrokerDeps = {},
+): Promise<Broker> {
+  return createBroker(loadConfig({ ...fixture.env, ...env }), deps);
+}
+
+/** The token handler around a fresh fixture broker. */
 export function fixtureHandler(
   fixture: Pick<BrokerFixture, "env">,
   env: Record<string, string> = {},
   deps: BrokerDeps = {},
 ): LambdaHandler {
-  return createTokenHandler(createBroker(loadConfig({ ...fixture.env, ...env }), deps));
+  return createTokenHandler(fixtureBroker(fixture, env, deps));
 }
 
 export interface Invocation {
@@ -95,7 +156,7 @@ export interface Invocation {
   elapsedMs: number;
 }
 
-/** Calls the handler with a POST /token body, as the fixture role; parses the JSON answer. */
+/** Calls the handler with a POST /token body, as the default caller; parses the JSON answer. */
 export async function invoke(handler: LambdaHandler, body: unknown): Promise<Invocation> {
   const started = performance.now();
   const response = await handler(tokenEvent(body), lambdaContext("fixture-token"));
@@ -109,45 +170,86 @@ export async function invoke(handler: LambdaHandler, body: unknown): Promise<Inv
   };
 }
 
-/** A POST /token event as API Gateway's aws_iam authorizer delivers it for `userArn`. */
-export function tokenEvent(body: unknown, userArn = FIXTURE_SESSION_ARN): APIGatewayProxyEvent {
-  return apiGatewayEvent({
-    method: "POST",
-    path: "/token",
-    resource: "/token",
-    query: new URLSearchParams(),
-    headers: { "content-type": "application/json" },
-    body: JSON.stringify(body),
-    sourceIp: "10.0.1.23",
-    identity: {
-      accessKey: "ASIAFIXTURE",
-      accountId: userArn.split(":")[4] ?? "",
-      caller: `AROAFIXTURE:${userArn.split("/").at(-1) ?? ""}`,
-      userArn,
-    },
-    vpceId: "vpce-0123456789abcdef0",
-  });
+export interface CountingSigner extends Signer {
+  /** Signatures made so far (every grant is one). */
+  readonly signs: number;
+  /** Makes the next `n` signatures fail like an unreachable KMS. */
+  failNext(n: number): void;
 }
 
-/** A signer that counts the signatures it makes (every grant is one `sign`). */
-export function countingSigner(inner: Signer): Signer & { readonly signs: number } {
+/** A signer that counts the signatures it makes, and can be told to fail. */
+export function countingSigner(inner: Signer): CountingSigner {
   let signs = 0;
+  let failures = 0;
   return {
     get signs() {
       return signs;
     },
+    failNext(n) {
+      failures = n;
+    },
     async current(): Promise<SigningKey> {
       const key = await inner.current();
       return {
-        alg: key.alg,
-        header: key.header,
-        jwk: key.jwk,
-        keyRef: key.keyRef,
-        sign(input) {
+        ...key,
+        async sign(input) {
+          if (failures > 0) {
+            failures--;
+            throw Object.assign(new Error("KMS unreachable"), { name: "KMSInternalException" });
+          }
           signs++;
           return key.sign(input);
         },
       };
+    },
+  };
+}
+
+export interface ControlledBrokerOptions extends EmulatorOptions {
+  /** Fixture environment overrides, e.g. TOKEN_REFRESH_AHEAD_SECONDS. */
+  env?: Record<string, string>;
+  /** Wraps the fetch the Maskinporten client uses (gates, grant capture). */
+  wrapFetch?: (inner: typeof fetch) => typeof fetch;
+}
+
+/** A fixture with one broker whose signer (counted, can fail), monotonic clock and retry waits the test controls. */
+export interface ControlledBroker extends Omit<BrokerFixture, "signer"> {
+  broker: Broker;
+  /** Calls the POST /token handler with an API Gateway event. */
+  call(event: APIGatewayProxyEvent): Promise<APIGatewayProxyResult>;
+  /** The signer the broker signs with: the fixture key, counted. */
+  signer: CountingSigner;
+  /** Moves the broker's monotonic clock (not the wall clock) forward. */
+  advance(seconds: number): void;
+}
+
+export async function startControlledBroker(
+  options: ControlledBrokerOptions = {},
+): Promise<ControlledBroker> {
+  const { env, wrapFetch, ...emulatorOptions } = options;
+  const fixture = await startBrokerFixture(emulatorOptions);
+  const signer = countingSigner(fixture.signer);
+  let offsetMs = 0;
+  const broker = await fixtureBroker(
+    fixture,
+    { TOKEN_CACHE_MAX_ENTRIES: "100", UPSTREAM_TIMEOUT_MS: "2000", ...env },
+    {
+      signer,
+      monotonic: () => performance.now() + offsetMs,
+      upstream: {
+        sleep: async () => undefined,
+        ...(wrapFetch === undefined ? {} : { fetch: wrapFetch(globalThis.fetch) }),
+      },
+    },
+  );
+  const handler = createTokenHandler(Promise.resolve(broker));
+  return {
+    ...fixture,
+    broker,
+    call: (event) => handler(event, lambdaContext("token")),
+    signer,
+    advance(seconds) {
+      offsetMs += seconds * 1000;
     },
   };
 }

@@ -1,10 +1,8 @@
 // Burst coalescing: 1,000 and 10,000 concurrent misses on one key through the token handler must make exactly
 // one signature (counted by wrapping the signer) and one Maskinporten call (counted by the emulator).
 import { lambdaContext } from "../../../lib/local/api-gateway-event.ts";
-import { FileSigner } from "../../../lib/signer/file.ts";
 import {
   countingSigner,
-  FIXTURE_KID,
   fixtureHandler,
   startBrokerFixture,
   tokenEvent,
@@ -19,7 +17,7 @@ const BURSTS = [
 export default async function run(): Promise<Figure[]> {
   const fixture = await startBrokerFixture();
   try {
-    const signer = countingSigner(await FileSigner.load(fixture.keyPath, { alg: "RS256", kid: FIXTURE_KID }));
+    const signer = countingSigner(fixture.signer);
     const handler = fixtureHandler(fixture, {}, { signer });
     const context = lambdaContext("bench-token");
     const figures: Figure[] = [];

@@ -2,8 +2,7 @@
 // calls Maskinporten (the emulator) for every request. Sequential requests, one at a time, on one thread.
 import { lambdaContext } from "../../../lib/local/api-gateway-event.ts";
 import { MaskinportenClient } from "../../../lib/maskinporten/client.ts";
-import { FileSigner } from "../../../lib/signer/file.ts";
-import { FIXTURE_KID, fixtureHandler, startBrokerFixture, tokenEvent } from "../../support/broker-fixture.ts";
+import { fixtureHandler, startBrokerFixture, tokenEvent } from "../../support/broker-fixture.ts";
 import { type Figure, percentile } from "../figures.ts";
 import { timedLoop } from "../loop.ts";
 
@@ -38,7 +37,7 @@ export default async function run(): Promise<Figure[]> {
         timeoutMs: 3_000,
         maxRetries: 0,
       },
-      await FileSigner.load(fixture.keyPath, { alg: "RS256", kid: FIXTURE_KID }),
+      fixture.signer,
     );
     const naive = async () => {
       await client.requestToken({ scopes: [SCOPE] });

@@ -5,8 +5,7 @@ import { createBroker } from "../../../lib/broker/index.ts";
 import { loadConfig } from "../../../lib/config/index.ts";
 import { MaskinportenClient } from "../../../lib/maskinporten/client.ts";
 import type { TokenSource } from "../../../lib/maskinporten/types.ts";
-import { FileSigner } from "../../../lib/signer/file.ts";
-import { FIXTURE_KID, FIXTURE_SESSION_ARN, startBrokerFixture } from "../../support/broker-fixture.ts";
+import { ACCOUNT, roleCaller, startBrokerFixture } from "../../support/broker-fixture.ts";
 import type { Figure } from "../figures.ts";
 
 const ENTRIES = 10_000;
@@ -23,7 +22,7 @@ function collect(): number {
 export default async function run(): Promise<Figure[]> {
   const fixture = await startBrokerFixture();
   try {
-    const signer = await FileSigner.load(fixture.keyPath, { alg: "RS256", kid: FIXTURE_KID });
+    const signer = fixture.signer;
     const keyRef = (await signer.current()).keyRef;
     const config = loadConfig({ ...fixture.env, TOKEN_CACHE_MAX_ENTRIES: String(2 * ENTRIES) });
     const real = await new MaskinportenClient(
@@ -57,7 +56,7 @@ export default async function run(): Promise<Figure[]> {
     const broker = await createBroker(config, { signer, tokenSource: source });
     const ask = async (scope: string): Promise<string> => {
       const answer = await broker.token({
-        caller: { userArn: FIXTURE_SESSION_ARN, accountId: "111122223333" },
+        caller: { userArn: roleCaller("payroll-svc").userArn, accountId: ACCOUNT },
         body: { body: JSON.stringify({ scope }), isBase64Encoded: false, contentType: "application/json" },
         requestId: randomUUID(),
       });
