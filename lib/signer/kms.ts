@@ -1,11 +1,8 @@
 // KmsSigner: the private key never leaves AWS KMS; grants are signed with kms:Sign (MessageType RAW).
 import { createPublicKey, type KeyObject } from "node:crypto";
-import {
-  GetPublicKeyCommand,
-  type GetPublicKeyCommandOutput,
-  KMSClient,
-  SignCommand,
-} from "@aws-sdk/client-kms";
+// Types only: the client is imported when a KMS key is configured, so a bundle that leaves the SDK to the
+// Lambda runtime does not load it (or the Secrets Manager client) at every cold start.
+import type { GetPublicKeyCommandOutput, KMSClient } from "@aws-sdk/client-kms";
 import { ConfigError, type SigningAlg } from "../config/index.ts";
 import { SigningUnavailable } from "../problem/index.ts";
 import { awsErrorName, signingUnavailable } from "./aws-errors.ts";
@@ -35,6 +32,7 @@ export class KmsSigner implements Signer {
    */
   static async load(keyId: string, options: KmsSignerOptions): Promise<KmsSigner> {
     const origin = `SIGNING_KEY kms:${keyId}`;
+    const { GetPublicKeyCommand, KMSClient, SignCommand } = await import("@aws-sdk/client-kms");
     const client = options.client ?? new KMSClient({});
     let described: GetPublicKeyCommandOutput;
     try {

@@ -1,6 +1,7 @@
 // SecretsManagerSigner: a private key (and optional certificate chain) kept in Secrets Manager, re-read every 5 minutes.
 import { createPublicKey, type KeyObject, X509Certificate } from "node:crypto";
-import { GetSecretValueCommand, SecretsManagerClient } from "@aws-sdk/client-secrets-manager";
+// Types only: the client is imported when a secret is configured (see kms.ts).
+import type { SecretsManagerClient } from "@aws-sdk/client-secrets-manager";
 import { z } from "zod";
 import { ConfigError, KID_PATTERN, type SigningAlg } from "../config/index.ts";
 import { Problem } from "../problem/index.ts";
@@ -69,7 +70,8 @@ export class SecretsManagerSigner implements Signer {
    * (naming the member at fault, never echoing it); a Secrets Manager outage throws SigningUnavailable.
    */
   static async load(secretId: string, options: SecretsManagerSignerOptions): Promise<SecretsManagerSigner> {
-    const client = options.client ?? new SecretsManagerClient({});
+    const client =
+      options.client ?? new (await import("@aws-sdk/client-secrets-manager")).SecretsManagerClient({});
     const now = options.now ?? Date.now;
     const key = await readSigningKey(client, secretId, options, now());
     return new SecretsManagerSigner(secretId, options, client, now, key);
@@ -111,6 +113,7 @@ async function readSigningKey(
   nowMs: number,
 ): Promise<SigningKey> {
   const origin = `SIGNING_KEY secretsmanager:${secretId}`;
+  const { GetSecretValueCommand } = await import("@aws-sdk/client-secrets-manager");
   let arn: string | undefined;
   let text: string | undefined;
   try {
