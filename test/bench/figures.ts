@@ -44,6 +44,30 @@ export function median(samples: readonly number[]): number {
   return percentile(samples, 50);
 }
 
+export interface LatencyRun {
+  p50Ms: number;
+  p99Ms: number;
+  perSecond: number;
+  /** How the requests were made, on the throughput row. */
+  note: string;
+  p99Budget?: Figure["budget"];
+}
+
+/** The p50 and p99 latency and the throughput of one scenario's requests. */
+export function latencyFigures(scenario: string, run: LatencyRun): Figure[] {
+  return [
+    { scenario, metric: "p50 latency", value: run.p50Ms, unit: "ms" },
+    {
+      scenario,
+      metric: "p99 latency",
+      value: run.p99Ms,
+      unit: "ms",
+      ...(run.p99Budget === undefined ? {} : { budget: run.p99Budget }),
+    },
+    { scenario, metric: "throughput", value: run.perSecond, unit: "req/s", note: run.note },
+  ];
+}
+
 /** Rounds to a few significant digits so the table and JSON stay readable. */
 export function round(value: number): number {
   if (!Number.isFinite(value) || value === 0) return value;

@@ -7,7 +7,7 @@ import { Sha256 } from "@aws-crypto/sha256-js";
 import { SignatureV4 } from "@smithy/signature-v4";
 import autocannon from "autocannon";
 import { startLocalBroker } from "../../../lib/local/start.ts";
-import type { Figure } from "../figures.ts";
+import { type Figure, latencyFigures } from "../figures.ts";
 
 const SCENARIO = "cache-hit /token via SigV4 gateway";
 const DURATION_SECONDS = 10;
@@ -51,15 +51,12 @@ export default async function run(): Promise<Figure[]> {
     const failures = result.non2xx + result.errors + result.timeouts;
     const setup = `autocannon ${CONNECTIONS} connections for ${DURATION_SECONDS} s in a worker thread, ${requests} requests; one request signed once and replayed (a SigV4 signature is valid 5 minutes)`;
     return [
-      {
-        scenario: SCENARIO,
-        metric: "throughput",
-        value: result.requests.average,
-        unit: "req/s",
+      ...latencyFigures(SCENARIO, {
+        p50Ms: result.latency.p50,
+        p99Ms: result.latency.p99,
+        perSecond: result.requests.average,
         note: setup,
-      },
-      { scenario: SCENARIO, metric: "p50 latency", value: result.latency.p50, unit: "ms" },
-      { scenario: SCENARIO, metric: "p99 latency", value: result.latency.p99, unit: "ms" },
+      }),
       {
         scenario: SCENARIO,
         metric: "non-2xx, errors, timeouts",

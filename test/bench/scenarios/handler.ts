@@ -3,7 +3,7 @@
 import { lambdaContext } from "../../../lib/local/api-gateway-event.ts";
 import { MaskinportenClient } from "../../../lib/maskinporten/client.ts";
 import { fixtureHandler, startBrokerFixture, tokenEvent } from "../../support/broker-fixture.ts";
-import { type Figure, percentile } from "../figures.ts";
+import { type Figure, latencyFigures, percentile } from "../figures.ts";
 import { timedLoop } from "../loop.ts";
 
 const SCOPE = "skatteetaten:mva";
@@ -47,30 +47,19 @@ export default async function run(): Promise<Figure[]> {
 
     const ratio = hits.perSecond / naives.perSecond;
     return [
-      { scenario: HANDLER, metric: "p50 latency", value: percentile(hits.samples, 50), unit: "ms" },
-      {
-        scenario: HANDLER,
-        metric: "p99 latency",
-        value: percentile(hits.samples, 99),
-        unit: "ms",
-        budget: { op: "<", limit: 1 },
-      },
-      {
-        scenario: HANDLER,
-        metric: "throughput",
-        value: hits.perSecond,
-        unit: "req/s",
+      ...latencyFigures(HANDLER, {
+        p50Ms: percentile(hits.samples, 50),
+        p99Ms: percentile(hits.samples, 99),
+        perSecond: hits.perSecond,
         note: `${hits.samples.length} sequential requests`,
-      },
-      { scenario: NAIVE, metric: "p50 latency", value: percentile(naives.samples, 50), unit: "ms" },
-      { scenario: NAIVE, metric: "p99 latency", value: percentile(naives.samples, 99), unit: "ms" },
-      {
-        scenario: NAIVE,
-        metric: "throughput",
-        value: naives.perSecond,
-        unit: "req/s",
+        p99Budget: { op: "<", limit: 1 },
+      }),
+      ...latencyFigures(NAIVE, {
+        p50Ms: percentile(naives.samples, 50),
+        p99Ms: percentile(naives.samples, 99),
+        perSecond: naives.perSecond,
         note: `${naives.samples.length} sequential requests; RS256 FileSigner, emulator on loopback`,
-      },
+      }),
       {
         scenario: "headline",
         metric: "broker cache hit vs naive, throughput",
