@@ -1,13 +1,14 @@
 // Test support: keys and hand-made grants (any header, any claims) to drive the Maskinporten emulator.
-import { generateKeyPairSync, type KeyObject } from "node:crypto";
+import { createPublicKey, type KeyObject } from "node:crypto";
 import { CompactSign, type JWK } from "jose";
+import { newKey } from "./signer.ts";
 
 export const JWT_BEARER = "urn:ietf:params:oauth:grant-type:jwt-bearer";
 
 /** A fresh RSA 2048 key pair: the private KeyObject and the public JWK under `kid`. */
 export function rsaKey(kid: string): { privateKey: KeyObject; jwk: JWK & { kid: string } } {
-  const { privateKey, publicKey } = generateKeyPairSync("rsa", { modulusLength: 2048 });
-  return { privateKey, jwk: { ...publicKey.export({ format: "jwk" }), kid } };
+  const privateKey = newKey();
+  return { privateKey, jwk: { ...createPublicKey(privateKey).export({ format: "jwk" }), kid } };
 }
 
 /** A compact JWS over exactly these header fields and claims, nothing added. */
