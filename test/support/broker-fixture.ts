@@ -15,11 +15,11 @@ import type { Signer, SigningKey } from "../../lib/signer/signer.ts";
 import { keyDirectory, keyFileText, newKey } from "./signer.ts";
 
 export const ACCOUNT = "111122223333";
-export const CLIENT_ID = "broker-client";
-export const CLIENT_ORG = "974760673";
+const CLIENT_ID = "broker-client";
+const CLIENT_ORG = "974760673";
 export const CONSUMER_ORG = "991825827";
 export const SYSTEMUSER_ORG = "310000000";
-export const KID = "broker-key-1";
+const KID = "broker-key-1";
 /** Scopes the emulator grants the broker's client. */
 export const CLIENT_SCOPES = [
   "skatteetaten:mva",
@@ -29,7 +29,7 @@ export const CLIENT_SCOPES = [
   "altinn:x",
 ];
 
-export const TEST_POLICY = {
+const TEST_POLICY = {
   rules: [
     {
       principal: `arn:aws:iam::${ACCOUNT}:role/payroll-*`,
@@ -131,7 +131,7 @@ export async function startBrokerFixture(options: EmulatorOptions = {}): Promise
 }
 
 /** A broker (empty cache) configured by the fixture's environment plus `env`. */
-export function fixtureBroker(
+function fixtureBroker(
   fixture: Pick<BrokerFixture, "env">,
   env: Record<string, string> = {},
   deps: BrokerDeps = {},
