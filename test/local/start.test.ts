@@ -52,7 +52,8 @@ beforeAll(async () => {
 }, 90_000);
 
 afterAll(async () => {
-  if (child.exitCode === null) process.kill(-(child.pid ?? 0), "SIGKILL");
+  // Still running only if a test failed before Ctrl-C: take the whole group down (npm, shell, broker).
+  if (child.exitCode === null && child.signalCode === null) process.kill(-(child.pid ?? 0), "SIGKILL");
   await rm(dir, { recursive: true, force: true });
 });
 
