@@ -37,11 +37,16 @@ export function jsonResponse(
   body: unknown,
   headers: Record<string, string> = {},
 ): APIGatewayProxyResult {
-  return {
-    statusCode,
-    headers: { "Content-Type": "application/json", ...headers },
-    body: JSON.stringify(body),
-  };
+  return jsonTextResponse(statusCode, JSON.stringify(body), headers);
+}
+
+/** A response whose body is already JSON text. */
+export function jsonTextResponse(
+  statusCode: number,
+  json: string,
+  headers: Record<string, string> = {},
+): APIGatewayProxyResult {
+  return { statusCode, headers: { "Content-Type": "application/json", ...headers }, body: json };
 }
 
 const glueLogger = new Logger({ serviceName: SERVICE_NAME });
