@@ -147,7 +147,6 @@ export async function createBroker(config: Config, deps: BrokerDeps = {}): Promi
       request_id: call.requestId,
     };
     const attempts: AttemptRecord[] = [];
-    const elapsed = () => Math.round(monotonic() - started);
     let record = base;
     try {
       if (principal === null) throw new AccessDenied("the request carries no IAM identity");
@@ -162,14 +161,17 @@ export async function createBroker(config: Config, deps: BrokerDeps = {}): Promi
       const decision = decide(policy, principal, request);
       if (!decision.allowed) throw new AccessDenied(decision.reason);
       const refreshRecord = record;
-      const load = (trigger: LoadTrigger) =>
-        trigger === "miss" ? mint(request, attempts) : refresh(request, refreshRecord);
-      const result = await cache.get(cacheKey(request), minTtl, load).catch((error: unknown) => {
-        if (!(error instanceof LifetimeTooShort)) throw error;
-        throw new InvalidRequest(
-          `min_ttl: Maskinporten issues tokens for this request valid for ${error.remainingSeconds} s, less than min_ttl ${minTtl}`,
-        );
-      });
+      // Inline, unnamed callbacks: the hit path creates no named closures (tsx/esbuild keepNames names each one).
+      const result = await cache
+        .get(cacheKey(request), minTtl, (trigger: LoadTrigger) =>
+          trigger === "miss" ? mint(request, attempts) : refresh(request, refreshRecord),
+        )
+        .catch((error: unknown) => {
+          if (!(error instanceof LifetimeTooShort)) throw error;
+          throw new InvalidRequest(
+            `min_ttl: Maskinporten issues tokens for this request valid for ${error.remainingSeconds} s, less than min_ttl ${minTtl}`,
+          );
+        });
       const { token: minted } = result.value;
       const signedHere = result.outcome === "miss" ? attemptFields(result.value.attempts) : {};
       audit.record(
@@ -180,7 +182,7 @@ export async function createBroker(config: Config, deps: BrokerDeps = {}): Promi
           ...signedHere,
           token_fingerprint: result.value.fingerprint,
           expires_in: result.remainingSeconds,
-          latency_ms: elapsed(),
+          latency_ms: Math.round(monotonic() - started),
         },
         result.outcome === "miss" ? result.value.attempts : [],
       );
@@ -201,7 +203,7 @@ export async function createBroker(config: Config, deps: BrokerDeps = {}): Promi
           ...record,
           event: problem.code === "access_denied" ? "token_denied" : "token_failed",
           ...attemptFields(attempts),
-          latency_ms: elapsed(),
+          latency_ms: Math.round(monotonic() - started),
           code: problem.code,
           reason: problem.detail,
         },
