@@ -20,7 +20,7 @@ import { MaskinportenClient } from "../maskinporten/client.ts";
 import type { AttemptRecord, TokenResponse, TokenSource, UpstreamDeps } from "../maskinporten/types.ts";
 import { decide, loadPolicy, normalisePrincipal, type Policy, type Principal } from "../policy/index.ts";
 import { AccessDenied, InvalidRequest, Problem, toProblem } from "../problem/index.ts";
-import { parseTokenRequest, type RawTokenBody, scopeSet } from "../request/index.ts";
+import { type RawTokenBody, repeatingParser, scopeSet } from "../request/index.ts";
 import { createSigner, type PublicJwk, type Signer } from "../signer/index.ts";
 import { type HealthReport, healthOf } from "./health.ts";
 
@@ -88,6 +88,7 @@ export async function createBroker(config: Config, deps: BrokerDeps = {}): Promi
   const monotonic = deps.monotonic ?? (() => performance.now());
   const audit = new AuditTrail(deps.sinks);
   const attemptLog = new AsyncLocalStorage<AttemptRecord[]>();
+  const parseRequest = repeatingParser();
   const source =
     deps.tokenSource ??
     new MaskinportenClient(
@@ -150,7 +151,7 @@ export async function createBroker(config: Config, deps: BrokerDeps = {}): Promi
     let record = base;
     try {
       if (principal === null) throw new AccessDenied("the request carries no IAM identity");
-      const { request, minTtl } = parseTokenRequest(call.body);
+      const { request, minTtl } = parseRequest(call.body);
       record = {
         ...base,
         scopes: request.scopes,

@@ -9,4 +9,5 @@ export {
   type ParsedTokenRequest,
   parseTokenRequest,
   type RawTokenBody,
+  repeatingParser,
 } from "./token-request.ts";

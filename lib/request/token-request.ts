@@ -128,3 +128,33 @@ export function parseTokenRequest(raw: RawTokenBody): ParsedTokenRequest {
   };
   return { request, minTtl: body.min_ttl };
 }
+
+/** The parsed request, frozen all the way down: safe to hand to every request with the same body. */
+function frozen(parsed: ParsedTokenRequest): ParsedTokenRequest {
+  Object.freeze(parsed.request.scopes);
+  if (parsed.request.resource !== undefined) Object.freeze(parsed.request.resource);
+  Object.freeze(parsed.request);
+  return Object.freeze(parsed);
+}
+
+/**
+ * parseTokenRequest keeping its last success: the same body, base64 flag and Content-Type (a client repeating
+ * its request, the cache-hit path) give that same frozen result without validating again. The parse is a pure
+ * function of those three, so the answer is the one a fresh parse would give. Failures are not kept.
+ */
+export function repeatingParser(): (raw: RawTokenBody) => ParsedTokenRequest {
+  let last: (RawTokenBody & { parsed: ParsedTokenRequest }) | undefined;
+  return (raw) => {
+    if (
+      last !== undefined &&
+      last.body === raw.body &&
+      last.isBase64Encoded === raw.isBase64Encoded &&
+      last.contentType === raw.contentType
+    ) {
+      return last.parsed;
+    }
+    const parsed = frozen(parseTokenRequest(raw));
+    last = { body: raw.body, isBase64Encoded: raw.isBase64Encoded, contentType: raw.contentType, parsed };
+    return parsed;
+  };
+}

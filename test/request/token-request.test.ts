@@ -1,7 +1,7 @@
 import fc from "fast-check";
 import { describe, expect, it } from "vitest";
 import { InvalidRequest, PayloadTooLarge, Problem, UnsupportedMediaType } from "../../lib/problem/index.ts";
-import { isOrgNumber, parseTokenRequest } from "../../lib/request/index.ts";
+import { isOrgNumber, parseTokenRequest, repeatingParser } from "../../lib/request/index.ts";
 
 const JSON_TYPE = "application/json";
 const parse = (body: unknown, contentType: string | undefined, isBase64Encoded = false) =>
@@ -126,5 +126,65 @@ describe("parseTokenRequest", () => {
       ),
       { numRuns: 500 },
     );
+  });
+});
+
+describe("repeatingParser", () => {
+  const raw = (body: string, contentType: string | undefined = JSON_TYPE, isBase64Encoded = false) => ({
+    body,
+    isBase64Encoded,
+    contentType,
+  });
+
+  it("answers what parseTokenRequest answers, for any sequence of bodies", () => {
+    const bodies = [
+      JSON.stringify({ scope: "a:b c:d" }),
+      JSON.stringify({ scope: "a:b", resource: ["https://x.example/", "https://a.example/"], min_ttl: 60 }),
+      JSON.stringify({ scope: "a:b", consumer_org: "991825827" }),
+      JSON.stringify({ scope: "a:b", extra: 1 }),
+      "{",
+    ];
+    const outcome = (f: () => unknown) => {
+      try {
+        return { ok: f() };
+      } catch (error) {
+        return { error: error instanceof Problem ? `${error.code}: ${error.detail}` : String(error) };
+      }
+    };
+    fc.assert(
+      fc.property(
+        fc.array(fc.record({ i: fc.nat(bodies.length - 1), type: fc.constantFrom(JSON_TYPE, "text/plain") })),
+        (calls) => {
+          const parseRepeating = repeatingParser();
+          for (const { i, type } of calls) {
+            const r = raw(bodies[i] ?? "", type);
+            expect(outcome(() => parseRepeating(r))).toEqual(outcome(() => parseTokenRequest(r)));
+          }
+        },
+      ),
+    );
+  });
+
+  it("gives the same frozen result for the same body and parses again when any part differs", () => {
+    const parseRepeating = repeatingParser();
+    const body = JSON.stringify({ scope: "a:b", resource: "https://x.example/" });
+    const first = parseRepeating(raw(body));
+    expect(parseRepeating(raw(body))).toBe(first);
+    expect(Object.isFrozen(first) && Object.isFrozen(first.request)).toBe(true);
+    expect(Object.isFrozen(first.request.scopes) && Object.isFrozen(first.request.resource)).toBe(true);
+    expect(parseRepeating(raw(body, `${JSON_TYPE}; charset=utf-8`))).not.toBe(first);
+    expect(() => parseRepeating(raw(body, "text/plain"))).toThrow(UnsupportedMediaType);
+    const base64 = raw(Buffer.from(body).toString("base64"), JSON_TYPE, true);
+    expect(parseRepeating(base64)).toEqual(first);
+  });
+
+  it("keeps no failure: a bad body fails every time, and the last good one is parsed afresh after it", () => {
+    const parseRepeating = repeatingParser();
+    const good = JSON.stringify({ scope: "a:b" });
+    const first = parseRepeating(raw(good));
+    expect(() => parseRepeating(raw("{"))).toThrow(InvalidRequest);
+    expect(() => parseRepeating(raw("{"))).toThrow(InvalidRequest);
+    const again = parseRepeating(raw(good));
+    expect(again).toEqual(first);
   });
 });
