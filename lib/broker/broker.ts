@@ -22,6 +22,7 @@ import { decide, loadPolicy, normalisePrincipal, type Policy, type Principal } f
 import { AccessDenied, InvalidRequest, Problem, toProblem } from "../problem/index.ts";
 import { type RawTokenBody, repeatingParser, scopeSet } from "../request/index.ts";
 import { createSigner, type PublicJwk, type Signer } from "../signer/index.ts";
+import { jwksOf } from "../signer/jwks.ts";
 import { type HealthReport, healthOf } from "./health.ts";
 
 /** Who called, as API Gateway's aws_iam authorizer reported it. */
@@ -252,8 +253,8 @@ export async function createBroker(config: Config, deps: BrokerDeps = {}): Promi
     token,
     audit,
     async jwks() {
-      const key = await signer.current();
-      return { keys: [key.jwk] };
+      // The same members in the same order as `npm run jwks` prints for registration.
+      return jwksOf((await signer.current()).jwk);
     },
     health: () => healthOf(config, policy),
   };
