@@ -39,8 +39,13 @@ export class LifetimeTooShort extends Error {
   }
 }
 
+/** A stored value and when it was loaded (monotonic ms): its full lifetime is expiresAt - loadedAt. */
+interface Entry<V> extends Expiring<V> {
+  loadedAt: number;
+}
+
 export class TokenCache<V> {
-  private readonly entries = new Map<string, Expiring<V>>();
+  private readonly entries = new Map<string, Entry<V>>();
   private readonly inflight = new Map<string, Promise<Expiring<V>>>();
 
   constructor(private readonly options: TokenCacheOptions) {}
@@ -65,7 +70,7 @@ export class TokenCache<V> {
       if (remaining >= minSeconds) {
         this.entries.delete(key);
         this.entries.set(key, entry);
-        if (remaining < minSeconds + this.options.refreshAheadSeconds && !this.inflight.has(key)) {
+        if (remaining < minSeconds + this.options.refreshAheadSeconds && this.refreshWouldGain(entry, key)) {
           this.start(key, load, "refresh").catch((error: unknown) =>
             this.options.onRefreshError?.(key, error),
           );
@@ -73,6 +78,12 @@ export class TokenCache<V> {
         return { value: entry.value, remainingSeconds: remaining, outcome: "hit" };
       }
       if (remaining <= 0) this.entries.delete(key);
+      else {
+        // Values for this key live shorter than asked: loading another one now cannot help the caller, so
+        // it is refused from the cache instead of costing a load per request (at most one load per lifetime).
+        const lifetime = Math.floor((entry.expiresAt - entry.loadedAt) / 1000);
+        if (lifetime < minSeconds) throw new LifetimeTooShort(lifetime, minSeconds);
+      }
     }
     const running = this.inflight.get(key);
     const fresh = await (running ?? this.start(key, load, "miss"));
@@ -83,6 +94,16 @@ export class TokenCache<V> {
       remainingSeconds: remaining,
       outcome: running === undefined ? "miss" : "coalesced",
     };
+  }
+
+  /**
+   * A background refresh only when none is running and the value is at least refresh-ahead old: a value whose
+   * whole lifetime lies inside the refresh window (min_ttl close to the lifetime) would otherwise be reloaded on
+   * every hit, each new value no better than the last.
+   */
+  private refreshWouldGain(entry: Entry<V>, key: string): boolean {
+    const ageMs = this.options.monotonic() - entry.loadedAt;
+    return !this.inflight.has(key) && ageMs >= this.options.refreshAheadSeconds * 1000;
   }
 
   private remainingSeconds(entry: Expiring<V>): number {
@@ -109,8 +130,9 @@ export class TokenCache<V> {
 
   private store(key: string, fresh: Expiring<V>): void {
     this.entries.delete(key);
-    if (fresh.expiresAt <= this.options.monotonic()) return;
-    this.entries.set(key, fresh);
+    const now = this.options.monotonic();
+    if (fresh.expiresAt <= now) return;
+    this.entries.set(key, { ...fresh, loadedAt: now });
     for (const oldest of this.entries.keys()) {
       if (this.entries.size <= this.options.maxEntries) break;
       this.entries.delete(oldest);

@@ -118,6 +118,31 @@ describe("TokenCache", () => {
     expect(await t.cache.get("k", 30, t.loader(60))).toMatchObject({ value: "v1", outcome: "hit" });
   });
 
+  it("does not reload on every hit when min_ttl plus refresh-ahead exceeds the whole lifetime", async () => {
+    const t = setup({ refreshAheadSeconds: 15 });
+    await t.cache.get("k", 110, t.loader(120));
+    for (let i = 0; i < 20; i++) {
+      expect((await t.cache.get("k", 110, t.loader(120))).outcome).toBe("hit");
+      await flush();
+    }
+    expect(t.triggers).toEqual(["miss"]);
+  });
+
+  it("refuses a min_ttl longer than the lifetime from the cache, loading at most once per lifetime", async () => {
+    const t = setup({ refreshAheadSeconds: 0 });
+    await expect(t.cache.get("k", 200, t.loader(120))).rejects.toBeInstanceOf(LifetimeTooShort);
+    for (let i = 0; i < 10; i++) {
+      await expect(t.cache.get("k", 200, t.loader(120))).rejects.toMatchObject({
+        remainingSeconds: 120,
+        minSeconds: 200,
+      });
+    }
+    expect(t.loads).toBe(1);
+    t.advance(121);
+    await expect(t.cache.get("k", 200, t.loader(120))).rejects.toBeInstanceOf(LifetimeTooShort);
+    expect(t.loads).toBe(2);
+  });
+
   it("evicts the least recently used entry beyond maxEntries", async () => {
     const t = setup({ maxEntries: 2 });
     await t.cache.get("a", 30, t.loader());
