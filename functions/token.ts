@@ -1,6 +1,9 @@
 // POST /token: the caller's identity and body in, a Maskinporten token (or a problem) out.
 import type { APIGatewayProxyEvent } from "aws-lambda";
-import type { TokenAnswer } from "../lib/broker/broker.ts";
+import { AuditTrail } from "../lib/audit/index.ts";
+import { callerRecord, type TokenAnswer, type TokenCall } from "../lib/broker/broker.ts";
+import { ConfigError } from "../lib/config/index.ts";
+import { toProblem } from "../lib/problem/index.ts";
 import type { RawTokenBody } from "../lib/request/index.ts";
 import { defaultBroker } from "./default-broker.ts";
 import {
@@ -40,21 +43,50 @@ export function tokenBodyWriter(): (body: TokenAnswer["body"]) => string {
   };
 }
 
-export function createTokenHandler(source: BrokerSource): LambdaHandler {
+function tokenCallOf(event: APIGatewayProxyEvent, requestId: string): TokenCall {
+  const identity = event.requestContext?.identity;
+  return {
+    caller: {
+      userArn: identity?.userArn ?? null,
+      accountId: identity?.accountId ?? null,
+      sourceIp: identity?.sourceIp ?? null,
+      vpceId: identity?.vpceId ?? null,
+    },
+    body: bodyOf(event),
+    requestId,
+  };
+}
+
+export interface TokenHandlerDeps {
+  /** Audits the requests no broker could answer (its start failed); defaults to the container's. */
+  audit?: AuditTrail;
+  monotonic?: () => number;
+}
+
+/** One per container, like the broker's own: the broker's audit trail does not exist when its start fails. */
+const containerAudit = new AuditTrail();
+
+export function createTokenHandler(source: BrokerSource, deps: TokenHandlerDeps = {}): LambdaHandler {
   const bodyJson = tokenBodyWriter();
+  const audit = deps.audit ?? containerAudit;
+  const monotonic = deps.monotonic ?? (() => performance.now());
   return routeHandler(async (event, requestId) => {
-    const broker = await resolveBroker(source);
-    const identity = event.requestContext?.identity;
-    const answer = await broker.token({
-      caller: {
-        userArn: identity?.userArn ?? null,
-        accountId: identity?.accountId ?? null,
-        sourceIp: identity?.sourceIp ?? null,
-        vpceId: identity?.vpceId ?? null,
-      },
-      body: bodyOf(event),
-      requestId,
+    const started = monotonic();
+    const call = tokenCallOf(event, requestId);
+    const broker = await resolveBroker(source).catch((error: unknown) => {
+      // An invalid configuration fails the function instead (routeHandler logs configuration_invalid).
+      if (!(error instanceof ConfigError)) {
+        const problem = toProblem(error);
+        audit.startFailed({
+          ...callerRecord(call).base,
+          latency_ms: Math.round(monotonic() - started),
+          code: problem.code,
+          reason: problem.detail,
+        });
+      }
+      throw error;
     });
+    const answer = await broker.token(call);
     return jsonTextResponse(200, bodyJson(answer.body), {
       "Cache-Control": "no-store",
       "X-Token-Cache": answer.cache,

@@ -63,6 +63,10 @@ export interface AuditSinks {
 }
 
 const CACHE_METRIC = { hit: "CacheHits", miss: "CacheMisses", coalesced: "Coalesced" } as const;
+const START_FAILURE_METRIC: Readonly<Record<string, string>> = {
+  signing_unavailable: "SigningErrors",
+  upstream_unavailable: "UpstreamErrors",
+};
 
 export class AuditTrail {
   readonly logger: Logger;
@@ -92,6 +96,16 @@ export class AuditTrail {
       if (attempt.outcome !== "ok") this.metrics.addMetric("UpstreamErrors", MetricUnit.Count, 1);
     }
     this.metrics.publishStoredMetrics();
+  }
+
+  /**
+   * A /token request failed before any grant was attempted (the broker could not be built): its record, and the
+   * error metric its code stands for, so the SigningErrors / UpstreamErrors alarms see a failing cold start too.
+   */
+  startFailed(record: AuditRecord): void {
+    const metric = record.code === undefined ? undefined : START_FAILURE_METRIC[record.code];
+    if (metric !== undefined) this.metrics.addMetric(metric, MetricUnit.Count, 1);
+    this.record(record, []);
   }
 
   /** CONTRACT section 6: Maskinporten's clock and ours differ by more than 5 s. */

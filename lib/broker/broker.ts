@@ -82,6 +82,34 @@ export function cacheKey(request: TokenRequest): string {
   ]);
 }
 
+/**
+ * What every /token audit record starts from: who called (principal normalised), before the body is read.
+ * A `token_failed` with no request fields until the request says more.
+ */
+export function callerRecord(call: Pick<TokenCall, "caller" | "requestId">): {
+  principal: Principal | null;
+  base: AuditRecord;
+} {
+  const userArn = call.caller.userArn ?? null;
+  const principal = userArn === null || userArn === "" ? null : normalisePrincipal(userArn);
+  const base: AuditRecord = {
+    event: "token_failed",
+    principal: principal?.arn ?? null,
+    session: principal?.session ?? null,
+    account: call.caller.accountId ?? null,
+    source_ip: call.caller.sourceIp ?? null,
+    vpce_id: call.caller.vpceId ?? null,
+    scopes: null,
+    resource: null,
+    consumer_org: null,
+    systemuser_org: null,
+    cache: null,
+    latency_ms: 0,
+    request_id: call.requestId,
+  };
+  return { principal, base };
+}
+
 /** Builds everything from Config at cold start: policy (validated), signer, upstream client, cache, audit. */
 export async function createBroker(config: Config, deps: BrokerDeps = {}): Promise<Broker> {
   const policy = deps.policy ?? (await loadPolicy(config.policy));
@@ -130,24 +158,7 @@ export async function createBroker(config: Config, deps: BrokerDeps = {}): Promi
 
   async function token(call: TokenCall): Promise<TokenAnswer> {
     const started = monotonic();
-    const userArn = call.caller.userArn ?? null;
-    const principal: Principal | null =
-      userArn === null || userArn === "" ? null : normalisePrincipal(userArn);
-    const base: AuditRecord = {
-      event: "token_failed",
-      principal: principal?.arn ?? null,
-      session: principal?.session ?? null,
-      account: call.caller.accountId ?? null,
-      source_ip: call.caller.sourceIp ?? null,
-      vpce_id: call.caller.vpceId ?? null,
-      scopes: null,
-      resource: null,
-      consumer_org: null,
-      systemuser_org: null,
-      cache: null,
-      latency_ms: 0,
-      request_id: call.requestId,
-    };
+    const { principal, base } = callerRecord(call);
     const attempts: AttemptRecord[] = [];
     let record = base;
     try {

@@ -4,6 +4,7 @@ export {
   type BrokerDeps,
   type CallerContext,
   cacheKey,
+  callerRecord,
   createBroker,
   type TokenAnswer,
   type TokenCall,

@@ -1,5 +1,11 @@
 import fc from "fast-check";
 import { afterEach, beforeEach, describe, expect, it } from "vitest";
+import { lazy } from "../../functions/http.ts";
+import { createTokenHandler } from "../../functions/token.ts";
+import { AuditTrail } from "../../lib/audit/index.ts";
+import type { Broker } from "../../lib/broker/index.ts";
+import { lambdaContext } from "../../lib/local/api-gateway-event.ts";
+import { SigningUnavailable } from "../../lib/problem/index.ts";
 import { parseTokenRequest } from "../../lib/request/index.ts";
 import {
   ACCOUNT,
@@ -273,5 +279,63 @@ describe("POST /token bad input", () => {
     const event = tokenEvent(undefined, { raw: Buffer.from(JSON.stringify(MVA)).toString("base64") });
     event.isBase64Encoded = true;
     expect((await fixture.call(event)).statusCode).toBe(200);
+  });
+});
+
+describe("POST /token when the broker cannot start", () => {
+  it("audits one token_failed with the caller and SigningErrors, answers 503, and serves once the start succeeds", async () => {
+    fixture = await startControlledBroker();
+    const { broker } = fixture;
+    let starts = 0;
+    // Like the deployed handler: the first cold start finds KMS throttled, the next one builds the broker.
+    const source = lazy(async (): Promise<Broker> => {
+      starts++;
+      if (starts === 1) {
+        throw new SigningUnavailable("the signing key could not be loaded", {
+          causeName: "ThrottlingException",
+        });
+      }
+      return broker;
+    });
+    let now = 1000;
+    const handler = createTokenHandler(source, { audit: new AuditTrail(), monotonic: () => (now += 5) });
+
+    const failing = tokenEvent(MVA);
+    const response = await handler(failing, lambdaContext("token"));
+    expect(response.statusCode).toBe(503);
+    expect(response.headers?.["Retry-After"]).toBe("1");
+    expect(JSON.parse(response.body)).toMatchObject({
+      code: "signing_unavailable",
+      request_id: failing.requestContext.requestId,
+    });
+
+    const failed = output.json().filter((line) => line.event === "token_failed");
+    expect(failed).toHaveLength(1);
+    expect(failed[0]).toMatchObject({
+      message: "token_failed",
+      principal: `arn:aws:iam::${ACCOUNT}:role/payroll-svc`,
+      session: "i-0abc",
+      account: ACCOUNT,
+      source_ip: "10.0.0.7",
+      vpce_id: "vpce-0123456789abcdef0",
+      request_id: failing.requestContext.requestId,
+      latency_ms: 5,
+      code: "signing_unavailable",
+      reason: "the signing key could not be loaded",
+    });
+    expect(failed[0]).not.toHaveProperty("scopes");
+    const metrics = output.json().filter((line) => typeof line._aws === "object");
+    expect(metrics).toHaveLength(1);
+    expect(metrics[0]).toMatchObject({ TokenRequests: 1, SigningErrors: 1 });
+    expect(metrics[0]).not.toHaveProperty("UpstreamErrors");
+
+    const served = tokenEvent(MVA);
+    const recovered = await handler(served, lambdaContext("token"));
+    expect(recovered.statusCode).toBe(200);
+    expect(JSON.parse(recovered.body)).toMatchObject({ token_type: "Bearer", scope: "skatteetaten:mva" });
+    expect(starts).toBe(2);
+    const records = output.json().filter((line) => line.request_id === served.requestContext.requestId);
+    expect(records.map((r) => r.event)).toEqual(["token_issued"]);
+    expect(output.json().filter((line) => line.event === "token_failed")).toHaveLength(1);
   });
 });
