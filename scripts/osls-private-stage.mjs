@@ -1,5 +1,6 @@
 // osls plugin: puts the API stage, its throttling and its access log into the CloudFormation template,
-// and refuses `deploy` while serverless.yml placeholders are still in the compiled template.
+// narrows the function role's log permissions to this stage's own log groups, and refuses `deploy`
+// while serverless.yml placeholders are still in the compiled template.
 //
 // osls applies `provider.logs.restApi` with SDK calls after the stack update, invisible in the
 // template and without any throttling option; a reviewer (and test/deploy) should see both here.
@@ -28,7 +29,10 @@ export default class PrivateStagePlugin {
   constructor(serverless) {
     this.serverless = serverless;
     this.hooks = {
-      "after:package:compileEvents": () => this.compileStage(),
+      "after:package:compileEvents": () => {
+        this.compileStage();
+        this.scopeFunctionLogs();
+      },
       "before:deploy:deploy": () => this.refusePlaceholders(),
     };
   }
@@ -80,6 +84,46 @@ export default class PrivateStagePlugin {
         ],
       },
     };
+  }
+
+  /**
+   * osls grants logs:CreateLogStream/CreateLogGroup/TagResource/PutLogEvents on
+   * `log-group:/aws/lambda/<service>-<stage>*`, a prefix that also matches another stage starting with
+   * the same name (`dev` and `dev2`). The stack creates every function's log group itself, so the role
+   * needs only CreateLogStream and PutLogEvents, on exactly those groups: a LogGroup's `Arn` attribute
+   * is `arn:...:log-group:<exact name>:*`, i.e. the group's log streams and nothing else.
+   */
+  scopeFunctionLogs() {
+    const resources = this.serverless.service.provider.compiledCloudFormationTemplate.Resources;
+    const naming = this.serverless.getProvider("aws").naming;
+    const role = resources[naming.getRoleLogicalId()];
+    if (role === undefined) return;
+    const service = this.serverless.service;
+    const groupIds = service
+      .getAllFunctions()
+      .filter((name) => service.getFunction(name).disableLogs !== true)
+      .map((name) => naming.getLogGroupLogicalId(name));
+    for (const id of groupIds) {
+      if (resources[id]?.Type !== "AWS::Logs::LogGroup") {
+        throw new Error(`osls-private-stage: no log group ${id} in the template to scope the role to`);
+      }
+    }
+    const isOslsLogStatement = (statement) =>
+      statement.Effect === "Allow" &&
+      [statement.Action].flat().every((action) => action.startsWith("logs:")) &&
+      JSON.stringify(statement.Resource).includes(":log-group:/aws/lambda/");
+    for (const policy of role.Properties.Policies) {
+      const statements = policy.PolicyDocument.Statement;
+      if (!statements.some(isOslsLogStatement)) continue;
+      policy.PolicyDocument.Statement = [
+        {
+          Effect: "Allow",
+          Action: ["logs:CreateLogStream", "logs:PutLogEvents"],
+          Resource: groupIds.map((id) => ({ "Fn::GetAtt": [id, "Arn"] })),
+        },
+        ...statements.filter((statement) => !isOslsLogStatement(statement)),
+      ];
+    }
   }
 
   refusePlaceholders() {

@@ -40,19 +40,27 @@ function signingStatements(template: CloudFormationTemplate): Statement[] {
   return roleStatements(template).filter((s) => actionsOf(s).some((a) => !a.startsWith("logs:")));
 }
 
+const environmentOf = (template: CloudFormationTemplate) =>
+  resourcesOf(template, "AWS::Lambda::Function").map(
+    ([, fn]) => (fn.Properties?.Environment as { Variables?: Record<string, string> } | undefined)?.Variables,
+  );
+
 let kms: PackagedService;
 let secretsManager: PackagedService;
+let withKid: PackagedService;
 
 beforeAll(async () => {
-  [kms, secretsManager] = await Promise.all([
+  [kms, secretsManager, withKid] = await Promise.all([
     packageService(),
     packageService({ signingKeySource: "secretsmanager", signingKeyArn: SECRET_ARN }),
+    packageService({ signingKid: "broker-2026-01" }),
   ]);
 }, 240_000);
 
 afterAll(() => {
   kms?.remove();
   secretsManager?.remove();
+  withKid?.remove();
 });
 
 describe("npm run package", () => {
@@ -157,11 +165,38 @@ describe("the function role", () => {
         const logs = actionsOf(statement).filter((a) => a.startsWith("logs:"));
         if (logs.length === 0) continue;
         expect(logs.sort()).toEqual(actionsOf(statement).sort());
-        expect(JSON.stringify(statement.Resource)).toContain("log-group:/aws/lambda/maskinporten-broker-dev");
       }
       expect(statements.flatMap(actionsOf).filter((a) => !a.startsWith("logs:"))).toHaveLength(
         template === kms.template ? 2 : 1,
       );
+    }
+  });
+
+  it("writes log streams of exactly this stage's three function log groups (no prefix: dev is not dev2)", () => {
+    for (const template of [kms.template, secretsManager.template]) {
+      const logs = roleStatements(template).filter((s) => actionsOf(s).some((a) => a.startsWith("logs:")));
+      // A LogGroup's Arn attribute is `arn:...:log-group:<exact name>:*`: its log streams, nothing more.
+      expect(logs).toEqual([
+        {
+          Effect: "Allow",
+          Action: ["logs:CreateLogStream", "logs:PutLogEvents"],
+          Resource: ["TokenLogGroup", "JwksLogGroup", "HealthLogGroup"].map((id) => ({
+            "Fn::GetAtt": [id, "Arn"],
+          })),
+        },
+      ]);
+      const names = Object.fromEntries(
+        resourcesOf(template, "AWS::Logs::LogGroup").map(([id, group]) => [
+          id,
+          group.Properties?.LogGroupName,
+        ]),
+      );
+      expect(names).toMatchObject({
+        TokenLogGroup: "/aws/lambda/maskinporten-broker-dev-token",
+        JwksLogGroup: "/aws/lambda/maskinporten-broker-dev-jwks",
+        HealthLogGroup: "/aws/lambda/maskinporten-broker-dev-health",
+      });
+      for (const name of Object.values(names)) expect(name).not.toContain("*");
     }
   });
 });
@@ -178,6 +213,15 @@ describe("the functions", () => {
       expect(fn.Properties?.Runtime, id).toBe("nodejs24.x");
       expect(fn.Properties?.Architectures, id).toEqual(["arm64"]);
     }
+  });
+
+  it("leave SIGNING_KID empty (unset: thumbprint kid or x5c) unless signingKid is given", () => {
+    const defaults = [...environmentOf(kms.template), ...environmentOf(secretsManager.template)];
+    expect(defaults).toHaveLength(6);
+    for (const variables of defaults) expect(variables?.SIGNING_KID).toBe("");
+    const given = environmentOf(withKid.template);
+    expect(given).toHaveLength(3);
+    for (const variables of given) expect(variables?.SIGNING_KID).toBe("broker-2026-01");
   });
 
   it("keep their logs when the stack goes, with a retention", () => {
