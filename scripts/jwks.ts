@@ -20,13 +20,15 @@ async function main(): Promise<void> {
     options: { key: { type: "string" }, kid: { type: "string" }, alg: { type: "string" } },
     strict: true,
   });
-  const keyValue = values.key ?? process.env.SIGNING_KEY;
+  // An empty variable is unset, as lib/config reads it (the deployed SIGNING_KID is "" by default).
+  const env = (name: string) => process.env[name]?.trim() || undefined;
+  const keyValue = values.key ?? env("SIGNING_KEY");
   if (keyValue === undefined) throw new ConfigError(`--key is required\n${USAGE}`);
-  const alg = values.alg ?? process.env.SIGNING_ALG ?? "RS256";
+  const alg = values.alg ?? env("SIGNING_ALG") ?? "RS256";
   if (!(SIGNING_ALGS as readonly string[]).includes(alg)) {
     throw new ConfigError(`--alg: expected RS256, RS384 or RS512, got "${alg}"`);
   }
-  const kid = values.kid ?? process.env.SIGNING_KID;
+  const kid = values.kid ?? env("SIGNING_KID");
   if (kid !== undefined && !KID_PATTERN.test(kid)) {
     throw new ConfigError("--kid: expected letters, digits, '.', '_' or '-' (at most 200)");
   }

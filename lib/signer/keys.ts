@@ -4,12 +4,21 @@ import { calculateJwkThumbprint } from "jose";
 import { ConfigError } from "../config/index.ts";
 import { DIGEST_OF, type JwsAlg, type KeyHeader, type PublicJwk, type SigningKey } from "./signer.ts";
 
+/** JSON.parse's message quotes the input, which here is a private key: it never goes into the error. */
+function parseJwkText(text: string, origin: string): never {
+  try {
+    return JSON.parse(text) as never;
+  } catch {
+    throw new ConfigError(`${origin}: the private JWK is not valid JSON`);
+  }
+}
+
 /** Parses a PKCS#8 PEM or a private JWK (object or JSON text) into a private KeyObject. */
 export function parsePrivateKey(material: string | object, origin: string): KeyObject {
   try {
     if (typeof material === "object") return createPrivateKey({ key: material as never, format: "jwk" });
     const text = material.trim();
-    if (text.startsWith("{")) return createPrivateKey({ key: JSON.parse(text) as never, format: "jwk" });
+    if (text.startsWith("{")) return createPrivateKey({ key: parseJwkText(text, origin), format: "jwk" });
     if (text.includes("-----BEGIN ENCRYPTED PRIVATE KEY-----")) {
       throw new ConfigError(
         `${origin}: encrypted private keys are not supported; use an unencrypted PKCS#8 PEM`,

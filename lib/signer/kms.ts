@@ -5,6 +5,7 @@ import { createPublicKey, type KeyObject } from "node:crypto";
 import type { GetPublicKeyCommandOutput, KMSClient } from "@aws-sdk/client-kms";
 import { ConfigError, type SigningAlg } from "../config/index.ts";
 import { SigningUnavailable } from "../problem/index.ts";
+import { AWS_CLIENT_OPTIONS } from "./aws-client.ts";
 import { awsErrorName, signingUnavailable } from "./aws-errors.ts";
 import { assertAlgFits, publicJwkOf } from "./keys.ts";
 import type { Signer, SigningKey } from "./signer.ts";
@@ -33,7 +34,7 @@ export class KmsSigner implements Signer {
   static async load(keyId: string, options: KmsSignerOptions): Promise<KmsSigner> {
     const origin = `SIGNING_KEY kms:${keyId}`;
     const { GetPublicKeyCommand, KMSClient, SignCommand } = await import("@aws-sdk/client-kms");
-    const client = options.client ?? new KMSClient({});
+    const client = options.client ?? new KMSClient(AWS_CLIENT_OPTIONS);
     let described: GetPublicKeyCommandOutput;
     try {
       described = await client.send(new GetPublicKeyCommand({ KeyId: keyId }));

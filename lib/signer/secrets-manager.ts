@@ -5,6 +5,7 @@ import type { SecretsManagerClient } from "@aws-sdk/client-secrets-manager";
 import { z } from "zod";
 import { ConfigError, KID_PATTERN, type SigningAlg } from "../config/index.ts";
 import { Problem } from "../problem/index.ts";
+import { AWS_CLIENT_OPTIONS } from "./aws-client.ts";
 import { awsErrorName, signingUnavailable } from "./aws-errors.ts";
 import { assertAlgFits, inMemorySigningKey, parsePrivateKey, publicJwkOf } from "./keys.ts";
 import type { KeyHeader, Signer, SigningKey } from "./signer.ts";
@@ -71,7 +72,8 @@ export class SecretsManagerSigner implements Signer {
    */
   static async load(secretId: string, options: SecretsManagerSignerOptions): Promise<SecretsManagerSigner> {
     const client =
-      options.client ?? new (await import("@aws-sdk/client-secrets-manager")).SecretsManagerClient({});
+      options.client ??
+      new (await import("@aws-sdk/client-secrets-manager")).SecretsManagerClient(AWS_CLIENT_OPTIONS);
     const now = options.now ?? Date.now;
     const key = await readSigningKey(client, secretId, options, now());
     return new SecretsManagerSigner(secretId, options, client, now, key);

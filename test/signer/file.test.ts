@@ -97,6 +97,18 @@ describe("FileSigner", () => {
     }
   });
 
+  it("never quotes a malformed private JWK in the error (JSON.parse would)", async () => {
+    const error = await load('{"kty":"RSA","d": SECRETEXPONENT', "RS256").then(
+      () => expect.unreachable("expected a ConfigError"),
+      (e: unknown) => e as Error,
+    );
+    expect(error).toBeInstanceOf(ConfigError);
+    expect(error.message).toBe(
+      `SIGNING_KEY file:${error.message.split("file:")[1]?.split(":")[0]}: the private JWK is not valid JSON`,
+    );
+    expect(error.message).not.toContain("SECRET");
+  });
+
   it("names the missing file in the error", async () => {
     await expect(FileSigner.load("/nonexistent/key.pem", { alg: "RS256" })).rejects.toThrow(
       /SIGNING_KEY file:\/nonexistent\/key\.pem.*ENOENT/,

@@ -1,7 +1,7 @@
 // moto signs with disabled or pending-deletion keys, so these failures are raised through aws-sdk-client-mock
 // with the SDK's own exception classes (unmodelled ones, like throttling, arrive as KMSServiceException).
 import { generateKeyPairSync } from "node:crypto";
-import { createServer } from "node:net";
+import { type AddressInfo, createServer } from "node:net";
 import {
   DependencyTimeoutException,
   DisabledException,
@@ -18,6 +18,7 @@ import { mockClient } from "aws-sdk-client-mock";
 import { beforeEach, describe, expect, it } from "vitest";
 import { ConfigError } from "../../lib/config/index.ts";
 import { SigningUnavailable } from "../../lib/problem/index.ts";
+import { AWS_CLIENT_OPTIONS } from "../../lib/signer/aws-client.ts";
 import { KMS_SIGNING_ALGORITHM, KmsSigner } from "../../lib/signer/kms.ts";
 
 const KEY_ARN = "arn:aws:kms:eu-north-1:111122223333:key/0b6f9c1e-52c6-4d3a-9d8e-1c2b3a4d5e6f";
@@ -112,6 +113,27 @@ describe("KmsSigner error mapping", () => {
     expect((error as SigningUnavailable).causeName).toBe("ECONNREFUSED");
     expect((error as SigningUnavailable).detail).toMatch(/^KMS could not be reached .*\(network error\)$/);
   });
+
+  it("gives up on a KMS endpoint that accepts connections but never answers, within the client's bounds", async () => {
+    const hung = createServer(() => undefined);
+    await new Promise<void>((resolve) => hung.listen(0, "127.0.0.1", resolve));
+    const { port } = hung.address() as AddressInfo;
+    const saved = process.env.AWS_ENDPOINT_URL_KMS;
+    process.env.AWS_ENDPOINT_URL_KMS = `http://127.0.0.1:${port}`;
+    try {
+      // No injected client: the broker's own (AWS_CLIENT_OPTIONS: 3 s per try, 2 tries).
+      const started = performance.now();
+      const error = await KmsSigner.load("alias/broker", { alg: "RS256" }).catch((e) => e);
+      const elapsed = performance.now() - started;
+      expect(error).toBeInstanceOf(SigningUnavailable);
+      expect(elapsed).toBeGreaterThanOrEqual(2 * AWS_CLIENT_OPTIONS.requestHandler.requestTimeout - 100);
+      expect(elapsed).toBeLessThan(15_000);
+    } finally {
+      if (saved === undefined) delete process.env.AWS_ENDPOINT_URL_KMS;
+      else process.env.AWS_ENDPOINT_URL_KMS = saved;
+      hung.close();
+    }
+  }, 30_000);
 
   it("maps throttling at start to signing_unavailable, and an unknown key to a ConfigError", async () => {
     mock.on(GetPublicKeyCommand).rejects(unmodelled("ThrottlingException"));
