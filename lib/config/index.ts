@@ -67,9 +67,21 @@ const integer = (name: string, min: number, max: number, fallback: number) =>
     return n;
   });
 
+/** https, or plain http to a loopback host only (the local emulator): grants and tokens never cross a network in clear. */
+function isUpstreamUrl(value: string): boolean {
+  if (/\s/.test(value)) return false;
+  try {
+    const url = new URL(value);
+    if (url.protocol === "https:") return url.hostname !== "";
+    return url.protocol === "http:" && ["127.0.0.1", "localhost", "[::1]"].includes(url.hostname);
+  } catch {
+    return false;
+  }
+}
+
 const httpsUrl = (name: string) =>
-  optional.refine((s) => s === undefined || /^https?:\/\/[^\s]+$/.test(s), {
-    message: `${name}: expected an http(s) URL`,
+  optional.refine((s) => s === undefined || isUpstreamUrl(s), {
+    message: `${name}: expected an https URL (plain http only to 127.0.0.1, localhost or [::1])`,
   });
 
 const EnvSchema = z.object({

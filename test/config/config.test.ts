@@ -87,6 +87,8 @@ describe("loadConfig", () => {
     ["MASKINPORTEN_ENV", { MASKINPORTEN_ENV: undefined }],
     ["MASKINPORTEN_ISSUER", { MASKINPORTEN_ISSUER: "test.maskinporten.no" }],
     ["MASKINPORTEN_TOKEN_URL", { MASKINPORTEN_TOKEN_URL: "ftp://x/token" }],
+    ["MASKINPORTEN_TOKEN_URL", { MASKINPORTEN_TOKEN_URL: "http://maskinporten.example/token" }],
+    ["MASKINPORTEN_ISSUER", { MASKINPORTEN_ISSUER: "http://10.0.0.5/" }],
     ["MASKINPORTEN_CLIENT_ID", { MASKINPORTEN_CLIENT_ID: undefined }],
     ["MASKINPORTEN_CLIENT_ID", { MASKINPORTEN_CLIENT_ID: "  " }],
     ["SIGNING_KEY", { SIGNING_KEY: undefined }],
