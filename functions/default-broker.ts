@@ -1,6 +1,11 @@
-// The broker of this Lambda container, built from the environment on first use (token and jwks routes).
+// The broker of this Lambda container, built from the environment during the cold start (token and jwks routes).
 import { createBroker } from "../lib/broker/broker.ts";
 import { loadConfig } from "../lib/config/index.ts";
 import { lazy } from "./http.ts";
 
 export const defaultBroker = lazy(async () => createBroker(loadConfig()));
+
+// Start building it while the module loads (Lambda's init phase): configuration, policy and the key's public half
+// are checked before the first request arrives. A failure is not kept; the first request tries again and answers
+// (or, for an invalid configuration, fails the invocation and logs what to fix).
+defaultBroker().catch(() => undefined);
