@@ -112,9 +112,4 @@ export class AuditTrail {
   clockSkew(skewMs: number): void {
     this.logger.warn("maskinporten_clock_skew", { skew_ms: Math.round(skewMs) });
   }
-
-  /** An unexpected error: its name only (a message could carry anything). */
-  internalError(requestId: string, causeName: string | undefined): void {
-    this.logger.error("internal_error", { request_id: requestId, cause_name: causeName ?? "unknown" });
-  }
 }

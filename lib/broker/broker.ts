@@ -19,7 +19,7 @@ import type { TokenRequest } from "../grant/index.ts";
 import { MaskinportenClient } from "../maskinporten/client.ts";
 import type { AttemptRecord, TokenResponse, TokenSource, UpstreamDeps } from "../maskinporten/types.ts";
 import { decide, loadPolicy, normalisePrincipal, type Policy, type Principal } from "../policy/index.ts";
-import { AccessDenied, InvalidRequest, Problem, toProblem } from "../problem/index.ts";
+import { AccessDenied, InvalidRequest, toProblem } from "../problem/index.ts";
 import { type RawTokenBody, repeatingParser, scopeSet } from "../request/index.ts";
 import { createSigner, type PublicJwk, type Signer } from "../signer/index.ts";
 import { jwksOf } from "../signer/jwks.ts";
@@ -210,7 +210,6 @@ export async function createBroker(config: Config, deps: BrokerDeps = {}): Promi
       };
     } catch (error) {
       const problem = toProblem(error);
-      if (!(error instanceof Problem)) audit.internalError(call.requestId, problem.causeName);
       audit.record(
         {
           ...record,
