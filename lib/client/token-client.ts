@@ -63,7 +63,7 @@ interface CachedToken {
 /** Equal requests share a token: the scope set sorted and de-duplicated, as the broker keys its own cache. */
 function cacheKey(request: GetTokenRequest): string {
   const scopes = [...new Set(request.scope.split(" ").filter((s) => s !== ""))].sort();
-  const resource = request.resource === undefined ? null : [request.resource].flat();
+  const resource = request.resource === undefined ? null : [...new Set([request.resource].flat())].sort();
   return JSON.stringify([scopes, resource, request.consumer_org ?? null, request.systemuser_org ?? null]);
 }
 
