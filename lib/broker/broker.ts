@@ -1,5 +1,4 @@
 // The one use case: authorize (policy) -> cache (single flight) -> sign and exchange (TokenSource) -> audit.
-import { AsyncLocalStorage } from "node:async_hooks";
 import {
   type AuditRecord,
   type AuditSinks,
@@ -58,7 +57,7 @@ export interface BrokerDeps {
   tokenSource?: TokenSource;
   policy?: Policy;
   /** fetch, wall clock, jti and retry timing for the Maskinporten client. */
-  upstream?: Omit<UpstreamDeps, "monotonic" | "onAttempt" | "onClockSkew">;
+  upstream?: Omit<UpstreamDeps, "monotonic" | "onClockSkew">;
   /** Monotonic clock (ms) shared by the cache and the upstream client: lifetimes count from the response. */
   monotonic?: () => number;
   sinks?: AuditSinks;
@@ -116,7 +115,6 @@ export async function createBroker(config: Config, deps: BrokerDeps = {}): Promi
   const signer = deps.signer ?? (await createSigner(config.signing));
   const monotonic = deps.monotonic ?? (() => performance.now());
   const audit = new AuditTrail(deps.sinks);
-  const attemptLog = new AsyncLocalStorage<AttemptRecord[]>();
   const parseRequest = repeatingParser();
   const source =
     deps.tokenSource ??
@@ -128,12 +126,7 @@ export async function createBroker(config: Config, deps: BrokerDeps = {}): Promi
         timeoutMs: config.upstreamTimeoutMs,
       },
       signer,
-      {
-        ...deps.upstream,
-        monotonic,
-        onAttempt: (attempt) => attemptLog.getStore()?.push(attempt),
-        onClockSkew: (skewMs) => audit.clockSkew(skewMs),
-      },
+      { ...deps.upstream, monotonic, onClockSkew: (skewMs) => audit.clockSkew(skewMs) },
     );
   const cache = new TokenCache<Minted>({
     maxEntries: config.cache.maxEntries,
@@ -145,13 +138,9 @@ export async function createBroker(config: Config, deps: BrokerDeps = {}): Promi
 
   /** Signs and exchanges one grant (with retries), collecting its attempts for the audit record. */
   async function mint(request: TokenRequest, attempts: AttemptRecord[]): Promise<Expiring<Minted>> {
-    const result = await attemptLog.run(attempts, () => source.requestToken(request));
+    const result = await source.requestToken(request, attempts);
     return {
-      value: {
-        token: result.token,
-        fingerprint: tokenFingerprint(result.token.access_token),
-        attempts: result.attempts,
-      },
+      value: { token: result.token, fingerprint: tokenFingerprint(result.token.access_token), attempts },
       expiresAt: result.receivedAt + result.token.expires_in * 1000,
     };
   }

@@ -64,12 +64,11 @@ export class MaskinportenClient implements TokenSource {
     this.budgetMs = options.budgetMs ?? 25_000;
   }
 
-  async requestToken(request: TokenRequest): Promise<TokenResult> {
+  async requestToken(request: TokenRequest, attempts: AttemptRecord[] = []): Promise<TokenResult> {
     const started = this.monotonic();
-    const attempts: AttemptRecord[] = [];
     for (let attempt = 1; ; attempt++) {
       const result = await this.attempt(request, attempt, attempts);
-      if (result.kind === "ok") return { token: result.token, receivedAt: result.receivedAt, attempts };
+      if (result.kind === "ok") return { token: result.token, receivedAt: result.receivedAt };
       const wait = Math.max(backoffMs(attempt, this.random()), result.retryAfterMs ?? 0);
       const elapsed = this.monotonic() - started;
       const exhausted =
@@ -89,9 +88,7 @@ export class MaskinportenClient implements TokenSource {
   ): Promise<AttemptOutcome> {
     const grantJti = this.randomUUID();
     const record = (fields: Omit<AttemptRecord, "attempt" | "grantJti">): void => {
-      const entry = { attempt, grantJti, ...fields };
-      log.push(entry);
-      this.deps.onAttempt?.(entry);
+      log.push({ attempt, grantJti, ...fields });
     };
     const signStarted = this.monotonic();
     let key: SigningKey | undefined;

@@ -26,7 +26,6 @@ export interface TokenResult {
   token: TokenResponse;
   /** Monotonic ms (the client's `monotonic()`) when the successful response arrived: lifetimes count from here. */
   receivedAt: number;
-  attempts: readonly AttemptRecord[];
 }
 
 /** Injectables; everything has a production default. */
@@ -40,13 +39,14 @@ export interface UpstreamDeps {
   /** [0,1) for jitter. */
   random?: () => number;
   sleep?: (ms: number) => Promise<void>;
-  /** Called after every attempt, success or not. */
-  onAttempt?: (record: AttemptRecord) => void;
   /** Called when Maskinporten's Date header differs from our clock by more than 5 s. */
   onClockSkew?: (skewMs: number) => void;
 }
 
 export interface TokenSource {
-  /** Signs a fresh grant per attempt and exchanges it; throws UpstreamRejected, UpstreamUnavailable or SigningUnavailable. */
-  requestToken(request: TokenRequest): Promise<TokenResult>;
+  /**
+   * Signs a fresh grant per attempt and exchanges it; throws UpstreamRejected, UpstreamUnavailable or SigningUnavailable.
+   * Appends one record per attempt to `attempts` as it goes, so the caller has them on failure as on success.
+   */
+  requestToken(request: TokenRequest, attempts?: AttemptRecord[]): Promise<TokenResult>;
 }
