@@ -18,7 +18,7 @@ import type { TokenRequest } from "../grant/index.ts";
 import { MaskinportenClient } from "../maskinporten/client.ts";
 import type { AttemptRecord, TokenResponse, TokenSource, UpstreamDeps } from "../maskinporten/types.ts";
 import { decide, loadPolicy, normalisePrincipal, type Policy, type Principal } from "../policy/index.ts";
-import { AccessDenied, InvalidRequest, toProblem } from "../problem/index.ts";
+import { AccessDenied, InvalidRequest, type Problem, toProblem } from "../problem/index.ts";
 import { type RawTokenBody, repeatingParser, scopeSet } from "../request/index.ts";
 import { createSigner, type PublicJwk, type Signer } from "../signer/index.ts";
 import { jwksOf } from "../signer/jwks.ts";
@@ -199,18 +199,8 @@ export async function createBroker(config: Config, deps: BrokerDeps = {}): Promi
       };
     } catch (error) {
       const problem = toProblem(error);
-      audit.record(
-        {
-          ...record,
-          event: problem.code === "access_denied" ? "token_denied" : "token_failed",
-          ...attemptFields(attempts),
-          latency_ms: Math.round(monotonic() - started),
-          code: problem.code,
-          reason: problem.detail,
-        },
-        attempts,
-      );
-      throw problem;
+      const event = problem.code === "access_denied" ? "token_denied" : "token_failed";
+      throw failed({ ...record, event }, attempts, started, problem);
     }
   }
 
@@ -233,19 +223,28 @@ export async function createBroker(config: Config, deps: BrokerDeps = {}): Promi
       );
       return fresh;
     } catch (error) {
-      const problem = toProblem(error);
-      audit.record(
-        {
-          ...record,
-          ...attemptFields(attempts),
-          latency_ms: Math.round(monotonic() - started),
-          code: problem.code,
-          reason: problem.detail,
-        },
-        attempts,
-      );
-      throw problem;
+      throw failed(record, attempts, started, toProblem(error));
     }
+  }
+
+  /** Audits a failure with its code, reason and the attempts made; returns the problem to throw. */
+  function failed(
+    record: AuditRecord,
+    attempts: readonly AttemptRecord[],
+    started: number,
+    problem: Problem,
+  ): Problem {
+    audit.record(
+      {
+        ...record,
+        ...attemptFields(attempts),
+        latency_ms: Math.round(monotonic() - started),
+        code: problem.code,
+        reason: problem.detail,
+      },
+      attempts,
+    );
+    return problem;
   }
 
   return {
