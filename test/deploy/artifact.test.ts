@@ -2,7 +2,7 @@
 import { generateKeyPairSync, type KeyObject } from "node:crypto";
 import { writeFileSync } from "node:fs";
 import { join } from "node:path";
-import type { APIGatewayProxyEvent } from "aws-lambda";
+import type { APIGatewayProxyEvent, APIGatewayProxyResult } from "aws-lambda";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { apiGatewayEvent } from "../../lib/local/api-gateway-event.ts";
 import {
@@ -88,6 +88,16 @@ function tokenFunction(env: Record<string, string>): FunctionOptions {
   return { handler: "functions/token.handler", functionName: "maskinporten-broker-dev-token", env };
 }
 
+/** Starts the function in `task`, answers one allowed /token event, and stops it again. */
+async function invokeOnce(task: LambdaTask, env: Record<string, string>): Promise<APIGatewayProxyResult> {
+  const fn = await startFunction(task, tokenFunction(env));
+  try {
+    return await fn.invoke(tokenEvent(ALLOWED));
+  } finally {
+    await fn.stop();
+  }
+}
+
 beforeAll(async () => {
   packaged = await packageService();
   const zip = join(packaged.output, "token.zip");
@@ -158,39 +168,24 @@ describe("the packaged token function", () => {
   });
 
   it("loads the AWS SDK only for an AWS key source: a file key works without the runtime's copy", async () => {
-    const noSdkFunction = await startFunction(withoutSdk, tokenFunction(fileKeyEnv));
-    try {
-      const response = await noSdkFunction.invoke(tokenEvent(ALLOWED));
-      expect(response.statusCode, response.body).toBe(200);
-    } finally {
-      await noSdkFunction.stop();
-    }
+    const response = await invokeOnce(withoutSdk, fileKeyEnv);
+    expect(response.statusCode, response.body).toBe(200);
   });
 
   it("leaves the AWS SDK to the runtime: without its copy a kms: key cannot be used", async () => {
-    const noSdkFunction = await startFunction(withoutSdk, tokenFunction(await kmsKeyEnv()));
-    try {
-      const response = await noSdkFunction.invoke(tokenEvent(ALLOWED));
-      expect(response.statusCode).toBe(500);
-      expect(JSON.parse(response.body)).toMatchObject({ code: "internal_error" });
-      expect(emulator.acceptedGrants.filter((grant) => grant.iss === KMS_CLIENT_ID)).toHaveLength(0);
-    } finally {
-      await noSdkFunction.stop();
-    }
+    const response = await invokeOnce(withoutSdk, await kmsKeyEnv());
+    expect(response.statusCode).toBe(500);
+    expect(JSON.parse(response.body)).toMatchObject({ code: "internal_error" });
+    expect(emulator.acceptedGrants.filter((grant) => grant.iss === KMS_CLIENT_ID)).toHaveLength(0);
   });
 
   it("signs with a KMS key (moto) through the runtime's AWS SDK and gets a token", async () => {
-    const kmsFunction = await startFunction(withRuntimeSdk, tokenFunction(await kmsKeyEnv()));
-    try {
-      const response = await kmsFunction.invoke(tokenEvent(ALLOWED));
-      expect(response.statusCode, response.body).toBe(200);
-      expect(JSON.parse(response.body)).toMatchObject({ token_type: "Bearer", scope: SCOPE });
-      // The emulator verified the grant against the KMS key's public half: KMS signed it.
-      const grants = emulator.acceptedGrants.filter((grant) => grant.iss === KMS_CLIENT_ID);
-      expect(grants).toHaveLength(1);
-      expect(grants[0]).toMatchObject({ scope: SCOPE });
-    } finally {
-      await kmsFunction.stop();
-    }
+    const response = await invokeOnce(withRuntimeSdk, await kmsKeyEnv());
+    expect(response.statusCode, response.body).toBe(200);
+    expect(JSON.parse(response.body)).toMatchObject({ token_type: "Bearer", scope: SCOPE });
+    // The emulator verified the grant against the KMS key's public half: KMS signed it.
+    const grants = emulator.acceptedGrants.filter((grant) => grant.iss === KMS_CLIENT_ID);
+    expect(grants).toHaveLength(1);
+    expect(grants[0]).toMatchObject({ scope: SCOPE });
   });
 });
