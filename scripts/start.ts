@@ -1,5 +1,5 @@
-// `npm start`: runs the broker locally (see lib/local/start.ts) and prints how to call it.
-import { DEFAULT_REGION, EXAMPLE_SCOPES, startLocalBroker } from "../lib/local/start.ts";
+// `npm start`: runs the broker locally (see dev/start.ts) and prints how to call it.
+import { DEFAULT_REGION, EXAMPLE_SCOPES, startLocalBroker } from "../dev/start.ts";
 
 function shellQuote(value: string): string {
   return `'${value.replace(/'/g, `'\\''`)}'`;

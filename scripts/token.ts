@@ -1,8 +1,8 @@
 // `npm run token`: asks a broker for a token with lib/client (the local one by default) and prints it.
 import { parseArgs } from "node:util";
+import { loadCredentials } from "../dev/credentials.ts";
+import { DEFAULT_REGION } from "../dev/start.ts";
 import { createTokenClient, TokenBrokerError } from "../lib/client/index.ts";
-import { loadCredentials } from "../lib/local/credentials.ts";
-import { DEFAULT_REGION } from "../lib/local/start.ts";
 
 const USAGE = `usage: npm run token -- --scope <scope ...> [--consumer-org <orgno> | --systemuser-org <orgno>]
        [--resource <https uri>]... [--min-ttl <seconds>] [--url <broker url>] [--region <region>] [--raw]

@@ -1,7 +1,7 @@
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from "vitest";
+import { type RunningGateway, startGateway } from "../../dev/gateway.ts";
+import { createSigV4Verifier } from "../../dev/sigv4.ts";
 import { createTokenClient, TokenBrokerError, type TokenClientOptions } from "../../lib/client/index.ts";
-import { type RunningGateway, startGateway } from "../../lib/local/gateway.ts";
-import { createSigV4Verifier } from "../../lib/local/sigv4.ts";
 
 const REGION = "eu-north-1";
 const CREDENTIALS = { accessKeyId: "AKIACLIENTTEST000001", secretAccessKey: "c".repeat(40) };

@@ -4,11 +4,8 @@ import { writeFileSync } from "node:fs";
 import { join } from "node:path";
 import type { APIGatewayProxyEvent, APIGatewayProxyResult } from "aws-lambda";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { apiGatewayEvent } from "../../lib/local/api-gateway-event.ts";
-import {
-  type MaskinportenEmulator,
-  startMaskinportenEmulator,
-} from "../../lib/local/maskinporten-emulator.ts";
+import { apiGatewayEvent } from "../../dev/api-gateway-event.ts";
+import { type MaskinportenEmulator, startMaskinportenEmulator } from "../../dev/maskinporten-emulator.ts";
 import { createKmsKey, kmsClient, kmsPublicKey, motoEndpoint } from "../support/aws.ts";
 import {
   type FunctionOptions,

@@ -6,7 +6,7 @@ import { existsSync, mkdirSync, mkdtempSync, rmSync, symlinkSync, writeFileSync 
 import { tmpdir } from "node:os";
 import { dirname, join } from "node:path";
 import type { APIGatewayProxyEvent, APIGatewayProxyResult } from "aws-lambda";
-import { lambdaContext } from "../../lib/local/api-gateway-event.ts";
+import { lambdaContext } from "../../dev/api-gateway-event.ts";
 import { readZip } from "../../scripts/zip.ts";
 import type { ChildReport, InvokeRequest } from "./lambda-runtime-child.ts";
 import { REPO_ROOT } from "./package-service.ts";

@@ -1,10 +1,10 @@
 import { afterEach, beforeEach, describe, expect, it } from "vitest";
+import { apiGatewayEvent, lambdaContext } from "../../dev/api-gateway-event.ts";
 import { createHealthHandler } from "../../functions/health.ts";
 import { lazy } from "../../functions/http.ts";
 import { createJwksHandler } from "../../functions/jwks.ts";
 import { createTokenHandler } from "../../functions/token.ts";
 import { healthOf } from "../../lib/broker/index.ts";
-import { apiGatewayEvent, lambdaContext } from "../../lib/local/api-gateway-event.ts";
 import { PolicyError } from "../../lib/policy/index.ts";
 import { type ControlledBroker, startControlledBroker, tokenEvent } from "../support/broker-fixture.ts";
 import { type CapturedOutput, captureOutput } from "../support/output.ts";

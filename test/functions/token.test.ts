@@ -1,10 +1,10 @@
 import fc from "fast-check";
 import { afterEach, beforeEach, describe, expect, it } from "vitest";
+import { lambdaContext } from "../../dev/api-gateway-event.ts";
 import { lazy } from "../../functions/http.ts";
 import { createTokenHandler } from "../../functions/token.ts";
 import { AuditTrail } from "../../lib/audit/index.ts";
 import type { Broker } from "../../lib/broker/index.ts";
-import { lambdaContext } from "../../lib/local/api-gateway-event.ts";
 import { SigningUnavailable } from "../../lib/problem/index.ts";
 import { parseTokenRequest } from "../../lib/request/index.ts";
 import {

@@ -1,9 +1,9 @@
 import { randomUUID } from "node:crypto";
 import fc from "fast-check";
 import { describe, expect, it } from "vitest";
-import { buildGrantClaims, MAX_GRANT_LIFETIME_SECONDS } from "../../lib/grant/index.ts";
 // The strict peer's list, kept apart from the code under test: a grant may only use claims it accepts.
-import { ALLOWED_GRANT_CLAIMS } from "../../lib/local/emulator/grant-check.ts";
+import { ALLOWED_GRANT_CLAIMS } from "../../dev/emulator/grant-check.ts";
+import { buildGrantClaims, MAX_GRANT_LIFETIME_SECONDS } from "../../lib/grant/index.ts";
 
 const params = {
   issuer: "https://test.maskinporten.no/",

@@ -1,7 +1,7 @@
 // Maskinporten misbehaving, seen through the token handler: the contract's status and code within a bounded
 // time, retries within their bound (emulator counts), no failure cached, a still-valid cached token kept.
 import { afterAll, afterEach, beforeAll, describe, expect, it, vi } from "vitest";
-import type { EmulatorFault } from "../../lib/local/maskinporten-emulator.ts";
+import type { EmulatorFault } from "../../dev/maskinporten-emulator.ts";
 import { BACKOFF_BASE_MS } from "../../lib/maskinporten/retry.ts";
 import { type BrokerFixture, fixtureHandler, invoke, startBrokerFixture } from "../support/broker-fixture.ts";
 

@@ -1,9 +1,6 @@
 import { createLocalJWKSet, jwtVerify } from "jose";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import {
-  type MaskinportenEmulator,
-  startMaskinportenEmulator,
-} from "../../lib/local/maskinporten-emulator.ts";
+import { type MaskinportenEmulator, startMaskinportenEmulator } from "../../dev/maskinporten-emulator.ts";
 import { MaskinportenClient } from "../../lib/maskinporten/client.ts";
 import type { AttemptRecord } from "../../lib/maskinporten/types.ts";
 import { inMemorySigningKey, publicJwkOf } from "../../lib/signer/keys.ts";

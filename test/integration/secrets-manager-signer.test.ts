@@ -2,11 +2,8 @@ import type { KeyObject } from "node:crypto";
 import { DeleteSecretCommand } from "@aws-sdk/client-secrets-manager";
 import { calculateJwkThumbprint, decodeProtectedHeader } from "jose";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { type MaskinportenEmulator, startMaskinportenEmulator } from "../../dev/maskinporten-emulator.ts";
 import { ConfigError } from "../../lib/config/index.ts";
-import {
-  type MaskinportenEmulator,
-  startMaskinportenEmulator,
-} from "../../lib/local/maskinporten-emulator.ts";
 import { createSigner } from "../../lib/signer/index.ts";
 import {
   REFRESH_INTERVAL_MS,

@@ -1,8 +1,5 @@
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from "vitest";
-import {
-  type MaskinportenEmulator,
-  startMaskinportenEmulator,
-} from "../../lib/local/maskinporten-emulator.ts";
+import { type MaskinportenEmulator, startMaskinportenEmulator } from "../../dev/maskinporten-emulator.ts";
 import { MaskinportenClient, type MaskinportenClientOptions } from "../../lib/maskinporten/client.ts";
 import type { AttemptRecord, UpstreamDeps } from "../../lib/maskinporten/types.ts";
 import { SigningUnavailable, UpstreamRejected, UpstreamUnavailable } from "../../lib/problem/index.ts";

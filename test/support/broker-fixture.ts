@@ -1,15 +1,15 @@
 // Test support: the Maskinporten emulator with the broker's client and key registered, token handlers over it, and their events.
 import type { APIGatewayProxyEvent, APIGatewayProxyResult } from "aws-lambda";
-import type { LambdaHandler } from "../../functions/http.ts";
-import { createTokenHandler } from "../../functions/token.ts";
-import { type Broker, type BrokerDeps, createBroker } from "../../lib/broker/index.ts";
-import { loadConfig } from "../../lib/config/index.ts";
-import { apiGatewayEvent, type CallerIdentity, lambdaContext } from "../../lib/local/api-gateway-event.ts";
+import { apiGatewayEvent, type CallerIdentity, lambdaContext } from "../../dev/api-gateway-event.ts";
 import {
   type EmulatorOptions,
   type MaskinportenEmulator,
   startMaskinportenEmulator,
-} from "../../lib/local/maskinporten-emulator.ts";
+} from "../../dev/maskinporten-emulator.ts";
+import type { LambdaHandler } from "../../functions/http.ts";
+import { createTokenHandler } from "../../functions/token.ts";
+import { type Broker, type BrokerDeps, createBroker } from "../../lib/broker/index.ts";
+import { loadConfig } from "../../lib/config/index.ts";
 import { FileSigner } from "../../lib/signer/file.ts";
 import type { Signer, SigningKey } from "../../lib/signer/signer.ts";
 import { keyDirectory, keyFileText, newKey } from "./signer.ts";

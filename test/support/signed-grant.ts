@@ -1,7 +1,7 @@
 // Test support: a real grant signed through a SigningKey, and its exchange at the Maskinporten emulator.
 import { randomUUID } from "node:crypto";
+import type { MaskinportenEmulator } from "../../dev/maskinporten-emulator.ts";
 import { buildGrantClaims, signGrant } from "../../lib/grant/index.ts";
-import type { MaskinportenEmulator } from "../../lib/local/maskinporten-emulator.ts";
 import type { SigningKey } from "../../lib/signer/signer.ts";
 import { postGrant, type TokenEndpointAnswer } from "./grants.ts";
 

@@ -1,6 +1,6 @@
 // Burst coalescing: 1,000 and 10,000 concurrent misses on one key through the token handler must make exactly
 // one signature (counted by wrapping the signer) and one Maskinporten call (counted by the emulator).
-import { lambdaContext } from "../../../lib/local/api-gateway-event.ts";
+import { lambdaContext } from "../../../dev/api-gateway-event.ts";
 import {
   countingSigner,
   fixtureHandler,

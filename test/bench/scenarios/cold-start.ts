@@ -5,7 +5,7 @@ import { existsSync, readdirSync, readFileSync, statSync, writeFileSync } from "
 import { join, resolve } from "node:path";
 import { pathToFileURL } from "node:url";
 import { promisify } from "node:util";
-import { lambdaContext } from "../../../lib/local/api-gateway-event.ts";
+import { lambdaContext } from "../../../dev/api-gateway-event.ts";
 import { readZip } from "../../../scripts/zip.ts";
 import { unpackTask } from "../../deploy/lambda-runtime.ts";
 import { startBrokerFixture, tokenEvent } from "../../support/broker-fixture.ts";

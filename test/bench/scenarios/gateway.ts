@@ -6,7 +6,7 @@ import { join } from "node:path";
 import { Sha256 } from "@aws-crypto/sha256-js";
 import { SignatureV4 } from "@smithy/signature-v4";
 import autocannon from "autocannon";
-import { startLocalBroker } from "../../../lib/local/start.ts";
+import { startLocalBroker } from "../../../dev/start.ts";
 import { type Figure, latencyFigures } from "../figures.ts";
 
 const SCENARIO = "cache-hit /token via SigV4 gateway";

@@ -1,6 +1,6 @@
 // Cache-hit POST /token through the token handler in-process, next to a naive caller that signs a grant and
 // calls Maskinporten (the emulator) for every request. Sequential requests, one at a time, on one thread.
-import { lambdaContext } from "../../../lib/local/api-gateway-event.ts";
+import { lambdaContext } from "../../../dev/api-gateway-event.ts";
 import { MaskinportenClient } from "../../../lib/maskinporten/client.ts";
 import { fixtureHandler, startBrokerFixture, tokenEvent } from "../../support/broker-fixture.ts";
 import { type Figure, latencyFigures, percentile } from "../figures.ts";

@@ -2,9 +2,9 @@
 import { generateKeyPairSync } from "node:crypto";
 import { mkdir, readFile, writeFile } from "node:fs/promises";
 import { join, resolve } from "node:path";
-import { loadConfig, parseSigningKeyRef, SIGNING_ALGS, type SigningAlg } from "../config/index.ts";
-import { loadPolicy } from "../policy/index.ts";
-import { createSigner } from "../signer/index.ts";
+import { loadConfig, parseSigningKeyRef, SIGNING_ALGS, type SigningAlg } from "../lib/config/index.ts";
+import { loadPolicy } from "../lib/policy/index.ts";
+import { createSigner } from "../lib/signer/index.ts";
 import { credentialLookup, type LocalCredentials, loadOrCreateCredentials } from "./credentials.ts";
 import { type Route, type RunningGateway, startGateway } from "./gateway.ts";
 import { type MaskinportenEmulator, startMaskinportenEmulator } from "./maskinporten-emulator.ts";
@@ -89,9 +89,9 @@ async function startEmulator(env: NodeJS.ProcessEnv): Promise<MaskinportenEmulat
 async function routes(): Promise<Route[]> {
   // Imported only after the environment is complete: the handlers read it at cold start.
   const [token, jwks, health] = await Promise.all([
-    import("../../functions/token.ts"),
-    import("../../functions/jwks.ts"),
-    import("../../functions/health.ts"),
+    import("../functions/token.ts"),
+    import("../functions/jwks.ts"),
+    import("../functions/health.ts"),
   ]);
   return [
     { method: "POST", resource: "/token", functionName: "token", handler: token.handler },

@@ -4,7 +4,7 @@ import { Sha256 } from "@aws-crypto/sha256-js";
 import { SignatureV4 } from "@smithy/signature-v4";
 import fc from "fast-check";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { type RunningGateway, type SignedRequest, startGateway } from "../../lib/local/gateway.ts";
+import { type RunningGateway, type SignedRequest, startGateway } from "../../dev/gateway.ts";
 import {
   createSigV4Verifier,
   INVALID_TOKEN,
@@ -12,7 +12,7 @@ import {
   MISSING_TOKEN,
   SIGNATURE_MISMATCH,
   uriEncode,
-} from "../../lib/local/sigv4.ts";
+} from "../../dev/sigv4.ts";
 
 const REGION = "eu-north-1";
 const NOW = Date.parse("2025-06-01T12:00:00Z");

@@ -1,10 +1,7 @@
 import { generateKeyPairSync, randomUUID } from "node:crypto";
 import { createRemoteJWKSet, jwtVerify } from "jose";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import {
-  type MaskinportenEmulator,
-  startMaskinportenEmulator,
-} from "../../lib/local/maskinporten-emulator.ts";
+import { type MaskinportenEmulator, startMaskinportenEmulator } from "../../dev/maskinporten-emulator.ts";
 import { JWT_BEARER, postGrant, rawGrant, rsaKey } from "../support/grants.ts";
 
 const NOW = 1_760_000_000;

@@ -7,7 +7,7 @@ import {
   DEFAULT_PRINCIPAL_ARN,
   loadOrCreateCredentials,
   randomString,
-} from "../../lib/local/credentials.ts";
+} from "../../dev/credentials.ts";
 
 async function tempPath(): Promise<string> {
   return join(await mkdtemp(join(tmpdir(), "mpb-cred-")), ".local", "credentials.json");

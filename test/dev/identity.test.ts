@@ -1,5 +1,5 @@
 import { describe, expect, it } from "vitest";
-import { isPrincipalArn, localIdentity } from "../../lib/local/identity.ts";
+import { isPrincipalArn, localIdentity } from "../../dev/identity.ts";
 
 describe("localIdentity", () => {
   it("presents a role as API Gateway presents a role session", () => {
