@@ -15,16 +15,26 @@ const listed = (list: readonly string[], value: string): boolean =>
 function checkRule(rule: PolicyRule, principal: Principal, request: TokenRequest): RuleCheck {
   const who = principal.arn;
   if (!globMatch(rule.principal, who)) return { stage: 0, reason: `no policy rule matches principal ${who}` };
+  // An empty `clients` covers the one configured client (validation requires the list when there are several).
+  if (rule.clients.length > 0 && (request.client === undefined || !listed(rule.clients, request.client))) {
+    return {
+      stage: 1,
+      reason:
+        request.client === undefined
+          ? `${who} may use only the clients its rules name: the request must name its client`
+          : `${who} may not use client ${request.client}`,
+    };
+  }
   const scope = request.scopes.find((s) => !rule.scopes.some((pattern) => globMatch(pattern, s)));
-  if (scope !== undefined) return { stage: 1, reason: `${who} may not request scope ${scope}` };
+  if (scope !== undefined) return { stage: 2, reason: `${who} may not request scope ${scope}` };
   const resource = request.resource?.find((r) => !listed(rule.resources, r));
-  if (resource !== undefined) return { stage: 2, reason: `${who} may not request resource ${resource}` };
+  if (resource !== undefined) return { stage: 3, reason: `${who} may not request resource ${resource}` };
   if (request.consumerOrg !== undefined && !listed(rule.consumer_orgs, request.consumerOrg)) {
-    return { stage: 3, reason: `${who} may not act for consumer_org ${request.consumerOrg}` };
+    return { stage: 4, reason: `${who} may not act for consumer_org ${request.consumerOrg}` };
   }
   if (request.systemuserOrg !== undefined && !listed(rule.systemuser_orgs, request.systemuserOrg)) {
     return {
-      stage: 4,
+      stage: 5,
       reason: `${who} may not request a system user token for systemuser_org ${request.systemuserOrg}`,
     };
   }
