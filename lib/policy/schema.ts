@@ -1,4 +1,4 @@
-// The policy document as a zod schema; a bad document is refused naming the rule and the field.
+// The policy document (docs/api.md, "Policy") as a zod schema; a bad document is refused naming the rule and the field.
 import { z } from "zod";
 import { ConfigError } from "../config/index.ts";
 import { isOrgNumber, isResourceUri, RESOURCE_RULE, SCOPE_TOKEN } from "../request/index.ts";
