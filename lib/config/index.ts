@@ -140,7 +140,7 @@ const EnvSchema = z.object({
   PID_PSEUDONYM_KEY: keyRef("PID_PSEUDONYM_KEY"),
 });
 
-/** Reads the CONTRACT section 4 variables; throws ConfigError listing every bad or missing one. */
+/** Reads the configuration variables (docs/deployment.md, "Configuration"); throws ConfigError listing every bad or missing one. */
 export function loadConfig(env: Readonly<Record<string, string | undefined>> = process.env): Config {
   const parsed = EnvSchema.safeParse(env);
   if (!parsed.success) {
@@ -161,7 +161,7 @@ export function loadConfig(env: Readonly<Record<string, string | undefined>> = p
         : undefined;
   if (policy === undefined) {
     throw new ConfigError(
-      "Invalid configuration:\n  POLICY_FILE / POLICY: expected a policy file path or inline policy JSON (CONTRACT section 3)",
+      "Invalid configuration:\n  POLICY_FILE / POLICY: expected a policy file path or inline policy JSON; see docs/api.md (Policy)",
     );
   }
   const defaults = MASKINPORTEN_ENVIRONMENTS[e.MASKINPORTEN_ENV];

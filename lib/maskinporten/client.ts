@@ -32,7 +32,7 @@ export interface MaskinportenClientOptions {
 }
 
 export const JWT_BEARER_GRANT_TYPE = "urn:ietf:params:oauth:grant-type:jwt-bearer";
-/** CONTRACT section 6: warn when Maskinporten's clock and ours differ by more than this. */
+/** Warn when Maskinporten's clock and ours differ by more than this. */
 export const CLOCK_SKEW_WARNING_MS = 5000;
 
 interface Fetched {

@@ -1,4 +1,4 @@
-// The policy document (CONTRACT section 3) as a zod schema; a bad document is refused naming the rule and the field.
+// The policy document (docs/api.md, "Policy") as a zod schema; a bad document is refused naming the rule and the field.
 import { z } from "zod";
 import { ConfigError } from "../config/index.ts";
 import { isOrgNumber, SCOPE_TOKEN } from "../request/index.ts";

@@ -9,7 +9,7 @@ import {
 } from "../support/broker-fixture.ts";
 import { type CapturedOutput, captureOutput } from "../support/output.ts";
 
-/** In every record; the other section 7 fields appear where they apply (Powertools drops empty values). */
+/** In every record; the other audit fields appear where they apply (Powertools drops empty values). */
 const ALWAYS = ["event", "source_ip", "vpce_id", "latency_ms", "request_id"];
 const WITH_IDENTITY = ["principal", "session", "account"];
 const ISSUED = ["scopes", "cache", "token_fingerprint", "expires_in"];

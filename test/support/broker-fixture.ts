@@ -86,7 +86,7 @@ export function tokenEvent(body: unknown, options: EventOptions = {}): APIGatewa
 
 export interface BrokerFixture {
   emulator: MaskinportenEmulator;
-  /** CONTRACT section 4 variables pointing at the emulator, the key file and TEST_POLICY. */
+  /** Configuration variables pointing at the emulator, the key file and TEST_POLICY. */
   env: Record<string, string>;
   /** A FileSigner over the key file, kid KID. */
   signer: FileSigner;
