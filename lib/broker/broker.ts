@@ -14,11 +14,10 @@ import {
   TokenCache,
 } from "../cache/index.ts";
 import type { Config } from "../config/index.ts";
-import type { TokenRequest } from "../grant/index.ts";
 import type { AttemptRecord, TokenResponse, TokenSource, UpstreamDeps } from "../maskinporten/types.ts";
 import { decide, loadPolicy, normalisePrincipal, type Policy, type Principal } from "../policy/index.ts";
 import { AccessDenied, InvalidRequest, type Problem, toProblem } from "../problem/index.ts";
-import { type RawTokenBody, repeatingParser, scopeSet } from "../request/index.ts";
+import { cacheKey, type RawTokenBody, repeatingParser } from "../request/index.ts";
 import type { PublicJwk, Signer } from "../signer/index.ts";
 import { BrokerClients, type ClientRequest } from "./clients.ts";
 import { type HealthReport, healthOf } from "./health.ts";
@@ -70,17 +69,6 @@ interface Minted {
   /** Computed once per token, not on every hit that serves it. */
   fingerprint: string;
   attempts: readonly AttemptRecord[];
-}
-
-/** The cache key: the client + the canonical scope set + resource + consumer_org + systemuser_org. */
-export function cacheKey(request: TokenRequest): string {
-  return JSON.stringify([
-    request.client ?? null,
-    scopeSet(request.scopes),
-    request.resource === undefined ? null : [...request.resource].sort(),
-    request.consumerOrg ?? null,
-    request.systemuserOrg ?? null,
-  ]);
 }
 
 /**

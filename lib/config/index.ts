@@ -2,7 +2,7 @@
 import { z } from "zod";
 import { type ClientConfig, clientForm, readClients, singleClient } from "./clients.ts";
 import { ConfigError } from "./config-error.ts";
-import { KID_PATTERN, parseSigningKeyRef, SIGNING_ALGS } from "./signing.ts";
+import { KID_PATTERN, parseSigningKeyRef, SIGNING_ALGS, type SigningKeyRef } from "./signing.ts";
 
 export {
   CLIENT_NAME_PATTERN,
@@ -21,8 +21,16 @@ export {
 } from "./signing.ts";
 
 export const MASKINPORTEN_ENVIRONMENTS = {
-  test: { issuer: "https://test.maskinporten.no/", tokenUrl: "https://test.maskinporten.no/token" },
-  prod: { issuer: "https://maskinporten.no/", tokenUrl: "https://maskinporten.no/token" },
+  test: {
+    issuer: "https://test.maskinporten.no/",
+    tokenUrl: "https://test.maskinporten.no/token",
+    altinnExchangeUrl: "https://platform.tt02.altinn.no/authentication/api/v1/exchange/maskinporten",
+  },
+  prod: {
+    issuer: "https://maskinporten.no/",
+    tokenUrl: "https://maskinporten.no/token",
+    altinnExchangeUrl: "https://platform.altinn.no/authentication/api/v1/exchange/maskinporten",
+  },
 } as const;
 
 export type PolicySource = { kind: "file"; path: string } | { kind: "inline"; json: string };
@@ -35,6 +43,10 @@ export interface Config {
   policy: PolicySource;
   cache: { maxEntries: number; refreshAheadSeconds: number };
   upstreamTimeoutMs: number;
+  /** Altinn's token exchange (ALTINN_EXCHANGE_URL, by default the environment's). */
+  altinn: { exchangeUrl: string };
+  /** PID_PSEUDONYM_KEY: the HMAC key of audit records' pid_pseudonym; required when the policy allows pid. */
+  pidPseudonymKey?: SigningKeyRef;
 }
 
 const optional = z
@@ -74,6 +86,17 @@ const httpsUrl = (name: string) =>
     message: `${name}: expected an https URL (plain http only to 127.0.0.1, localhost or [::1])`,
   });
 
+const keyRef = (name: string) =>
+  optional.transform((s, ctx) => {
+    if (s === undefined) return undefined;
+    try {
+      return parseSigningKeyRef(s);
+    } catch (error) {
+      ctx.addIssue({ code: "custom", message: `${name}: ${(error as Error).message}` });
+      return z.NEVER;
+    }
+  });
+
 const EnvSchema = z.object({
   MASKINPORTEN_ENV: z.enum(["test", "prod"], { message: 'MASKINPORTEN_ENV: expected "test" or "prod"' }),
   MASKINPORTEN_ISSUER: httpsUrl("MASKINPORTEN_ISSUER"),
@@ -101,6 +124,8 @@ const EnvSchema = z.object({
   TOKEN_CACHE_MAX_ENTRIES: integer("TOKEN_CACHE_MAX_ENTRIES", 1, 1_000_000, 1000),
   TOKEN_REFRESH_AHEAD_SECONDS: integer("TOKEN_REFRESH_AHEAD_SECONDS", 0, 3600, 15),
   UPSTREAM_TIMEOUT_MS: integer("UPSTREAM_TIMEOUT_MS", 100, 8000, 3000),
+  ALTINN_EXCHANGE_URL: httpsUrl("ALTINN_EXCHANGE_URL"),
+  PID_PSEUDONYM_KEY: keyRef("PID_PSEUDONYM_KEY"),
 });
 
 /** Reads the configuration variables (docs/deployment.md, "Configuration"); throws ConfigError listing every bad or missing one. */
@@ -148,5 +173,7 @@ export function loadConfig(env: Readonly<Record<string, string | undefined>> = p
     policy,
     cache: { maxEntries: e.TOKEN_CACHE_MAX_ENTRIES, refreshAheadSeconds: e.TOKEN_REFRESH_AHEAD_SECONDS },
     upstreamTimeoutMs: e.UPSTREAM_TIMEOUT_MS,
+    altinn: { exchangeUrl: e.ALTINN_EXCHANGE_URL ?? defaults.altinnExchangeUrl },
+    ...(e.PID_PSEUDONYM_KEY === undefined ? {} : { pidPseudonymKey: e.PID_PSEUDONYM_KEY }),
   };
 }

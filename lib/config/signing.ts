@@ -4,7 +4,7 @@ import { ConfigError } from "./config-error.ts";
 export const SIGNING_ALGS = ["RS256", "RS384", "RS512"] as const;
 export type SigningAlg = (typeof SIGNING_ALGS)[number];
 
-/** Where the private key lives. Only `lib/signer` turns this into a key. */
+/** Where a key lives (a signing key, the pid pseudonym key). Only `lib/signer` turns this into a key. */
 export type SigningKeyRef =
   | { source: "kms"; keyId: string }
   | { source: "secretsmanager"; secretId: string }
