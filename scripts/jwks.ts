@@ -1,27 +1,63 @@
-// `npm run jwks -- --key <SIGNING_KEY value> [--kid X] [--alg RS256]`: prints the JWKS to register on the Maskinporten client.
+// `npm run jwks -- [--key <SIGNING_KEY value> [--kid X] [--alg RS256] | --client NAME]`: prints the JWKS to register at Maskinporten.
 import { parseArgs } from "node:util";
 import {
+  type ClientConfig,
   ConfigError,
   KID_PATTERN,
+  loadClients,
   parseSigningKeyRef,
   SIGNING_ALGS,
   type SigningAlg,
 } from "../lib/config/index.ts";
 import { Problem } from "../lib/problem/index.ts";
-import { createSigner } from "../lib/signer/index.ts";
+import { createClientSigner, createSigner } from "../lib/signer/index.ts";
 import { jwksOf } from "../lib/signer/jwks.ts";
 
 const USAGE =
   "usage: npm run jwks -- --key <kms:<key>|secretsmanager:<secret>|file:<path>> [--kid <kid>] [--alg RS256|RS384|RS512]\n" +
-  "       (--key, --kid and --alg default to SIGNING_KEY, SIGNING_KID and SIGNING_ALG)";
+  "       npm run jwks -- [--client <name>]\n" +
+  "       (without --key: every client of CLIENTS / CLIENTS_FILE, or the one --client names;\n" +
+  "        else the key of SIGNING_KEY, SIGNING_KID and SIGNING_ALG)";
+
+// An empty variable is unset, as lib/config reads it (the deployed SIGNING_KID is "" by default).
+const env = (name: string) => process.env[name]?.trim() || undefined;
+
+/** The configured clients, or the one `--client` names. */
+function chosenClients(name: string | undefined): ClientConfig[] {
+  const clients = loadClients(process.env);
+  if (name === undefined) return clients;
+  const chosen = clients.filter((client) => client.name === name);
+  if (chosen.length === 0) {
+    throw new ConfigError(
+      `--client: no client named ${name} is configured (configured: ${clients.map((c) => c.name).join(", ")})`,
+    );
+  }
+  return chosen;
+}
 
 async function main(): Promise<void> {
   const { values } = parseArgs({
-    options: { key: { type: "string" }, kid: { type: "string" }, alg: { type: "string" } },
+    options: {
+      key: { type: "string" },
+      kid: { type: "string" },
+      alg: { type: "string" },
+      client: { type: "string" },
+    },
     strict: true,
   });
-  // An empty variable is unset, as lib/config reads it (the deployed SIGNING_KID is "" by default).
-  const env = (name: string) => process.env[name]?.trim() || undefined;
+  if (values.key !== undefined && values.client !== undefined) {
+    throw new ConfigError(
+      `--client picks a configured client; --key names a key itself: give one of them\n${USAGE}`,
+    );
+  }
+  if (values.key === undefined && (values.client !== undefined || env("CLIENTS") || env("CLIENTS_FILE"))) {
+    const signers = await Promise.all(
+      chosenClients(values.client).map((client) => createClientSigner(client)),
+    );
+    const keys = await Promise.all(signers.map(async (signer) => (await signer.current()).jwk));
+    process.stdout.write(`${JSON.stringify(jwksOf(...keys), null, 2)}\n`);
+    return;
+  }
   const keyValue = values.key ?? env("SIGNING_KEY");
   if (keyValue === undefined) throw new ConfigError(`--key is required\n${USAGE}`);
   const alg = values.alg ?? env("SIGNING_ALG") ?? "RS256";

@@ -5,7 +5,9 @@ import { DEFAULT_REGION } from "../dev/start.ts";
 import { createTokenClient, TokenBrokerError } from "../lib/client/index.ts";
 
 const USAGE = `usage: npm run token -- --scope <scope ...> [--consumer-org <orgno> | --systemuser-org <orgno>]
-       [--resource <https uri>]... [--min-ttl <seconds>] [--url <broker url>] [--region <region>] [--raw]
+       [--resource <https uri>]... [--min-ttl <seconds>] [--client <name>] [--url <broker url>] [--region <region>] [--raw]
+
+--client names the broker's Maskinporten client (required when the broker has several).
 
 Without --url it calls the local broker (npm start) at http://127.0.0.1:$PORT (default 3000) with the
 local credentials in .local/; with --url it signs with the standard AWS credential chain.`;
@@ -24,6 +26,7 @@ function parse() {
       "systemuser-org": { type: "string" },
       resource: { type: "string", multiple: true },
       "min-ttl": { type: "string" },
+      client: { type: "string" },
       url: { type: "string" },
       region: { type: "string" },
       raw: { type: "boolean", default: false },
@@ -66,6 +69,7 @@ try {
     ...(args["systemuser-org"] === undefined ? {} : { systemuser_org: args["systemuser-org"] }),
     ...(args.resource === undefined ? {} : { resource: args.resource }),
     ...(minTtl === undefined ? {} : { min_ttl: minTtl }),
+    ...(args.client === undefined ? {} : { client: args.client }),
   });
   console.log(args.raw ? token.access_token : JSON.stringify(token, null, 2));
 } catch (error) {

@@ -1,10 +1,10 @@
 // The broker's Maskinporten clients by name: each one's signer and token source, all loaded in parallel at cold start.
-import { type ClientConfig, type Config, ConfigError, DEFAULT_CLIENT_NAME } from "../config/index.ts";
+import { type ClientConfig, type Config, ConfigError } from "../config/index.ts";
 import type { TokenRequest } from "../grant/index.ts";
 import { MaskinportenClient } from "../maskinporten/client.ts";
 import type { TokenSource, UpstreamDeps } from "../maskinporten/types.ts";
 import { InvalidRequest } from "../problem/index.ts";
-import { createSigner, type Signer } from "../signer/index.ts";
+import { createClientSigner, type Signer } from "../signer/index.ts";
 import { type Jwks, jwksOf } from "../signer/jwks.ts";
 
 /** One configured client, ready to sign for. */
@@ -26,18 +26,9 @@ export interface ClientsDeps {
   upstream: UpstreamDeps;
 }
 
-/** Loads one client's key; a key problem names the client (the single-client form keeps its variable names). */
+/** Loads one client's key and builds its Maskinporten client. */
 async function loadClient(config: Config, client: ClientConfig, deps: ClientsDeps): Promise<BrokerClient> {
-  let signer: Signer;
-  try {
-    signer = deps.signers?.[client.name] ?? deps.signer ?? (await createSigner(client.signing));
-  } catch (error) {
-    if (error instanceof ConfigError && client.name !== DEFAULT_CLIENT_NAME) {
-      const message = error.message.replace(/^SIGNING_KEY /, "signing_key ");
-      throw new ConfigError(`client ${client.name} ${message}`, { cause: error });
-    }
-    throw error;
-  }
+  const signer = deps.signers?.[client.name] ?? deps.signer ?? (await createClientSigner(client));
   const source =
     deps.tokenSource ??
     new MaskinportenClient(
@@ -111,12 +102,10 @@ export class BrokerClients {
     return client;
   }
 
-  /** The public keys of every client, each key once (clients may share one), in configuration order. */
+  /** The public keys of every client, in configuration order. */
   async jwks(): Promise<Jwks> {
-    const keys = await Promise.all(
-      [...this.byName.values()].map(async (client) => (await client.signer.current()).jwk),
+    return jwksOf(
+      ...(await Promise.all([...this.byName.values()].map(async (c) => (await c.signer.current()).jwk))),
     );
-    const unique = new Map(jwksOf(...keys).keys.map((jwk) => [JSON.stringify(jwk), jwk]));
-    return { keys: [...unique.values()] };
   }
 }

@@ -45,6 +45,8 @@ export interface GetTokenRequest {
   systemuser_org?: string;
   /** Seconds the returned token must still be valid; default 30, as on the broker. */
   min_ttl?: number;
+  /** The broker's Maskinporten client to use, by its configured name; required when the broker has several. */
+  client?: string;
 }
 
 export interface TokenClient {
@@ -64,13 +66,19 @@ interface CachedToken {
 function cacheKey(request: GetTokenRequest): string {
   const scopes = [...new Set(request.scope.split(" ").filter((s) => s !== ""))].sort();
   const resource = request.resource === undefined ? null : [...new Set([request.resource].flat())].sort();
-  return JSON.stringify([scopes, resource, request.consumer_org ?? null, request.systemuser_org ?? null]);
+  return JSON.stringify([
+    request.client ?? null,
+    scopes,
+    resource,
+    request.consumer_org ?? null,
+    request.systemuser_org ?? null,
+  ]);
 }
 
 /** Only the fields the broker knows: it rejects unknown ones. */
 function requestBody(request: GetTokenRequest, minTtl: number): string {
-  const { scope, resource, consumer_org, systemuser_org } = request;
-  return JSON.stringify({ scope, resource, consumer_org, systemuser_org, min_ttl: minTtl });
+  const { scope, resource, consumer_org, systemuser_org, client } = request;
+  return JSON.stringify({ scope, resource, consumer_org, systemuser_org, min_ttl: minTtl, client });
 }
 
 function tokenUrl(endpoint: string): URL {

@@ -102,15 +102,7 @@ const EnvSchema = z.object({
   MASKINPORTEN_ISSUER: httpsUrl("MASKINPORTEN_ISSUER"),
   MASKINPORTEN_TOKEN_URL: httpsUrl("MASKINPORTEN_TOKEN_URL"),
   MASKINPORTEN_CLIENT_ID: optional,
-  SIGNING_KEY: optional.transform((s, ctx) => {
-    if (s === undefined) return undefined;
-    try {
-      return parseSigningKeyRef(s);
-    } catch (error) {
-      ctx.addIssue({ code: "custom", message: `SIGNING_KEY: ${(error as Error).message}` });
-      return z.NEVER;
-    }
-  }),
+  SIGNING_KEY: keyRef("SIGNING_KEY"),
   SIGNING_KID: optional.refine((s) => s === undefined || KID_PATTERN.test(s), {
     message: "SIGNING_KID: expected letters, digits, '.', '_' or '-' (at most 200)",
   }),
@@ -128,23 +120,54 @@ const EnvSchema = z.object({
   PID_PSEUDONYM_KEY: keyRef("PID_PSEUDONYM_KEY"),
 });
 
+/** Lines of a failed parse, each starting with the variable's name. */
+const issueLines = (error: z.ZodError): string[] =>
+  error.issues.map((issue) =>
+    issue.message.includes(":") ? issue.message : `${String(issue.path[0])}: ${issue.message}`,
+  );
+
+const ClientEnvSchema = EnvSchema.pick({
+  MASKINPORTEN_CLIENT_ID: true,
+  SIGNING_KEY: true,
+  SIGNING_KID: true,
+  SIGNING_ALG: true,
+  CLIENTS: true,
+  CLIENTS_FILE: true,
+});
+
+/** The clients of either form, once their variables are valid. */
+function clientsOf(
+  form: ReturnType<typeof clientForm>,
+  variables: z.infer<typeof ClientEnvSchema>,
+): ReturnType<typeof readClients> {
+  return form.source === undefined ? { clients: [singleClient(variables)] } : readClients(form.source);
+}
+
+/**
+ * Only the client variables (CLIENTS / CLIENTS_FILE, or MASKINPORTEN_CLIENT_ID and SIGNING_*): for tools that
+ * need the clients without the rest of the configuration (`npm run jwks`, `npm start`'s emulator).
+ */
+export function loadClients(env: Readonly<Record<string, string | undefined>> = process.env): ClientConfig[] {
+  const parsed = ClientEnvSchema.safeParse(env);
+  const form = clientForm(env);
+  const lines = [...(parsed.success ? [] : issueLines(parsed.error)), ...form.errors];
+  if (!parsed.success || lines.length > 0)
+    throw new ConfigError(`Invalid configuration:\n  ${lines.join("\n  ")}`);
+  const clients = clientsOf(form, parsed.data);
+  if ("errors" in clients) throw new ConfigError(`Invalid configuration:\n  ${clients.errors.join("\n  ")}`);
+  return clients.clients;
+}
+
 /** Reads the configuration variables (docs/deployment.md, "Configuration"); throws ConfigError listing every bad or missing one. */
 export function loadConfig(env: Readonly<Record<string, string | undefined>> = process.env): Config {
   const parsed = EnvSchema.safeParse(env);
   const form = clientForm(env);
-  const lines = [
-    ...(parsed.success
-      ? []
-      : parsed.error.issues.map((issue) =>
-          issue.message.includes(":") ? issue.message : `${String(issue.path[0])}: ${issue.message}`,
-        )),
-    ...form.errors,
-  ];
+  const lines = [...(parsed.success ? [] : issueLines(parsed.error)), ...form.errors];
   if (!parsed.success || lines.length > 0) {
     throw new ConfigError(`Invalid configuration:\n  ${lines.join("\n  ")}`);
   }
   const e = parsed.data;
-  const clients = form.source === undefined ? { clients: [singleClient(e)] } : readClients(form.source);
+  const clients = clientsOf(form, e);
   if ("errors" in clients) {
     throw new ConfigError(`Invalid configuration:\n  ${clients.errors.join("\n  ")}`);
   }

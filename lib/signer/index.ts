@@ -1,7 +1,7 @@
 // Picks the key source named by SIGNING_KEY and loads it once per cold start.
 import type { KMSClient } from "@aws-sdk/client-kms";
 import type { SecretsManagerClient } from "@aws-sdk/client-secrets-manager";
-import type { SigningConfig } from "../config/index.ts";
+import { type ClientConfig, ConfigError, DEFAULT_CLIENT_NAME, type SigningConfig } from "../config/index.ts";
 import { FileSigner } from "./file.ts";
 import type { RefreshLog } from "./secrets-manager.ts";
 import type { Signer } from "./signer.ts";
@@ -40,5 +40,19 @@ export async function createSigner(signing: SigningConfig, deps: SignerDeps = {}
         ...(deps.log === undefined ? {} : { log: deps.log }),
       });
     }
+  }
+}
+
+/**
+ * The signer of one configured client. A key problem of a named client says which client, and its field
+ * (signing_key); the single-client form keeps naming SIGNING_KEY.
+ */
+export async function createClientSigner(client: ClientConfig, deps: SignerDeps = {}): Promise<Signer> {
+  try {
+    return await createSigner(client.signing, deps);
+  } catch (error) {
+    if (!(error instanceof ConfigError) || client.name === DEFAULT_CLIENT_NAME) throw error;
+    const message = error.message.replace(/^SIGNING_KEY /, "signing_key ");
+    throw new ConfigError(`client ${client.name} ${message}`, { cause: error });
   }
 }

@@ -141,6 +141,18 @@ describe("createTokenClient", () => {
     expect(broker.requests).toHaveLength(3);
   });
 
+  it("sends client and keeps the same request for two clients apart in the cache", async () => {
+    const { tokenClient } = client();
+    const payroll = await tokenClient.getToken({ scope: "a:b", client: "payroll" });
+    const vat = await tokenClient.getToken({ scope: "a:b", client: "vat" });
+    expect(await tokenClient.getToken({ scope: "a:b", client: "payroll" })).toEqual(payroll);
+    expect(vat.access_token).not.toBe(payroll.access_token);
+    expect(broker.requests).toEqual([
+      { scope: "a:b", min_ttl: 30, client: "payroll" },
+      { scope: "a:b", min_ttl: 30, client: "vat" },
+    ]);
+  });
+
   it("coalesces 100 concurrent calls into one request", async () => {
     const { tokenClient } = client();
     const results = await Promise.all(

@@ -98,3 +98,37 @@ describe("npm run jwks", () => {
     );
   });
 });
+
+describe("npm run jwks with several clients", () => {
+  const clientEnv = async () => {
+    const clients = await Promise.all(
+      ["payroll", "vat"].map(async (name) => ({
+        name,
+        client_id: `mp-${name}`,
+        signing_key: `file:${await dir.write(`${name}.pem`, keyFileText(newKey(), "pem"))}`,
+        kid: `${name}-key`,
+      })),
+    );
+    return { ...process.env, CLIENTS: JSON.stringify({ clients }) };
+  };
+  const jwksWith = async (env: NodeJS.ProcessEnv, ...args: string[]) => {
+    const { stdout } = await run(process.execPath, ["--import", "tsx", "scripts/jwks.ts", ...args], { env });
+    return (JSON.parse(stdout) as { keys: JWK[] }).keys;
+  };
+
+  it("lists every client's key from CLIENTS, or the one --client names", async () => {
+    const env = await clientEnv();
+    expect((await jwksWith(env)).map((jwk) => jwk.kid)).toEqual(["payroll-key", "vat-key"]);
+    expect((await jwksWith(env, "--client", "vat")).map((jwk) => jwk.kid)).toEqual(["vat-key"]);
+  });
+
+  it("names the configured clients when --client names none of them", async () => {
+    const failed = await jwksWith(await clientEnv(), "--client", "hr").catch(
+      (error: { code: number; stderr: string }) => error,
+    );
+    expect(failed).toMatchObject({
+      code: 1,
+      stderr: "jwks: --client: no client named hr is configured (configured: payroll, vat)\n",
+    });
+  });
+});
