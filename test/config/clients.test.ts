@@ -2,7 +2,7 @@ import { mkdtemp, rm, writeFile } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { ConfigError, loadConfig } from "../../lib/config/index.ts";
+import { ConfigError, loadClients, loadConfig } from "../../lib/config/index.ts";
 
 const SHARED = { MASKINPORTEN_ENV: "test", POLICY: '{"rules":[]}' };
 const SINGLE = { MASKINPORTEN_CLIENT_ID: "client-1", SIGNING_KEY: "kms:alias/maskinporten" };
@@ -50,6 +50,13 @@ describe("several Maskinporten clients", () => {
     await writeFile(path, JSON.stringify(TWO));
     const config = loadConfig({ ...SHARED, CLIENTS_FILE: path });
     expect(config.clients.map((client) => client.name)).toEqual(["payroll", "vat_2"]);
+  });
+
+  it("reads the shipped clients.example.json", () => {
+    expect(loadClients({ CLIENTS_FILE: "clients.example.json" }).map((client) => client.name)).toEqual([
+      "payroll",
+      "vat",
+    ]);
   });
 
   it("the single-client variables define one client named default", () => {

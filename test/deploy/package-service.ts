@@ -12,6 +12,7 @@ const SOURCES = [
   "package.json",
   "tsconfig.json",
   "policy.example.json",
+  "clients.example.json",
   "functions",
   "lib",
   "scripts",

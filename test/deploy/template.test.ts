@@ -15,6 +15,10 @@ import {
 
 const SECRET_ARN = "arn:aws:secretsmanager:eu-north-1:444455556666:secret:maskinporten-broker-key-AbCdEf";
 const KMS_ARN = "arn:aws:kms:eu-north-1:111122223333:key/00000000-0000-0000-0000-000000000000";
+/** The keys of clients.example.json. */
+const CLIENT_KMS_ARNS = [1, 2].map(
+  (n) => `arn:aws:kms:eu-north-1:111122223333:key/00000000-0000-0000-0000-00000000000${n}`,
+);
 const SPLIT_ENDPOINTS = { "Fn::Split": [",", "vpce-0123456789abcdef0"] };
 const ORG_ID = "o-a1b2c3d4e5";
 const CALLER_ARNS = ["arn:aws:iam::111122223333:role/payroll-*", "arn:aws:iam::444455556666:role/vat-svc"];
@@ -73,9 +77,10 @@ const environmentOf = (template: CloudFormationTemplate) =>
 let kms: PackagedService;
 let secretsManager: PackagedService;
 let withKid: PackagedService;
+let severalClients: PackagedService;
 
 beforeAll(async () => {
-  [kms, secretsManager, withKid] = await Promise.all([
+  [kms, secretsManager, withKid, severalClients] = await Promise.all([
     packageService({ callerPrincipalArns: CALLER_ARNS.join(",") }),
     packageService({ signingKeySource: "secretsmanager", signingKeyArn: SECRET_ARN, callerOrgId: ORG_ID }),
     packageService({
@@ -84,6 +89,11 @@ beforeAll(async () => {
       callerPrincipalArns: CALLER_ARNS[0] ?? "",
       tokenReservedConcurrency: "7",
     }),
+    packageService({
+      clients: "several",
+      clientSigningKeys: CLIENT_KMS_ARNS.map((arn) => `kms:${arn}`).join(","),
+      callerOrgId: ORG_ID,
+    }),
   ]);
 }, 240_000);
 
@@ -91,6 +101,7 @@ afterAll(() => {
   kms?.remove();
   secretsManager?.remove();
   withKid?.remove();
+  severalClients?.remove();
 });
 
 describe("npm run package", () => {
@@ -219,6 +230,15 @@ describe("the function roles", () => {
     ]);
   });
 
+  it("with several clients, token may sign with each configured key and nothing else; jwks reads each public key", () => {
+    expect(keyStatements(severalClients.template, "token")).toEqual([
+      { Effect: "Allow", Action: ["kms:Sign", "kms:GetPublicKey"], Resource: CLIENT_KMS_ARNS },
+    ]);
+    expect(keyStatements(severalClients.template, "jwks")).toEqual([
+      { Effect: "Allow", Action: ["kms:GetPublicKey"], Resource: CLIENT_KMS_ARNS },
+    ]);
+  });
+
   it("health touches no key at all: no KMS, no Secrets Manager", () => {
     for (const template of [kms.template, secretsManager.template]) {
       const actions = roleStatements(template, "health").flatMap(actionsOf);
@@ -322,6 +342,23 @@ describe("the functions", () => {
       expect(fn.Properties?.Runtime, id).toBe("nodejs24.x");
       expect(fn.Properties?.Architectures, id).toEqual(["arm64"]);
     }
+  });
+
+  it("with several clients, read CLIENTS_FILE (bundled) and no single-client variable", async () => {
+    const { stdout } = await promisify(execFile)("unzip", ["-Z1", join(severalClients.output, "token.zip")]);
+    expect(stdout.split("\n")).toContain("clients.example.json");
+    const variables = environmentOf(severalClients.template);
+    expect(variables).toHaveLength(3);
+    for (const v of variables) {
+      expect(v).toMatchObject({
+        CLIENTS_FILE: "clients.example.json",
+        MASKINPORTEN_CLIENT_ID: "",
+        SIGNING_KEY: "",
+        SIGNING_KID: "",
+        SIGNING_ALG: "",
+      });
+    }
+    for (const v of environmentOf(kms.template)) expect(v?.CLIENTS_FILE).toBe("");
   });
 
   it("leave SIGNING_KID empty (unset: thumbprint kid or x5c) unless signingKid is given", () => {
