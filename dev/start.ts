@@ -2,9 +2,9 @@
 import { generateKeyPairSync } from "node:crypto";
 import { mkdir, readFile, writeFile } from "node:fs/promises";
 import { join, resolve } from "node:path";
-import { loadConfig, parseSigningKeyRef, SIGNING_ALGS, type SigningAlg } from "../lib/config/index.ts";
+import { type ClientConfig, ConfigError, loadClients, loadConfig } from "../lib/config/index.ts";
 import { loadPolicy } from "../lib/policy/index.ts";
-import { createSigner } from "../lib/signer/index.ts";
+import { createClientSigner } from "../lib/signer/index.ts";
 import { credentialLookup, type LocalCredentials, loadOrCreateCredentials } from "./credentials.ts";
 import { type Route, type RunningGateway, startGateway } from "./gateway.ts";
 import { type MaskinportenEmulator, startMaskinportenEmulator } from "./maskinporten-emulator.ts";
@@ -17,6 +17,8 @@ export const EXAMPLE_SCOPES = [
   "nav:aareg/v1/arbeidsforhold",
 ];
 export const LOCAL_CLIENT_ID = "local-broker";
+/** At most this many generated local clients (LOCAL_CLIENTS). */
+export const MAX_LOCAL_CLIENTS = 9;
 /** An organisation the local client may act for (a valid test organisation number). */
 export const EXAMPLE_CONSUMER_ORG = "310000000";
 export const DEFAULT_REGION = "eu-north-1";
@@ -35,14 +37,14 @@ export interface LocalBroker {
   region: string;
   credentials: LocalCredentials;
   /** What the emulator or the operator's environment configured; no secrets. */
-  settings: { tokenUrl: string; signingKey: string; policy: string; emulator: boolean };
+  settings: { tokenUrl: string; signingKey: string; policy: string; emulator: boolean; clients: string[] };
   emulator?: MaskinportenEmulator;
   gateway: RunningGateway;
   close(): Promise<void>;
 }
 
-async function ensureSigningKey(dir: string): Promise<string> {
-  const path = join(dir, "signing-key.pem");
+async function ensureSigningKey(dir: string, file = "signing-key.pem"): Promise<string> {
+  const path = join(dir, file);
   try {
     await readFile(path);
   } catch {
@@ -52,36 +54,71 @@ async function ensureSigningKey(dir: string): Promise<string> {
   return `file:${path}`;
 }
 
-async function writeLocalPolicy(dir: string, credentials: LocalCredentials): Promise<string> {
+/** LOCAL_CLIENTS: how many local clients to generate (default 1, the single-client form). */
+function localClientCount(env: NodeJS.ProcessEnv): number {
+  const value = env.LOCAL_CLIENTS?.trim() || "1";
+  const count = Number(value);
+  if (!Number.isInteger(count) || count < 1 || count > MAX_LOCAL_CLIENTS) {
+    throw new ConfigError(
+      `LOCAL_CLIENTS: expected a number of local clients from 1 to ${MAX_LOCAL_CLIENTS}, got "${value}"`,
+    );
+  }
+  if (
+    count > 1 &&
+    ["CLIENTS", "CLIENTS_FILE", "MASKINPORTEN_CLIENT_ID", "SIGNING_KEY"].some((name) => env[name])
+  ) {
+    throw new ConfigError(
+      "LOCAL_CLIENTS: generates the clients and their keys; leave CLIENTS, CLIENTS_FILE, MASKINPORTEN_CLIENT_ID and SIGNING_KEY unset",
+    );
+  }
+  return count;
+}
+
+/** Writes `count` local clients (local-1, local-2, ...), each with its own generated key; returns the CLIENTS_FILE path. */
+async function writeLocalClients(dir: string, count: number): Promise<string> {
+  const clients = [];
+  for (let n = 1; n <= count; n++) {
+    clients.push({
+      name: `local-${n}`,
+      client_id: `${LOCAL_CLIENT_ID}-${n}`,
+      signing_key: await ensureSigningKey(dir, `signing-key-${n}.pem`),
+    });
+  }
+  const path = join(dir, "clients.json");
+  await writeFile(path, `${JSON.stringify({ clients }, null, 2)}\n`, { mode: 0o600 });
+  return path;
+}
+
+async function writeLocalPolicy(
+  dir: string,
+  credentials: LocalCredentials,
+  clients: readonly ClientConfig[],
+): Promise<string> {
   const path = join(dir, "policy.json");
   // Each principal asks for the local client's own organisation and on behalf of EXAMPLE_CONSUMER_ORG: a
-  // rule's consumer_orgs is a requirement, so that takes two rules.
+  // rule's consumer_orgs is a requirement, so that takes two rules. With several clients every rule names
+  // the clients it covers: here all of them.
+  const covers = clients.length > 1 ? { clients: ["*"] } : {};
   const rules = credentials.credentials.flatMap((c) => [
-    { principal: c.principalArn, scopes: EXAMPLE_SCOPES },
-    { principal: c.principalArn, scopes: EXAMPLE_SCOPES, consumer_orgs: [EXAMPLE_CONSUMER_ORG] },
+    { principal: c.principalArn, scopes: EXAMPLE_SCOPES, ...covers },
+    { principal: c.principalArn, scopes: EXAMPLE_SCOPES, consumer_orgs: [EXAMPLE_CONSUMER_ORG], ...covers },
   ]);
   await writeFile(path, `${JSON.stringify({ rules }, null, 2)}\n`, { mode: 0o600 });
   return path;
 }
 
-/** Starts the emulator with the broker's public key registered; returns the env it answers on. */
-async function startEmulator(env: NodeJS.ProcessEnv): Promise<MaskinportenEmulator> {
+/** Starts the emulator with every configured client registered under its own public key. */
+async function startEmulator(clients: readonly ClientConfig[]): Promise<MaskinportenEmulator> {
   const emulator = await startMaskinportenEmulator({ host: "127.0.0.1", port: 0 });
-  const alg = (SIGNING_ALGS as readonly string[]).includes(env.SIGNING_ALG ?? "")
-    ? (env.SIGNING_ALG as SigningAlg)
-    : "RS256";
-  const signer = await createSigner({
-    key: parseSigningKeyRef(env.SIGNING_KEY ?? ""),
-    alg,
-    ...(env.SIGNING_KID ? { kid: env.SIGNING_KID } : {}),
-  });
-  const { jwk } = await signer.current();
-  emulator.registerClient({
-    clientId: env.MASKINPORTEN_CLIENT_ID ?? LOCAL_CLIENT_ID,
-    jwks: [jwk],
-    scopes: EXAMPLE_SCOPES,
-    delegations: [{ consumerOrg: EXAMPLE_CONSUMER_ORG, scopes: EXAMPLE_SCOPES }],
-  });
+  for (const client of clients) {
+    const { jwk } = await (await createClientSigner(client)).current();
+    emulator.registerClient({
+      clientId: client.clientId,
+      jwks: [jwk],
+      scopes: EXAMPLE_SCOPES,
+      delegations: [{ consumerOrg: EXAMPLE_CONSUMER_ORG, scopes: EXAMPLE_SCOPES }],
+    });
+  }
   return emulator;
 }
 
@@ -109,20 +146,29 @@ export async function startLocalBroker(options: LocalBrokerOptions = {}): Promis
   await mkdir(dir, { recursive: true, mode: 0o700 });
   const region = env.AWS_REGION ?? DEFAULT_REGION;
   const credentials = await loadOrCreateCredentials({ path: join(dir, "credentials.json") });
-  env.SIGNING_KEY ??= await ensureSigningKey(dir);
+  const localClients = localClientCount(env);
+  if (localClients > 1) env.CLIENTS_FILE = await writeLocalClients(dir, localClients);
+  if (env.CLIENTS === undefined && env.CLIENTS_FILE === undefined) {
+    env.SIGNING_KEY ??= await ensureSigningKey(dir);
+    if (env.MASKINPORTEN_ENV === undefined) env.MASKINPORTEN_CLIENT_ID ??= LOCAL_CLIENT_ID;
+  }
+  const clients = loadClients(env);
   let emulator: MaskinportenEmulator | undefined;
   if (env.MASKINPORTEN_ENV === undefined) {
-    emulator = await startEmulator(env);
+    emulator = await startEmulator(clients);
     env.MASKINPORTEN_ENV = "test";
     env.MASKINPORTEN_ISSUER = emulator.issuer;
     env.MASKINPORTEN_TOKEN_URL = emulator.tokenUrl;
-    env.MASKINPORTEN_CLIENT_ID ??= LOCAL_CLIENT_ID;
   }
   if (env.POLICY === undefined && env.POLICY_FILE === undefined) {
-    env.POLICY_FILE = await writeLocalPolicy(dir, credentials);
+    env.POLICY_FILE = await writeLocalPolicy(dir, credentials, clients);
   }
   // Fail before the banner, naming the bad variable or rule, as a cold start would.
-  await loadPolicy(loadConfig(env).policy);
+  const config = loadConfig(env);
+  await loadPolicy(
+    config.policy,
+    config.clients.map((client) => client.name),
+  );
   const gateway = await startGateway({
     host: options.host ?? "127.0.0.1",
     port: options.port ?? 3000,
@@ -137,9 +183,12 @@ export async function startLocalBroker(options: LocalBrokerOptions = {}): Promis
     credentials,
     settings: {
       tokenUrl: env.MASKINPORTEN_TOKEN_URL ?? `Maskinporten ${env.MASKINPORTEN_ENV}`,
-      signingKey: env.SIGNING_KEY,
+      signingKey:
+        env.SIGNING_KEY ??
+        (env.CLIENTS_FILE === undefined ? "per client (CLIENTS)" : `per client (${env.CLIENTS_FILE})`),
       policy: env.POLICY_FILE ?? "inline POLICY",
       emulator: emulator !== undefined,
+      clients: config.clients.map((client) => client.name),
     },
     ...(emulator === undefined ? {} : { emulator }),
     gateway,

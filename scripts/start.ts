@@ -27,6 +27,7 @@ try {
     `maskinporten-broker is running on ${broker.url}  (Ctrl-C stops it)`,
     `  Maskinporten: ${settings.emulator ? `built-in emulator at ${settings.tokenUrl}` : settings.tokenUrl}`,
     `  signing key:  ${settings.signingKey}`,
+    ...(settings.clients.length > 1 ? [`  clients:      ${settings.clients.join(", ")}`] : []),
     `  policy:       ${settings.policy}`,
     `  credentials:  ${credentials.path} (mode 0600)`,
   ];
@@ -39,13 +40,16 @@ try {
       `    secret access key  ${first.secretAccessKey}`,
     );
   }
+  // With several clients a request names its client: the first one here.
+  const [client] = settings.clients.length > 1 ? settings.clients : [];
+  const body = JSON.stringify({ scope: EXAMPLE_SCOPES[0], ...(client === undefined ? {} : { client }) });
   lines.push(
     "",
     "Get a token:",
     `  curl -sS --aws-sigv4 "aws:amz:${broker.region}:execute-api" --user "$(${readKey})" \\`,
-    `    -H 'Content-Type: application/json' -d '{"scope":"${EXAMPLE_SCOPES[0]}"}' ${broker.url}/token`,
+    `    -H 'Content-Type: application/json' -d '${body}' ${broker.url}/token`,
     "",
-    `Or: npm run token -- --scope ${EXAMPLE_SCOPES[0]}`,
+    `Or: npm run token -- --scope ${EXAMPLE_SCOPES[0]}${client === undefined ? "" : ` --client ${client}`}`,
     "",
   );
   console.log(lines.join("\n"));

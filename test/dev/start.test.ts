@@ -1,67 +1,41 @@
 // `npm start` as a newcomer runs it: a child process, its banner, its curl command, the client, and SigV4 refusals.
-import { type ChildProcess, execFile, spawn } from "node:child_process";
-import { mkdtemp, readFile, rm, stat } from "node:fs/promises";
-import { tmpdir } from "node:os";
+import { type ChildProcess, execFile } from "node:child_process";
+import { readFile, stat } from "node:fs/promises";
 import { join } from "node:path";
 import { promisify } from "node:util";
 import { Sha256 } from "@aws-crypto/sha256-js";
 import { SignatureV4 } from "@smithy/signature-v4";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { createTokenClient } from "../../lib/client/index.ts";
+import { type NpmStart, startNpmStart } from "../support/npm-start.ts";
 
 const execFileAsync = promisify(execFile);
-const BROKER_VARIABLES = /^(MASKINPORTEN_|SIGNING_|POLICY|TOKEN_|UPSTREAM_|AWS_)/;
 
+let started: NpmStart;
 let child: ChildProcess;
-let output = "";
-let dir: string;
-let banner: { url: string; curl: string };
+let banner: NpmStart["banner"];
 let credentials: { accessKeyId: string; secretAccessKey: string };
 
-const auditRecords = () => output.split("\n").filter((line) => line.includes('"event":"token_'));
-
-function waitForBanner(): Promise<{ url: string; curl: string }> {
-  return new Promise((resolve, reject) => {
-    const timer = setTimeout(() => reject(new Error(`no banner within 60 s:\n${output}`)), 60_000);
-    const onData = (chunk: Buffer) => {
-      output += chunk.toString();
-      const url = /running on (http:\/\/\S+)/.exec(output)?.[1];
-      const curl = /Get a token:\n(.+\\\n.+\/token)\n/.exec(output)?.[1];
-      if (url !== undefined && curl !== undefined) {
-        clearTimeout(timer);
-        resolve({ url, curl: curl.replace(/\\\n/, " ") });
-      }
-    };
-    child.stdout?.on("data", onData);
-    child.stderr?.on("data", onData);
-    child.once("exit", (code) => reject(new Error(`npm start exited with ${code}:\n${output}`)));
-  });
-}
+const auditRecords = () =>
+  started
+    .output()
+    .split("\n")
+    .filter((line) => line.includes('"event":"token_'));
 
 beforeAll(async () => {
-  dir = await mkdtemp(join(tmpdir(), "broker-start-"));
-  const env = Object.fromEntries(Object.entries(process.env).filter(([k]) => !BROKER_VARIABLES.test(k)));
-  child = spawn("npm", ["start"], {
-    env: { ...env, PORT: "0", LOCAL_DIR: dir },
-    stdio: "pipe",
-    detached: true,
-  });
-  banner = await waitForBanner();
-  const file = JSON.parse(await readFile(join(dir, "credentials.json"), "utf8"));
+  started = await startNpmStart();
+  ({ child, banner } = started);
+  const file = JSON.parse(await readFile(join(started.dir, "credentials.json"), "utf8"));
   credentials = file.credentials[0];
 }, 90_000);
 
-afterAll(async () => {
-  // Still running only if a test failed before Ctrl-C: take the whole group down (npm, shell, broker).
-  if (child.exitCode === null && child.signalCode === null) process.kill(-(child.pid ?? 0), "SIGKILL");
-  await rm(dir, { recursive: true, force: true });
-});
+afterAll(() => started.close());
 
 describe("npm start", () => {
   it("prints the new local keys once and keeps them in a 0600 file", async () => {
-    expect(output).toContain(credentials.accessKeyId);
-    expect(output).toContain(credentials.secretAccessKey);
-    expect((await stat(join(dir, "credentials.json"))).mode & 0o777).toBe(0o600);
+    expect(started.output()).toContain(credentials.accessKeyId);
+    expect(started.output()).toContain(credentials.secretAccessKey);
+    expect((await stat(join(started.dir, "credentials.json"))).mode & 0o777).toBe(0o600);
   });
 
   it("answers the printed curl command (the real curl --aws-sigv4) with a token", async () => {
@@ -169,6 +143,6 @@ describe("npm start", () => {
     // npm re-raises the signal it got; the broker itself closed its servers and exited 0.
     expect(await exited).toMatch(/^(0\/null|null\/SIGINT)$/);
     await expect(fetch(`${banner.url}/health`)).rejects.toThrow();
-    expect(output).not.toMatch(/npm start failed|crashed|ERR!/);
+    expect(started.output()).not.toMatch(/npm start failed|crashed|ERR!/);
   });
 });

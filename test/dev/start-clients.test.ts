@@ -1,0 +1,61 @@
+// `LOCAL_CLIENTS=2 npm start`: two local clients, each with its own key, registered at the emulator and used by name.
+import { execFile } from "node:child_process";
+import { readFile } from "node:fs/promises";
+import { join } from "node:path";
+import { promisify } from "node:util";
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { createTokenClient, TokenBrokerError } from "../../lib/client/index.ts";
+import { type NpmStart, startNpmStart } from "../support/npm-start.ts";
+
+const execFileAsync = promisify(execFile);
+
+let started: NpmStart;
+let credentials: { accessKeyId: string; secretAccessKey: string };
+
+beforeAll(async () => {
+  started = await startNpmStart({ LOCAL_CLIENTS: "2" });
+  const file = JSON.parse(await readFile(join(started.dir, "credentials.json"), "utf8"));
+  credentials = file.credentials[0];
+}, 90_000);
+afterAll(() => started.close());
+
+const claimsOf = (accessToken: string) =>
+  JSON.parse(Buffer.from(accessToken.split(".")[1] ?? "", "base64url").toString()) as Record<string, unknown>;
+
+describe("npm start with LOCAL_CLIENTS=2", () => {
+  it("names both clients in its banner, and its curl command names the first", async () => {
+    expect(started.output()).toMatch(/clients: {6}local-1, local-2/);
+    const { stdout } = await execFileAsync("bash", ["-c", started.banner.curl]);
+    expect(claimsOf(JSON.parse(stdout).access_token)).toMatchObject({ client_id: "local-broker-1" });
+  });
+
+  it("answers the caller client for each client with that client's token; without client it is 400", async () => {
+    const client = createTokenClient({ endpoint: started.banner.url, region: "eu-north-1", credentials });
+    const scope = "skatteetaten:inntektsmottak";
+    const first = await client.getToken({ scope, client: "local-1" });
+    const second = await client.getToken({ scope, client: "local-2" });
+    expect(claimsOf(first.access_token)).toMatchObject({ client_id: "local-broker-1" });
+    expect(claimsOf(second.access_token)).toMatchObject({ client_id: "local-broker-2" });
+    const missing = await client.getToken({ scope }).catch((error: unknown) => error);
+    expect(missing).toBeInstanceOf(TokenBrokerError);
+    expect(missing).toMatchObject({ status: 400, code: "invalid_request" });
+  });
+
+  it("npm run token -- --client local-2 gets local-2's token", async () => {
+    const { stdout } = await execFileAsync(
+      "npm",
+      ["run", "--silent", "token", "--", "--scope", "skatteetaten:mva", "--client", "local-2", "--raw"],
+      { env: { ...process.env, LOCAL_DIR: started.dir, PORT: new URL(started.banner.url).port } },
+    );
+    expect(claimsOf(stdout.trim())).toMatchObject({ client_id: "local-broker-2", scope: "skatteetaten:mva" });
+  });
+
+  it("serves both clients' keys at /.well-known/jwks.json", async () => {
+    const { stdout } = await execFileAsync("bash", [
+      "-c",
+      started.banner.curl.replace(/ -H 'Content-Type.*$/, ` ${started.banner.url}/.well-known/jwks.json`),
+    ]);
+    const kids = (JSON.parse(stdout).keys as { kid: string }[]).map((key) => key.kid);
+    expect(new Set(kids).size).toBe(2);
+  });
+});

@@ -1,0 +1,57 @@
+// Test support: `npm start` as a newcomer runs it, in a child process group of its own, until its banner is printed.
+import { type ChildProcess, spawn } from "node:child_process";
+import { mkdtemp, rm } from "node:fs/promises";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+
+const BROKER_VARIABLES = /^(MASKINPORTEN_|SIGNING_|POLICY|TOKEN_|UPSTREAM_|AWS_|CLIENTS|LOCAL_)/;
+
+export interface NpmStart {
+  child: ChildProcess;
+  /** Everything it printed so far. */
+  output(): string;
+  /** The URL it listens on and the curl command it printed. */
+  banner: { url: string; curl: string };
+  /** Its LOCAL_DIR (keys, credentials, policy). */
+  dir: string;
+  /** Kills the group if still running, removes LOCAL_DIR. */
+  close(): Promise<void>;
+}
+
+/** Starts `npm start` on a free port in a fresh LOCAL_DIR, without the caller's broker variables, plus `env`. */
+export async function startNpmStart(env: Record<string, string> = {}): Promise<NpmStart> {
+  const dir = await mkdtemp(join(tmpdir(), "broker-start-"));
+  const inherited = Object.fromEntries(
+    Object.entries(process.env).filter(([k]) => !BROKER_VARIABLES.test(k)),
+  );
+  const child = spawn("npm", ["start"], {
+    env: { ...inherited, PORT: "0", LOCAL_DIR: dir, ...env },
+    stdio: "pipe",
+    detached: true,
+  });
+  let output = "";
+  const close = async () => {
+    // Still running only if a test failed before Ctrl-C: take the whole group down (npm, shell, broker).
+    if (child.exitCode === null && child.signalCode === null) process.kill(-(child.pid ?? 0), "SIGKILL");
+    await rm(dir, { recursive: true, force: true });
+  };
+  const banner = await new Promise<{ url: string; curl: string }>((resolve, reject) => {
+    const timer = setTimeout(() => reject(new Error(`no banner within 60 s:\n${output}`)), 60_000);
+    const onData = (chunk: Buffer) => {
+      output += chunk.toString();
+      const url = /running on (http:\/\/\S+)/.exec(output)?.[1];
+      const curl = /Get a token:\n(.+\\\n.+\/token)\n/.exec(output)?.[1];
+      if (url !== undefined && curl !== undefined) {
+        clearTimeout(timer);
+        resolve({ url, curl: curl.replace(/\\\n/, " ") });
+      }
+    };
+    child.stdout?.on("data", onData);
+    child.stderr?.on("data", onData);
+    child.once("exit", (code) => reject(new Error(`npm start exited with ${code}:\n${output}`)));
+  }).catch(async (error: unknown) => {
+    await close();
+    throw error;
+  });
+  return { child, output: () => output, banner, dir, close };
+}
