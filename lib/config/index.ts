@@ -23,6 +23,9 @@ export interface Config {
   policy: PolicySource;
   cache: { maxEntries: number; refreshAheadSeconds: number };
   upstreamTimeoutMs: number;
+  // Key lifecycle (self-service API) -- begin
+  keys: KeyLifecycleConfig;
+  // Key lifecycle (self-service API) -- end
 }
 
 export class ConfigError extends Error {
@@ -68,7 +71,7 @@ const integer = (name: string, min: number, max: number, fallback: number) =>
   });
 
 /** https, or plain http to a loopback host only (the local emulator): grants and tokens never cross a network in clear. */
-function isUpstreamUrl(value: string): boolean {
+export function isUpstreamUrl(value: string): boolean {
   if (/\s/.test(value)) return false;
   try {
     const url = new URL(value);
@@ -83,6 +86,46 @@ const httpsUrl = (name: string) =>
   optional.refine((s) => s === undefined || isUpstreamUrl(s), {
     message: `${name}: expected an https URL (plain http only to 127.0.0.1, localhost or [::1])`,
   });
+
+// Key lifecycle (self-service API) -- begin
+/** Digdir's self-service API hosts per environment (the registered keys of a client). */
+export const SELF_SERVICE_URLS = {
+  test: "https://api.test.samarbeid.digdir.no",
+  prod: "https://api.samarbeid.digdir.no",
+} as const;
+
+export interface KeyLifecycleConfig {
+  /** Self-service API base URL, without a trailing slash. */
+  adminUrl: string;
+  /** A signing key with fewer days left than this is reported (exit 1, alarm). */
+  warnDays: number;
+  /** The scheduled key watch renews a key under warnDays by itself. */
+  autoRenew: boolean;
+  /** The configured client whose token manages the keys; absent: each client manages its own. */
+  adminClient?: string;
+}
+
+const KeyLifecycleEnv = {
+  MASKINPORTEN_ADMIN_URL: httpsUrl("MASKINPORTEN_ADMIN_URL"),
+  KEY_EXPIRY_WARN_DAYS: integer("KEY_EXPIRY_WARN_DAYS", 1, 365, 30),
+  KEY_AUTO_RENEW: optional.pipe(
+    z.enum(["true", "false"], { message: 'KEY_AUTO_RENEW: expected "true" or "false"' }).default("false"),
+  ),
+  KEY_ADMIN_CLIENT: optional,
+};
+
+function keyLifecycleConfig(
+  env: "test" | "prod",
+  e: { [K in keyof typeof KeyLifecycleEnv]: z.output<(typeof KeyLifecycleEnv)[K]> },
+): KeyLifecycleConfig {
+  return {
+    adminUrl: (e.MASKINPORTEN_ADMIN_URL ?? SELF_SERVICE_URLS[env]).replace(/\/+$/, ""),
+    warnDays: e.KEY_EXPIRY_WARN_DAYS,
+    autoRenew: e.KEY_AUTO_RENEW === "true",
+    ...(e.KEY_ADMIN_CLIENT === undefined ? {} : { adminClient: e.KEY_ADMIN_CLIENT }),
+  };
+}
+// Key lifecycle (self-service API) -- end
 
 const EnvSchema = z.object({
   MASKINPORTEN_ENV: z.enum(["test", "prod"], { message: 'MASKINPORTEN_ENV: expected "test" or "prod"' }),
@@ -113,6 +156,7 @@ const EnvSchema = z.object({
   TOKEN_CACHE_MAX_ENTRIES: integer("TOKEN_CACHE_MAX_ENTRIES", 1, 1_000_000, 1000),
   TOKEN_REFRESH_AHEAD_SECONDS: integer("TOKEN_REFRESH_AHEAD_SECONDS", 0, 3600, 15),
   UPSTREAM_TIMEOUT_MS: integer("UPSTREAM_TIMEOUT_MS", 100, 8000, 3000),
+  ...KeyLifecycleEnv,
 });
 
 /** Reads the CONTRACT section 4 variables; throws ConfigError listing every bad or missing one. */
@@ -155,5 +199,6 @@ export function loadConfig(env: Readonly<Record<string, string | undefined>> = p
     policy,
     cache: { maxEntries: e.TOKEN_CACHE_MAX_ENTRIES, refreshAheadSeconds: e.TOKEN_REFRESH_AHEAD_SECONDS },
     upstreamTimeoutMs: e.UPSTREAM_TIMEOUT_MS,
+    keys: keyLifecycleConfig(e.MASKINPORTEN_ENV, e),
   };
 }

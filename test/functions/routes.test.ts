@@ -61,6 +61,7 @@ describe("GET /health", () => {
         policy: { kind: "inline", json: "{}" },
         cache: { maxEntries: 1, refreshAheadSeconds: 1 },
         upstreamTimeoutMs: 1000,
+        keys: { adminUrl: "https://api.test.samarbeid.digdir.no", warnDays: 30, autoRenew: false },
       },
       { rules: [] },
     );
