@@ -9,7 +9,7 @@ export const METRICS_NAMESPACE = "TokenBroker";
 
 export type AuditEvent = "token_issued" | "token_denied" | "token_failed" | "token_refreshed";
 
-/** CONTRACT section 7; `code` and `reason` added on denied and failed records. Never the token itself. */
+/** The audit record (docs/api.md); `code` and `reason` added on denied and failed records. Never the token itself. */
 export interface AuditRecord {
   event: AuditEvent;
   principal: string | null;
@@ -17,6 +17,8 @@ export interface AuditRecord {
   account: string | null;
   source_ip: string | null;
   vpce_id: string | null;
+  /** The configured Maskinporten client's name, once the request's client is settled. */
+  client: string | null;
   scopes: readonly string[] | null;
   resource: readonly string[] | null;
   consumer_org: string | null;
@@ -81,6 +83,11 @@ export class AuditTrail {
   record(record: AuditRecord, attempts: readonly AttemptRecord[]): void {
     if (record.event === "token_failed") this.logger.warn(record.event, { ...record });
     else this.logger.info(record.event, { ...record });
+    if (record.client !== null) {
+      // Two dimension sets in this one document: per service (what the alarms watch) and per service and client.
+      this.metrics.addDimensions({});
+      this.metrics.addDimensions({ Client: record.client });
+    }
     if (record.event !== "token_refreshed") this.metrics.addMetric("TokenRequests", MetricUnit.Count, 1);
     if (record.event === "token_denied") this.metrics.addMetric("Denied", MetricUnit.Count, 1);
     if (record.cache !== null && record.cache !== "refresh") {
@@ -108,7 +115,7 @@ export class AuditTrail {
     this.record(record, []);
   }
 
-  /** CONTRACT section 6: Maskinporten's clock and ours differ by more than 5 s. */
+  /** Maskinporten's clock and ours differ by more than 5 s. */
   clockSkew(skewMs: number): void {
     this.logger.warn("maskinporten_clock_skew", { skew_ms: Math.round(skewMs) });
   }

@@ -1,53 +1,55 @@
 // Environment -> validated, typed Config (zod), once per cold start; a bad value stops start-up naming the variable.
 import { z } from "zod";
+import { type ClientConfig, clientForm, readClients, singleClient } from "./clients.ts";
+import { ConfigError } from "./config-error.ts";
+import { KID_PATTERN, parseSigningKeyRef, SIGNING_ALGS, type SigningKeyRef } from "./signing.ts";
+
+export {
+  CLIENT_NAME_PATTERN,
+  type ClientConfig,
+  DEFAULT_CLIENT_NAME,
+  parseClients,
+  type SigningConfig,
+} from "./clients.ts";
+export { ConfigError } from "./config-error.ts";
+export {
+  KID_PATTERN,
+  parseSigningKeyRef,
+  SIGNING_ALGS,
+  type SigningAlg,
+  type SigningKeyRef,
+} from "./signing.ts";
 
 export const MASKINPORTEN_ENVIRONMENTS = {
-  test: { issuer: "https://test.maskinporten.no/", tokenUrl: "https://test.maskinporten.no/token" },
-  prod: { issuer: "https://maskinporten.no/", tokenUrl: "https://maskinporten.no/token" },
+  test: {
+    issuer: "https://test.maskinporten.no/",
+    tokenUrl: "https://test.maskinporten.no/token",
+    altinnExchangeUrl: "https://platform.tt02.altinn.no/authentication/api/v1/exchange/maskinporten",
+  },
+  prod: {
+    issuer: "https://maskinporten.no/",
+    tokenUrl: "https://maskinporten.no/token",
+    altinnExchangeUrl: "https://platform.altinn.no/authentication/api/v1/exchange/maskinporten",
+  },
 } as const;
-
-export const SIGNING_ALGS = ["RS256", "RS384", "RS512"] as const;
-export type SigningAlg = (typeof SIGNING_ALGS)[number];
-
-/** Where the private key lives. Only `lib/signer` turns this into a key. */
-export type SigningKeyRef =
-  | { source: "kms"; keyId: string }
-  | { source: "secretsmanager"; secretId: string }
-  | { source: "file"; path: string };
 
 export type PolicySource = { kind: "file"; path: string } | { kind: "inline"; json: string };
 
 export interface Config {
-  maskinporten: { env: "test" | "prod"; issuer: string; tokenUrl: string; clientId: string };
-  signing: { key: SigningKeyRef; kid?: string; alg: SigningAlg };
+  /** Shared by every client: the environment and its endpoints. */
+  maskinporten: { env: "test" | "prod"; issuer: string; tokenUrl: string };
+  /** At least one; names unique. The single-client variables define one named "default". */
+  clients: readonly ClientConfig[];
   policy: PolicySource;
   cache: { maxEntries: number; refreshAheadSeconds: number };
   upstreamTimeoutMs: number;
+  /** Altinn's token exchange (ALTINN_EXCHANGE_URL, by default the environment's). */
+  altinn: { exchangeUrl: string };
+  /** PID_PSEUDONYM_KEY: the HMAC key of audit records' pid_pseudonym; required when the policy allows pid. */
+  pidPseudonymKey?: SigningKeyRef;
   // Key lifecycle (self-service API) -- begin
   keys: KeyLifecycleConfig;
   // Key lifecycle (self-service API) -- end
-}
-
-export class ConfigError extends Error {
-  override name = "ConfigError";
-}
-
-/** A kid Maskinporten accepts: letters, digits, ".", "_", "-". */
-export const KID_PATTERN = /^[A-Za-z0-9._-]{1,200}$/;
-
-/** Parses `kms:…`, `secretsmanager:…` or `file:…`; throws with the expected shape otherwise. */
-export function parseSigningKeyRef(value: string): SigningKeyRef {
-  const colon = value.indexOf(":");
-  const prefix = colon < 0 ? "" : value.slice(0, colon);
-  const rest = colon < 0 ? "" : value.slice(colon + 1).trim();
-  if (rest !== "") {
-    if (prefix === "kms") return { source: "kms", keyId: rest };
-    if (prefix === "secretsmanager") return { source: "secretsmanager", secretId: rest };
-    if (prefix === "file") return { source: "file", path: rest };
-  }
-  throw new ConfigError(
-    `expected kms:<key id, key ARN or alias/...>, secretsmanager:<secret id or ARN> or file:<path>, got "${value}"`,
-  );
 }
 
 const optional = z
@@ -87,6 +89,17 @@ const httpsUrl = (name: string) =>
     message: `${name}: expected an https URL (plain http only to 127.0.0.1, localhost or [::1])`,
   });
 
+const keyRef = (name: string) =>
+  optional.transform((s, ctx) => {
+    if (s === undefined) return undefined;
+    try {
+      return parseSigningKeyRef(s);
+    } catch (error) {
+      ctx.addIssue({ code: "custom", message: `${name}: ${(error as Error).message}` });
+      return z.NEVER;
+    }
+  });
+
 // Key lifecycle (self-service API) -- begin
 /** Digdir's self-service API hosts per environment (the registered keys of a client). */
 export const SELF_SERVICE_URLS = {
@@ -101,7 +114,7 @@ export interface KeyLifecycleConfig {
   warnDays: number;
   /** The scheduled key watch renews a key under warnDays by itself. */
   autoRenew: boolean;
-  /** The configured client whose token manages the keys; absent: each client manages its own. */
+  /** The configured client whose token manages every client's keys; absent: each client manages its own. */
   adminClient?: string;
 }
 
@@ -117,12 +130,19 @@ const KeyLifecycleEnv = {
 function keyLifecycleConfig(
   env: "test" | "prod",
   e: { [K in keyof typeof KeyLifecycleEnv]: z.output<(typeof KeyLifecycleEnv)[K]> },
+  clients: readonly ClientConfig[],
 ): KeyLifecycleConfig {
+  const admin = e.KEY_ADMIN_CLIENT;
+  if (admin !== undefined && !clients.some((c) => c.name === admin)) {
+    throw new ConfigError(
+      `Invalid configuration:\n  KEY_ADMIN_CLIENT: no configured client is named "${admin}" (configured: ${clients.map((c) => c.name).join(", ")})`,
+    );
+  }
   return {
     adminUrl: (e.MASKINPORTEN_ADMIN_URL ?? SELF_SERVICE_URLS[env]).replace(/\/+$/, ""),
     warnDays: e.KEY_EXPIRY_WARN_DAYS,
     autoRenew: e.KEY_AUTO_RENEW === "true",
-    ...(e.KEY_ADMIN_CLIENT === undefined ? {} : { adminClient: e.KEY_ADMIN_CLIENT }),
+    ...(admin === undefined ? {} : { adminClient: admin }),
   };
 }
 // Key lifecycle (self-service API) -- end
@@ -131,44 +151,54 @@ const EnvSchema = z.object({
   MASKINPORTEN_ENV: z.enum(["test", "prod"], { message: 'MASKINPORTEN_ENV: expected "test" or "prod"' }),
   MASKINPORTEN_ISSUER: httpsUrl("MASKINPORTEN_ISSUER"),
   MASKINPORTEN_TOKEN_URL: httpsUrl("MASKINPORTEN_TOKEN_URL"),
-  MASKINPORTEN_CLIENT_ID: z
-    .string({ message: "MASKINPORTEN_CLIENT_ID: expected the Maskinporten client id" })
-    .trim()
-    .min(1, "MASKINPORTEN_CLIENT_ID: expected the Maskinporten client id"),
-  SIGNING_KEY: z
-    .string({ message: "SIGNING_KEY: expected kms:<key>, secretsmanager:<secret> or file:<path>" })
-    .transform((s, ctx) => {
-      try {
-        return parseSigningKeyRef(s.trim());
-      } catch (error) {
-        ctx.addIssue({ code: "custom", message: `SIGNING_KEY: ${(error as Error).message}` });
-        return z.NEVER;
-      }
-    }),
+  MASKINPORTEN_CLIENT_ID: optional,
+  SIGNING_KEY: optional.transform((s, ctx) => {
+    if (s === undefined) return undefined;
+    try {
+      return parseSigningKeyRef(s);
+    } catch (error) {
+      ctx.addIssue({ code: "custom", message: `SIGNING_KEY: ${(error as Error).message}` });
+      return z.NEVER;
+    }
+  }),
   SIGNING_KID: optional.refine((s) => s === undefined || KID_PATTERN.test(s), {
     message: "SIGNING_KID: expected letters, digits, '.', '_' or '-' (at most 200)",
   }),
   SIGNING_ALG: optional.pipe(
-    z.enum(SIGNING_ALGS, { message: "SIGNING_ALG: expected RS256, RS384 or RS512" }).default("RS256"),
+    z.enum(SIGNING_ALGS, { message: "SIGNING_ALG: expected RS256, RS384 or RS512" }).optional(),
   ),
+  CLIENTS: optional,
+  CLIENTS_FILE: optional,
   POLICY_FILE: optional,
   POLICY: optional,
   TOKEN_CACHE_MAX_ENTRIES: integer("TOKEN_CACHE_MAX_ENTRIES", 1, 1_000_000, 1000),
   TOKEN_REFRESH_AHEAD_SECONDS: integer("TOKEN_REFRESH_AHEAD_SECONDS", 0, 3600, 15),
   UPSTREAM_TIMEOUT_MS: integer("UPSTREAM_TIMEOUT_MS", 100, 8000, 3000),
+  ALTINN_EXCHANGE_URL: httpsUrl("ALTINN_EXCHANGE_URL"),
+  PID_PSEUDONYM_KEY: keyRef("PID_PSEUDONYM_KEY"),
   ...KeyLifecycleEnv,
 });
 
-/** Reads the CONTRACT section 4 variables; throws ConfigError listing every bad or missing one. */
+/** Reads the configuration variables (docs/deployment.md, "Configuration"); throws ConfigError listing every bad or missing one. */
 export function loadConfig(env: Readonly<Record<string, string | undefined>> = process.env): Config {
   const parsed = EnvSchema.safeParse(env);
-  if (!parsed.success) {
-    const lines = parsed.error.issues.map((issue) =>
-      issue.message.includes(":") ? issue.message : `${String(issue.path[0])}: ${issue.message}`,
-    );
+  const form = clientForm(env);
+  const lines = [
+    ...(parsed.success
+      ? []
+      : parsed.error.issues.map((issue) =>
+          issue.message.includes(":") ? issue.message : `${String(issue.path[0])}: ${issue.message}`,
+        )),
+    ...form.errors,
+  ];
+  if (!parsed.success || lines.length > 0) {
     throw new ConfigError(`Invalid configuration:\n  ${lines.join("\n  ")}`);
   }
   const e = parsed.data;
+  const clients = form.source === undefined ? { clients: [singleClient(e)] } : readClients(form.source);
+  if ("errors" in clients) {
+    throw new ConfigError(`Invalid configuration:\n  ${clients.errors.join("\n  ")}`);
+  }
   if (e.POLICY_FILE !== undefined && e.POLICY !== undefined) {
     throw new ConfigError("Invalid configuration:\n  POLICY_FILE / POLICY: set one of them, not both");
   }
@@ -180,7 +210,7 @@ export function loadConfig(env: Readonly<Record<string, string | undefined>> = p
         : undefined;
   if (policy === undefined) {
     throw new ConfigError(
-      "Invalid configuration:\n  POLICY_FILE / POLICY: expected a policy file path or inline policy JSON (CONTRACT section 3)",
+      "Invalid configuration:\n  POLICY_FILE / POLICY: expected a policy file path or inline policy JSON; see docs/api.md (Policy)",
     );
   }
   const defaults = MASKINPORTEN_ENVIRONMENTS[e.MASKINPORTEN_ENV];
@@ -189,16 +219,13 @@ export function loadConfig(env: Readonly<Record<string, string | undefined>> = p
       env: e.MASKINPORTEN_ENV,
       issuer: e.MASKINPORTEN_ISSUER ?? defaults.issuer,
       tokenUrl: e.MASKINPORTEN_TOKEN_URL ?? defaults.tokenUrl,
-      clientId: e.MASKINPORTEN_CLIENT_ID,
     },
-    signing: {
-      key: e.SIGNING_KEY,
-      alg: e.SIGNING_ALG,
-      ...(e.SIGNING_KID === undefined ? {} : { kid: e.SIGNING_KID }),
-    },
+    clients: clients.clients,
     policy,
     cache: { maxEntries: e.TOKEN_CACHE_MAX_ENTRIES, refreshAheadSeconds: e.TOKEN_REFRESH_AHEAD_SECONDS },
     upstreamTimeoutMs: e.UPSTREAM_TIMEOUT_MS,
-    keys: keyLifecycleConfig(e.MASKINPORTEN_ENV, e),
+    altinn: { exchangeUrl: e.ALTINN_EXCHANGE_URL ?? defaults.altinnExchangeUrl },
+    ...(e.PID_PSEUDONYM_KEY === undefined ? {} : { pidPseudonymKey: e.PID_PSEUDONYM_KEY }),
+    keys: keyLifecycleConfig(e.MASKINPORTEN_ENV, e, clients.clients),
   };
 }

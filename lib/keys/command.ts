@@ -1,12 +1,12 @@
 // `npm run keys -- status|renew|rotate|retire`: parses the command line, runs one lifecycle step, prints, picks the exit code.
 import { parseArgs } from "node:util";
-import { ConfigError, KID_PATTERN, parseSigningKeyRef } from "../config/index.ts";
+import { ConfigError, DEFAULT_CLIENT_NAME, KID_PATTERN, parseSigningKeyRef } from "../config/index.ts";
 import { Problem, UpstreamRejected } from "../problem/index.ts";
 import { createSigner } from "../signer/index.ts";
 import { ADMIN_SCOPES, SelfServiceError } from "./admin-api.ts";
 import { KeySetRefusal } from "./key-set.ts";
 import type { KeyLifecycle } from "./lifecycle.ts";
-import { createKeyLifecycles, type KeySetupDeps, loadKeyConfig, managedClients } from "./setup.ts";
+import { createKeyLifecycles, type KeySetupDeps, loadKeyConfig } from "./setup.ts";
 import { type KeyStatus, refusesOwnKey } from "./status.ts";
 
 export const KEYS_USAGE = `usage: npm run keys -- <command> [--client <name>]
@@ -84,7 +84,7 @@ async function run(
     }
     case "rotate": {
       if (values.to === undefined) throw new UsageError("rotate needs --to <signing key>");
-      const client = managedClients(config).find((c) => c.name === lifecycle.client.name);
+      const client = config.clients.find((c) => c.name === lifecycle.client.name);
       const signer = await createSigner(
         {
           key: parseSigningKeyRef(values.to),
@@ -157,9 +157,9 @@ function rotationSteps(
       ? `keys: registered ${kid} on client ${clientId} beside the other keys; Maskinporten accepts it within about 2 minutes.`
       : `keys: ${kid} was registered on client ${clientId} already; nothing posted.`,
     "Steps left:",
-    `  1. Switch the function to SIGNING_KEY=${to} and SIGNING_KID=${kid}${name === "default" ? "" : ` (client ${name})`}, give its role the key permissions, and deploy.`,
+    `  1. Switch the function to SIGNING_KEY=${to} and SIGNING_KID=${kid}${name === DEFAULT_CLIENT_NAME ? "" : ` (client ${name})`}, give its role the key permissions, and deploy.`,
     "  2. Check that tokens are issued and that the audit records' key names the new key.",
-    `  3. npm run keys -- retire --kid ${retire}${name === "default" ? "" : ` --client ${name}`}`,
+    `  3. npm run keys -- retire --kid ${retire}${name === DEFAULT_CLIENT_NAME ? "" : ` --client ${name}`}`,
     "",
   ].join("\n");
 }

@@ -8,12 +8,6 @@ export {
 } from "./admin-api.ts";
 export { KeySetRefusal, MAX_REGISTERED_KEYS } from "./key-set.ts";
 export { KeyLifecycle, type ManagedClient, type Renewal, type Rotation } from "./lifecycle.ts";
-export {
-  createKeyLifecycles,
-  DEFAULT_CLIENT_NAME,
-  type KeySetupDeps,
-  loadKeyConfig,
-  managedClients,
-} from "./setup.ts";
+export { createKeyLifecycles, type KeySetupDeps, loadKeyConfig } from "./setup.ts";
 export { type KeyStatus, type KeyStatusReport, keyStatus } from "./status.ts";
 export { KeyWatch, KeyWatchFailed, type KeyWatchSinks, type WatchedClient } from "./watch.ts";

@@ -1,24 +1,11 @@
 // Builds each configured client's KeyLifecycle from Config: its signer, the admin client's token, the self-service API.
-import { type Config, ConfigError, loadConfig } from "../config/index.ts";
+import { type ClientConfig, type Config, ConfigError, loadConfig } from "../config/index.ts";
 import { MaskinportenClient } from "../maskinporten/client.ts";
 import type { UpstreamDeps } from "../maskinporten/types.ts";
 import { createSigner, type Signer, type SignerDeps } from "../signer/index.ts";
 import { SelfServiceApi } from "./admin-api.ts";
 import { adminTokens } from "./admin-token.ts";
-import { KeyLifecycle, type KeyLifecycleDeps, type ManagedClient } from "./lifecycle.ts";
-
-/** A configured client with its signing key. */
-export interface ManagedClientConfig extends ManagedClient {
-  signing: Config["signing"];
-}
-
-/** The single-client variables define one client named "default". */
-export const DEFAULT_CLIENT_NAME = "default";
-
-/** The clients the configuration names. */
-export function managedClients(config: Config): ManagedClientConfig[] {
-  return [{ name: DEFAULT_CLIENT_NAME, clientId: config.maskinporten.clientId, signing: config.signing }];
-}
+import { KeyLifecycle, type KeyLifecycleDeps } from "./lifecycle.ts";
 
 /** The function's configuration; the key lifecycle never reads the policy, so none is required here. */
 export function loadKeyConfig(env: Readonly<Record<string, string | undefined>> = process.env): Config {
@@ -37,7 +24,7 @@ export interface KeySetupDeps extends KeyLifecycleDeps {
 
 /** One KeyLifecycle per configured client, in configuration order. */
 export async function createKeyLifecycles(config: Config, deps: KeySetupDeps = {}): Promise<KeyLifecycle[]> {
-  const clients = managedClients(config);
+  const clients = config.clients;
   const adminName = config.keys.adminClient;
   const admin = adminName === undefined ? undefined : clients.find((c) => c.name === adminName);
   if (adminName !== undefined && admin === undefined) {
@@ -46,7 +33,7 @@ export async function createKeyLifecycles(config: Config, deps: KeySetupDeps = {
     );
   }
   const signers = new Map<string, Promise<Signer>>();
-  const signerOf = (client: ManagedClientConfig): Promise<Signer> => {
+  const signerOf = (client: ClientConfig): Promise<Signer> => {
     let signer = signers.get(client.name);
     if (signer === undefined) {
       const given = deps.signers?.get(client.name);
@@ -57,7 +44,7 @@ export async function createKeyLifecycles(config: Config, deps: KeySetupDeps = {
   };
   const now = deps.now ?? Date.now;
   const tokensOf = new Map<string, ReturnType<typeof adminTokens>>();
-  const adminTokenSource = async (client: ManagedClientConfig) => {
+  const adminTokenSource = async (client: ClientConfig) => {
     const existing = tokensOf.get(client.name);
     if (existing !== undefined) return existing;
     const source = new MaskinportenClient(

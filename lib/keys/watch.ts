@@ -104,22 +104,22 @@ export class KeyWatch {
     };
   }
 
-  /** RegisteredKeyDaysLeft per client and kid; SigningKeyDaysLeft per client (0 when not registered). */
+  /** RegisteredKeyDaysLeft per Client and Kid; SigningKeyDaysLeft per Client (0 when not registered), as the alarm needs it. */
   private publish(client: string, status: KeyStatus): void {
     for (const key of status.report.keys) {
       if (key.days_left === null) continue;
-      this.metrics.addDimensions({ client, kid: key.kid });
+      this.metrics.addDimensions({ Client: client, Kid: key.kid });
       this.metrics.addMetric("RegisteredKeyDaysLeft", MetricUnit.Count, key.days_left);
       this.metrics.publishStoredMetrics();
     }
-    this.metrics.addDimensions({ client });
+    this.metrics.addDimensions({ Client: client });
     this.metrics.addMetric("SigningKeyDaysLeft", MetricUnit.Count, status.signingDaysLeft);
     this.metrics.publishStoredMetrics();
   }
 
   private failed(base: { client: string; client_id: string }, event: string, error: unknown): WatchedClient {
     this.logger.error(event, { ...base, error: messageOf(error) });
-    this.metrics.addDimensions({ client: base.client });
+    this.metrics.addDimensions({ Client: base.client });
     this.metrics.addMetric("KeyWatchErrors", MetricUnit.Count, 1);
     this.metrics.publishStoredMetrics();
     return { ...base, ok: false, error: messageOf(error) };

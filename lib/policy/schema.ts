@@ -1,19 +1,23 @@
-// The policy document (CONTRACT section 3) as a zod schema; a bad document is refused naming the rule and the field.
+// The policy document (docs/api.md, "Policy") as a zod schema; a bad document is refused naming the rule and the field.
 import { z } from "zod";
-import { ConfigError } from "../config/index.ts";
-import { isOrgNumber, SCOPE_TOKEN } from "../request/index.ts";
-import { hasRolePath } from "./principal.ts";
+import { CLIENT_NAME_PATTERN, ConfigError, DEFAULT_CLIENT_NAME } from "../config/index.ts";
+import { isOrgNumber, isResourceUri, RESOURCE_RULE, SCOPE_TOKEN } from "../request/index.ts";
+import { ACCOUNT_ID, type Arn, parseArn, rolePath } from "./arn.ts";
 
 export interface PolicyRule {
-  /** IAM ARN pattern; `*` globs. */
+  /** IAM ARN pattern as written; `*` globs within one field. */
   readonly principal: string;
+  /** `principal` parsed into its fields, for matching. */
+  readonly principalArn: Arn;
   /** Scope patterns; `*` globs. */
   readonly scopes: readonly string[];
-  /** Organisation numbers or `*`; empty allows none. */
+  /** Requirements: empty = the request must not carry the field; else it must, matching an entry (`*` any). */
   readonly consumer_orgs: readonly string[];
   readonly systemuser_orgs: readonly string[];
-  /** https URIs or `*`; empty allows none. */
+  /** https URIs or `*`. */
   readonly resources: readonly string[];
+  /** Configured client names or `*`; empty covers the one client (required when several are configured). */
+  readonly clients: readonly string[];
 }
 
 export interface Policy {
@@ -24,20 +28,45 @@ export class PolicyError extends ConfigError {
   override name = "PolicyError";
 }
 
-const ARN = /^arn:[a-z0-9*-]+:[a-z0-9*-]+::[0-9*]*:\S+$/;
-const ASSUMED_ROLE = /^arn:[^:]+:sts::[^:]*:assumed-role\//;
+const FIELD = /^[a-z0-9*-]+$/;
+const REGION = /^[a-z0-9*-]*$/;
+const RESOURCE_TYPE = /^[a-z-]+$/;
+const ARN_EXAMPLE = "arn:aws:iam::111122223333:role/payroll-* (* globs within one field)";
 
-const principal = z
-  .string({ message: "expected an IAM ARN pattern" })
-  .regex(ARN, "expected an IAM ARN such as arn:aws:iam::111122223333:role/payroll-* (globs with *)")
-  .refine((p) => !ASSUMED_ROLE.test(p), {
-    message:
-      "write the role ARN arn:aws:iam::<account>:role/<name>; assumed-role sessions are normalised to it",
-  })
-  .refine((p) => !hasRolePath(p), {
-    message:
-      "write the role without its path (arn:aws:iam::<account>:role/<name>): API Gateway reports assumed-role callers without it",
-  });
+/** The parsed principal pattern, or what is wrong with it. */
+function principalPattern(pattern: string): Arn | string {
+  const arn = parseArn(pattern);
+  if (
+    arn === undefined ||
+    !FIELD.test(arn.partition) ||
+    !FIELD.test(arn.service) ||
+    !REGION.test(arn.region)
+  ) {
+    return `expected an IAM ARN such as ${ARN_EXAMPLE}`;
+  }
+  if (arn.account !== "*" && !ACCOUNT_ID.test(arn.account)) {
+    return `the account is 12 digits or *, got "${arn.account}"`;
+  }
+  if (!RESOURCE_TYPE.test(arn.resourceType)) {
+    return `the resource type (role/, user/) is literal, got "${arn.resourceType}/"; * globs the name only`;
+  }
+  if (arn.resourceType === "assumed-role") {
+    return "write the role ARN arn:aws:iam::<account>:role/<name>; assumed-role sessions are normalised to it";
+  }
+  if (rolePath(arn) !== undefined) {
+    return "write the role without its path (arn:aws:iam::<account>:role/<name>): API Gateway reports assumed-role callers without it";
+  }
+  return arn;
+}
+
+const principal = z.string({ message: "expected an IAM ARN pattern" }).transform((text, ctx) => {
+  const arn = principalPattern(text);
+  if (typeof arn === "string") {
+    ctx.addIssue({ code: "custom", message: arn });
+    return z.NEVER;
+  }
+  return { text, arn };
+});
 
 const scopePattern = z
   .string({ message: "expected a scope pattern" })
@@ -48,8 +77,12 @@ const orgOrStar = z
   .refine((s) => s === "*" || isOrgNumber(s), 'expected a 9-digit organisation number or "*"');
 
 const resourceOrStar = z
-  .string({ message: 'expected an https URI or "*"' })
-  .refine((s) => s === "*" || /^https:\/\/[^\s/?#]+\S*$/.test(s), 'expected an absolute https URI or "*"');
+  .string({ message: `expected ${RESOURCE_RULE} or "*"` })
+  .refine((s) => s === "*" || isResourceUri(s), `expected ${RESOURCE_RULE} or "*"`);
+
+const clientOrStar = z
+  .string({ message: 'expected a configured client name or "*"' })
+  .refine((s) => s === "*" || CLIENT_NAME_PATTERN.test(s), 'expected a configured client name or "*"');
 
 const RuleSchema = z.strictObject({
   principal,
@@ -59,14 +92,46 @@ const RuleSchema = z.strictObject({
   consumer_orgs: z.array(orgOrStar, { message: "expected an array" }).default([]),
   systemuser_orgs: z.array(orgOrStar, { message: "expected an array" }).default([]),
   resources: z.array(resourceOrStar, { message: "expected an array" }).default([]),
+  clients: z.array(clientOrStar, { message: "expected an array of client names" }).default([]),
 });
+
+/** A validated rule, its principal pattern parsed once at cold start. */
+function compiled(rule: z.infer<typeof RuleSchema>): PolicyRule {
+  return { ...rule, principal: rule.principal.text, principalArn: rule.principal.arn };
+}
 
 const PolicySchema = z.strictObject({
   rules: z.array(z.unknown(), { message: "expected an array of rules" }),
 });
 
-/** Validates a parsed policy document; throws PolicyError naming `rules[i]` and the bad field. */
-export function validatePolicy(document: unknown, origin: string): Policy {
+/** `rules[2] (principal arn:…)`: how a message names a rule. */
+function ruleLabel(index: number, raw: unknown): string {
+  const principal = (raw as { principal?: unknown } | null)?.principal;
+  return `rules[${index}]${typeof principal === "string" ? ` (principal ${principal})` : ""}`;
+}
+
+/** A rule's `clients` against the configured client names: required with several, and only names that exist. */
+function checkClients(rule: Pick<PolicyRule, "clients">, clients: readonly string[]): string | undefined {
+  if (rule.clients.length === 0) {
+    return clients.length > 1
+      ? `required: this broker has several Maskinporten clients (${clients.join(", ")}); list the ones this rule covers, or ["*"]`
+      : undefined;
+  }
+  const unknown = rule.clients.find((name) => name !== "*" && !clients.includes(name));
+  return unknown === undefined
+    ? undefined
+    : `no client named "${unknown}" is configured (configured: ${clients.join(", ")})`;
+}
+
+/**
+ * Validates a parsed policy document against the configured client names; throws PolicyError naming
+ * `rules[i]` and the bad field.
+ */
+export function validatePolicy(
+  document: unknown,
+  origin: string,
+  clients: readonly string[] = [DEFAULT_CLIENT_NAME],
+): Policy {
   const top = PolicySchema.safeParse(document);
   if (!top.success) {
     throw new PolicyError(
@@ -75,18 +140,17 @@ export function validatePolicy(document: unknown, origin: string): Policy {
   }
   const rules = top.data.rules.map((raw, index) => {
     const rule = RuleSchema.safeParse(raw);
-    if (rule.success) return rule.data;
+    if (rule.success) {
+      const problem = checkClients(rule.data, clients);
+      if (problem !== undefined)
+        throw new PolicyError(`${origin}: ${ruleLabel(index, raw)}.clients: ${problem}`);
+      return compiled(rule.data);
+    }
     const issue = rule.error.issues[0];
     const field = issue?.path.map((p) => (typeof p === "number" ? `[${p}]` : `.${String(p)}`)).join("") ?? "";
-    const named =
-      typeof raw === "object" &&
-      raw !== null &&
-      typeof (raw as { principal?: unknown }).principal === "string"
-        ? ` (principal ${(raw as { principal: string }).principal})`
-        : "";
     const message =
       issue?.code === "unrecognized_keys" ? `unknown field(s) ${issue.keys.join(", ")}` : issue?.message;
-    throw new PolicyError(`${origin}: rules[${index}]${named}${field}: ${message ?? "invalid rule"}`);
+    throw new PolicyError(`${origin}: ${ruleLabel(index, raw)}${field}: ${message ?? "invalid rule"}`);
   });
   return { rules };
 }

@@ -26,12 +26,18 @@ describe("loadConfig", () => {
         env: "test",
         issuer: "https://test.maskinporten.no/",
         tokenUrl: "https://test.maskinporten.no/token",
-        clientId: "client-1",
       },
-      signing: { key: { source: "kms", keyId: "alias/maskinporten" }, alg: "RS256" },
+      clients: [
+        {
+          name: "default",
+          clientId: "client-1",
+          signing: { key: { source: "kms", keyId: "alias/maskinporten" }, alg: "RS256" },
+        },
+      ],
       policy: { kind: "inline", json: '{"rules":[]}' },
       cache: { maxEntries: 1000, refreshAheadSeconds: 15 },
       upstreamTimeoutMs: 3000,
+      altinn: { exchangeUrl: "https://platform.tt02.altinn.no/authentication/api/v1/exchange/maskinporten" },
       keys: { adminUrl: "https://api.test.samarbeid.digdir.no", warnDays: 30, autoRenew: false },
     });
   });
@@ -42,6 +48,34 @@ describe("loadConfig", () => {
       issuer: "https://maskinporten.no/",
       tokenUrl: "https://maskinporten.no/token",
     });
+  });
+
+  it("picks Altinn's exchange endpoint of the environment: TT02 for test, production for prod", () => {
+    expect(loadConfig({ ...MINIMAL, MASKINPORTEN_ENV: "prod" }).altinn.exchangeUrl).toBe(
+      "https://platform.altinn.no/authentication/api/v1/exchange/maskinporten",
+    );
+    expect(loadConfig(MINIMAL).altinn.exchangeUrl).toBe(
+      "https://platform.tt02.altinn.no/authentication/api/v1/exchange/maskinporten",
+    );
+  });
+
+  it("reads ALTINN_EXCHANGE_URL (https, or http to loopback) and PID_PSEUDONYM_KEY from each source", () => {
+    const config = loadConfig({
+      ...MINIMAL,
+      ALTINN_EXCHANGE_URL: "http://127.0.0.1:9999/authentication/api/v1/exchange/maskinporten",
+      PID_PSEUDONYM_KEY: "kms:alias/pid-pseudonym",
+    });
+    expect(config.altinn.exchangeUrl).toBe(
+      "http://127.0.0.1:9999/authentication/api/v1/exchange/maskinporten",
+    );
+    expect(config.pidPseudonymKey).toEqual({ source: "kms", keyId: "alias/pid-pseudonym" });
+    for (const [value, ref] of [
+      ["file:/opt/pid.key", { source: "file", path: "/opt/pid.key" }],
+      ["secretsmanager:pid-key", { source: "secretsmanager", secretId: "pid-key" }],
+    ] as const) {
+      expect(loadConfig({ ...MINIMAL, PID_PSEUDONYM_KEY: value }).pidPseudonymKey).toEqual(ref);
+    }
+    expect(loadConfig({ ...MINIMAL, PID_PSEUDONYM_KEY: "" }).pidPseudonymKey).toBeUndefined();
   });
 
   it("takes every override", () => {
@@ -60,14 +94,18 @@ describe("loadConfig", () => {
     });
     expect(config).toMatchObject({
       maskinporten: { issuer: "http://127.0.0.1:9999/", tokenUrl: "http://127.0.0.1:9999/token" },
-      signing: {
-        key: {
-          source: "secretsmanager",
-          secretId: "arn:aws:secretsmanager:eu-north-1:111122223333:secret:mp-AbCdEf",
+      clients: [
+        {
+          signing: {
+            key: {
+              source: "secretsmanager",
+              secretId: "arn:aws:secretsmanager:eu-north-1:111122223333:secret:mp-AbCdEf",
+            },
+            kid: "broker-2026.01_a",
+            alg: "RS512",
+          },
         },
-        kid: "broker-2026.01_a",
-        alg: "RS512",
-      },
+      ],
       policy: { kind: "file", path: "policy.json" },
       cache: { maxEntries: 50, refreshAheadSeconds: 0 },
       upstreamTimeoutMs: 1500,
@@ -84,16 +122,19 @@ describe("loadConfig", () => {
         MASKINPORTEN_ADMIN_URL: "http://127.0.0.1:8080/",
         KEY_EXPIRY_WARN_DAYS: "45",
         KEY_AUTO_RENEW: "true",
-        KEY_ADMIN_CLIENT: "admin",
+        KEY_ADMIN_CLIENT: "default",
       }).keys,
-    ).toEqual({ adminUrl: "http://127.0.0.1:8080", warnDays: 45, autoRenew: true, adminClient: "admin" });
+    ).toEqual({ adminUrl: "http://127.0.0.1:8080", warnDays: 45, autoRenew: true, adminClient: "default" });
+    expect(messageOf({ ...MINIMAL, KEY_ADMIN_CLIENT: "admin" })).toContain(
+      'KEY_ADMIN_CLIENT: no configured client is named "admin" (configured: default)',
+    );
   });
 
   it("treats empty strings as unset", () => {
     expect(
       loadConfig({ ...MINIMAL, SIGNING_KID: "", SIGNING_ALG: "", UPSTREAM_TIMEOUT_MS: "" }),
     ).toMatchObject({
-      signing: { alg: "RS256" },
+      clients: [{ signing: { alg: "RS256" } }],
       upstreamTimeoutMs: 3000,
     });
   });
@@ -118,6 +159,9 @@ describe("loadConfig", () => {
     ["TOKEN_REFRESH_AHEAD_SECONDS", { TOKEN_REFRESH_AHEAD_SECONDS: "-1" }],
     ["UPSTREAM_TIMEOUT_MS", { UPSTREAM_TIMEOUT_MS: "1.5" }],
     ["UPSTREAM_TIMEOUT_MS", { UPSTREAM_TIMEOUT_MS: "60000" }],
+    ["ALTINN_EXCHANGE_URL", { ALTINN_EXCHANGE_URL: "http://platform.altinn.no/exchange" }],
+    ["ALTINN_EXCHANGE_URL", { ALTINN_EXCHANGE_URL: "platform.altinn.no" }],
+    ["PID_PSEUDONYM_KEY", { PID_PSEUDONYM_KEY: "hmac:abc" }],
     ["POLICY_FILE / POLICY", { POLICY: undefined }],
     ["MASKINPORTEN_ADMIN_URL", { MASKINPORTEN_ADMIN_URL: "http://api.samarbeid.example" }],
     ["KEY_EXPIRY_WARN_DAYS", { KEY_EXPIRY_WARN_DAYS: "0" }],

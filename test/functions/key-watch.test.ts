@@ -37,7 +37,7 @@ const metricDocs = (records: Record<string, unknown>[], name: string) =>
   (records as Doc[]).filter((r) => r._aws !== undefined && name in r);
 
 describe("the scheduled key watch", () => {
-  it("publishes RegisteredKeyDaysLeft per client and kid, and SigningKeyDaysLeft per client", async () => {
+  it("publishes RegisteredKeyDaysLeft per Client and Kid, and SigningKeyDaysLeft per Client", async () => {
     const fixture = await startKeyFixture(10, 1);
     const { result, records } = await runWatch(fixture);
 
@@ -45,19 +45,19 @@ describe("the scheduled key watch", () => {
       { client: "default", client_id: fixture.clientId, ok: false, signing_days_left: 10 },
     ]);
     const perKey = metricDocs(records, "RegisteredKeyDaysLeft");
-    expect(perKey.map((d) => [d.client, d.kid, d.RegisteredKeyDaysLeft])).toEqual([
+    expect(perKey.map((d) => [d.Client, d.Kid, d.RegisteredKeyDaysLeft])).toEqual([
       ["default", fixture.kid, 10],
       ["default", "extra-0", 365],
     ]);
     for (const doc of perKey) {
       expect(doc._aws?.CloudWatchMetrics[0]).toMatchObject({
         Namespace: "TokenBroker",
-        Dimensions: [["service", "client", "kid"]],
+        Dimensions: [["service", "Client", "Kid"]],
       });
     }
     const signing = metricDocs(records, "SigningKeyDaysLeft");
-    expect(signing.map((d) => [d.client, d.SigningKeyDaysLeft])).toEqual([["default", 10]]);
-    expect(signing[0]?._aws?.CloudWatchMetrics[0]?.Dimensions).toEqual([["service", "client"]]);
+    expect(signing.map((d) => [d.Client, d.SigningKeyDaysLeft])).toEqual([["default", 10]]);
+    expect(signing[0]?._aws?.CloudWatchMetrics[0]?.Dimensions).toEqual([["service", "Client"]]);
 
     const status = records.find((r) => r.message === "key_status");
     expect(status).toMatchObject({
@@ -116,7 +116,7 @@ describe("the scheduled key watch", () => {
     const { result, records } = await runWatch(fixture);
     expect(result).toBeInstanceOf(Error);
     expect((result as Error).message).toBe("key watch failed for default");
-    expect(metricDocs(records, "KeyWatchErrors").map((d) => [d.client, d.KeyWatchErrors])).toEqual([
+    expect(metricDocs(records, "KeyWatchErrors").map((d) => [d.Client, d.KeyWatchErrors])).toEqual([
       ["default", 1],
     ]);
     expect(records.find((r) => r.message === "key_watch_failed")).toMatchObject({
