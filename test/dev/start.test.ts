@@ -5,7 +5,7 @@ import { join } from "node:path";
 import { promisify } from "node:util";
 import { Sha256 } from "@aws-crypto/sha256-js";
 import { SignatureV4 } from "@smithy/signature-v4";
-import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { afterAll, beforeAll, describe, expect, it, vi } from "vitest";
 import { createTokenClient } from "../../lib/client/index.ts";
 import { type NpmStart, startNpmStart } from "../support/npm-start.ts";
 
@@ -59,6 +59,8 @@ describe("npm start", () => {
 
   describe("refuses at the gateway, before any handler runs", () => {
     const body = '{"scope":"skatteetaten:mva"}';
+    // The two requests above reached the handler: their records are in before any count is taken.
+    beforeAll(() => vi.waitFor(() => expect(auditRecords()).toHaveLength(2)));
 
     async function signed(options: {
       secret?: string;
