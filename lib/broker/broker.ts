@@ -115,7 +115,7 @@ export async function createBroker(config: Config, deps: BrokerDeps = {}): Promi
   const signer = deps.signer ?? (await createSigner(config.signing));
   const monotonic = deps.monotonic ?? (() => performance.now());
   const audit = new AuditTrail(deps.sinks);
-  const parseRequest = repeatingParser();
+  const parseRequest = repeatingParser({ environment: config.maskinporten.env });
   const source =
     deps.tokenSource ??
     new MaskinportenClient(

@@ -12,6 +12,10 @@ export interface TokenRequest {
   readonly resource?: readonly string[];
   readonly consumerOrg?: string;
   readonly systemuserOrg?: string;
+  /** The national identity number the token is restricted to (end-user-restricted token). Personal data: never logged. */
+  readonly pid?: string;
+  /** Exchange the Maskinporten token for this service's token; not part of the grant. */
+  readonly exchange?: "altinn";
 }
 
 export interface SystemUserAuthorization {
@@ -30,6 +34,7 @@ export interface GrantClaims {
   resource?: string[];
   consumer_org?: string;
   authorization_details?: SystemUserAuthorization[];
+  pid?: string;
 }
 
 export type GrantHeader = { alg: string } & KeyHeader;
@@ -68,6 +73,7 @@ export function buildGrantClaims(request: TokenRequest, params: GrantParams): Gr
       },
     ];
   }
+  if (request.pid !== undefined) claims.pid = request.pid;
   return claims;
 }
 

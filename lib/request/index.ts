@@ -1,5 +1,6 @@
 // The caller's request, parsed at the edge: body, scope syntax, organisation numbers.
 export { isOrgNumber } from "./org-number.ts";
+export { isPid, PID_MESSAGE, type PidOptions } from "./pid.ts";
 export { MAX_SCOPES, SCOPE_TOKEN, scopeSet, splitScope } from "./scope.ts";
 export {
   DEFAULT_MIN_TTL,
@@ -10,4 +11,5 @@ export {
   parseTokenRequest,
   type RawTokenBody,
   repeatingParser,
+  type TokenRequestOptions,
 } from "./token-request.ts";
