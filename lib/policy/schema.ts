@@ -16,6 +16,10 @@ export interface PolicyRule {
   readonly systemuser_orgs: readonly string[];
   /** https URIs or `*`. */
   readonly resources: readonly string[];
+  /** Token exchanges the rule requires (`["altinn"]`); empty = the request must not ask for one. */
+  readonly exchanges: readonly "altinn"[];
+  /** true = the request must carry a pid (end-user-restricted token); false = it must not. */
+  readonly pid: boolean;
 }
 
 export interface Policy {
@@ -86,6 +90,12 @@ const RuleSchema = z.strictObject({
   consumer_orgs: z.array(orgOrStar, { message: "expected an array" }).default([]),
   systemuser_orgs: z.array(orgOrStar, { message: "expected an array" }).default([]),
   resources: z.array(resourceOrStar, { message: "expected an array" }).default([]),
+  exchanges: z
+    .array(z.literal("altinn", { message: 'expected "altinn"' }), {
+      message: 'expected an array: ["altinn"]',
+    })
+    .default([]),
+  pid: z.boolean({ message: "expected true or false" }).default(false),
 });
 
 /** A validated rule, its principal pattern parsed once at cold start. */
