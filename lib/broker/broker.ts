@@ -17,15 +17,13 @@ import {
   TokenCache,
 } from "../cache/index.ts";
 import { type Config, ConfigError } from "../config/index.ts";
-import type { TokenRequest } from "../grant/index.ts";
-import { MaskinportenClient } from "../maskinporten/client.ts";
 import type { AttemptRecord, TokenResponse, TokenSource, UpstreamDeps } from "../maskinporten/types.ts";
 import { decide, loadPolicy, normalisePrincipal, type Policy, type Principal } from "../policy/index.ts";
 import { AccessDenied, InvalidRequest, type Problem, toProblem } from "../problem/index.ts";
 import { cacheKey, type RawTokenBody, repeatingParser } from "../request/index.ts";
-import { createSigner, type PublicJwk, type Signer } from "../signer/index.ts";
-import { jwksOf } from "../signer/jwks.ts";
+import type { PublicJwk, Signer } from "../signer/index.ts";
 import { loadPidPseudonymizer, type PidPseudonymizer } from "../signer/pseudonym-key.ts";
+import { BrokerClients, type ClientRequest } from "./clients.ts";
 import { type HealthReport, healthOf } from "./health.ts";
 import { PidPseudonyms } from "./pid-pseudonyms.ts";
 
@@ -70,8 +68,10 @@ export interface Broker {
 }
 
 export interface BrokerDeps {
+  /** Every client's signer; `signers` replaces the signer of the clients it names. */
   signer?: Signer;
-  /** Replaces the Maskinporten client (and then `upstream` is unused). */
+  signers?: Readonly<Record<string, Signer>>;
+  /** Replaces every client's Maskinporten client (and then `upstream` is unused). */
   tokenSource?: TokenSource;
   /** Replaces the Altinn exchange client. */
   exchange?: TokenExchange;
@@ -112,6 +112,7 @@ export function callerRecord(call: Pick<TokenCall, "caller" | "requestId">): {
     account: call.caller.accountId ?? null,
     source_ip: call.caller.sourceIp ?? null,
     vpce_id: call.caller.vpceId ?? null,
+    client: null,
     scopes: null,
     resource: null,
     consumer_org: null,
@@ -125,34 +126,29 @@ export function callerRecord(call: Pick<TokenCall, "caller" | "requestId">): {
   return { principal, base };
 }
 
-/** Builds everything from Config at cold start: policy (validated), signer, upstream client, cache, audit. */
+/** Builds everything from Config at cold start: policy (validated), every client's signer and upstream client, cache, audit. */
 export async function createBroker(config: Config, deps: BrokerDeps = {}): Promise<Broker> {
-  const policy = deps.policy ?? (await loadPolicy(config.policy));
+  const names = config.clients.map((client) => client.name);
+  const monotonic = deps.monotonic ?? (() => performance.now());
+  const audit = new AuditTrail(deps.sinks);
+  const parseRequest = repeatingParser({ environment: config.maskinporten.env });
+  const [policy, clients, pseudonymizer] = await Promise.all([
+    deps.policy ?? loadPolicy(config.policy, names),
+    BrokerClients.load(config, {
+      ...(deps.signer === undefined ? {} : { signer: deps.signer }),
+      ...(deps.signers === undefined ? {} : { signers: deps.signers }),
+      ...(deps.tokenSource === undefined ? {} : { tokenSource: deps.tokenSource }),
+      upstream: { ...deps.upstream, monotonic, onClockSkew: (skewMs) => audit.clockSkew(skewMs) },
+    }),
+    deps.pseudonymizer ??
+      (config.pidPseudonymKey === undefined ? undefined : loadPidPseudonymizer(config.pidPseudonymKey)),
+  ]);
   const pidRule = policy.rules.findIndex((rule) => rule.pid);
-  if (pidRule >= 0 && config.pidPseudonymKey === undefined && deps.pseudonymizer === undefined) {
+  if (pidRule >= 0 && pseudonymizer === undefined) {
     throw new ConfigError(
       `PID_PSEUDONYM_KEY: required because policy rules[${pidRule}] allows pid (audit records carry its pseudonym)`,
     );
   }
-  const signer = deps.signer ?? (await createSigner(config.signing));
-  const pseudonymizer =
-    deps.pseudonymizer ??
-    (config.pidPseudonymKey === undefined ? undefined : await loadPidPseudonymizer(config.pidPseudonymKey));
-  const monotonic = deps.monotonic ?? (() => performance.now());
-  const audit = new AuditTrail(deps.sinks);
-  const parseRequest = repeatingParser({ environment: config.maskinporten.env });
-  const source =
-    deps.tokenSource ??
-    new MaskinportenClient(
-      {
-        issuer: config.maskinporten.issuer,
-        tokenUrl: config.maskinporten.tokenUrl,
-        clientId: config.maskinporten.clientId,
-        timeoutMs: config.upstreamTimeoutMs,
-      },
-      signer,
-      { ...deps.upstream, monotonic, onClockSkew: (skewMs) => audit.clockSkew(skewMs) },
-    );
   const exchange =
     deps.exchange ??
     new AltinnExchange(
@@ -170,17 +166,17 @@ export async function createBroker(config: Config, deps: BrokerDeps = {}): Promi
   });
 
   /**
-   * Signs and exchanges one grant (with retries), collecting its attempts for the audit record; for an exchange,
-   * then trades that Maskinporten token (cached under its own key) for Altinn's.
+   * Signs and exchanges one grant with the request's client (with retries), collecting its attempts for the audit
+   * record; for an exchange, then trades that Maskinporten token (cached under its own key) for Altinn's.
    */
   async function mint(
-    request: TokenRequest,
+    request: ClientRequest,
     attempts: AttemptRecord[],
     exchangeAttempts: ExchangeAttempt[],
     record: AuditRecord,
   ): Promise<Expiring<Minted>> {
     if (request.exchange !== undefined) return exchanged(request, attempts, exchangeAttempts, record);
-    const result = await source.requestToken(request, attempts);
+    const result = await clients.of(request).source.requestToken(request, attempts);
     return {
       value: {
         token: result.token,
@@ -194,7 +190,7 @@ export async function createBroker(config: Config, deps: BrokerDeps = {}): Promi
 
   /** An Altinn token: lives until its own exp, whatever the Maskinporten token it came from had left. */
   async function exchanged(
-    request: TokenRequest,
+    request: ClientRequest,
     attempts: AttemptRecord[],
     exchangeAttempts: ExchangeAttempt[],
     record: AuditRecord,
@@ -229,16 +225,18 @@ export async function createBroker(config: Config, deps: BrokerDeps = {}): Promi
     let record = base;
     try {
       if (principal === null) throw new AccessDenied("the request carries no IAM identity");
-      const { request, minTtl } = parseRequest(call.body);
+      const { request: asked, minTtl } = parseRequest(call.body);
       record = {
         ...base,
-        scopes: request.scopes,
-        resource: request.resource ?? null,
-        consumer_org: request.consumerOrg ?? null,
-        systemuser_org: request.systemuserOrg ?? null,
-        exchange: request.exchange ?? null,
+        scopes: asked.scopes,
+        resource: asked.resource ?? null,
+        consumer_org: asked.consumerOrg ?? null,
+        systemuser_org: asked.systemuserOrg ?? null,
+        exchange: asked.exchange ?? null,
       };
-      if (request.pid !== undefined) record.pid_pseudonym = await pseudonyms.of(request.pid);
+      if (asked.pid !== undefined) record.pid_pseudonym = await pseudonyms.of(asked.pid);
+      const request = clients.resolve(asked);
+      record = { ...record, client: request.client };
       const decision = decide(policy, principal, request);
       if (!decision.allowed) throw new AccessDenied(decision.reason);
       const refreshRecord = record;
@@ -290,7 +288,7 @@ export async function createBroker(config: Config, deps: BrokerDeps = {}): Promi
   }
 
   /** A background refresh: signs a grant nobody waits for, so it gets its own audit record. */
-  async function refresh(request: TokenRequest, trigger: AuditRecord): Promise<Expiring<Minted>> {
+  async function refresh(request: ClientRequest, trigger: AuditRecord): Promise<Expiring<Minted>> {
     const started = monotonic();
     const attempts: AttemptRecord[] = [];
     const exchangeAttempts: ExchangeAttempt[] = [];
@@ -342,10 +340,8 @@ export async function createBroker(config: Config, deps: BrokerDeps = {}): Promi
   return {
     token,
     audit,
-    async jwks() {
-      // The same members in the same order as `npm run jwks` prints for registration.
-      return jwksOf((await signer.current()).jwk);
-    },
+    // Every client's key, with the same members in the same order as `npm run jwks` prints for registration.
+    jwks: () => clients.jwks(),
     health: () => healthOf(config, policy),
   };
 }

@@ -8,6 +8,7 @@ const FULL: Required<TokenRequest> = {
   resource: ["https://a.example/", "https://b.example/"],
   consumerOrg: "991825827",
   systemuserOrg: "974760673",
+  client: "payroll",
   pid: PID_A,
   exchange: "altinn",
 };
@@ -18,6 +19,7 @@ const CHANGED: { readonly [K in keyof TokenRequest]-?: Required<TokenRequest>[K]
   resource: ["https://a.example/", "https://c.example/"],
   consumerOrg: "310000000",
   systemuserOrg: "310000000",
+  client: "vat",
   pid: PID_B,
   /** The only exchange there is: its presence is what changes. */
   exchange: "altinn",
@@ -44,6 +46,12 @@ describe("cacheKey", () => {
         resource: ["https://b.example/", "https://a.example/", "https://b.example/"],
       }),
     ).toBe(cacheKey(FULL));
+  });
+
+  it("the same request for two clients is two keys", () => {
+    expect(cacheKey({ scopes: ["a:x"], client: "payroll" })).not.toBe(
+      cacheKey({ scopes: ["a:x"], client: "vat" }),
+    );
   });
 
   it("an empty resource list is no resource, as in the grant", () => {
