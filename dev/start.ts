@@ -96,13 +96,14 @@ async function writeLocalPolicy(
   clients: readonly ClientConfig[],
 ): Promise<string> {
   const path = join(dir, "policy.json");
-  // Each principal asks for the local client's own organisation and on behalf of EXAMPLE_CONSUMER_ORG: a
-  // rule's consumer_orgs is a requirement, so that takes two rules. With several clients every rule names
-  // the clients it covers: here all of them.
+  // Each principal asks for the local client's own organisation, on behalf of EXAMPLE_CONSUMER_ORG, and for an
+  // Altinn token: a rule's consumer_orgs and exchanges are requirements, so that takes three rules. With several
+  // clients every rule names the clients it covers: here all of them.
   const covers = clients.length > 1 ? { clients: ["*"] } : {};
   const rules = credentials.credentials.flatMap((c) => [
     { principal: c.principalArn, scopes: EXAMPLE_SCOPES, ...covers },
     { principal: c.principalArn, scopes: EXAMPLE_SCOPES, consumer_orgs: [EXAMPLE_CONSUMER_ORG], ...covers },
+    { principal: c.principalArn, scopes: EXAMPLE_SCOPES, exchanges: ["altinn"], ...covers },
   ]);
   await writeFile(path, `${JSON.stringify({ rules }, null, 2)}\n`, { mode: 0o600 });
   return path;
@@ -161,6 +162,7 @@ export async function startLocalBroker(options: LocalBrokerOptions = {}): Promis
     env.MASKINPORTEN_ENV = "test";
     env.MASKINPORTEN_ISSUER = emulator.issuer;
     env.MASKINPORTEN_TOKEN_URL = emulator.tokenUrl;
+    env.ALTINN_EXCHANGE_URL = emulator.altinnExchangeUrl;
     env.MASKINPORTEN_ADMIN_URL ??= emulator.url;
   }
   if (env.POLICY === undefined && env.POLICY_FILE === undefined) {

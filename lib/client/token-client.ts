@@ -43,6 +43,10 @@ export interface GetTokenRequest {
   resource?: string | string[];
   consumer_org?: string;
   systemuser_org?: string;
+  /** "altinn": the broker exchanges the Maskinporten token for an Altinn token. */
+  exchange?: "altinn";
+  /** National identity or D-number the token is restricted to. Personal data: the client never logs it. */
+  pid?: string;
   /** Seconds the returned token must still be valid; default 30, as on the broker. */
   min_ttl?: number;
   /** The broker's Maskinporten client to use, by its configured name; required when the broker has several. */
@@ -72,13 +76,24 @@ function cacheKey(request: GetTokenRequest): string {
     resource,
     request.consumer_org ?? null,
     request.systemuser_org ?? null,
+    request.pid ?? null,
+    request.exchange ?? null,
   ]);
 }
 
 /** Only the fields the broker knows: it rejects unknown ones. */
 function requestBody(request: GetTokenRequest, minTtl: number): string {
-  const { scope, resource, consumer_org, systemuser_org, client } = request;
-  return JSON.stringify({ scope, resource, consumer_org, systemuser_org, min_ttl: minTtl, client });
+  const { scope, resource, consumer_org, systemuser_org, exchange, pid, client } = request;
+  return JSON.stringify({
+    scope,
+    resource,
+    consumer_org,
+    systemuser_org,
+    exchange,
+    pid,
+    min_ttl: minTtl,
+    client,
+  });
 }
 
 function tokenUrl(endpoint: string): URL {

@@ -57,10 +57,19 @@ describe("npm start", () => {
     expect(claims.consumer).toEqual({ authority: "iso6523-actorid-upis", ID: "0192:310000000" });
   });
 
+  it("exchanges for an Altinn token at the emulator's Altinn, which npm start wires", async () => {
+    const client = createTokenClient({ endpoint: banner.url, region: "eu-north-1", credentials });
+    const token = await client.getToken({ scope: "skatteetaten:mva", exchange: "altinn" });
+    expect(token).toMatchObject({ scope: "skatteetaten:mva", exchange: "altinn" });
+    const claims = JSON.parse(Buffer.from(token.access_token.split(".")[1] ?? "", "base64url").toString());
+    expect(claims["urn:altinn:authenticatemethod"]).toBe("maskinporten");
+    expect(token.expires_in).toBeGreaterThan(25 * 60);
+  });
+
   describe("refuses at the gateway, before any handler runs", () => {
     const body = '{"scope":"skatteetaten:mva"}';
-    // The two requests above reached the handler: their records are in before any count is taken.
-    beforeAll(() => vi.waitFor(() => expect(auditRecords()).toHaveLength(2)));
+    // The three requests above reached the handler: their records are in before any count is taken.
+    beforeAll(() => vi.waitFor(() => expect(auditRecords()).toHaveLength(3)));
 
     async function signed(options: {
       secret?: string;

@@ -4,7 +4,7 @@ import { mkdtemp, rm } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 
-const BROKER_VARIABLES = /^(MASKINPORTEN_|SIGNING_|POLICY|TOKEN_|UPSTREAM_|AWS_|CLIENTS|LOCAL_)/;
+const BROKER_VARIABLES = /^(MASKINPORTEN_|SIGNING_|POLICY|TOKEN_|UPSTREAM_|AWS_|ALTINN_|PID_|CLIENTS|LOCAL_)/;
 
 export interface NpmStart {
   child: ChildProcess;
