@@ -38,7 +38,16 @@ export interface LocalBroker {
   region: string;
   credentials: LocalCredentials;
   /** What the emulator or the operator's environment configured; no secrets. */
-  settings: { tokenUrl: string; signingKey: string; policy: string; emulator: boolean; clients: string[] };
+  settings: {
+    tokenUrl: string;
+    signingKey: string;
+    policy: string;
+    emulator: boolean;
+    /** The configured clients' names. */
+    clients: string[];
+    /** With the emulator: the variables `npm run keys` needs to manage the local client's keys there. */
+    keysEnv?: Record<string, string>;
+  };
   emulator?: MaskinportenEmulator;
   gateway: RunningGateway;
   close(): Promise<void>;
@@ -194,6 +203,7 @@ export async function startLocalBroker(options: LocalBrokerOptions = {}): Promis
       policy: env.POLICY_FILE ?? "inline POLICY",
       emulator: emulator !== undefined,
       clients: config.clients.map((client) => client.name),
+      ...(emulator === undefined ? {} : { keysEnv: keysEnvOf(env) }),
     },
     ...(emulator === undefined ? {} : { emulator }),
     gateway,
@@ -202,4 +212,14 @@ export async function startLocalBroker(options: LocalBrokerOptions = {}): Promis
       await emulator?.close();
     },
   };
+}
+
+/** The broker's variables as `npm start` completed them: what the key commands read, in the function's names. */
+function keysEnvOf(env: NodeJS.ProcessEnv): Record<string, string> {
+  return Object.fromEntries(
+    Object.entries(env).filter(
+      (entry): entry is [string, string] =>
+        /^(MASKINPORTEN_|SIGNING_|CLIENTS|KEY_)/.test(entry[0]) && entry[1] !== undefined && entry[1] !== "",
+    ),
+  );
 }

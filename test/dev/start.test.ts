@@ -57,6 +57,16 @@ describe("npm start", () => {
     expect(claims.consumer).toEqual({ authority: "iso6523-actorid-upis", ID: "0192:310000000" });
   });
 
+  it("answers the printed key status command from the emulator's self-service API", async () => {
+    const { stdout } = await execFileAsync("bash", ["-c", banner.keys]);
+    const report = JSON.parse(stdout) as {
+      client_id: string;
+      keys: { signing: boolean; days_left: number }[];
+    };
+    expect(report.client_id).toBe("local-broker");
+    expect(report.keys).toEqual([expect.objectContaining({ signing: true, days_left: 364 })]);
+  });
+
   it("exchanges for an Altinn token at the emulator's Altinn, which npm start wires", async () => {
     const client = createTokenClient({ endpoint: banner.url, region: "eu-north-1", credentials });
     const token = await client.getToken({ scope: "skatteetaten:mva", exchange: "altinn" });

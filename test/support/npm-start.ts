@@ -10,8 +10,8 @@ export interface NpmStart {
   child: ChildProcess;
   /** Everything it printed so far. */
   output(): string;
-  /** The URL it listens on and the curl command it printed. */
-  banner: { url: string; curl: string };
+  /** The URL it listens on, the curl command and the `npm run keys` command it printed (emulator runs). */
+  banner: { url: string; curl: string; keys: string };
   /** Its LOCAL_DIR (keys, credentials, policy). */
   dir: string;
   /** Kills the group if still running, removes LOCAL_DIR. */
@@ -35,15 +35,16 @@ export async function startNpmStart(env: Record<string, string> = {}): Promise<N
     if (child.exitCode === null && child.signalCode === null) process.kill(-(child.pid ?? 0), "SIGKILL");
     await rm(dir, { recursive: true, force: true });
   };
-  const banner = await new Promise<{ url: string; curl: string }>((resolve, reject) => {
+  const banner = await new Promise<NpmStart["banner"]>((resolve, reject) => {
     const timer = setTimeout(() => reject(new Error(`no banner within 60 s:\n${output}`)), 60_000);
     const onData = (chunk: Buffer) => {
       output += chunk.toString();
       const url = /running on (http:\/\/\S+)/.exec(output)?.[1];
       const curl = /Get a token:\n(.+\\\n.+\/token)\n/.exec(output)?.[1];
-      if (url !== undefined && curl !== undefined) {
+      const keys = /self-service API.*:\n {2}(.+npm run --silent keys -- status)\n/.exec(output)?.[1];
+      if (url !== undefined && curl !== undefined && keys !== undefined) {
         clearTimeout(timer);
-        resolve({ url, curl: curl.replace(/\\\n/, " ") });
+        resolve({ url, curl: curl.replace(/\\\n/, " "), keys });
       }
     };
     child.stdout?.on("data", onData);
