@@ -80,15 +80,15 @@ describe("npm start", () => {
     const { stdout } = await execFileAsync(
       "npx",
       ["tsx", "scripts/token.ts", "--scope", "skatteetaten:mva", "--exchange", "altinn"],
-      { env: { ...process.env, PORT: new URL(banner.url).port, LOCAL_DIR: dir } },
+      { env: { ...process.env, PORT: new URL(banner.url).port, LOCAL_DIR: started.dir } },
     );
     expect(JSON.parse(stdout)).toMatchObject({ scope: "skatteetaten:mva", exchange: "altinn" });
   });
 
   describe("refuses at the gateway, before any handler runs", () => {
     const body = '{"scope":"skatteetaten:mva"}';
-    // The three requests above reached the handler: their records are in before any count is taken.
-    beforeAll(() => vi.waitFor(() => expect(auditRecords()).toHaveLength(3)));
+    // The four requests above reached the handler: their records are in before any count is taken.
+    beforeAll(() => vi.waitFor(() => expect(auditRecords()).toHaveLength(4)));
 
     async function signed(options: {
       secret?: string;
