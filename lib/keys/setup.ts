@@ -16,9 +16,7 @@ export function loadKeyConfig(env: Readonly<Record<string, string | undefined>> 
 export interface KeySetupDeps extends KeyLifecycleDeps {
   fetch?: typeof fetch;
   signer?: SignerDeps;
-  /** Replaces the signers built from the configuration, by client name (tests). */
-  signers?: ReadonlyMap<string, Signer>;
-  /** For the admin tokens' Maskinporten client. */
+  /** Retry timing and the like for the admin tokens' Maskinporten client. */
   upstream?: Omit<UpstreamDeps, "fetch" | "now">;
 }
 
@@ -36,8 +34,7 @@ export async function createKeyLifecycles(config: Config, deps: KeySetupDeps = {
   const signerOf = (client: ClientConfig): Promise<Signer> => {
     let signer = signers.get(client.name);
     if (signer === undefined) {
-      const given = deps.signers?.get(client.name);
-      signer = given === undefined ? createSigner(client.signing, deps.signer) : Promise.resolve(given);
+      signer = createSigner(client.signing, deps.signer);
       signers.set(client.name, signer);
     }
     return signer;
