@@ -42,7 +42,7 @@ export interface RunningGateway {
   close(): Promise<void>;
 }
 
-/** API Gateway's own payload limit; the handler enforces the contract's 8 KiB itself. */
+/** API Gateway's own payload limit; the handler enforces the broker's 8 KiB itself. */
 const MAX_BODY_BYTES = 10 * 1024 * 1024;
 
 function readBody(req: IncomingMessage): Promise<Buffer | null> {

@@ -1,5 +1,5 @@
 // Measures the cold start of the token handler bundled two ways: AWS SDK v3 left external for the
-// runtime's copy (what serverless.yml does) or inside the bundle. Decides README "Deployment".
+// runtime's copy (what serverless.yml does) or inside the bundle. Decides docs/deployment.md "Bundle and cold start".
 // Cold start = import the handler + load the KMS signer, which the first /token request does on demand.
 // Usage: npx tsx scripts/measure-cold-import.ts [runs]
 import { execFileSync } from "node:child_process";

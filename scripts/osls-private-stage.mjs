@@ -132,7 +132,7 @@ export default class PrivateStagePlugin {
     if (left.length > 0) {
       throw new this.serverless.classes.Error(
         `Refusing to deploy with placeholder parameter values still in the template: ${left.join(", ")}. ` +
-          "Set them per stage in serverless.yml params or with --param (README, Deployment).",
+          "Set them per stage in serverless.yml params or with --param (docs/deployment.md, Parameters).",
       );
     }
   }

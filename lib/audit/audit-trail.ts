@@ -9,7 +9,7 @@ export const METRICS_NAMESPACE = "TokenBroker";
 
 export type AuditEvent = "token_issued" | "token_denied" | "token_failed" | "token_refreshed";
 
-/** CONTRACT section 7; `code` and `reason` added on denied and failed records. Never the token itself. */
+/** The audit record (docs/api.md); `code` and `reason` added on denied and failed records. Never the token itself. */
 export interface AuditRecord {
   event: AuditEvent;
   principal: string | null;
@@ -108,7 +108,7 @@ export class AuditTrail {
     this.record(record, []);
   }
 
-  /** CONTRACT section 6: Maskinporten's clock and ours differ by more than 5 s. */
+  /** Maskinporten's clock and ours differ by more than 5 s. */
   clockSkew(skewMs: number): void {
     this.logger.warn("maskinporten_clock_skew", { skew_ms: Math.round(skewMs) });
   }

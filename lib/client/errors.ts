@@ -3,7 +3,7 @@ import type { ProblemCode } from "../problem/index.ts";
 
 /**
  * The broker's problem codes, plus what can fail around it: `gateway_rejected` (API Gateway refused the call,
- * e.g. a bad signature or throttling), `network_error`, `invalid_response` (not the broker's contract).
+ * e.g. a bad signature or throttling), `network_error`, `invalid_response` (not an answer the broker gives).
  */
 export type TokenBrokerErrorCode = ProblemCode | "gateway_rejected" | "network_error" | "invalid_response";
 

@@ -67,7 +67,7 @@ function cacheKey(request: GetTokenRequest): string {
   return JSON.stringify([scopes, resource, request.consumer_org ?? null, request.systemuser_org ?? null]);
 }
 
-/** Only the contract's fields: the broker rejects unknown ones. */
+/** Only the fields the broker knows: it rejects unknown ones. */
 function requestBody(request: GetTokenRequest, minTtl: number): string {
   const { scope, resource, consumer_org, systemuser_org } = request;
   return JSON.stringify({ scope, resource, consumer_org, systemuser_org, min_ttl: minTtl });

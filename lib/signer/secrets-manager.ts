@@ -35,7 +35,7 @@ export interface SecretsManagerSignerOptions {
   log?: RefreshLog;
 }
 
-/** CONTRACT section 4: `{"private_key": PEM | JWK, "kid"?: "...", "certificate_chain"?: [PEM, ...]}`. */
+/** The secret's JSON (docs/key-custody.md): `{"private_key": PEM | JWK, "kid"?: "...", "certificate_chain"?: [PEM, ...]}`. */
 const SecretSchema = z.strictObject({
   private_key: z.union([z.string().min(1), z.record(z.string(), z.unknown())], {
     message: "private_key: expected a PKCS#8 PEM string or a private JWK object",

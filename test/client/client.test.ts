@@ -104,7 +104,7 @@ function client(overrides: Partial<TokenClientOptions> = {}) {
 }
 
 describe("createTokenClient", () => {
-  it("gets a token with a SigV4-signed POST carrying only the contract's fields", async () => {
+  it("gets a token with a SigV4-signed POST carrying only the fields the broker knows", async () => {
     const { tokenClient } = client();
     const result = await tokenClient.getToken({
       scope: "skatteetaten:mva",

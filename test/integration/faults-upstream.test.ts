@@ -1,4 +1,4 @@
-// Maskinporten misbehaving, seen through the token handler: the contract's status and code within a bounded
+// Maskinporten misbehaving, seen through the token handler: the documented status and code within a bounded
 // time, retries within their bound (emulator counts), no failure cached, a still-valid cached token kept.
 import { afterAll, afterEach, beforeAll, describe, expect, it, vi } from "vitest";
 import type { EmulatorFault } from "../../dev/maskinporten-emulator.ts";

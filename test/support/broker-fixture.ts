@@ -29,17 +29,21 @@ export const CLIENT_SCOPES = [
   "altinn:x",
 ];
 
+const PAYROLL_SCOPES = [
+  "skatteetaten:mva",
+  "skatteetaten:a-meldinger/*",
+  "skatteetaten:inntektsmottak",
+  "nav:aareg/v1/arbeidsforhold",
+  "bench:*",
+];
+
+/** payroll-* asks both for its own organisation and for CONSUMER_ORG: two rules. */
 const TEST_POLICY = {
   rules: [
+    { principal: `arn:aws:iam::${ACCOUNT}:role/payroll-*`, scopes: PAYROLL_SCOPES },
     {
       principal: `arn:aws:iam::${ACCOUNT}:role/payroll-*`,
-      scopes: [
-        "skatteetaten:mva",
-        "skatteetaten:a-meldinger/*",
-        "skatteetaten:inntektsmottak",
-        "nav:aareg/v1/arbeidsforhold",
-        "bench:*",
-      ],
+      scopes: PAYROLL_SCOPES,
       consumer_orgs: [CONSUMER_ORG],
     },
     {
@@ -86,7 +90,7 @@ export function tokenEvent(body: unknown, options: EventOptions = {}): APIGatewa
 
 export interface BrokerFixture {
   emulator: MaskinportenEmulator;
-  /** CONTRACT section 4 variables pointing at the emulator, the key file and TEST_POLICY. */
+  /** Configuration variables pointing at the emulator, the key file and TEST_POLICY. */
   env: Record<string, string>;
   /** A FileSigner over the key file, kid KID. */
   signer: FileSigner;

@@ -1,0 +1,54 @@
+// Dev tooling stays out of the Lambda path: nothing in functions/ or lib/ imports dev/, directly or through a bundle.
+import { readdirSync, readFileSync } from "node:fs";
+import { dirname, join, relative, resolve } from "node:path";
+import { build } from "esbuild";
+import { describe, expect, it } from "vitest";
+
+const ROOT = resolve(import.meta.dirname, "../..");
+
+function sources(dir: string): string[] {
+  return readdirSync(join(ROOT, dir), { recursive: true, encoding: "utf8" })
+    .filter((name) => name.endsWith(".ts"))
+    .map((name) => join(dir, name));
+}
+
+/** Every module specifier a file imports or re-exports, static or dynamic. */
+function specifiers(path: string): string[] {
+  const source = readFileSync(join(ROOT, path), "utf8");
+  const found = source.matchAll(/(?:\bfrom\s*|\bimport\s*\(\s*|\bimport\s+)["']([^"']+)["']/g);
+  return [...found].map((match) => match[1] ?? "");
+}
+
+describe("the Lambda path", () => {
+  const lambdaPath = [...sources("functions"), ...sources("lib")];
+
+  it("imports nothing from dev/ in functions/ or lib/ sources", () => {
+    expect(lambdaPath.length).toBeGreaterThan(20);
+    const intoDev = lambdaPath.flatMap((path) =>
+      specifiers(path)
+        .filter((spec) => spec.startsWith("."))
+        .filter((spec) => relative(ROOT, resolve(ROOT, dirname(path), spec)).startsWith("dev/"))
+        .map((spec) => `${path} imports ${spec}`),
+    );
+    expect(intoDev).toEqual([]);
+  });
+
+  it("bundles the handlers without any dev/ module", async () => {
+    const result = await build({
+      entryPoints: sources("functions").map((path) => join(ROOT, path)),
+      bundle: true,
+      platform: "node",
+      format: "esm",
+      target: "node24",
+      external: ["@aws-sdk/*"],
+      outdir: join(ROOT, ".layout-check"),
+      write: false,
+      metafile: true,
+      logLevel: "silent",
+    });
+    const inputs = Object.keys(result.metafile.inputs);
+    expect(inputs).toContain("functions/token.ts");
+    expect(inputs.some((input) => input.startsWith("lib/broker/"))).toBe(true);
+    expect(inputs.filter((input) => input.startsWith("dev/"))).toEqual([]);
+  });
+});
