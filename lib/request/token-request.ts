@@ -124,24 +124,35 @@ function frozen(parsed: ParsedTokenRequest): ParsedTokenRequest {
   return Object.freeze(parsed);
 }
 
+/** Distinct bodies a parser remembers: a container serves a handful of callers, each repeating its request. */
+export const REMEMBERED_BODIES = 64;
+
+/** One string per (Content-Type, base64 flag, body); the length prefix keeps any two apart. */
+function memoKey(raw: RawTokenBody): string {
+  const type = raw.contentType === undefined ? "-" : `${raw.contentType.length}:${raw.contentType}`;
+  return `${type}|${raw.isBase64Encoded ? "b" : "t"}|${raw.body ?? ""}`;
+}
+
 /**
- * parseTokenRequest keeping its last success: the same body, base64 flag and Content-Type (a client repeating
- * its request, the cache-hit path) give that same frozen result without validating again. The parse is a pure
- * function of those three, so the answer is the one a fresh parse would give. Failures are not kept.
+ * parseTokenRequest remembering its successes for the last `capacity` distinct bodies (with their Content-Type and
+ * base64 flag): a repeated request, the cache-hit path, gets the same frozen result without validating again. The
+ * parse is a pure function of those three, so the answer is the one a fresh parse would give. Failures are not
+ * kept. Bounded first in, first out: a ring of keys, so forgetting one is O(1).
  */
-export function repeatingParser(): (raw: RawTokenBody) => ParsedTokenRequest {
-  let last: (RawTokenBody & { parsed: ParsedTokenRequest }) | undefined;
+export function repeatingParser(capacity = REMEMBERED_BODIES): (raw: RawTokenBody) => ParsedTokenRequest {
+  const remembered = new Map<string, ParsedTokenRequest>();
+  const ring: (string | undefined)[] = new Array(capacity).fill(undefined);
+  let next = 0;
   return (raw) => {
-    if (
-      last !== undefined &&
-      last.body === raw.body &&
-      last.isBase64Encoded === raw.isBase64Encoded &&
-      last.contentType === raw.contentType
-    ) {
-      return last.parsed;
-    }
+    const key = memoKey(raw);
+    const known = remembered.get(key);
+    if (known !== undefined) return known;
     const parsed = frozen(parseTokenRequest(raw));
-    last = { body: raw.body, isBase64Encoded: raw.isBase64Encoded, contentType: raw.contentType, parsed };
+    const forgotten = ring[next];
+    if (forgotten !== undefined) remembered.delete(forgotten);
+    ring[next] = key;
+    next = (next + 1) % capacity;
+    remembered.set(key, parsed);
     return parsed;
   };
 }
