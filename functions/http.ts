@@ -6,6 +6,10 @@ import { SERVICE_NAME } from "../lib/audit/index.ts";
 import type { Broker } from "../lib/broker/broker.ts";
 import { ConfigError } from "../lib/config/index.ts";
 import { problemResponse, toProblem } from "../lib/problem/index.ts";
+import { installSourceMappedStacks } from "./source-maps.ts";
+
+// Every function's stack traces name the TypeScript sources; the map is read only when a trace is made.
+installSourceMappedStacks();
 
 export type LambdaHandler = (event: APIGatewayProxyEvent, context: Context) => Promise<APIGatewayProxyResult>;
 
