@@ -1,5 +1,6 @@
 // The policy document (docs/api.md, "Policy") as a zod schema; a bad document is refused naming the rule and the field.
 import * as z from "zod/mini";
+import "../validation/english.ts";
 import { CLIENT_NAME_PATTERN, ConfigError, DEFAULT_CLIENT_NAME } from "../config/index.ts";
 import { isOrgNumber, isResourceUri, RESOURCE_RULE, SCOPE_TOKEN } from "../request/index.ts";
 import { ACCOUNT_ID, type Arn, parseArn, rolePath } from "./arn.ts";

@@ -3,6 +3,7 @@ import { createPublicKey, type KeyObject, X509Certificate } from "node:crypto";
 // Types only: the client is imported when a secret is configured (see kms.ts).
 import type { SecretsManagerClient } from "@aws-sdk/client-secrets-manager";
 import * as z from "zod/mini";
+import "../validation/english.ts";
 import { ConfigError, KID_PATTERN, type SigningAlg } from "../config/index.ts";
 import { Problem } from "../problem/index.ts";
 import { AWS_CLIENT_OPTIONS } from "./aws-client.ts";
