@@ -5,14 +5,15 @@ import { join } from "node:path";
 
 const NS = "TokenBroker";
 const CLOUDTRAIL_NS = "TokenBroker/CloudTrail";
-/** CloudFormation `!Sub` variables of the template (parameters and pseudo parameters). */
-const REGION = "${AWS::Region}";
-const SERVICE = "${MetricsServiceDimension}";
-const STAGE = "${ServiceStage}";
-const TOKEN_LOGS = "${TokenLogGroupName}";
-const ACCESS_LOGS = "${AccessLogGroupName}";
-const TOKEN_FUNCTION = "maskinporten-broker-${ServiceStage}-token";
-const API_NAME = "maskinporten-broker-${ServiceStage}";
+/** A CloudFormation `!Sub` variable of the template (a parameter or pseudo parameter). */
+const sub = (name: string) => `\${${name}}`;
+const REGION = sub("AWS::Region");
+const SERVICE = sub("MetricsServiceDimension");
+const STAGE = sub("ServiceStage");
+const TOKEN_LOGS = sub("TokenLogGroupName");
+const ACCESS_LOGS = sub("AccessLogGroupName");
+const TOKEN_FUNCTION = `maskinporten-broker-${STAGE}-token`;
+const API_NAME = `maskinporten-broker-${STAGE}`;
 
 /** A CloudWatch metric widget row: `[namespace, name, dimension, value, ..., options?]` or an expression. */
 export type MetricRow = (string | Record<string, unknown>)[];
