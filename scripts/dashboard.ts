@@ -35,10 +35,19 @@ const byService = (name: string, options: Record<string, unknown> = {}): MetricR
   options,
 ];
 
-/** Every series of `name` per client (the `Client` dimension set the broker emits beside the service one). */
-const perClient = (name: string, stat: string, id: string, label: string): MetricRow => [
-  { expression: `SEARCH('{${NS},Client,service} MetricName="${name}"', '${stat}', 300)`, id, label },
+/** Every series of `name` over a dimension set (e.g. per client: the `Client` set the broker emits beside `service`). */
+const search = (
+  name: string,
+  dimensions: string,
+  stat: string,
+  id: string,
+  label: string,
+  period = 300,
+): MetricRow => [
+  { expression: `SEARCH('{${NS},${dimensions}} MetricName="${name}"', '${stat}', ${period})`, id, label },
 ];
+const perClient = (name: string, stat: string, id: string, label: string): MetricRow =>
+  search(name, "Client,service", stat, id, label);
 
 function metricWidget(title: string, metrics: MetricRow[], extra: Record<string, unknown> = {}) {
   return {
@@ -111,6 +120,14 @@ function widgets(): Omit<Widget, "x" | "y" | "width" | "height">[] {
         ["AWS/ApiGateway", "Latency", "ApiName", API_NAME, "Stage", STAGE, { stat: "p99", label: "API p99" }],
       ],
       { stat: "Average" },
+    ),
+    metricWidget(
+      "Registered key days left (key watch, daily)",
+      [
+        search("SigningKeyDaysLeft", "Client,service", "Minimum", "signing", "", 86400),
+        search("RegisteredKeyDaysLeft", "Client,Kid,service", "Minimum", "registered", "", 86400),
+      ],
+      { period: 86400, stat: "Minimum", view: "singleValue" },
     ),
     metricWidget("Token function: concurrency (reserved) and throttles", [
       [

@@ -1,12 +1,18 @@
 // Every metric the dashboard and the alarms name is one the code emits (or an infra/ metric filter, or AWS's own):
-// the emitted set comes from running the emitting code over every kind of record and capturing its EMF output.
+// the emitted set comes from running the emitting code (lib/audit over every kind of record, the key watch against
+// the emulator) and capturing its EMF output.
 import { readdirSync, readFileSync } from "node:fs";
 import { join } from "node:path";
 import { Metrics } from "@aws-lambda-powertools/metrics";
+import type { Context, ScheduledEvent } from "aws-lambda";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { createKeyWatchHandler } from "../../functions/key-watch.ts";
 import { type AuditEvent, type AuditRecord, AuditTrail } from "../../lib/audit/index.ts";
+import { createKeyLifecycles, KeyWatch, loadKeyConfig } from "../../lib/keys/index.ts";
 import type { AttemptRecord } from "../../lib/maskinporten/types.ts";
 import { DASHBOARD_PATH, dashboardBody, dashboardTemplate, type MetricRow } from "../../scripts/dashboard.ts";
+import { CLIENT_SCOPES } from "../support/broker-fixture.ts";
+import { CLIENT_ORG, closeKeyFixtures, startKeyFixture } from "../support/key-fixture.ts";
 import { type CapturedOutput, captureOutput } from "../support/output.ts";
 import { REPO_ROOT } from "./package-service.ts";
 
@@ -78,27 +84,55 @@ function emfMetrics(documents: Record<string, unknown>[]): Set<MetricKey> {
 let output: CapturedOutput;
 let emitted: Set<MetricKey>;
 
-beforeAll(() => {
-  output = captureOutput();
-  try {
-    const audit = new AuditTrail({
-      metrics: new Metrics({ namespace: "TokenBroker", serviceName: "maskinporten-broker" }),
-    });
-    for (const event of EVENTS) {
-      for (const cache of CACHES) {
-        for (const code of CODES) {
-          for (const client of [null, "payroll"]) {
-            for (const attempts of ATTEMPTS) audit.record(record(event, cache, client, code), attempts);
-            if (event === "token_failed") audit.startFailed(record(event, null, client, code));
-          }
+/** lib/audit over every kind of /token record: each event, cache outcome, code, client and attempt outcome. */
+function runAuditTrail(): void {
+  const audit = new AuditTrail({
+    metrics: new Metrics({ namespace: "TokenBroker", serviceName: "maskinporten-broker" }),
+  });
+  for (const event of EVENTS) {
+    for (const cache of CACHES) {
+      for (const code of CODES) {
+        for (const client of [null, "payroll"]) {
+          for (const attempts of ATTEMPTS) audit.record(record(event, cache, client, code), attempts);
+          if (event === "token_failed") audit.startFailed(record(event, null, client, code));
         }
       }
     }
+  }
+}
+
+const SCHEDULE = { "detail-type": "Scheduled Event", source: "aws.events", detail: {} } as ScheduledEvent;
+const CONTEXT = { awsRequestId: "metrics-key-watch", functionName: "keyWatch" } as Context;
+
+/** The scheduled key watch against the emulator: a key with 10 days left (and one more), then a set it cannot read. */
+async function runKeyWatch(): Promise<void> {
+  const fixture = await startKeyFixture(10, 1);
+  const config = loadKeyConfig(fixture.env);
+  const handler = createKeyWatchHandler(
+    async () => new KeyWatch(await createKeyLifecycles(config, { now: fixture.now }), config.keys),
+  );
+  await handler(SCHEDULE, CONTEXT);
+  // The client loses the self-service scopes: the watch fails and counts KeyWatchErrors.
+  fixture.fixture.emulator.registerClient({
+    clientId: fixture.clientId,
+    orgNumber: CLIENT_ORG,
+    jwks: [(await fixture.fixture.signer.current()).jwk],
+    scopes: CLIENT_SCOPES,
+  });
+  await expect(handler(SCHEDULE, CONTEXT)).rejects.toThrow(/key watch failed/);
+}
+
+beforeAll(async () => {
+  output = captureOutput();
+  try {
+    runAuditTrail();
+    await runKeyWatch();
   } finally {
     output.restore();
+    await closeKeyFixtures();
   }
   emitted = emfMetrics(output.json());
-});
+}, 60_000);
 
 afterAll(() => output?.restore());
 
@@ -153,6 +187,19 @@ function alarmMetrics(): NamedMetric[] {
     resourceBlocks(text)
       .filter((block) => block.type === "AWS::CloudWatch::Alarm")
       .flatMap(({ id, body }) => {
+        // A Metrics Insights alarm: SELECT FN(metric) FROM SCHEMA("namespace", dimension, ...).
+        const insights = [
+          ...body.matchAll(/SELECT \w+\((\w+)\) FROM SCHEMA\(\\?"([^"\\]+)\\?",\s*([^)]*)\)/g),
+        ].map((m) => ({
+          where: `${file} ${id}`,
+          namespace: m[2] ?? "",
+          name: m[1] ?? "",
+          dimensions: (m[3] ?? "").split(",").map((d) => d.trim()),
+        }));
+        expect(/SELECT/.test(body), `${file} ${id}: a SELECT this test cannot read`).toBe(
+          insights.length > 0,
+        );
+        if (insights.length > 0) return insights;
         const namespaces = [...body.matchAll(/^\s+Namespace: (\S+)$/gm)].map((m) => m[1] ?? "");
         const names = [...body.matchAll(/^\s+MetricName: (\S+)$/gm)].map((m) => m[1] ?? "");
         const dimensions = [...body.matchAll(/^\s+- Name: (\S+)$/gm)].map((m) => m[1] ?? "");
@@ -197,7 +244,7 @@ function unexplained(metrics: NamedMetric[]): string[] {
     );
 }
 
-describe("the emitted metric set (EMF captured from lib/audit over every kind of record)", () => {
+describe("the emitted metric set (EMF captured from lib/audit over every kind of record, and the key watch)", () => {
   it("has each TokenBroker metric per service, and per service and client", () => {
     for (const name of [
       "TokenRequests",
@@ -211,6 +258,12 @@ describe("the emitted metric set (EMF captured from lib/audit over every kind of
       expect(emitted).toContain(keyOf("TokenBroker", name, ["service", "Client"]));
     }
     expect(emitted).not.toContain(keyOf("TokenBroker", "NoSuchMetric", ["service"]));
+  });
+
+  it("has the key watch's days left per client and kid, and its errors per client", () => {
+    expect(emitted).toContain(keyOf("TokenBroker", "RegisteredKeyDaysLeft", ["service", "Client", "Kid"]));
+    expect(emitted).toContain(keyOf("TokenBroker", "SigningKeyDaysLeft", ["service", "Client"]));
+    expect(emitted).toContain(keyOf("TokenBroker", "KeyWatchErrors", ["service", "Client"]));
   });
 
   it("lets the check below fail: a name or dimension set the code never emits is reported", () => {
@@ -247,6 +300,7 @@ describe("infra/dashboard.yml", () => {
       /Denials by reason/,
       /Upstream and signing errors/,
       /Latency/,
+      /Registered key days left/,
     ]) {
       expect(
         titles.some((t) => title.test(t)),
@@ -262,7 +316,15 @@ describe("infra/alarms.yml", () => {
   it("names only metrics the code or an infra/ metric filter emits", () => {
     const metrics = alarmMetrics();
     expect(metrics.map((m) => m.name)).toEqual(
-      expect.arrayContaining(["Denied", "RateLimited", "UpstreamErrors", "SigningErrors", "KeySignCalls"]),
+      expect.arrayContaining([
+        "Denied",
+        "RateLimited",
+        "UpstreamErrors",
+        "SigningErrors",
+        "KeySignCalls",
+        "SigningKeyDaysLeft",
+        "KeyWatchErrors",
+      ]),
     );
     expect(unexplained(metrics)).toEqual([]);
   });
