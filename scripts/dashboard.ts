@@ -108,14 +108,16 @@ function widgets(): Omit<Widget, "x" | "y" | "width" | "height">[] {
       byService("RateLimited", { label: "rate_limited" }),
     ]),
     metricWidget("Upstream and signing errors", [
-      byService("UpstreamErrors", { label: "upstream errors (per attempt)" }),
+      byService("UpstreamErrors", { label: "Maskinporten errors (per attempt)" }),
+      byService("ExchangeErrors", { label: "Altinn exchange errors (per attempt)" }),
       byService("SigningErrors", { label: "signing errors" }),
     ]),
     metricWidget(
       "Latency (ms)",
       [
-        byService("UpstreamLatency", { stat: "p50", label: "upstream p50" }),
-        byService("UpstreamLatency", { stat: "p99", label: "upstream p99" }),
+        byService("UpstreamLatency", { stat: "p50", label: "Maskinporten p50" }),
+        byService("UpstreamLatency", { stat: "p99", label: "Maskinporten p99" }),
+        byService("ExchangeLatency", { stat: "p99", label: "Altinn exchange p99" }),
         byService("SignLatency", { stat: "p99", label: "sign p99" }),
         ["AWS/ApiGateway", "Latency", "ApiName", API_NAME, "Stage", STAGE, { stat: "p99", label: "API p99" }],
       ],

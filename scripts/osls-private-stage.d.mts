@@ -7,6 +7,10 @@ export interface SigningKeysBySource {
 }
 export declare function parseSigningKeys(value: unknown): SigningKeysBySource;
 
+export declare function pseudonymKeyStatement(
+  value: unknown,
+): { Effect: "Allow"; Action: string[]; Resource: string[] } | undefined;
+
 export interface Callers {
   orgId?: unknown;
   principalArns?: unknown;

@@ -73,6 +73,29 @@ export function parseSigningKeys(value) {
   return bySource;
 }
 
+const HMAC_KEY_ARN = KMS_KEY_ARN;
+
+/**
+ * The statement PID_PSEUDONYM_KEY needs: kms:GenerateMac on a KMS HMAC key, or the secret; none for an empty value
+ * or a `file:` key (bundled with the function).
+ */
+export function pseudonymKeyStatement(value) {
+  const ref = String(value ?? "").trim();
+  if (ref === "" || ref.startsWith("file:")) return undefined;
+  const colon = ref.indexOf(":");
+  const source = ref.slice(0, colon);
+  const arn = ref.slice(colon + 1);
+  if (source === "kms" && HMAC_KEY_ARN.test(arn)) {
+    return { Effect: "Allow", Action: ["kms:GenerateMac"], Resource: [arn] };
+  }
+  if (source === "secretsmanager" && SECRET_ARN.test(arn)) {
+    return { Effect: "Allow", Action: ["secretsmanager:GetSecretValue"], Resource: [arn] };
+  }
+  throw new Error(
+    `osls-private-stage: pidPseudonymKey "${ref}" is neither kms:<HMAC key ARN>, secretsmanager:<full secret ARN> nor file:<path>`,
+  );
+}
+
 /** The resource policy conditions that name the callers; `undefined` when none is named. */
 export function callerConditions(callers = {}) {
   const orgIds = list(callers.orgId);
@@ -187,9 +210,19 @@ export default class PrivateStagePlugin {
     allow.Condition = condition;
   }
 
-  /** Appends the key statements of custom.privateStage.keyAccess to each named role's first policy. */
+  /**
+   * Appends the key statements of custom.privateStage.keyAccess to each named role's first policy, and access to
+   * the pid pseudonym key (custom.privateStage.pidPseudonymKey, when set) to the roles in pidPseudonymKeyRoles.
+   */
   grantKeyAccess() {
     const resources = this.serverless.service.provider.compiledCloudFormationTemplate.Resources;
+    const pseudonym = pseudonymKeyStatement(this.settings.pidPseudonymKey);
+    for (const roleId of pseudonym === undefined ? [] : (this.settings.pidPseudonymKeyRoles ?? [])) {
+      const role = resources[roleId];
+      if (role?.Type !== "AWS::IAM::Role")
+        throw new Error(`osls-private-stage: no role ${roleId} for the pid pseudonym key`);
+      role.Properties.Policies[0].PolicyDocument.Statement.push(pseudonym);
+    }
     const keys = parseSigningKeys(this.settings.signingKeys);
     for (const [roleId, access] of Object.entries(this.settings.keyAccess ?? {})) {
       const role = resources[roleId];

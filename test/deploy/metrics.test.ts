@@ -7,6 +7,7 @@ import { Metrics } from "@aws-lambda-powertools/metrics";
 import type { Context, ScheduledEvent } from "aws-lambda";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { createKeyWatchHandler } from "../../functions/key-watch.ts";
+import type { ExchangeAttempt } from "../../lib/altinn/exchange.ts";
 import { type AuditEvent, type AuditRecord, AuditTrail } from "../../lib/audit/index.ts";
 import { createKeyLifecycles, KeyWatch, loadKeyConfig } from "../../lib/keys/index.ts";
 import type { AttemptRecord } from "../../lib/maskinporten/types.ts";
@@ -44,6 +45,15 @@ const ATTEMPTS: AttemptRecord[][] = [
   [{ ...ATTEMPT, upstreamStatus: 400, outcome: "http_400" }],
 ];
 
+const EXCHANGES: ExchangeAttempt[][] = [
+  [],
+  [{ attempt: 1, upstreamStatus: 200, upstreamMs: 20, outcome: "ok" }],
+  [
+    { attempt: 1, upstreamStatus: 503, upstreamMs: 20, outcome: "http_503" },
+    { attempt: 2, upstreamMs: 20, outcome: "timeout" },
+  ],
+];
+
 function record(event: AuditEvent, cache: AuditRecord["cache"], client: string | null, code?: string) {
   return {
     event,
@@ -57,6 +67,8 @@ function record(event: AuditEvent, cache: AuditRecord["cache"], client: string |
     resource: null,
     consumer_org: null,
     systemuser_org: null,
+    exchange: null,
+    pid_pseudonym: null,
     cache,
     latency_ms: 5,
     request_id: "r-1",
@@ -93,7 +105,10 @@ function runAuditTrail(): void {
     for (const cache of CACHES) {
       for (const code of CODES) {
         for (const client of [null, "payroll"]) {
-          for (const attempts of ATTEMPTS) audit.record(record(event, cache, client, code), attempts);
+          for (const attempts of ATTEMPTS) {
+            for (const exchange of EXCHANGES)
+              audit.record(record(event, cache, client, code), attempts, exchange);
+          }
           if (event === "token_failed") audit.startFailed(record(event, null, client, code));
         }
       }

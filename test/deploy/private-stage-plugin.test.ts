@@ -4,6 +4,7 @@ import PrivateStagePlugin, {
   callerConditions,
   type PrivateStageSettings,
   parseSigningKeys,
+  pseudonymKeyStatement,
 } from "../../scripts/osls-private-stage.mjs";
 
 const KEY_A = "arn:aws:kms:eu-north-1:111122223333:key/11111111-1111-1111-1111-111111111111";
@@ -77,6 +78,44 @@ describe("signing keys", () => {
         { TokenRole: role() },
       ).grantKeyAccess(),
     ).toThrow(/not sign or publicKey/);
+  });
+});
+
+describe("the pid pseudonym key", () => {
+  const HMAC_KEY = "arn:aws:kms:eu-north-1:111122223333:key/33333333-3333-3333-3333-333333333333";
+
+  it("gives the listed roles kms:GenerateMac on a KMS HMAC key, or the secret; nothing for a file or unset key", () => {
+    expect(pseudonymKeyStatement(`kms:${HMAC_KEY}`)).toEqual({
+      Effect: "Allow",
+      Action: ["kms:GenerateMac"],
+      Resource: [HMAC_KEY],
+    });
+    expect(pseudonymKeyStatement(`secretsmanager:${SECRET}`)).toEqual({
+      Effect: "Allow",
+      Action: ["secretsmanager:GetSecretValue"],
+      Resource: [SECRET],
+    });
+    expect(pseudonymKeyStatement("")).toBeUndefined();
+    expect(pseudonymKeyStatement("file:pid-key.txt")).toBeUndefined();
+    expect(() => pseudonymKeyStatement("kms:alias/pid")).toThrow(/neither kms:<HMAC key ARN>/);
+  });
+
+  it("is granted to the token and jwks roles only", () => {
+    const resources = { TokenRole: role(), JwksRole: role(), HealthRole: role(), KeyWatchRole: role() };
+    plugin(
+      {
+        signingKeys: `kms:${KEY_A}`,
+        keyAccess: {},
+        pidPseudonymKey: `kms:${HMAC_KEY}`,
+        pidPseudonymKeyRoles: ["TokenRole", "JwksRole"],
+      },
+      resources,
+    ).grantKeyAccess();
+    const mac = { Effect: "Allow", Action: ["kms:GenerateMac"], Resource: [HMAC_KEY] };
+    expect(resources.TokenRole.Properties.Policies[0]?.PolicyDocument.Statement).toEqual([mac]);
+    expect(resources.JwksRole.Properties.Policies[0]?.PolicyDocument.Statement).toEqual([mac]);
+    expect(resources.HealthRole.Properties.Policies[0]?.PolicyDocument.Statement).toEqual([]);
+    expect(resources.KeyWatchRole.Properties.Policies[0]?.PolicyDocument.Statement).toEqual([]);
   });
 });
 
