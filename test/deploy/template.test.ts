@@ -346,7 +346,8 @@ describe("the key watch", () => {
     expect(JSON.stringify(methods)).not.toContain("KeyWatchLambdaFunction");
     const fn = kms.template.Resources.KeyWatchLambdaFunction?.Properties;
     expect(fn?.Timeout).toBe(300);
-    expect((fn?.Environment as { Variables: Record<string, string> }).Variables).toMatchObject({
+    const environment = fn?.Environment as { Variables?: Record<string, unknown> } | undefined;
+    expect(environment?.Variables).toMatchObject({
       KEY_AUTO_RENEW: "false",
       KEY_EXPIRY_WARN_DAYS: "30",
       KEY_ADMIN_CLIENT: "",
