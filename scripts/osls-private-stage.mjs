@@ -44,6 +44,8 @@ const KEY_ACCESS = {
   sign: { kms: ["kms:Sign", "kms:GetPublicKey"], secretsmanager: ["secretsmanager:GetSecretValue"] },
   publicKey: { kms: ["kms:GetPublicKey"], secretsmanager: ["secretsmanager:GetSecretValue"] },
 };
+/** The pid pseudonym key (PID_PSEUDONYM_KEY): an HMAC computed in KMS, or a secret read once. */
+const PSEUDONYM_ACCESS = { kms: ["kms:GenerateMac"], secretsmanager: ["secretsmanager:GetSecretValue"] };
 
 const list = (value) =>
   String(value ?? "")
@@ -73,26 +75,17 @@ export function parseSigningKeys(value) {
   return bySource;
 }
 
-const HMAC_KEY_ARN = KMS_KEY_ARN;
-
-/**
- * The statement PID_PSEUDONYM_KEY needs: kms:GenerateMac on a KMS HMAC key, or the secret; none for an empty value
- * or a `file:` key (bundled with the function).
- */
-export function pseudonymKeyStatement(value) {
+/** `kms:<HMAC key ARN>` or `secretsmanager:<secret ARN>`, grouped by source; `undefined` when empty (no pid rules). */
+export function parsePseudonymKey(value) {
   const ref = String(value ?? "").trim();
-  if (ref === "" || ref.startsWith("file:")) return undefined;
+  if (ref === "") return undefined;
   const colon = ref.indexOf(":");
   const source = ref.slice(0, colon);
   const arn = ref.slice(colon + 1);
-  if (source === "kms" && HMAC_KEY_ARN.test(arn)) {
-    return { Effect: "Allow", Action: ["kms:GenerateMac"], Resource: [arn] };
-  }
-  if (source === "secretsmanager" && SECRET_ARN.test(arn)) {
-    return { Effect: "Allow", Action: ["secretsmanager:GetSecretValue"], Resource: [arn] };
-  }
+  if (source === "kms" && KMS_KEY_ARN.test(arn)) return { kms: [arn], secretsmanager: [] };
+  if (source === "secretsmanager" && SECRET_ARN.test(arn)) return { kms: [], secretsmanager: [arn] };
   throw new Error(
-    `osls-private-stage: pidPseudonymKey "${ref}" is neither kms:<HMAC key ARN>, secretsmanager:<full secret ARN> nor file:<path>`,
+    `osls-private-stage: pid pseudonym key "${ref}" is neither kms:<HMAC key ARN> nor secretsmanager:<full secret ARN>`,
   );
 }
 
@@ -210,19 +203,9 @@ export default class PrivateStagePlugin {
     allow.Condition = condition;
   }
 
-  /**
-   * Appends the key statements of custom.privateStage.keyAccess to each named role's first policy, and access to
-   * the pid pseudonym key (custom.privateStage.pidPseudonymKey, when set) to the roles in pidPseudonymKeyRoles.
-   */
+  /** Appends the key statements of custom.privateStage.keyAccess to each named role's first policy. */
   grantKeyAccess() {
     const resources = this.serverless.service.provider.compiledCloudFormationTemplate.Resources;
-    const pseudonym = pseudonymKeyStatement(this.settings.pidPseudonymKey);
-    for (const roleId of pseudonym === undefined ? [] : (this.settings.pidPseudonymKeyRoles ?? [])) {
-      const role = resources[roleId];
-      if (role?.Type !== "AWS::IAM::Role")
-        throw new Error(`osls-private-stage: no role ${roleId} for the pid pseudonym key`);
-      role.Properties.Policies[0].PolicyDocument.Statement.push(pseudonym);
-    }
     const keys = parseSigningKeys(this.settings.signingKeys);
     for (const [roleId, access] of Object.entries(this.settings.keyAccess ?? {})) {
       const role = resources[roleId];
@@ -235,6 +218,22 @@ export default class PrivateStagePlugin {
       for (const source of ["kms", "secretsmanager"]) {
         if (keys[source].length === 0) continue;
         statements.push({ Effect: "Allow", Action: actions[source], Resource: keys[source] });
+      }
+    }
+    const pseudonymKey = parsePseudonymKey(this.settings.pidPseudonymKey);
+    if (pseudonymKey === undefined) return;
+    // One role or several: every function that builds the broker checks the key at cold start.
+    for (const roleId of [this.settings.pidPseudonymKeyRole].flat()) {
+      const role = resources[roleId];
+      if (role?.Type !== "AWS::IAM::Role")
+        throw new Error(`osls-private-stage: no role ${roleId} to grant the pid pseudonym key to`);
+      for (const source of ["kms", "secretsmanager"]) {
+        if (pseudonymKey[source].length === 0) continue;
+        role.Properties.Policies[0].PolicyDocument.Statement.push({
+          Effect: "Allow",
+          Action: PSEUDONYM_ACCESS[source],
+          Resource: pseudonymKey[source],
+        });
       }
     }
   }

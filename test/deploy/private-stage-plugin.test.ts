@@ -3,8 +3,8 @@ import { describe, expect, it } from "vitest";
 import PrivateStagePlugin, {
   callerConditions,
   type PrivateStageSettings,
+  parsePseudonymKey,
   parseSigningKeys,
-  pseudonymKeyStatement,
 } from "../../scripts/osls-private-stage.mjs";
 
 const KEY_A = "arn:aws:kms:eu-north-1:111122223333:key/11111111-1111-1111-1111-111111111111";
@@ -84,30 +84,37 @@ describe("signing keys", () => {
 describe("the pid pseudonym key", () => {
   const HMAC_KEY = "arn:aws:kms:eu-north-1:111122223333:key/33333333-3333-3333-3333-333333333333";
 
-  it("gives the listed roles kms:GenerateMac on a KMS HMAC key, or the secret; nothing for a file or unset key", () => {
-    expect(pseudonymKeyStatement(`kms:${HMAC_KEY}`)).toEqual({
-      Effect: "Allow",
-      Action: ["kms:GenerateMac"],
-      Resource: [HMAC_KEY],
-    });
-    expect(pseudonymKeyStatement(`secretsmanager:${SECRET}`)).toEqual({
-      Effect: "Allow",
-      Action: ["secretsmanager:GetSecretValue"],
-      Resource: [SECRET],
-    });
-    expect(pseudonymKeyStatement("")).toBeUndefined();
-    expect(pseudonymKeyStatement("file:pid-key.txt")).toBeUndefined();
-    expect(() => pseudonymKeyStatement("kms:alias/pid")).toThrow(/neither kms:<HMAC key ARN>/);
+  it("grants the token role kms:GenerateMac on the HMAC key (or GetSecretValue on the secret), nothing else", () => {
+    for (const [ref, statement] of [
+      [`kms:${HMAC_KEY}`, { Effect: "Allow", Action: ["kms:GenerateMac"], Resource: [HMAC_KEY] }],
+      [
+        `secretsmanager:${SECRET}`,
+        { Effect: "Allow", Action: ["secretsmanager:GetSecretValue"], Resource: [SECRET] },
+      ],
+    ] as const) {
+      const resources = { TokenRole: role(), JwksRole: role() };
+      plugin(
+        {
+          signingKeys: `kms:${KEY_A}`,
+          keyAccess: { TokenRole: "sign" },
+          pidPseudonymKey: ref,
+          pidPseudonymKeyRole: "TokenRole",
+        },
+        resources,
+      ).grantKeyAccess();
+      expect(resources.TokenRole.Properties.Policies[0]?.PolicyDocument.Statement.at(-1)).toEqual(statement);
+      expect(resources.JwksRole.Properties.Policies[0]?.PolicyDocument.Statement).toEqual([]);
+    }
   });
 
-  it("is granted to the token and jwks roles only", () => {
+  it("grants the token and jwks roles alike when both are named (both build the broker, which checks the key)", () => {
     const resources = { TokenRole: role(), JwksRole: role(), HealthRole: role(), KeyWatchRole: role() };
     plugin(
       {
         signingKeys: `kms:${KEY_A}`,
         keyAccess: {},
         pidPseudonymKey: `kms:${HMAC_KEY}`,
-        pidPseudonymKeyRoles: ["TokenRole", "JwksRole"],
+        pidPseudonymKeyRole: ["TokenRole", "JwksRole"],
       },
       resources,
     ).grantKeyAccess();
@@ -116,6 +123,19 @@ describe("the pid pseudonym key", () => {
     expect(resources.JwksRole.Properties.Policies[0]?.PolicyDocument.Statement).toEqual([mac]);
     expect(resources.HealthRole.Properties.Policies[0]?.PolicyDocument.Statement).toEqual([]);
     expect(resources.KeyWatchRole.Properties.Policies[0]?.PolicyDocument.Statement).toEqual([]);
+  });
+
+  it("grants nothing when unset, and refuses an alias, a file key or a missing role", () => {
+    expect(parsePseudonymKey("")).toBeUndefined();
+    expect(parsePseudonymKey(undefined)).toBeUndefined();
+    expect(() => parsePseudonymKey("kms:alias/pid")).toThrow(/pid pseudonym key/);
+    expect(() => parsePseudonymKey("file:/pid.key")).toThrow(/pid pseudonym key/);
+    expect(() =>
+      plugin(
+        { signingKeys: `kms:${KEY_A}`, pidPseudonymKey: `kms:${HMAC_KEY}`, pidPseudonymKeyRole: "NoRole" },
+        {},
+      ).grantKeyAccess(),
+    ).toThrow(/no role NoRole/);
   });
 });
 
