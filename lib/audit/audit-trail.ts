@@ -117,6 +117,7 @@ export class AuditTrail {
     }
     if (record.event !== "token_refreshed") this.metrics.addMetric("TokenRequests", MetricUnit.Count, 1);
     if (record.event === "token_denied") this.metrics.addMetric("Denied", MetricUnit.Count, 1);
+    if (record.code === "rate_limited") this.metrics.addMetric("RateLimited", MetricUnit.Count, 1);
     if (record.cache !== null && record.cache !== "refresh") {
       this.metrics.addMetric(CACHE_METRIC[record.cache], MetricUnit.Count, 1);
     }
