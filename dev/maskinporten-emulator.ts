@@ -6,6 +6,11 @@ import { setTimeout as sleep } from "node:timers/promises";
 import type { JWK } from "jose";
 import { createAccessTokenIssuer } from "./emulator/access-token.ts";
 import {
+  ALTINN_EXCHANGE_PATH,
+  type AltinnExchangeEmulator,
+  createAltinnExchange,
+} from "./emulator/altinn.ts";
+import {
   defaultFaultBody,
   type EmulatorFault,
   type FaultType,
@@ -22,6 +27,7 @@ import {
 } from "./emulator/grant-check.ts";
 import { type ClientRegistration, type RegisteredClient, registerClient } from "./emulator/registry.ts";
 
+export type { AltinnAnswerMode, AltinnExchangeEmulator } from "./emulator/altinn.ts";
 export type { EmulatorFault } from "./emulator/faults.ts";
 export type { AcceptedGrant } from "./emulator/grant-check.ts";
 export type { ClientRegistration, Delegation, SystemUser } from "./emulator/registry.ts";
@@ -50,6 +56,9 @@ export interface MaskinportenEmulator {
   url: string;
   issuer: string;
   tokenUrl: string;
+  /** Altinn's token exchange, served by the emulator too: it accepts the emulator's access tokens. */
+  altinnExchangeUrl: string;
+  altinn: AltinnExchangeEmulator;
   /** The key access tokens are signed with. */
   publicJwks: { keys: JWK[] };
   registerClient(registration: ClientRegistration): void;
@@ -81,6 +90,12 @@ export async function startMaskinportenEmulator(
   const closing = new AbortController();
   let issuer = "";
   let base = "";
+  const altinn = await createAltinnExchange({
+    maskinportenJwk: tokens.publicJwk,
+    maskinportenIssuer: () => issuer,
+    now,
+    closing: closing.signal,
+  });
 
   const handle = async (req: IncomingMessage, res: ServerResponse): Promise<void> => {
     res.setHeader("Date", new Date(now()).toUTCString());
@@ -89,6 +104,7 @@ export async function startMaskinportenEmulator(
       return sendJson(res, 200, metadata(issuer, base));
     }
     if (req.method === "GET" && path === "/jwk") return sendJson(res, 200, { keys: [tokens.publicJwk] });
+    if (path === ALTINN_EXCHANGE_PATH) return altinn.handle(req, res);
     if (path !== "/token") return sendJson(res, 404, { error: "not_found" });
     if (req.method !== "POST") {
       res.setHeader("Allow", "POST");
@@ -162,6 +178,8 @@ export async function startMaskinportenEmulator(
     url: base,
     issuer,
     tokenUrl: `${base}token`,
+    altinnExchangeUrl: `${base}${ALTINN_EXCHANGE_PATH.slice(1)}`,
+    altinn,
     publicJwks: { keys: [tokens.publicJwk] },
     registerClient(registration) {
       clients.set(registration.clientId, registerClient(registration));

@@ -58,6 +58,7 @@ export function accessTokenClaims(grant: AcceptedGrant, params: IssueParams): Re
             },
           ],
         }),
+    ...(claims.pid === undefined ? {} : { pid: claims.pid }),
     iat: params.nowSeconds,
     exp: params.nowSeconds + params.expiresIn,
     jti: params.jti,

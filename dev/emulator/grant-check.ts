@@ -24,6 +24,7 @@ export const ALLOWED_GRANT_CLAIMS: ReadonlySet<string> = new Set([
   "resource",
   "consumer_org",
   "authorization_details",
+  "pid",
 ]);
 
 /** An OAuth 2.0 error response as Maskinporten sends it: `error`, and a description carrying the MP code. */
@@ -54,6 +55,10 @@ const GrantClaimsSchema = z.object({
     .regex(/^\d{9}$/)
     .optional(),
   authorization_details: z.unknown().optional(),
+  pid: z
+    .string()
+    .regex(/^\d{11}$/, "expected an 11-digit national identity number")
+    .optional(),
 });
 export type VerifiedGrantClaims = z.infer<typeof GrantClaimsSchema>;
 

@@ -2,14 +2,22 @@
 import { z } from "zod";
 
 export const MASKINPORTEN_ENVIRONMENTS = {
-  test: { issuer: "https://test.maskinporten.no/", tokenUrl: "https://test.maskinporten.no/token" },
-  prod: { issuer: "https://maskinporten.no/", tokenUrl: "https://maskinporten.no/token" },
+  test: {
+    issuer: "https://test.maskinporten.no/",
+    tokenUrl: "https://test.maskinporten.no/token",
+    altinnExchangeUrl: "https://platform.tt02.altinn.no/authentication/api/v1/exchange/maskinporten",
+  },
+  prod: {
+    issuer: "https://maskinporten.no/",
+    tokenUrl: "https://maskinporten.no/token",
+    altinnExchangeUrl: "https://platform.altinn.no/authentication/api/v1/exchange/maskinporten",
+  },
 } as const;
 
 export const SIGNING_ALGS = ["RS256", "RS384", "RS512"] as const;
 export type SigningAlg = (typeof SIGNING_ALGS)[number];
 
-/** Where the private key lives. Only `lib/signer` turns this into a key. */
+/** Where a key lives (the signing key, the pid pseudonym key). Only `lib/signer` turns this into a key. */
 export type SigningKeyRef =
   | { source: "kms"; keyId: string }
   | { source: "secretsmanager"; secretId: string }
@@ -23,6 +31,10 @@ export interface Config {
   policy: PolicySource;
   cache: { maxEntries: number; refreshAheadSeconds: number };
   upstreamTimeoutMs: number;
+  /** Altinn's token exchange (ALTINN_EXCHANGE_URL, by default the environment's). */
+  altinn: { exchangeUrl: string };
+  /** PID_PSEUDONYM_KEY: the HMAC key of audit records' pid_pseudonym; required when the policy allows pid. */
+  pidPseudonymKey?: SigningKeyRef;
 }
 
 export class ConfigError extends Error {
@@ -84,6 +96,17 @@ const httpsUrl = (name: string) =>
     message: `${name}: expected an https URL (plain http only to 127.0.0.1, localhost or [::1])`,
   });
 
+const keyRef = (name: string) =>
+  optional.transform((s, ctx) => {
+    if (s === undefined) return undefined;
+    try {
+      return parseSigningKeyRef(s);
+    } catch (error) {
+      ctx.addIssue({ code: "custom", message: `${name}: ${(error as Error).message}` });
+      return z.NEVER;
+    }
+  });
+
 const EnvSchema = z.object({
   MASKINPORTEN_ENV: z.enum(["test", "prod"], { message: 'MASKINPORTEN_ENV: expected "test" or "prod"' }),
   MASKINPORTEN_ISSUER: httpsUrl("MASKINPORTEN_ISSUER"),
@@ -113,6 +136,8 @@ const EnvSchema = z.object({
   TOKEN_CACHE_MAX_ENTRIES: integer("TOKEN_CACHE_MAX_ENTRIES", 1, 1_000_000, 1000),
   TOKEN_REFRESH_AHEAD_SECONDS: integer("TOKEN_REFRESH_AHEAD_SECONDS", 0, 3600, 15),
   UPSTREAM_TIMEOUT_MS: integer("UPSTREAM_TIMEOUT_MS", 100, 8000, 3000),
+  ALTINN_EXCHANGE_URL: httpsUrl("ALTINN_EXCHANGE_URL"),
+  PID_PSEUDONYM_KEY: keyRef("PID_PSEUDONYM_KEY"),
 });
 
 /** Reads the configuration variables (docs/deployment.md, "Configuration"); throws ConfigError listing every bad or missing one. */
@@ -155,5 +180,7 @@ export function loadConfig(env: Readonly<Record<string, string | undefined>> = p
     policy,
     cache: { maxEntries: e.TOKEN_CACHE_MAX_ENTRIES, refreshAheadSeconds: e.TOKEN_REFRESH_AHEAD_SECONDS },
     upstreamTimeoutMs: e.UPSTREAM_TIMEOUT_MS,
+    altinn: { exchangeUrl: e.ALTINN_EXCHANGE_URL ?? defaults.altinnExchangeUrl },
+    ...(e.PID_PSEUDONYM_KEY === undefined ? {} : { pidPseudonymKey: e.PID_PSEUDONYM_KEY }),
   };
 }

@@ -2,11 +2,19 @@
 import { randomUUID } from "node:crypto";
 import { setTimeout as delay } from "node:timers/promises";
 import { buildGrantClaims, signGrant, type TokenRequest } from "../grant/index.ts";
-import { Problem, SigningUnavailable, UpstreamRejected, UpstreamUnavailable } from "../problem/index.ts";
+import { Problem, SigningUnavailable, UpstreamRejected } from "../problem/index.ts";
 import type { Signer, SigningKey } from "../signer/signer.ts";
 import { parseOAuthError, parseTokenResponse } from "./response.ts";
-import { backoffMs, parseRetryAfter } from "./retry.ts";
-import type { AttemptRecord, TokenResponse, TokenResult, TokenSource, UpstreamDeps } from "./types.ts";
+import {
+  type AttemptOutcome,
+  DEFAULT_RETRY,
+  isTimeout,
+  parseRetryAfter,
+  type RetryClock,
+  type RetrySchedule,
+  retryTransient,
+} from "./retry.ts";
+import type { AttemptRecord, TokenResult, TokenSource, UpstreamDeps } from "./types.ts";
 
 export interface MaskinportenClientOptions {
   /** The environment's issuer: the grant's `aud`. */
@@ -27,10 +35,6 @@ export const JWT_BEARER_GRANT_TYPE = "urn:ietf:params:oauth:grant-type:jwt-beare
 /** Warn when Maskinporten's clock and ours differ by more than this. */
 export const CLOCK_SKEW_WARNING_MS = 5000;
 
-type AttemptOutcome =
-  | { kind: "ok"; token: TokenResponse; receivedAt: number }
-  | { kind: "transient"; outcome: string; status?: number; retryAfterMs?: number; cause?: unknown };
-
 interface Fetched {
   response: Response;
   text: string;
@@ -42,11 +46,8 @@ export class MaskinportenClient implements TokenSource {
   private readonly now: () => number;
   private readonly monotonic: () => number;
   private readonly randomUUID: () => string;
-  private readonly random: () => number;
-  private readonly sleep: (ms: number) => Promise<void>;
-  private readonly maxRetries: number;
-  private readonly maxWaitMs: number;
-  private readonly budgetMs: number;
+  private readonly retryClock: RetryClock;
+  private readonly schedule: RetrySchedule;
 
   constructor(
     private readonly options: MaskinportenClientOptions,
@@ -57,27 +58,26 @@ export class MaskinportenClient implements TokenSource {
     this.now = deps.now ?? Date.now;
     this.monotonic = deps.monotonic ?? (() => performance.now());
     this.randomUUID = deps.randomUUID ?? randomUUID;
-    this.random = deps.random ?? Math.random;
-    this.sleep = deps.sleep ?? ((ms) => delay(ms));
-    this.maxRetries = options.maxRetries ?? 2;
-    this.maxWaitMs = options.maxWaitMs ?? 3000;
-    this.budgetMs = options.budgetMs ?? 25_000;
+    this.retryClock = {
+      monotonic: this.monotonic,
+      random: deps.random ?? Math.random,
+      sleep: deps.sleep ?? ((ms) => delay(ms)),
+    };
+    this.schedule = {
+      timeoutMs: options.timeoutMs,
+      maxRetries: options.maxRetries ?? DEFAULT_RETRY.maxRetries,
+      maxWaitMs: options.maxWaitMs ?? DEFAULT_RETRY.maxWaitMs,
+      budgetMs: options.budgetMs ?? DEFAULT_RETRY.budgetMs,
+    };
   }
 
   async requestToken(request: TokenRequest, attempts: AttemptRecord[] = []): Promise<TokenResult> {
-    const started = this.monotonic();
-    for (let attempt = 1; ; attempt++) {
-      const result = await this.attempt(request, attempt, attempts);
-      if (result.kind === "ok") return { token: result.token, receivedAt: result.receivedAt };
-      const wait = Math.max(backoffMs(attempt, this.random()), result.retryAfterMs ?? 0);
-      const elapsed = this.monotonic() - started;
-      const exhausted =
-        attempt > this.maxRetries ||
-        wait > this.maxWaitMs ||
-        elapsed + wait + this.options.timeoutMs > this.budgetMs;
-      if (exhausted) throw unavailable(result, attempt);
-      await this.sleep(wait);
-    }
+    return retryTransient(
+      (n) => this.attempt(request, n, attempts),
+      this.schedule,
+      this.retryClock,
+      "maskinporten",
+    );
   }
 
   /** One grant, one POST. Resolves ok or transient; throws a Problem for what must not be retried. */
@@ -85,7 +85,7 @@ export class MaskinportenClient implements TokenSource {
     request: TokenRequest,
     attempt: number,
     log: AttemptRecord[],
-  ): Promise<AttemptOutcome> {
+  ): Promise<AttemptOutcome<TokenResult>> {
     const grantJti = this.randomUUID();
     const record = (fields: Omit<AttemptRecord, "attempt" | "grantJti">): void => {
       log.push({ attempt, grantJti, ...fields });
@@ -133,7 +133,7 @@ export class MaskinportenClient implements TokenSource {
       done(token === undefined ? "malformed_body" : "ok");
       return token === undefined
         ? { kind: "transient", outcome: "malformed_body", status }
-        : { kind: "ok", token, receivedAt };
+        : { kind: "ok", value: { token, receivedAt } };
     }
     done(`http_${status}`);
     if (status >= 400 && status < 500 && status !== 429) {
@@ -168,25 +168,4 @@ export class MaskinportenClient implements TokenSource {
     const skewMs = theirs - this.now();
     if (Math.abs(skewMs) > CLOCK_SKEW_WARNING_MS) this.deps.onClockSkew(skewMs);
   }
-}
-
-function isTimeout(error: unknown): boolean {
-  return error instanceof Error && (error.name === "TimeoutError" || error.name === "AbortError");
-}
-
-function unavailable(
-  last: Extract<AttemptOutcome, { kind: "transient" }>,
-  attempts: number,
-): UpstreamUnavailable {
-  return new UpstreamUnavailable(
-    `Maskinporten unavailable after ${attempts} attempt(s) (last: ${last.outcome})`,
-    {
-      ...(last.cause === undefined ? {} : { cause: last.cause }),
-      ...(last.cause instanceof Error ? { causeName: last.cause.name } : {}),
-      ...(last.retryAfterMs === undefined
-        ? {}
-        : { retryAfterSeconds: Math.max(1, Math.ceil(last.retryAfterMs / 1000)) }),
-      ...(last.status === undefined ? {} : { upstreamStatus: last.status }),
-    },
-  );
 }

@@ -1,5 +1,6 @@
 // Maskinporten's answers, validated: the token body on 200, the OAuth error on 4xx (sanitised, never the raw body).
 import { z } from "zod";
+import { UPSTREAM_NAMES, type Upstream } from "../problem/index.ts";
 import type { TokenResponse } from "./types.ts";
 
 const TokenResponseSchema = z.object({
@@ -26,12 +27,16 @@ export interface OAuthErrorBody {
 }
 
 /** The upstream OAuth error, safe to pass on; a body that is not one becomes `unknown` with a neutral description. */
-export function parseOAuthError(text: string, status: number): OAuthErrorBody {
+export function parseOAuthError(
+  text: string,
+  status: number,
+  upstream: Upstream = "maskinporten",
+): OAuthErrorBody {
   const parsed = OAuthErrorSchema.safeParse(parseJson(text));
   if (!parsed.success || !ERROR_CODE.test(parsed.data.error)) {
     return {
       error: "unknown",
-      errorDescription: `Maskinporten answered HTTP ${status} without an OAuth error body`,
+      errorDescription: `${UPSTREAM_NAMES[upstream]} answered HTTP ${status} without an OAuth error body`,
     };
   }
   return {

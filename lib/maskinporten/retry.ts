@@ -1,4 +1,5 @@
-// How long to wait before the next upstream attempt: jittered exponential backoff and Retry-After.
+// Retrying an upstream call: jittered exponential backoff, Retry-After, and the attempt loop both upstream clients share.
+import { UPSTREAM_NAMES, type Upstream, UpstreamUnavailable } from "../problem/index.ts";
 
 /** Base of the backoff: the first retry waits 100–200 ms, the second 200–400 ms. */
 export const BACKOFF_BASE_MS = 200;
@@ -21,4 +22,82 @@ export function parseRetryAfter(value: string | null | undefined, nowMs: number)
   if (!HTTP_DATE.test(text)) return undefined;
   const at = Date.parse(text);
   return Number.isNaN(at) ? undefined : Math.max(0, at - nowMs);
+}
+
+/** What one upstream attempt came to: a value, or a failure another attempt may cure. */
+export type AttemptOutcome<T> = { kind: "ok"; value: T } | TransientOutcome;
+
+export interface TransientOutcome {
+  kind: "transient";
+  /** e.g. "timeout", "network", "http_503", "malformed_body". */
+  outcome: string;
+  status?: number;
+  retryAfterMs?: number;
+  cause?: unknown;
+}
+
+export interface RetrySchedule {
+  /** Per attempt. */
+  timeoutMs: number;
+  /** Retries after the first attempt. */
+  maxRetries: number;
+  /** Longest single wait between attempts; a Retry-After beyond it ends the retries. */
+  maxWaitMs: number;
+  /** Time for all attempts and waits together. */
+  budgetMs: number;
+}
+
+/** The defaults both upstream clients use: three attempts, waits up to 3 s, 25 s in all (inside API Gateway's 29 s). */
+export const DEFAULT_RETRY = { maxRetries: 2, maxWaitMs: 3000, budgetMs: 25_000 } as const;
+
+export interface RetryClock {
+  monotonic: () => number;
+  /** [0,1) for jitter. */
+  random: () => number;
+  sleep: (ms: number) => Promise<void>;
+}
+
+/**
+ * Runs `attempt(1)`, `attempt(2)`, … until one is ok or the schedule is spent, then throws UpstreamUnavailable
+ * naming `upstream` and the last outcome. An attempt that must not be retried throws, and that ends it at once.
+ */
+export async function retryTransient<T>(
+  attempt: (n: number) => Promise<AttemptOutcome<T>>,
+  schedule: RetrySchedule,
+  clock: RetryClock,
+  upstream: Upstream,
+): Promise<T> {
+  const started = clock.monotonic();
+  for (let n = 1; ; n++) {
+    const result = await attempt(n);
+    if (result.kind === "ok") return result.value;
+    const wait = Math.max(backoffMs(n, clock.random()), result.retryAfterMs ?? 0);
+    const elapsed = clock.monotonic() - started;
+    const exhausted =
+      n > schedule.maxRetries ||
+      wait > schedule.maxWaitMs ||
+      elapsed + wait + schedule.timeoutMs > schedule.budgetMs;
+    if (exhausted) throw unavailable(result, n, upstream);
+    await clock.sleep(wait);
+  }
+}
+
+function unavailable(last: TransientOutcome, attempts: number, upstream: Upstream): UpstreamUnavailable {
+  return new UpstreamUnavailable(
+    `${UPSTREAM_NAMES[upstream]} unavailable after ${attempts} attempt(s) (last: ${last.outcome})`,
+    {
+      upstream,
+      ...(last.cause === undefined ? {} : { cause: last.cause }),
+      ...(last.cause instanceof Error ? { causeName: last.cause.name } : {}),
+      ...(last.retryAfterMs === undefined
+        ? {}
+        : { retryAfterSeconds: Math.max(1, Math.ceil(last.retryAfterMs / 1000)) }),
+      ...(last.status === undefined ? {} : { upstreamStatus: last.status }),
+    },
+  );
+}
+
+/** A timeout (AbortSignal.timeout) or an abort, as opposed to another network error. */
+export function isTimeout(error: unknown): boolean {
+  return error instanceof Error && (error.name === "TimeoutError" || error.name === "AbortError");
 }

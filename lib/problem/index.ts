@@ -16,10 +16,17 @@ export const PROBLEM_TABLE: Readonly<Record<ProblemCode, { status: number; title
   access_denied: { status: 403, title: "Access denied" },
   payload_too_large: { status: 413, title: "Payload too large" },
   unsupported_media_type: { status: 415, title: "Unsupported media type" },
-  upstream_rejected: { status: 502, title: "Maskinporten rejected the request" },
-  upstream_unavailable: { status: 503, title: "Maskinporten unavailable" },
+  upstream_rejected: { status: 502, title: "Upstream service rejected the request" },
+  upstream_unavailable: { status: 503, title: "Upstream service unavailable" },
   signing_unavailable: { status: 503, title: "Signing key unavailable" },
   internal_error: { status: 500, title: "Internal error" },
+};
+
+/** The services the broker calls: Maskinporten for every token, Altinn for an exchange. */
+export type Upstream = "maskinporten" | "altinn";
+export const UPSTREAM_NAMES: Readonly<Record<Upstream, string>> = {
+  maskinporten: "Maskinporten",
+  altinn: "Altinn",
 };
 
 export const PROBLEM_TYPE_BASE = "https://github.com/maskinporten-broker/problems/";
@@ -71,23 +78,32 @@ export class UnsupportedMediaType extends Problem {
   readonly code = "unsupported_media_type";
 }
 
-/** Maskinporten answered 4xx: its OAuth `error` and `error_description` go back to the caller. */
+/** Maskinporten (or Altinn) answered 4xx: its OAuth `error` and `error_description` go back to the caller. */
 export class UpstreamRejected extends Problem {
   readonly code = "upstream_rejected";
   constructor(
     readonly upstreamStatus: number,
     readonly upstreamError: string,
     readonly upstreamErrorDescription: string,
+    readonly upstream: Upstream = "maskinporten",
   ) {
-    super(`Maskinporten answered ${upstreamStatus} ${upstreamError}: ${upstreamErrorDescription}`);
+    super(
+      `${UPSTREAM_NAMES[upstream]} answered ${upstreamStatus} ${upstreamError}: ${upstreamErrorDescription}`,
+    );
   }
   override extensions(): Record<string, string> {
-    return { upstream_error: this.upstreamError, upstream_error_description: this.upstreamErrorDescription };
+    return {
+      upstream: this.upstream,
+      upstream_error: this.upstreamError,
+      upstream_error_description: this.upstreamErrorDescription,
+    };
   }
 }
 
 export class UpstreamUnavailable extends Problem {
   readonly code = "upstream_unavailable";
+  readonly upstreamStatus?: number;
+  readonly upstream: Upstream;
   constructor(
     detail: string,
     options: {
@@ -95,13 +111,17 @@ export class UpstreamUnavailable extends Problem {
       causeName?: string;
       retryAfterSeconds?: number;
       upstreamStatus?: number;
+      upstream?: Upstream;
     } = {},
   ) {
     super(detail, options);
     this.retryAfterSeconds = options.retryAfterSeconds ?? 1;
+    this.upstream = options.upstream ?? "maskinporten";
     if (options.upstreamStatus !== undefined) this.upstreamStatus = options.upstreamStatus;
   }
-  readonly upstreamStatus?: number;
+  override extensions(): Record<string, string> {
+    return { upstream: this.upstream };
+  }
 }
 
 export class SigningUnavailable extends Problem {

@@ -32,6 +32,7 @@ describe("loadConfig", () => {
       policy: { kind: "inline", json: '{"rules":[]}' },
       cache: { maxEntries: 1000, refreshAheadSeconds: 15 },
       upstreamTimeoutMs: 3000,
+      altinn: { exchangeUrl: "https://platform.tt02.altinn.no/authentication/api/v1/exchange/maskinporten" },
     });
   });
 
@@ -41,6 +42,34 @@ describe("loadConfig", () => {
       issuer: "https://maskinporten.no/",
       tokenUrl: "https://maskinporten.no/token",
     });
+  });
+
+  it("picks Altinn's exchange endpoint of the environment: TT02 for test, production for prod", () => {
+    expect(loadConfig({ ...MINIMAL, MASKINPORTEN_ENV: "prod" }).altinn.exchangeUrl).toBe(
+      "https://platform.altinn.no/authentication/api/v1/exchange/maskinporten",
+    );
+    expect(loadConfig(MINIMAL).altinn.exchangeUrl).toBe(
+      "https://platform.tt02.altinn.no/authentication/api/v1/exchange/maskinporten",
+    );
+  });
+
+  it("reads ALTINN_EXCHANGE_URL (https, or http to loopback) and PID_PSEUDONYM_KEY from each source", () => {
+    const config = loadConfig({
+      ...MINIMAL,
+      ALTINN_EXCHANGE_URL: "http://127.0.0.1:9999/authentication/api/v1/exchange/maskinporten",
+      PID_PSEUDONYM_KEY: "kms:alias/pid-pseudonym",
+    });
+    expect(config.altinn.exchangeUrl).toBe(
+      "http://127.0.0.1:9999/authentication/api/v1/exchange/maskinporten",
+    );
+    expect(config.pidPseudonymKey).toEqual({ source: "kms", keyId: "alias/pid-pseudonym" });
+    for (const [value, ref] of [
+      ["file:/opt/pid.key", { source: "file", path: "/opt/pid.key" }],
+      ["secretsmanager:pid-key", { source: "secretsmanager", secretId: "pid-key" }],
+    ] as const) {
+      expect(loadConfig({ ...MINIMAL, PID_PSEUDONYM_KEY: value }).pidPseudonymKey).toEqual(ref);
+    }
+    expect(loadConfig({ ...MINIMAL, PID_PSEUDONYM_KEY: "" }).pidPseudonymKey).toBeUndefined();
   });
 
   it("takes every override", () => {
@@ -102,6 +131,9 @@ describe("loadConfig", () => {
     ["TOKEN_REFRESH_AHEAD_SECONDS", { TOKEN_REFRESH_AHEAD_SECONDS: "-1" }],
     ["UPSTREAM_TIMEOUT_MS", { UPSTREAM_TIMEOUT_MS: "1.5" }],
     ["UPSTREAM_TIMEOUT_MS", { UPSTREAM_TIMEOUT_MS: "60000" }],
+    ["ALTINN_EXCHANGE_URL", { ALTINN_EXCHANGE_URL: "http://platform.altinn.no/exchange" }],
+    ["ALTINN_EXCHANGE_URL", { ALTINN_EXCHANGE_URL: "platform.altinn.no" }],
+    ["PID_PSEUDONYM_KEY", { PID_PSEUDONYM_KEY: "hmac:abc" }],
     ["POLICY_FILE / POLICY", { POLICY: undefined }],
     ["POLICY_FILE / POLICY", { POLICY_FILE: "policy.json" }],
   ])("names %s when it is bad (%o)", (name, overrides) => {

@@ -61,6 +61,9 @@ describe("GET /health", () => {
         policy: { kind: "inline", json: "{}" },
         cache: { maxEntries: 1, refreshAheadSeconds: 1 },
         upstreamTimeoutMs: 1000,
+        altinn: {
+          exchangeUrl: "https://platform.tt02.altinn.no/authentication/api/v1/exchange/maskinporten",
+        },
       },
       { rules: [] },
     );

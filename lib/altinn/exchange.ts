@@ -1,0 +1,164 @@
+// Maskinporten token -> Altinn token: GET the exchange endpoint with the token as Bearer, retry what is transient, map the rest.
+import { setTimeout as delay } from "node:timers/promises";
+import { decodeJwt } from "jose";
+import { parseOAuthError } from "../maskinporten/response.ts";
+import {
+  type AttemptOutcome,
+  DEFAULT_RETRY,
+  isTimeout,
+  parseRetryAfter,
+  type RetryClock,
+  type RetrySchedule,
+  retryTransient,
+} from "../maskinporten/retry.ts";
+import type { UpstreamDeps } from "../maskinporten/types.ts";
+import { UpstreamRejected } from "../problem/index.ts";
+
+export interface AltinnExchangeOptions {
+  /** ALTINN_EXCHANGE_URL. */
+  url: string;
+  /** Per attempt (UPSTREAM_TIMEOUT_MS). */
+  timeoutMs: number;
+  maxRetries?: number;
+  maxWaitMs?: number;
+  budgetMs?: number;
+}
+
+/** What one exchange attempt did: for the audit record and metrics. Never the tokens. */
+export interface ExchangeAttempt {
+  attempt: number;
+  /** Altinn's HTTP status, absent on network error or timeout. */
+  upstreamStatus?: number;
+  upstreamMs: number;
+  /** e.g. "ok", "timeout", "network", "http_401", "http_503", "malformed_body". */
+  outcome: string;
+}
+
+export interface AltinnToken {
+  accessToken: string;
+  /** Monotonic ms at which the Altinn token's own `exp` passes. */
+  expiresAt: number;
+}
+
+/** Turns Maskinporten tokens into Altinn tokens; one instance per configured exchange URL. */
+export interface TokenExchange {
+  /** Appends one record per attempt to `attempts`; throws UpstreamRejected or UpstreamUnavailable naming Altinn. */
+  exchange(maskinportenToken: string, attempts?: ExchangeAttempt[]): Promise<AltinnToken>;
+}
+
+/** A compact JWS: three base64url parts. */
+const COMPACT_JWT = /^[A-Za-z0-9_-]+\.[A-Za-z0-9_-]+\.[A-Za-z0-9_-]*$/;
+
+export class AltinnExchange implements TokenExchange {
+  private readonly fetch: typeof fetch;
+  private readonly now: () => number;
+  private readonly monotonic: () => number;
+  private readonly retryClock: RetryClock;
+  private readonly schedule: RetrySchedule;
+
+  constructor(
+    private readonly options: AltinnExchangeOptions,
+    deps: Omit<UpstreamDeps, "randomUUID" | "onClockSkew"> = {},
+  ) {
+    this.fetch = deps.fetch ?? globalThis.fetch;
+    this.now = deps.now ?? Date.now;
+    this.monotonic = deps.monotonic ?? (() => performance.now());
+    this.retryClock = {
+      monotonic: this.monotonic,
+      random: deps.random ?? Math.random,
+      sleep: deps.sleep ?? ((ms) => delay(ms)),
+    };
+    this.schedule = {
+      timeoutMs: options.timeoutMs,
+      maxRetries: options.maxRetries ?? DEFAULT_RETRY.maxRetries,
+      maxWaitMs: options.maxWaitMs ?? DEFAULT_RETRY.maxWaitMs,
+      budgetMs: options.budgetMs ?? DEFAULT_RETRY.budgetMs,
+    };
+  }
+
+  exchange(maskinportenToken: string, attempts: ExchangeAttempt[] = []): Promise<AltinnToken> {
+    return retryTransient(
+      (n) => this.attempt(maskinportenToken, n, attempts),
+      this.schedule,
+      this.retryClock,
+      "altinn",
+    );
+  }
+
+  /** One GET. Resolves ok or transient; throws UpstreamRejected for a 4xx other than 429. */
+  private async attempt(
+    maskinportenToken: string,
+    attempt: number,
+    log: ExchangeAttempt[],
+  ): Promise<AttemptOutcome<AltinnToken>> {
+    const started = this.monotonic();
+    let response: Response;
+    let text: string;
+    try {
+      response = await this.fetch(this.options.url, {
+        method: "GET",
+        headers: { authorization: `Bearer ${maskinportenToken}`, accept: "text/plain, application/json" },
+        redirect: "manual",
+        signal: AbortSignal.timeout(this.options.timeoutMs),
+      });
+      text = await response.text();
+    } catch (error) {
+      const outcome = isTimeout(error) ? "timeout" : "network";
+      log.push({ attempt, upstreamMs: this.monotonic() - started, outcome });
+      return { kind: "transient", outcome, cause: error };
+    }
+    const receivedAt = this.monotonic();
+    const status = response.status;
+    const done = (outcome: string) =>
+      log.push({ attempt, upstreamStatus: status, upstreamMs: receivedAt - started, outcome });
+
+    if (status >= 200 && status < 300) {
+      const token = this.altinnToken(text, receivedAt);
+      done(token === undefined ? "malformed_body" : "ok");
+      return token === undefined
+        ? { kind: "transient", outcome: "malformed_body", status }
+        : { kind: "ok", value: token };
+    }
+    done(`http_${status}`);
+    if (status >= 400 && status < 500 && status !== 429) {
+      const { error, errorDescription } = parseOAuthError(text, status, "altinn");
+      throw new UpstreamRejected(status, error, errorDescription, "altinn");
+    }
+    const retryAfterMs = parseRetryAfter(response.headers.get("retry-after"), this.now());
+    return {
+      kind: "transient",
+      outcome: `http_${status}`,
+      status,
+      ...(retryAfterMs === undefined ? {} : { retryAfterMs }),
+    };
+  }
+
+  /**
+   * The body as a token: a bare JWT, or a JSON string holding one. Its lifetime is its own `exp`, counted from our
+   * wall clock; a body without a readable, future `exp` is not a token.
+   */
+  private altinnToken(text: string, receivedAt: number): AltinnToken | undefined {
+    const accessToken = unquoted(text.trim());
+    if (accessToken === undefined || !COMPACT_JWT.test(accessToken)) return undefined;
+    let exp: unknown;
+    try {
+      exp = decodeJwt(accessToken).exp;
+    } catch {
+      return undefined;
+    }
+    if (typeof exp !== "number" || !Number.isFinite(exp)) return undefined;
+    const leftMs = exp * 1000 - this.now();
+    return leftMs > 0 ? { accessToken, expiresAt: receivedAt + leftMs } : undefined;
+  }
+}
+
+/** A JSON string's content, the text itself when it is not one; undefined for any other JSON. */
+function unquoted(text: string): string | undefined {
+  if (!text.startsWith('"')) return text;
+  try {
+    const value: unknown = JSON.parse(text);
+    return typeof value === "string" ? value.trim() : undefined;
+  } catch {
+    return undefined;
+  }
+}
