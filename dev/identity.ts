@@ -1,5 +1,15 @@
 // The requestContext.identity API Gateway would report for a local principal ARN (a role is seen as its session).
 import { createHash } from "node:crypto";
+import {
+  ACCOUNT_ID,
+  type Arn,
+  assumedRole,
+  IAM_NAME,
+  isAssumedRole,
+  isRole,
+  parseArn,
+  withoutRolePath,
+} from "../lib/policy/arn.ts";
 import type { CallerIdentity } from "./api-gateway-event.ts";
 
 /** The caller identity plus the principal the local credentials file names. */
@@ -10,10 +20,17 @@ export interface LocalIdentity extends CallerIdentity {
 /** Session name of the role session a local role principal is presented as. */
 export const LOCAL_SESSION_NAME = "local";
 
-const NAME = "[\\w+=,.@-]+";
-const ROLE = new RegExp(`^arn:aws:iam::(\\d{12}):role/(?:[^/]+/)*(${NAME})$`);
-const USER = new RegExp(`^arn:aws:iam::(\\d{12}):user/(?:[^/]+/)*(${NAME})$`);
-const ASSUMED_ROLE = new RegExp(`^arn:aws:sts::(\\d{12}):assumed-role/(${NAME})/(${NAME})$`);
+/** A role, user or assumed-role ARN of the aws partition with IAM names throughout, or undefined. */
+function localArn(text: string): Arn | undefined {
+  const arn = parseArn(text);
+  if (arn === undefined || arn.partition !== "aws" || arn.region !== "" || !ACCOUNT_ID.test(arn.account)) {
+    return undefined;
+  }
+  const names = arn.resourceName.split("/");
+  if (!names.every((name) => IAM_NAME.test(name))) return undefined;
+  if (isAssumedRole(arn)) return names.length === 2 ? arn : undefined;
+  return arn.service === "iam" && ["role", "user"].includes(arn.resourceType) ? arn : undefined;
+}
 
 /** A stable unique id like AWS's AROA…/AIDA… ids, derived from the ARN so it survives restarts. */
 function uniqueId(prefix: string, arn: string): string {
@@ -41,28 +58,27 @@ function roleSession(
  * its user ARN; the broker normalises the former back to the role, so local runs exercise that path.
  */
 export function localIdentity(accessKey: string, principalArn: string): LocalIdentity {
-  const role = ROLE.exec(principalArn);
-  if (role?.[1] !== undefined && role[2] !== undefined) {
-    return roleSession(accessKey, principalArn, role[1], role[2], LOCAL_SESSION_NAME);
+  const arn = localArn(principalArn);
+  if (arn === undefined)
+    throw new Error(`Not an IAM role, IAM user or STS assumed-role ARN: ${principalArn}`);
+  const assumed = assumedRole(arn);
+  if (assumed !== undefined) {
+    return roleSession(accessKey, principalArn, arn.account, assumed.role.resourceName, assumed.session);
   }
-  const assumed = ASSUMED_ROLE.exec(principalArn);
-  if (assumed?.[1] !== undefined && assumed[2] !== undefined && assumed[3] !== undefined) {
-    return roleSession(accessKey, principalArn, assumed[1], assumed[2], assumed[3]);
+  if (isRole(arn)) {
+    const role = withoutRolePath(arn).resourceName;
+    return roleSession(accessKey, principalArn, arn.account, role, LOCAL_SESSION_NAME);
   }
-  const user = USER.exec(principalArn);
-  if (user?.[1] !== undefined) {
-    return {
-      accessKey,
-      principalArn,
-      accountId: user[1],
-      caller: uniqueId("AIDA", principalArn),
-      userArn: principalArn,
-    };
-  }
-  throw new Error(`Not an IAM role, IAM user or STS assumed-role ARN: ${principalArn}`);
+  return {
+    accessKey,
+    principalArn,
+    accountId: arn.account,
+    caller: uniqueId("AIDA", principalArn),
+    userArn: principalArn,
+  };
 }
 
 /** True when `localIdentity` accepts the ARN; used to validate the credentials file. */
 export function isPrincipalArn(value: string): boolean {
-  return ROLE.test(value) || USER.test(value) || ASSUMED_ROLE.test(value);
+  return localArn(value) !== undefined;
 }

@@ -54,13 +54,12 @@ async function ensureSigningKey(dir: string): Promise<string> {
 
 async function writeLocalPolicy(dir: string, credentials: LocalCredentials): Promise<string> {
   const path = join(dir, "policy.json");
-  const rules = credentials.credentials.map((c) => ({
-    principal: c.principalArn,
-    scopes: EXAMPLE_SCOPES,
-    consumer_orgs: [EXAMPLE_CONSUMER_ORG],
-    systemuser_orgs: [],
-    resources: [],
-  }));
+  // Each principal asks for the local client's own organisation and on behalf of EXAMPLE_CONSUMER_ORG: a
+  // rule's consumer_orgs is a requirement, so that takes two rules.
+  const rules = credentials.credentials.flatMap((c) => [
+    { principal: c.principalArn, scopes: EXAMPLE_SCOPES },
+    { principal: c.principalArn, scopes: EXAMPLE_SCOPES, consumer_orgs: [EXAMPLE_CONSUMER_ORG] },
+  ]);
   await writeFile(path, `${JSON.stringify({ rules }, null, 2)}\n`, { mode: 0o600 });
   return path;
 }

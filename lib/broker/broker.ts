@@ -19,7 +19,7 @@ import { MaskinportenClient } from "../maskinporten/client.ts";
 import type { AttemptRecord, TokenResponse, TokenSource, UpstreamDeps } from "../maskinporten/types.ts";
 import { decide, loadPolicy, normalisePrincipal, type Policy, type Principal } from "../policy/index.ts";
 import { AccessDenied, InvalidRequest, type Problem, toProblem } from "../problem/index.ts";
-import { type RawTokenBody, repeatingParser, scopeSet } from "../request/index.ts";
+import { cacheKey, type RawTokenBody, repeatingParser } from "../request/index.ts";
 import { createSigner, type PublicJwk, type Signer } from "../signer/index.ts";
 import { jwksOf } from "../signer/jwks.ts";
 import { type HealthReport, healthOf } from "./health.ts";
@@ -69,16 +69,6 @@ interface Minted {
   /** Computed once per token, not on every hit that serves it. */
   fingerprint: string;
   attempts: readonly AttemptRecord[];
-}
-
-/** The cache key: the canonical scope set + resource + consumer_org + systemuser_org. */
-export function cacheKey(request: TokenRequest): string {
-  return JSON.stringify([
-    scopeSet(request.scopes),
-    request.resource === undefined ? null : [...request.resource].sort(),
-    request.consumerOrg ?? null,
-    request.systemuserOrg ?? null,
-  ]);
 }
 
 /**

@@ -3,7 +3,6 @@ export {
   type Broker,
   type BrokerDeps,
   type CallerContext,
-  cacheKey,
   callerRecord,
   createBroker,
   type TokenAnswer,

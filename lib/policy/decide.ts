@@ -1,41 +1,92 @@
 // Principal + request -> allow or deny(reason). Default deny; ONE rule must permit everything that was asked.
 import type { TokenRequest } from "../grant/index.ts";
+import { arnMatches } from "./arn.ts";
 import { globMatch } from "./glob.ts";
 import type { Principal } from "./principal.ts";
 import type { Policy, PolicyRule } from "./schema.ts";
 
 export type PolicyDecision = { allowed: true; rule: number } | { allowed: false; reason: string };
 
-/** How far a rule got before it failed: the reason of the rule that got furthest is the one reported. */
-type RuleCheck = { stage: number; reason: string } | undefined;
+/** One part of a rule checked against the request: why it does not allow it, or undefined. */
+type RuleCheck = (rule: PolicyRule, request: TokenRequest, who: string) => string | undefined;
 
 const listed = (list: readonly string[], value: string): boolean =>
   list.includes("*") || list.includes(value);
 
-function checkRule(rule: PolicyRule, principal: Principal, request: TokenRequest): RuleCheck {
-  const who = principal.arn;
-  if (!globMatch(rule.principal, who)) return { stage: 0, reason: `no policy rule matches principal ${who}` };
-  const scope = request.scopes.find((s) => !rule.scopes.some((pattern) => globMatch(pattern, s)));
-  if (scope !== undefined) return { stage: 1, reason: `${who} may not request scope ${scope}` };
-  const resource = request.resource?.find((r) => !listed(rule.resources, r));
-  if (resource !== undefined) return { stage: 2, reason: `${who} may not request resource ${resource}` };
-  if (request.consumerOrg !== undefined && !listed(rule.consumer_orgs, request.consumerOrg)) {
-    return { stage: 3, reason: `${who} may not act for consumer_org ${request.consumerOrg}` };
+/**
+ * A rule's list as a requirement: empty means the request must not carry the field, non-empty means it must
+ * carry it and every value must be listed. An omitted field never widens a rule.
+ */
+function requirement(
+  field: string,
+  list: readonly string[],
+  values: readonly string[] | undefined,
+  who: string,
+  refused: (value: string) => string,
+): string | undefined {
+  if (values === undefined || values.length === 0) {
+    return list.length === 0
+      ? undefined
+      : `${who} may not request these scopes without ${field} (the rule requires ${field})`;
   }
-  if (request.systemuserOrg !== undefined && !listed(rule.systemuser_orgs, request.systemuserOrg)) {
-    return {
-      stage: 4,
-      reason: `${who} may not request a system user token for systemuser_org ${request.systemuserOrg}`,
-    };
+  const value = values.find((v) => !listed(list, v));
+  return value === undefined ? undefined : refused(value);
+}
+
+const one = (value: string | undefined): readonly string[] | undefined =>
+  value === undefined ? undefined : [value];
+
+/** In the order reasons are given: the first that fails names what did not match. */
+const CHECKS: readonly RuleCheck[] = [
+  (rule, request, who) => {
+    const scope = request.scopes.find((s) => !rule.scopes.some((pattern) => globMatch(pattern, s)));
+    return scope === undefined ? undefined : `${who} may not request scope ${scope}`;
+  },
+  (rule, request, who) =>
+    requirement(
+      "resource",
+      rule.resources,
+      request.resource,
+      who,
+      (r) => `${who} may not request resource ${r}`,
+    ),
+  (rule, request, who) =>
+    requirement(
+      "consumer_org",
+      rule.consumer_orgs,
+      one(request.consumerOrg),
+      who,
+      (org) => `${who} may not act for consumer_org ${org}`,
+    ),
+  (rule, request, who) =>
+    requirement(
+      "systemuser_org",
+      rule.systemuser_orgs,
+      one(request.systemuserOrg),
+      who,
+      (org) => `${who} may not request a system user token for systemuser_org ${org}`,
+    ),
+];
+
+/** How far a rule got: the index of the check that failed (principal = -1) and its reason; undefined = allowed. */
+function checkRule(
+  rule: PolicyRule,
+  principal: Principal,
+  request: TokenRequest,
+): { stage: number; reason: string } | undefined {
+  if (principal.fields === undefined || !arnMatches(rule.principalArn, principal.fields)) {
+    return { stage: -1, reason: `no policy rule matches principal ${principal.arn}` };
+  }
+  for (const [stage, check] of CHECKS.entries()) {
+    const reason = check(rule, request, principal.arn);
+    if (reason !== undefined) return { stage, reason };
   }
   return undefined;
 }
 
+/** The first rule that allows all of the request; else the reason of the rule that got furthest. */
 export function decide(policy: Policy, principal: Principal, request: TokenRequest): PolicyDecision {
-  let furthest: { stage: number; reason: string } = {
-    stage: -1,
-    reason: `no policy rule matches principal ${principal.arn}`,
-  };
+  let furthest = { stage: -2, reason: `no policy rule matches principal ${principal.arn}` };
   for (const [index, rule] of policy.rules.entries()) {
     const check = checkRule(rule, principal, request);
     if (check === undefined) return { allowed: true, rule: index };

@@ -1,4 +1,5 @@
 // Who may have which token: the policy document, the principal normaliser and the decision.
+export { type Arn, arnMatches, formatArn, parseArn } from "./arn.ts";
 export { decide, type PolicyDecision } from "./decide.ts";
 export { globMatch } from "./glob.ts";
 export { loadPolicy } from "./load.ts";

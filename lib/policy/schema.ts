@@ -1,18 +1,20 @@
 // The policy document (docs/api.md, "Policy") as a zod schema; a bad document is refused naming the rule and the field.
 import { z } from "zod";
 import { ConfigError } from "../config/index.ts";
-import { isOrgNumber, SCOPE_TOKEN } from "../request/index.ts";
-import { hasRolePath } from "./principal.ts";
+import { isOrgNumber, isResourceUri, RESOURCE_RULE, SCOPE_TOKEN } from "../request/index.ts";
+import { ACCOUNT_ID, type Arn, parseArn, rolePath } from "./arn.ts";
 
 export interface PolicyRule {
-  /** IAM ARN pattern; `*` globs. */
+  /** IAM ARN pattern as written; `*` globs within one field. */
   readonly principal: string;
+  /** `principal` parsed into its fields, for matching. */
+  readonly principalArn: Arn;
   /** Scope patterns; `*` globs. */
   readonly scopes: readonly string[];
-  /** Organisation numbers or `*`; empty allows none. */
+  /** Requirements: empty = the request must not carry the field; else it must, matching an entry (`*` any). */
   readonly consumer_orgs: readonly string[];
   readonly systemuser_orgs: readonly string[];
-  /** https URIs or `*`; empty allows none. */
+  /** https URIs or `*`. */
   readonly resources: readonly string[];
 }
 
@@ -24,20 +26,45 @@ export class PolicyError extends ConfigError {
   override name = "PolicyError";
 }
 
-const ARN = /^arn:[a-z0-9*-]+:[a-z0-9*-]+::[0-9*]*:\S+$/;
-const ASSUMED_ROLE = /^arn:[^:]+:sts::[^:]*:assumed-role\//;
+const FIELD = /^[a-z0-9*-]+$/;
+const REGION = /^[a-z0-9*-]*$/;
+const RESOURCE_TYPE = /^[a-z-]+$/;
+const ARN_EXAMPLE = "arn:aws:iam::111122223333:role/payroll-* (* globs within one field)";
 
-const principal = z
-  .string({ message: "expected an IAM ARN pattern" })
-  .regex(ARN, "expected an IAM ARN such as arn:aws:iam::111122223333:role/payroll-* (globs with *)")
-  .refine((p) => !ASSUMED_ROLE.test(p), {
-    message:
-      "write the role ARN arn:aws:iam::<account>:role/<name>; assumed-role sessions are normalised to it",
-  })
-  .refine((p) => !hasRolePath(p), {
-    message:
-      "write the role without its path (arn:aws:iam::<account>:role/<name>): API Gateway reports assumed-role callers without it",
-  });
+/** The parsed principal pattern, or what is wrong with it. */
+function principalPattern(pattern: string): Arn | string {
+  const arn = parseArn(pattern);
+  if (
+    arn === undefined ||
+    !FIELD.test(arn.partition) ||
+    !FIELD.test(arn.service) ||
+    !REGION.test(arn.region)
+  ) {
+    return `expected an IAM ARN such as ${ARN_EXAMPLE}`;
+  }
+  if (arn.account !== "*" && !ACCOUNT_ID.test(arn.account)) {
+    return `the account is 12 digits or *, got "${arn.account}"`;
+  }
+  if (!RESOURCE_TYPE.test(arn.resourceType)) {
+    return `the resource type (role/, user/) is literal, got "${arn.resourceType}/"; * globs the name only`;
+  }
+  if (arn.resourceType === "assumed-role") {
+    return "write the role ARN arn:aws:iam::<account>:role/<name>; assumed-role sessions are normalised to it";
+  }
+  if (rolePath(arn) !== undefined) {
+    return "write the role without its path (arn:aws:iam::<account>:role/<name>): API Gateway reports assumed-role callers without it";
+  }
+  return arn;
+}
+
+const principal = z.string({ message: "expected an IAM ARN pattern" }).transform((text, ctx) => {
+  const arn = principalPattern(text);
+  if (typeof arn === "string") {
+    ctx.addIssue({ code: "custom", message: arn });
+    return z.NEVER;
+  }
+  return { text, arn };
+});
 
 const scopePattern = z
   .string({ message: "expected a scope pattern" })
@@ -48,8 +75,8 @@ const orgOrStar = z
   .refine((s) => s === "*" || isOrgNumber(s), 'expected a 9-digit organisation number or "*"');
 
 const resourceOrStar = z
-  .string({ message: 'expected an https URI or "*"' })
-  .refine((s) => s === "*" || /^https:\/\/[^\s/?#]+\S*$/.test(s), 'expected an absolute https URI or "*"');
+  .string({ message: `expected ${RESOURCE_RULE} or "*"` })
+  .refine((s) => s === "*" || isResourceUri(s), `expected ${RESOURCE_RULE} or "*"`);
 
 const RuleSchema = z.strictObject({
   principal,
@@ -60,6 +87,11 @@ const RuleSchema = z.strictObject({
   systemuser_orgs: z.array(orgOrStar, { message: "expected an array" }).default([]),
   resources: z.array(resourceOrStar, { message: "expected an array" }).default([]),
 });
+
+/** A validated rule, its principal pattern parsed once at cold start. */
+function compiled(rule: z.infer<typeof RuleSchema>): PolicyRule {
+  return { ...rule, principal: rule.principal.text, principalArn: rule.principal.arn };
+}
 
 const PolicySchema = z.strictObject({
   rules: z.array(z.unknown(), { message: "expected an array of rules" }),
@@ -75,7 +107,7 @@ export function validatePolicy(document: unknown, origin: string): Policy {
   }
   const rules = top.data.rules.map((raw, index) => {
     const rule = RuleSchema.safeParse(raw);
-    if (rule.success) return rule.data;
+    if (rule.success) return compiled(rule.data);
     const issue = rule.error.issues[0];
     const field = issue?.path.map((p) => (typeof p === "number" ? `[${p}]` : `.${String(p)}`)).join("") ?? "";
     const named =

@@ -1,6 +1,8 @@
-// The caller's request, parsed at the edge: body, scope syntax, organisation numbers.
+// The caller's request, parsed at the edge: body, scope syntax, organisation numbers, resources, its cache key.
+export { cacheKey } from "./cache-key.ts";
 export { isOrgNumber } from "./org-number.ts";
-export { MAX_SCOPES, SCOPE_TOKEN, scopeSet, splitScope } from "./scope.ts";
+export { isResourceUri, MAX_RESOURCES, RESOURCE_RULE } from "./resource.ts";
+export { MAX_SCOPES, SCOPE_TOKEN, scopeSet, sortedSet, splitScope } from "./scope.ts";
 export {
   DEFAULT_MIN_TTL,
   isJsonMediaType,

@@ -15,7 +15,10 @@ export function splitScope(scope: string): { scopes: string[] } | { error: strin
   return { scopes };
 }
 
-/** The sorted, de-duplicated scope set: one canonical form for the cache key and the grant. */
-export function scopeSet(scopes: readonly string[]): string[] {
-  return [...new Set(scopes)].sort();
+/** Sorted and de-duplicated: the one canonical form of a list whose order and repeats mean nothing. */
+export function sortedSet(values: readonly string[]): string[] {
+  return [...new Set(values)].sort();
 }
+
+/** The scope set: one canonical form for the cache key and the grant. */
+export const scopeSet: (scopes: readonly string[]) => string[] = sortedSet;

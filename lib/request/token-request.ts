@@ -3,12 +3,12 @@ import { z } from "zod";
 import type { TokenRequest } from "../grant/index.ts";
 import { InvalidRequest, PayloadTooLarge, UnsupportedMediaType } from "../problem/index.ts";
 import { isOrgNumber } from "./org-number.ts";
-import { scopeSet, splitScope } from "./scope.ts";
+import { isResourceUri, MAX_RESOURCES, RESOURCE_RULE } from "./resource.ts";
+import { scopeSet, sortedSet, splitScope } from "./scope.ts";
 
 export const MAX_BODY_BYTES = 8 * 1024;
 export const DEFAULT_MIN_TTL = 30;
 export const MAX_MIN_TTL = 300;
-export const MAX_RESOURCES = 5;
 
 /** The body as API Gateway hands it over. */
 export interface RawTokenBody {
@@ -24,24 +24,10 @@ export interface ParsedTokenRequest {
   minTtl: number;
 }
 
-function isHttpsUri(value: string): boolean {
-  if (/\s/.test(value)) return false;
-  try {
-    const url = new URL(value);
-    return url.protocol === "https:" && url.hostname !== "";
-  } catch {
-    return false;
-  }
-}
-
 const orgNumber = (field: string) =>
   z
     .string({ message: `${field}: expected a string of 9 digits` })
     .refine(isOrgNumber, `${field}: expected a 9-digit organisation number with a valid check digit`);
-
-const resourceUri = z
-  .string({ message: "resource: expected an absolute https URI" })
-  .refine(isHttpsUri, "resource: expected an absolute https URI");
 
 const BodySchema = z
   .strictObject(
@@ -57,14 +43,15 @@ const BodySchema = z
           return scopeSet(split.scopes);
         }),
       resource: z
-        .union([resourceUri.transform((uri) => [uri]), z.array(resourceUri)], {
-          message: "resource: expected an https URI or an array of 1 to 5 of them",
+        .union([z.string().transform((uri) => [uri]), z.array(z.string())], {
+          message: `resource: expected an https URI or an array of 1 to ${MAX_RESOURCES} of them`,
         })
         .refine(
           (list) => list.length >= 1 && list.length <= MAX_RESOURCES,
           `resource: expected 1 to ${MAX_RESOURCES} URIs`,
         )
-        .transform((list) => [...new Set(list)].sort())
+        .refine((list) => list.every(isResourceUri), `resource: expected ${RESOURCE_RULE}`)
+        .transform(sortedSet)
         .optional(),
       consumer_org: orgNumber("consumer_org").optional(),
       systemuser_org: orgNumber("systemuser_org").optional(),

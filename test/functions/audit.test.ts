@@ -4,6 +4,7 @@ import {
   CONSUMER_ORG,
   type ControlledBroker,
   roleCaller,
+  SYSTEMUSER_ORG,
   startControlledBroker,
   tokenEvent,
 } from "../support/broker-fixture.ts";
@@ -59,6 +60,7 @@ beforeAll(async () => {
 
 async function scenario(): Promise<void> {
   const mva = { scope: "skatteetaten:mva" };
+  const altinn = { scope: "altinn:x", systemuser_org: SYSTEMUSER_ORG };
   await send(tokenEvent(mva));
   await send(tokenEvent(mva));
   await send(tokenEvent({ ...mva, consumer_org: CONSUMER_ORG }));
@@ -74,12 +76,12 @@ async function scenario(): Promise<void> {
     status: 400,
     body: '{"error":"invalid_grant","error_description":"MP-124"}',
   });
-  await send(tokenEvent({ scope: "altinn:x" }, { identity: roleCaller("altinn-svc") }));
+  await send(tokenEvent(altinn, { identity: roleCaller("altinn-svc") }));
   const down = { type: "status", status: 503 } as const;
   fixture.emulator.injectFault(down, down, down);
-  await send(tokenEvent({ scope: "altinn:x" }, { identity: roleCaller("altinn-svc") }));
+  await send(tokenEvent(altinn, { identity: roleCaller("altinn-svc") }));
   fixture.signer.failNext(1);
-  await send(tokenEvent({ scope: "altinn:x" }, { identity: roleCaller("altinn-svc") }));
+  await send(tokenEvent(altinn, { identity: roleCaller("altinn-svc") }));
   fixture.advance(80);
   await send(tokenEvent(mva));
   await vi.waitFor(() => {

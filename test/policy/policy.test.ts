@@ -1,6 +1,7 @@
 import { mkdtemp, rm, writeFile } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
+import fc from "fast-check";
 import { describe, expect, it } from "vitest";
 import type { TokenRequest } from "../../lib/grant/index.ts";
 import {
@@ -12,87 +13,242 @@ import {
 } from "../../lib/policy/index.ts";
 
 const ROLE = "arn:aws:iam::111122223333:role";
-const policy = validatePolicy(
-  {
-    rules: [
-      {
-        principal: `${ROLE}/payroll-*`,
-        scopes: ["skatteetaten:inntektsmottak", "skatteetaten:a-meldinger/*"],
-        consumer_orgs: ["*"],
-      },
-      {
-        principal: `${ROLE}/altinn-svc`,
-        scopes: ["altinn:*"],
-        systemuser_orgs: ["974760673"],
-        resources: ["https://api.example.no/a"],
-      },
-    ],
-  },
-  "test",
-);
+const ORG_A = "991825827";
+const ORG_B = "974760673";
+const API = "https://api.example.no/a";
 const who = (name: string) => normalisePrincipal(`arn:aws:sts::111122223333:assumed-role/${name}/sess`);
-const ask = (name: string, request: TokenRequest) => decide(policy, who(name), request);
+const rules = (...list: Record<string, unknown>[]) => validatePolicy({ rules: list }, "test");
+const ask = (policy: ReturnType<typeof rules>, request: TokenRequest, name = "svc") =>
+  decide(policy, who(name), request);
+const S = ["skatteetaten:mva"];
+const base = { principal: `${ROLE}/svc`, scopes: S };
 
-describe("policy decisions", () => {
-  it("allows when one rule permits everything, matching an assumed role by its role", () => {
-    expect(
-      ask("payroll-svc", { scopes: ["skatteetaten:a-meldinger/les", "skatteetaten:inntektsmottak"] }),
-    ).toEqual({
+describe("a rule's lists are requirements", () => {
+  it("a consumer_orgs rule refuses a request without consumer_org", () => {
+    expect(ask(rules({ ...base, consumer_orgs: [ORG_A] }), { scopes: S })).toEqual({
+      allowed: false,
+      reason: `${ROLE}/svc may not request these scopes without consumer_org (the rule requires consumer_org)`,
+    });
+    expect(ask(rules({ ...base, consumer_orgs: ["*"] }), { scopes: S })).toMatchObject({
+      reason: expect.stringContaining("rule requires consumer_org"),
+    });
+  });
+
+  it("a rule without consumer_orgs refuses a request with consumer_org", () => {
+    for (const policy of [rules(base), rules({ ...base, consumer_orgs: [] })]) {
+      expect(ask(policy, { scopes: S, consumerOrg: ORG_A })).toEqual({
+        allowed: false,
+        reason: `${ROLE}/svc may not act for consumer_org ${ORG_A}`,
+      });
+    }
+  });
+
+  it("a consumer_orgs rule allows the listed organisations only, and * any", () => {
+    const listed = rules({ ...base, consumer_orgs: [ORG_A] });
+    expect(ask(listed, { scopes: S, consumerOrg: ORG_A })).toEqual({ allowed: true, rule: 0 });
+    expect(ask(listed, { scopes: S, consumerOrg: ORG_B })).toMatchObject({ allowed: false });
+    expect(ask(rules({ ...base, consumer_orgs: ["*"] }), { scopes: S, consumerOrg: ORG_B })).toEqual({
       allowed: true,
       rule: 0,
     });
-    expect(ask("payroll-svc", { scopes: ["skatteetaten:inntektsmottak"], consumerOrg: "991825827" })).toEqual(
-      {
-        allowed: true,
-        rule: 0,
-      },
-    );
-    expect(
-      ask("altinn-svc", {
-        scopes: ["altinn:x"],
-        systemuserOrg: "974760673",
-        resource: ["https://api.example.no/a"],
-      }),
-    ).toEqual({ allowed: true, rule: 1 });
   });
 
-  it("denies by default, naming the first thing that did not match", () => {
-    expect(ask("hr-svc", { scopes: ["altinn:x"] })).toEqual({
+  it("a systemuser_orgs rule refuses a request without systemuser_org", () => {
+    expect(ask(rules({ ...base, systemuser_orgs: ["*"] }), { scopes: S })).toMatchObject({
+      allowed: false,
+      reason: expect.stringContaining("rule requires systemuser_org"),
+    });
+  });
+
+  it("a rule without systemuser_orgs refuses a request with systemuser_org", () => {
+    expect(ask(rules(base), { scopes: S, systemuserOrg: ORG_B })).toEqual({
+      allowed: false,
+      reason: `${ROLE}/svc may not request a system user token for systemuser_org ${ORG_B}`,
+    });
+    const listed = rules({ ...base, systemuser_orgs: [ORG_A] });
+    expect(ask(listed, { scopes: S, systemuserOrg: ORG_A })).toEqual({ allowed: true, rule: 0 });
+    expect(ask(listed, { scopes: S, systemuserOrg: ORG_B })).toMatchObject({ allowed: false });
+  });
+
+  it("a resources rule refuses a request without resource (no unrestricted-audience token)", () => {
+    expect(ask(rules({ ...base, resources: [API] }), { scopes: S })).toMatchObject({
+      allowed: false,
+      reason: expect.stringContaining("rule requires resource"),
+    });
+    expect(ask(rules({ ...base, resources: ["*"] }), { scopes: S })).toMatchObject({ allowed: false });
+  });
+
+  it("a rule without resources refuses a request with resource", () => {
+    expect(ask(rules(base), { scopes: S, resource: [API] })).toEqual({
+      allowed: false,
+      reason: `${ROLE}/svc may not request resource ${API}`,
+    });
+  });
+
+  it("a resources rule allows a request only when every resource is listed", () => {
+    const policy = rules({ ...base, resources: [API] });
+    expect(ask(policy, { scopes: S, resource: [API] })).toEqual({ allowed: true, rule: 0 });
+    expect(ask(policy, { scopes: S, resource: [API, "https://evil.example/"] })).toMatchObject({
+      reason: expect.stringContaining("resource https://evil.example/"),
+    });
+  });
+
+  it("a principal that asks both for itself and on behalf of customers needs two rules", () => {
+    const one = rules({ ...base, consumer_orgs: ["*"] });
+    const two = rules(base, { ...base, consumer_orgs: ["*"] });
+    expect(ask(one, { scopes: S })).toMatchObject({ allowed: false });
+    expect(ask(two, { scopes: S })).toEqual({ allowed: true, rule: 0 });
+    expect(ask(two, { scopes: S, consumerOrg: ORG_A })).toEqual({ allowed: true, rule: 1 });
+  });
+
+  it("an allowed request carries exactly the fields its rule requires, each listed (an omitted field never widens)", () => {
+    const org = fc.constantFrom(ORG_A, ORG_B);
+    const list = (values: fc.Arbitrary<string>) =>
+      fc.array(fc.oneof(values, fc.constant("*")), { maxLength: 2 });
+    const resource = fc.constantFrom(API, "https://b.example/");
+    fc.assert(
+      fc.property(
+        fc.record({ consumer_orgs: list(org), systemuser_orgs: list(org), resources: list(resource) }),
+        fc.record(
+          {
+            consumerOrg: org,
+            systemuserOrg: org,
+            resource: fc.uniqueArray(resource, { minLength: 1, maxLength: 2 }),
+          },
+          { requiredKeys: [] },
+        ),
+        (lists, fields) => {
+          const request: TokenRequest = { scopes: S, ...fields };
+          const decision = ask(rules({ ...base, ...lists }), request);
+          const fits = (rule: readonly string[], values: readonly string[] | undefined) =>
+            values === undefined
+              ? rule.length === 0
+              : rule.length > 0 && values.every((v) => rule.includes("*") || rule.includes(v));
+          const expected =
+            fits(
+              lists.consumer_orgs,
+              request.consumerOrg === undefined ? undefined : [request.consumerOrg],
+            ) &&
+            fits(
+              lists.systemuser_orgs,
+              request.systemuserOrg === undefined ? undefined : [request.systemuserOrg],
+            ) &&
+            fits(lists.resources, request.resource);
+          expect(decision.allowed).toBe(expected);
+        },
+      ),
+    );
+  });
+});
+
+describe("policy decisions", () => {
+  const policy = rules(
+    {
+      principal: `${ROLE}/payroll-*`,
+      scopes: ["skatteetaten:inntektsmottak", "skatteetaten:a-meldinger/*"],
+    },
+    {
+      principal: `${ROLE}/payroll-*`,
+      scopes: ["skatteetaten:inntektsmottak"],
+      consumer_orgs: ["*"],
+    },
+    {
+      principal: `${ROLE}/altinn-svc`,
+      scopes: ["altinn:*"],
+      systemuser_orgs: [ORG_B],
+      resources: [API],
+    },
+  );
+
+  it("allows when one rule permits everything, matching an assumed role by its role", () => {
+    expect(
+      ask(policy, { scopes: ["skatteetaten:a-meldinger/les", "skatteetaten:inntektsmottak"] }, "payroll-svc"),
+    ).toEqual({ allowed: true, rule: 0 });
+    expect(
+      ask(policy, { scopes: ["skatteetaten:inntektsmottak"], consumerOrg: ORG_A }, "payroll-svc"),
+    ).toEqual({ allowed: true, rule: 1 });
+    expect(
+      ask(policy, { scopes: ["altinn:x"], systemuserOrg: ORG_B, resource: [API] }, "altinn-svc"),
+    ).toEqual({ allowed: true, rule: 2 });
+  });
+
+  it("denies by default, naming what did not match in the rule that got furthest", () => {
+    expect(ask(policy, { scopes: ["altinn:x"] }, "hr-svc")).toEqual({
       allowed: false,
       reason: `no policy rule matches principal ${ROLE}/hr-svc`,
     });
-    expect(ask("payroll-svc", { scopes: ["skatteetaten:inntektsmottak", "skatteetaten:mva"] })).toEqual({
-      allowed: false,
-      reason: `${ROLE}/payroll-svc may not request scope skatteetaten:mva`,
-    });
     expect(
-      ask("payroll-svc", { scopes: ["skatteetaten:inntektsmottak"], systemuserOrg: "974760673" }),
-    ).toMatchObject({
-      reason: expect.stringContaining("systemuser_org 974760673"),
-    });
-    expect(ask("altinn-svc", { scopes: ["altinn:x"], consumerOrg: "991825827" })).toMatchObject({
-      reason: expect.stringContaining("consumer_org 991825827"),
-    });
-    expect(ask("altinn-svc", { scopes: ["altinn:x"], resource: ["https://evil.example/"] })).toMatchObject({
-      reason: expect.stringContaining("resource https://evil.example/"),
-    });
+      ask(policy, { scopes: ["skatteetaten:inntektsmottak", "skatteetaten:mva"] }, "payroll-svc"),
+    ).toEqual({ allowed: false, reason: `${ROLE}/payroll-svc may not request scope skatteetaten:mva` });
+    // Rule 1 allows the scope but not consumer_org for a-meldinger: rule 0 got as far, and it names consumer_org.
     expect(
-      ask("payroll-svc", { scopes: ["skatteetaten:inntektsmottak"], resource: ["https://api.example.no/a"] }),
-    ).toMatchObject({ allowed: false });
+      ask(policy, { scopes: ["skatteetaten:a-meldinger/les"], consumerOrg: ORG_A }, "payroll-svc"),
+    ).toMatchObject({ reason: expect.stringContaining(`consumer_org ${ORG_A}`) });
+    expect(ask(policy, { scopes: ["altinn:x"], resource: [API] }, "altinn-svc")).toMatchObject({
+      reason: expect.stringContaining("rule requires systemuser_org"),
+    });
+    expect(ask(policy, { scopes: ["altinn:x"], systemuserOrg: ORG_B }, "altinn-svc")).toMatchObject({
+      reason: expect.stringContaining("rule requires resource"),
+    });
   });
 
   it("does not combine two rules to permit one request", () => {
-    const split = validatePolicy(
-      {
-        rules: [
-          { principal: `${ROLE}/x`, scopes: ["a"] },
-          { principal: `${ROLE}/x`, scopes: ["b"] },
-        ],
-      },
-      "test",
+    const split = rules({ principal: `${ROLE}/x`, scopes: ["a"] }, { principal: `${ROLE}/x`, scopes: ["b"] });
+    expect(ask(split, { scopes: ["a", "b"] }, "x")).toMatchObject({ allowed: false });
+    expect(ask(split, { scopes: ["b"] }, "x")).toEqual({ allowed: true, rule: 1 });
+  });
+});
+
+describe("principal patterns glob within one ARN field", () => {
+  const anyAccount = rules({ principal: "arn:aws:iam::*:role/payroll-svc", scopes: S });
+  const caller = (arn: string) => decide(anyAccount, normalisePrincipal(arn), { scopes: S });
+
+  it("a * never matches across ':' (an IAM user named like a role is not that role)", () => {
+    expect(caller("arn:aws:iam::111122223333:user/x:role/payroll-svc")).toMatchObject({ allowed: false });
+    expect(caller("arn:aws:sts::111122223333:assumed-role/payroll-svc/s")).toEqual({
+      allowed: true,
+      rule: 0,
+    });
+  });
+
+  it("the resource type is literal: a role pattern never admits a user of the same name", () => {
+    expect(caller("arn:aws:iam::111122223333:user/payroll-svc")).toMatchObject({ allowed: false });
+    const users = rules({ principal: "arn:aws:iam::111122223333:user/*", scopes: S });
+    expect(decide(users, who("payroll-svc"), { scopes: S })).toMatchObject({ allowed: false });
+    expect(
+      decide(users, normalisePrincipal("arn:aws:iam::111122223333:user/ops/alice"), { scopes: S }),
+    ).toEqual({ allowed: true, rule: 0 });
+  });
+
+  it("the account is the same 12 digits or *", () => {
+    const fixed = rules({ ...base, principal: `${ROLE}/*` });
+    expect(
+      decide(fixed, normalisePrincipal("arn:aws:iam::444455556666:role/svc"), { scopes: S }),
+    ).toMatchObject({ allowed: false });
+    expect(caller("arn:aws:iam::444455556666:role/payroll-svc")).toEqual({ allowed: true, rule: 0 });
+  });
+
+  it("a name pattern matches exactly the names of the same partition, service, account and type", () => {
+    const field = fc.stringMatching(/^[a-z0-9-]{1,8}$/);
+    const name = fc.stringMatching(/^[\w+=,.@-]{1,16}$/);
+    const account = fc.stringMatching(/^\d{12}$/);
+    fc.assert(
+      fc.property(
+        fc.record({ partition: field, account, name }),
+        fc.record({ partition: field, account, name }),
+        fc.nat(4),
+        (p, v, cut) => {
+          const pattern = rules({
+            principal: `arn:${p.partition}:iam::${p.account}:role/${p.name.slice(0, cut)}*`,
+            scopes: S,
+          });
+          const value = normalisePrincipal(`arn:${v.partition}:iam::${v.account}:role/${v.name}`);
+          const expected =
+            p.partition === v.partition && p.account === v.account && v.name.startsWith(p.name.slice(0, cut));
+          expect(decide(pattern, value, { scopes: S }).allowed).toBe(expected);
+        },
+      ),
     );
-    expect(decide(split, who("x"), { scopes: ["a", "b"] })).toMatchObject({ allowed: false });
-    expect(decide(split, who("x"), { scopes: ["b"] })).toEqual({ allowed: true, rule: 1 });
   });
 });
 
@@ -106,9 +262,9 @@ describe("policy validation", () => {
     }
     throw new Error("expected a PolicyError");
   };
+  const ok = { principal: `${ROLE}/a`, scopes: ["a"] };
 
   it("names the rule index and the field", () => {
-    const ok = { principal: `${ROLE}/a`, scopes: ["a"] };
     expect(refused({ rules: [ok, { principal: `${ROLE}/b`, scopes: ["a b"] }] })).toMatch(
       /^POLICY: rules\[1\] \(principal arn:aws:iam::111122223333:role\/b\)\.scopes\[0\]: expected a scope-token/,
     );
@@ -130,11 +286,41 @@ describe("policy validation", () => {
     expect(refused({ rule: [] })).toMatch(/^POLICY: expected \{"rules"/);
   });
 
+  it("a principal pattern's account is 12 digits or *", () => {
+    for (const account of ["1111*", "*1", "11112222333", "", "a11122223333"]) {
+      expect(refused({ rules: [{ ...ok, principal: `arn:aws:iam::${account}:role/a` }] }), account).toMatch(
+        /\.principal: the account is 12 digits or \*/,
+      );
+    }
+  });
+
+  it("a principal pattern's resource type is literal", () => {
+    for (const type of ["*", "ro*", "Role"]) {
+      expect(refused({ rules: [{ ...ok, principal: `arn:aws:iam::*:${type}/a` }] }), type).toMatch(
+        /\.principal: the resource type \(role\/, user\/\) is literal/,
+      );
+    }
+    expect(refused({ rules: [{ ...ok, principal: "arn:aws:iam::*:role/a:b" }] })).toMatch(
+      /expected an IAM ARN/,
+    );
+  });
+
+  it("a policy resource is a resource URI or *", () => {
+    for (const resource of [
+      "https://a.example/ x",
+      "https://a.example/\u202e",
+      "https://a.example/#f",
+      "x",
+    ]) {
+      expect(refused({ rules: [{ ...ok, resources: [resource] }] }), resource).toMatch(/\.resources\[0\]/);
+    }
+  });
+
   it("loads from a file or inline JSON and refuses unreadable or malformed ones", async () => {
     const dir = await mkdtemp(join(tmpdir(), "policy-"));
     try {
       const path = join(dir, "policy.json");
-      await writeFile(path, JSON.stringify({ rules: [{ principal: `${ROLE}/a`, scopes: ["a"] }] }));
+      await writeFile(path, JSON.stringify({ rules: [ok] }));
       expect((await loadPolicy({ kind: "file", path })).rules).toHaveLength(1);
       await expect(loadPolicy({ kind: "file", path: join(dir, "none.json") })).rejects.toThrow(/ENOENT/);
       await expect(loadPolicy({ kind: "inline", json: "{" })).rejects.toThrow(/^POLICY: not valid JSON/);

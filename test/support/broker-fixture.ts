@@ -29,17 +29,21 @@ export const CLIENT_SCOPES = [
   "altinn:x",
 ];
 
+const PAYROLL_SCOPES = [
+  "skatteetaten:mva",
+  "skatteetaten:a-meldinger/*",
+  "skatteetaten:inntektsmottak",
+  "nav:aareg/v1/arbeidsforhold",
+  "bench:*",
+];
+
+/** payroll-* asks both for its own organisation and for CONSUMER_ORG: two rules. */
 const TEST_POLICY = {
   rules: [
+    { principal: `arn:aws:iam::${ACCOUNT}:role/payroll-*`, scopes: PAYROLL_SCOPES },
     {
       principal: `arn:aws:iam::${ACCOUNT}:role/payroll-*`,
-      scopes: [
-        "skatteetaten:mva",
-        "skatteetaten:a-meldinger/*",
-        "skatteetaten:inntektsmottak",
-        "nav:aareg/v1/arbeidsforhold",
-        "bench:*",
-      ],
+      scopes: PAYROLL_SCOPES,
       consumer_orgs: [CONSUMER_ORG],
     },
     {

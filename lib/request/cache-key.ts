@@ -1,0 +1,19 @@
+// The canonical cache key of a token request: requests Maskinporten would answer alike share it, no others.
+import type { TokenRequest } from "../grant/index.ts";
+import { scopeSet, sortedSet } from "./scope.ts";
+
+/**
+ * Every request field that reaches the grant, in canonical form: the sorted, de-duplicated scope set and
+ * resource list (an empty list is no resource, as in the grant), consumer_org, systemuser_org.
+ * A field added to TokenRequest belongs here, and in the cache-key and cache-isolation tests.
+ */
+export function cacheKey(request: TokenRequest): string {
+  const resource =
+    request.resource === undefined || request.resource.length === 0 ? null : sortedSet(request.resource);
+  return JSON.stringify([
+    scopeSet(request.scopes),
+    resource,
+    request.consumerOrg ?? null,
+    request.systemuserOrg ?? null,
+  ]);
+}

@@ -1,0 +1,52 @@
+import { describe, expect, it } from "vitest";
+import type { TokenRequest } from "../../lib/grant/index.ts";
+import { cacheKey } from "../../lib/request/index.ts";
+
+const FULL: Required<TokenRequest> = {
+  scopes: ["a:x", "b:y"],
+  resource: ["https://a.example/", "https://b.example/"],
+  consumerOrg: "991825827",
+  systemuserOrg: "974760673",
+};
+
+/** One changed value per request field: the type makes a new TokenRequest field fail to compile here until added. */
+const CHANGED: { readonly [K in keyof TokenRequest]-?: Required<TokenRequest>[K] } = {
+  scopes: ["a:x", "b:z"],
+  resource: ["https://a.example/", "https://c.example/"],
+  consumerOrg: "310000000",
+  systemuserOrg: "310000000",
+};
+
+describe("cacheKey", () => {
+  it("each request field changes the key: its value, and whether it is present at all", () => {
+    const key = cacheKey(FULL);
+    for (const field of Object.keys(CHANGED) as (keyof TokenRequest)[]) {
+      expect(cacheKey({ ...FULL, [field]: CHANGED[field] }), `${field} changed`).not.toBe(key);
+      if (field === "scopes") continue;
+      const { [field]: _omitted, ...without } = FULL;
+      expect(cacheKey(without), `${field} omitted`).not.toBe(key);
+    }
+  });
+
+  it("the order and repeats of scopes and resources do not change the key", () => {
+    expect(
+      cacheKey({
+        ...FULL,
+        scopes: ["b:y", "a:x", "b:y"],
+        resource: ["https://b.example/", "https://a.example/", "https://b.example/"],
+      }),
+    ).toBe(cacheKey(FULL));
+  });
+
+  it("an empty resource list is no resource, as in the grant", () => {
+    expect(cacheKey({ scopes: ["a:x"], resource: [] })).toBe(cacheKey({ scopes: ["a:x"] }));
+  });
+
+  it("a value moved from one field to another is a different key", () => {
+    const org = "991825827";
+    expect(cacheKey({ scopes: ["a:x"], consumerOrg: org })).not.toBe(
+      cacheKey({ scopes: ["a:x"], systemuserOrg: org }),
+    );
+    expect(cacheKey({ scopes: ["a:x", "b:y"] })).not.toBe(cacheKey({ scopes: ["a:x b:y"] }));
+  });
+});

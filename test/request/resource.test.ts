@@ -1,0 +1,82 @@
+import fc from "fast-check";
+import { describe, expect, it } from "vitest";
+import { buildGrantClaims } from "../../lib/grant/index.ts";
+import { InvalidRequest } from "../../lib/problem/index.ts";
+import { isResourceUri, parseTokenRequest } from "../../lib/request/index.ts";
+
+const parse = (resource: unknown) =>
+  parseTokenRequest({
+    body: JSON.stringify({ scope: "a:b", resource }),
+    isBase64Encoded: false,
+    contentType: "application/json",
+  });
+
+describe("resource values", () => {
+  it("a resource is an absolute https URI", () => {
+    for (const ok of [
+      "https://api.example.no",
+      "https://api.example.no/v1/x?y=1&z=%7E",
+      "https://API.Example.NO:443/a/../b/",
+      "https://[::1]:8443/x",
+    ]) {
+      expect(isResourceUri(ok), ok).toBe(true);
+    }
+    for (const bad of [
+      "http://api.example.no/",
+      "api.example.no/x",
+      "/relative",
+      "https:api.example.no",
+      "https:///x",
+      "https://",
+      "urn:example:x",
+      "",
+    ]) {
+      expect(isResourceUri(bad), bad).toBe(false);
+    }
+  });
+
+  it("a resource with whitespace, control, bidi or other non-ASCII characters is refused", () => {
+    for (const bad of [
+      "https://api.example.no/a b",
+      "https://api.example.no/a\tb",
+      "https://api.example.no/a\n",
+      "https://api.example.no/\u0000",
+      "https://api.example.no/\u007f",
+      "https://api.example.no/\u202egnp.exe",
+      "https://api.example.no/\u200f",
+      "https://xn--api.example.no/\u00e6",
+      "https://api.example.no/a\\b",
+      "https://api.example.no/%zz",
+      "https://api.example.no/#fragment",
+    ]) {
+      expect(isResourceUri(bad), JSON.stringify(bad)).toBe(false);
+    }
+    fc.assert(
+      fc.property(
+        fc.string(),
+        fc.string({ unit: "binary", minLength: 1, maxLength: 1 }),
+        fc.string(),
+        (a, c, b) => {
+          fc.pre(c < "\x21" || c > "\x7e");
+          expect(isResourceUri(`https://api.example.no/${a}${c}${b}`)).toBe(false);
+        },
+      ),
+    );
+  });
+
+  it("a refused resource is a 400 invalid_request naming resource", () => {
+    for (const bad of ["https://api.example.no/\u202e", ["https://a.example/", "https://b.example/ x"]]) {
+      expect(() => parse(bad)).toThrow(InvalidRequest);
+      expect(() => parse(bad)).toThrow(/^resource: expected an absolute https URI/);
+    }
+  });
+
+  it("a resource reaches the grant byte for byte as the caller wrote it", () => {
+    const written = ["https://API.Example.NO:443/a/../b?x=%7e", "https://api.example.no"];
+    const { request } = parse(written);
+    expect(request.resource).toEqual([...written].sort());
+    const claims = buildGrantClaims(request, { issuer: "https://mp/", clientId: "c", now: 0, jti: "j" });
+    expect(claims.resource).toEqual([...written].sort());
+    expect(new URL(written[0] ?? "").href).not.toBe(written[0]);
+  });
+});
