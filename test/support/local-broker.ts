@@ -1,5 +1,5 @@
 // Test support: `npm start`'s broker (dev/start.ts) in this process, on a free port, with its files in a temp dir.
-import { mkdtemp, rm } from "node:fs/promises";
+import { mkdtemp, rm, writeFile } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import type { LocalCredential } from "../../dev/credentials.ts";
@@ -14,10 +14,18 @@ export interface StartedLocalBroker {
   stop(): Promise<void>;
 }
 
-/** One per test file: the handlers read this process's environment once, at their cold start. */
-export async function startTestLocalBroker(): Promise<StartedLocalBroker> {
+/**
+ * One per test file: the handlers read this process's environment once, at their cold start. `credentials`, when
+ * given, is written as the credentials file before the start, as a user would edit it.
+ */
+export async function startTestLocalBroker(
+  credentials?: readonly LocalCredential[],
+): Promise<StartedLocalBroker> {
   for (const name of Object.keys(process.env)) if (BROKER_VARIABLES.test(name)) delete process.env[name];
   const dir = await mkdtemp(join(tmpdir(), "local-broker-"));
+  if (credentials !== undefined) {
+    await writeFile(join(dir, "credentials.json"), JSON.stringify({ credentials }), { mode: 0o600 });
+  }
   const broker = await startLocalBroker({ host: "127.0.0.1", port: 0, dir });
   const credential = broker.credentials.credentials[0];
   if (credential === undefined) throw new Error("the local broker created no credentials");
