@@ -11,7 +11,13 @@ export function createHealthHandler(report: () => Promise<HealthReport>): Lambda
 
 const defaultReport = lazy(async () => {
   const config = loadConfig();
-  return healthOf(config, await loadPolicy(config.policy));
+  return healthOf(
+    config,
+    await loadPolicy(
+      config.policy,
+      config.clients.map((client) => client.name),
+    ),
+  );
 });
 
 export const handler: LambdaHandler = createHealthHandler(defaultReport);

@@ -56,8 +56,14 @@ describe("GET /health", () => {
   it("reports ok from configuration and policy alone", async () => {
     const report = healthOf(
       {
-        maskinporten: { env: "test", issuer: "https://test.maskinporten.no/", tokenUrl: "x", clientId: "c" },
-        signing: { key: { source: "kms", keyId: "alias/x" }, alg: "RS256" },
+        maskinporten: { env: "test", issuer: "https://test.maskinporten.no/", tokenUrl: "x" },
+        clients: [
+          {
+            name: "default",
+            clientId: "c",
+            signing: { key: { source: "kms", keyId: "alias/x" }, alg: "RS256" },
+          },
+        ],
         policy: { kind: "inline", json: "{}" },
         cache: { maxEntries: 1, refreshAheadSeconds: 1 },
         upstreamTimeoutMs: 1000,
@@ -69,7 +75,11 @@ describe("GET /health", () => {
     );
     const response = await createHealthHandler(async () => report)(get("/health"), lambdaContext("health"));
     expect(response.statusCode).toBe(200);
-    expect(JSON.parse(response.body)).toMatchObject({ status: "ok", key_source: "kms", policy_rules: 0 });
+    expect(JSON.parse(response.body)).toMatchObject({
+      status: "ok",
+      clients: [{ name: "default", client_id: "c", key_source: "kms" }],
+      policy_rules: 0,
+    });
   });
 });
 
