@@ -1,7 +1,7 @@
 // POST /token: the caller's identity and body in, a Maskinporten token (or a problem) out.
 import type { APIGatewayProxyEvent } from "aws-lambda";
 import { AuditTrail } from "../lib/audit/index.ts";
-import { callerRecord, type TokenAnswer, type TokenCall } from "../lib/broker/broker.ts";
+import { callerRecord, type TokenCall } from "../lib/broker/broker.ts";
 import { ConfigError } from "../lib/config/index.ts";
 import { toProblem } from "../lib/problem/index.ts";
 import type { RawTokenBody } from "../lib/request/index.ts";
@@ -24,22 +24,6 @@ function bodyOf(event: APIGatewayProxyEvent): RawTokenBody {
     body: event.body,
     isBase64Encoded: event.isBase64Encoded === true,
     contentType: contentTypeOf(event.headers),
-  };
-}
-
-/**
- * `JSON.stringify(body)`, byte for byte, keeping the JSON of the last access token: cache hits serve the same
- * token again and again, and escaping its ~1 KB anew is a good part of a hit's own work.
- */
-export function tokenBodyWriter(): (body: TokenAnswer["body"]) => string {
-  let lastToken = "";
-  let lastTokenJson = '""';
-  return (body) => {
-    if (body.access_token !== lastToken) {
-      lastToken = body.access_token;
-      lastTokenJson = JSON.stringify(lastToken);
-    }
-    return `{"access_token":${lastTokenJson},"token_type":${JSON.stringify(body.token_type)},"expires_in":${JSON.stringify(body.expires_in)},"scope":${JSON.stringify(body.scope)}}`;
   };
 }
 
@@ -67,7 +51,6 @@ export interface TokenHandlerDeps {
 const containerAudit = new AuditTrail();
 
 export function createTokenHandler(source: BrokerSource, deps: TokenHandlerDeps = {}): LambdaHandler {
-  const bodyJson = tokenBodyWriter();
   const audit = deps.audit ?? containerAudit;
   const monotonic = deps.monotonic ?? (() => performance.now());
   return routeHandler(async (event, requestId) => {
@@ -87,7 +70,7 @@ export function createTokenHandler(source: BrokerSource, deps: TokenHandlerDeps 
       throw error;
     });
     const answer = await broker.token(call);
-    return jsonTextResponse(200, bodyJson(answer.body), {
+    return jsonTextResponse(200, JSON.stringify(answer.body), {
       "Cache-Control": "no-store",
       "X-Token-Cache": answer.cache,
     });
