@@ -67,6 +67,7 @@ describe("GET /health", () => {
         policy: { kind: "inline", json: "{}" },
         cache: { maxEntries: 1, refreshAheadSeconds: 1 },
         upstreamTimeoutMs: 1000,
+        keys: { adminUrl: "https://api.test.samarbeid.digdir.no", warnDays: 30, autoRenew: false },
         altinn: {
           exchangeUrl: "https://platform.tt02.altinn.no/authentication/api/v1/exchange/maskinporten",
         },
