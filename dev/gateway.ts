@@ -1,10 +1,8 @@
 // The local stand-in for the private REST API: node:http in, SigV4 checked like aws_iam, the Lambda handlers behind.
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from "node:http";
 import type { AddressInfo } from "node:net";
-import type { APIGatewayProxyEvent, APIGatewayProxyResult, Context } from "aws-lambda";
+import type { LambdaHandler } from "../functions/http.ts";
 import { apiGatewayEvent, type CallerIdentity, lambdaContext } from "./api-gateway-event.ts";
-
-export type LambdaHandler = (event: APIGatewayProxyEvent, context: Context) => Promise<APIGatewayProxyResult>;
 
 export interface Route {
   method: string;

@@ -1,6 +1,7 @@
 // Maskinporten token -> Altinn token: GET the exchange endpoint with the token as Bearer, retry what is transient, map the rest.
 import { setTimeout as delay } from "node:timers/promises";
 import { decodeJwt } from "jose";
+import { parseJson } from "../json/index.ts";
 import { parseOAuthError } from "../maskinporten/response.ts";
 import {
   type AttemptOutcome,
@@ -155,10 +156,6 @@ export class AltinnExchange implements TokenExchange {
 /** A JSON string's content, the text itself when it is not one; undefined for any other JSON. */
 function unquoted(text: string): string | undefined {
   if (!text.startsWith('"')) return text;
-  try {
-    const value: unknown = JSON.parse(text);
-    return typeof value === "string" ? value.trim() : undefined;
-  } catch {
-    return undefined;
-  }
+  const value = parseJson(text);
+  return typeof value === "string" ? value.trim() : undefined;
 }

@@ -37,7 +37,7 @@ export interface TokenCall {
 }
 
 export interface TokenAnswer {
-  body: { access_token: string; token_type: string; expires_in: number; scope: string };
+  body: TokenResponse;
   cache: CacheOutcome;
 }
 

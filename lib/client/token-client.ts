@@ -4,6 +4,7 @@ import { Sha256 } from "@aws-crypto/sha256-js";
 import { fromNodeProviderChain } from "@aws-sdk/credential-providers";
 import { SignatureV4 } from "@smithy/signature-v4";
 import { backoffMs, parseRetryAfter } from "../maskinporten/retry.ts";
+import { cacheKey } from "../request/cache-key.ts";
 import { TokenBrokerError } from "./errors.ts";
 import { readError, readToken, type TokenResponse } from "./response.ts";
 
@@ -60,11 +61,14 @@ interface CachedToken {
   expiresAt: number;
 }
 
-/** Equal requests share a token: the scope set sorted and de-duplicated, as the broker keys its own cache. */
-function cacheKey(request: GetTokenRequest): string {
-  const scopes = [...new Set(request.scope.split(" ").filter((s) => s !== ""))].sort();
-  const resource = request.resource === undefined ? null : [...new Set([request.resource].flat())].sort();
-  return JSON.stringify([scopes, resource, request.consumer_org ?? null, request.systemuser_org ?? null]);
+/** Equal requests share a token: the broker's own cache key, over the request as the broker will read it. */
+function keyOf(request: GetTokenRequest): string {
+  return cacheKey({
+    scopes: request.scope.split(" ").filter((s) => s !== ""),
+    ...(request.resource === undefined ? {} : { resource: [request.resource].flat() }),
+    ...(request.consumer_org === undefined ? {} : { consumerOrg: request.consumer_org }),
+    ...(request.systemuser_org === undefined ? {} : { systemuserOrg: request.systemuser_org }),
+  });
 }
 
 /** Only the fields the broker knows: it rejects unknown ones. */
@@ -155,7 +159,7 @@ export function createTokenClient(options: TokenClientOptions): TokenClient {
   return {
     async getToken(request) {
       const minTtl = request.min_ttl ?? DEFAULT_MIN_TTL_SECONDS;
-      const key = cacheKey(request);
+      const key = keyOf(request);
       const cached = cache.get(key);
       if (cached !== undefined) {
         const remaining = Math.floor((cached.expiresAt - now()) / 1000);

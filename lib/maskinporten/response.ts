@@ -1,5 +1,6 @@
 // Maskinporten's answers, validated: the token body on 200, the OAuth error on 4xx (sanitised, never the raw body).
 import { z } from "zod";
+import { parseJson } from "../json/index.ts";
 import { UPSTREAM_NAMES, type Upstream } from "../problem/index.ts";
 import type { TokenResponse } from "./types.ts";
 
@@ -10,7 +11,7 @@ const TokenResponseSchema = z.object({
   scope: z.string(),
 });
 
-/** The validated token body, or undefined when the body is not JSON of that shape. */
+/** The validated token body (Maskinporten's, and the broker's own answer), or undefined when it is not one. */
 export function parseTokenResponse(text: string): TokenResponse | undefined {
   const parsed = TokenResponseSchema.safeParse(parseJson(text));
   return parsed.success ? parsed.data : undefined;
@@ -45,12 +46,4 @@ export function parseOAuthError(
       .replace(/[\p{Cc}\p{Cf}]+/gu, " ")
       .slice(0, MAX_DESCRIPTION),
   };
-}
-
-function parseJson(text: string): unknown {
-  try {
-    return JSON.parse(text);
-  } catch {
-    return undefined;
-  }
 }

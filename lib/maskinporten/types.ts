@@ -1,10 +1,11 @@
 // The shapes the upstream client promises to the broker: a token, the facts of each attempt, and its injectables.
-import type { TokenRequest } from "../grant/index.ts";
+import type { TokenRequest } from "../request/types.ts";
 
-/** Maskinporten's success body, validated. */
+/** A token answer, validated: Maskinporten's success body, and the broker's own answer to its callers. */
 export interface TokenResponse {
   access_token: string;
   token_type: string;
+  /** Seconds the token is still valid, counted from when the answer was written. */
   expires_in: number;
   scope: string;
 }

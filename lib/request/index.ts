@@ -13,3 +13,4 @@ export {
   type RawTokenBody,
   repeatingParser,
 } from "./token-request.ts";
+export type { TokenRequest } from "./types.ts";
