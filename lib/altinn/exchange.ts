@@ -1,28 +1,22 @@
 // Maskinporten token -> Altinn token: GET the exchange endpoint with the token as Bearer, retry what is transient, map the rest.
-import { setTimeout as delay } from "node:timers/promises";
 import { decodeJwt } from "jose";
 import { parseJson } from "../json/index.ts";
-import { parseOAuthError } from "../maskinporten/response.ts";
 import {
   type AttemptOutcome,
-  DEFAULT_RETRY,
   isTimeout,
-  parseRetryAfter,
+  notOk,
   type RetryClock,
+  type RetryOptions,
   type RetrySchedule,
+  retrySetup,
   retryTransient,
 } from "../maskinporten/retry.ts";
 import type { UpstreamDeps } from "../maskinporten/types.ts";
-import { UpstreamRejected } from "../problem/index.ts";
 
-export interface AltinnExchangeOptions {
+/** `timeoutMs` is UPSTREAM_TIMEOUT_MS; the other retry settings default to DEFAULT_RETRY. */
+export interface AltinnExchangeOptions extends RetryOptions {
   /** ALTINN_EXCHANGE_URL. */
   url: string;
-  /** Per attempt (UPSTREAM_TIMEOUT_MS). */
-  timeoutMs: number;
-  maxRetries?: number;
-  maxWaitMs?: number;
-  budgetMs?: number;
 }
 
 /** What one exchange attempt did: for the audit record and metrics. Never the tokens. */
@@ -63,18 +57,8 @@ export class AltinnExchange implements TokenExchange {
   ) {
     this.fetch = deps.fetch ?? globalThis.fetch;
     this.now = deps.now ?? Date.now;
-    this.monotonic = deps.monotonic ?? (() => performance.now());
-    this.retryClock = {
-      monotonic: this.monotonic,
-      random: deps.random ?? Math.random,
-      sleep: deps.sleep ?? ((ms) => delay(ms)),
-    };
-    this.schedule = {
-      timeoutMs: options.timeoutMs,
-      maxRetries: options.maxRetries ?? DEFAULT_RETRY.maxRetries,
-      maxWaitMs: options.maxWaitMs ?? DEFAULT_RETRY.maxWaitMs,
-      budgetMs: options.budgetMs ?? DEFAULT_RETRY.budgetMs,
-    };
+    ({ schedule: this.schedule, clock: this.retryClock } = retrySetup(options, deps));
+    this.monotonic = this.retryClock.monotonic;
   }
 
   exchange(maskinportenToken: string, attempts: ExchangeAttempt[] = []): Promise<AltinnToken> {
@@ -121,17 +105,7 @@ export class AltinnExchange implements TokenExchange {
         : { kind: "ok", value: token };
     }
     done(`http_${status}`);
-    if (status >= 400 && status < 500 && status !== 429) {
-      const { error, errorDescription } = parseOAuthError(text, status, "altinn");
-      throw new UpstreamRejected(status, error, errorDescription, "altinn");
-    }
-    const retryAfterMs = parseRetryAfter(response.headers.get("retry-after"), this.now());
-    return {
-      kind: "transient",
-      outcome: `http_${status}`,
-      status,
-      ...(retryAfterMs === undefined ? {} : { retryAfterMs }),
-    };
+    return notOk("altinn", response, text, this.now());
   }
 
   /**

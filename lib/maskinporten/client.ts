@@ -1,35 +1,28 @@
 // Grant -> token: signs a fresh grant per attempt, posts it to Maskinporten, retries what is transient, maps the rest.
 import { randomUUID } from "node:crypto";
-import { setTimeout as delay } from "node:timers/promises";
 import { buildGrantClaims, signGrant } from "../grant/index.ts";
-import { Problem, SigningUnavailable, UpstreamRejected } from "../problem/index.ts";
+import { Problem, SigningUnavailable } from "../problem/index.ts";
 import type { TokenRequest } from "../request/types.ts";
 import type { Signer, SigningKey } from "../signer/signer.ts";
-import { parseOAuthError, parseTokenResponse } from "./response.ts";
+import { parseTokenResponse } from "./response.ts";
 import {
   type AttemptOutcome,
-  DEFAULT_RETRY,
   isTimeout,
-  parseRetryAfter,
+  notOk,
   type RetryClock,
+  type RetryOptions,
   type RetrySchedule,
+  retrySetup,
   retryTransient,
 } from "./retry.ts";
 import type { AttemptRecord, TokenResult, TokenSource, UpstreamDeps } from "./types.ts";
 
-export interface MaskinportenClientOptions {
+/** `timeoutMs` is UPSTREAM_TIMEOUT_MS; the other retry settings default to DEFAULT_RETRY. */
+export interface MaskinportenClientOptions extends RetryOptions {
   /** The environment's issuer: the grant's `aud`. */
   issuer: string;
   tokenUrl: string;
   clientId: string;
-  /** Per attempt (UPSTREAM_TIMEOUT_MS). */
-  timeoutMs: number;
-  /** Retries after the first attempt; default 2. */
-  maxRetries?: number;
-  /** Longest single wait between attempts; a Retry-After beyond it ends the retries. Default 3000 ms. */
-  maxWaitMs?: number;
-  /** Time for one requestToken, all attempts and waits; default 25 s, inside API Gateway's 29 s. */
-  budgetMs?: number;
 }
 
 export const JWT_BEARER_GRANT_TYPE = "urn:ietf:params:oauth:grant-type:jwt-bearer";
@@ -57,19 +50,9 @@ export class MaskinportenClient implements TokenSource {
   ) {
     this.fetch = deps.fetch ?? globalThis.fetch;
     this.now = deps.now ?? Date.now;
-    this.monotonic = deps.monotonic ?? (() => performance.now());
+    ({ schedule: this.schedule, clock: this.retryClock } = retrySetup(options, deps));
+    this.monotonic = this.retryClock.monotonic;
     this.randomUUID = deps.randomUUID ?? randomUUID;
-    this.retryClock = {
-      monotonic: this.monotonic,
-      random: deps.random ?? Math.random,
-      sleep: deps.sleep ?? ((ms) => delay(ms)),
-    };
-    this.schedule = {
-      timeoutMs: options.timeoutMs,
-      maxRetries: options.maxRetries ?? DEFAULT_RETRY.maxRetries,
-      maxWaitMs: options.maxWaitMs ?? DEFAULT_RETRY.maxWaitMs,
-      budgetMs: options.budgetMs ?? DEFAULT_RETRY.budgetMs,
-    };
   }
 
   async requestToken(request: TokenRequest, attempts: AttemptRecord[] = []): Promise<TokenResult> {
@@ -137,17 +120,7 @@ export class MaskinportenClient implements TokenSource {
         : { kind: "ok", value: { token, receivedAt } };
     }
     done(`http_${status}`);
-    if (status >= 400 && status < 500 && status !== 429) {
-      const { error, errorDescription } = parseOAuthError(text, status);
-      throw new UpstreamRejected(status, error, errorDescription);
-    }
-    const retryAfterMs = parseRetryAfter(response.headers.get("retry-after"), this.now());
-    return {
-      kind: "transient",
-      outcome: `http_${status}`,
-      status,
-      ...(retryAfterMs === undefined ? {} : { retryAfterMs }),
-    };
+    return notOk("maskinporten", response, text, this.now());
   }
 
   private async post(grant: string): Promise<Fetched> {

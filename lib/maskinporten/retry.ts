@@ -1,5 +1,7 @@
 // Retrying an upstream call: jittered exponential backoff, Retry-After, and the attempt loop both upstream clients share.
-import { UPSTREAM_NAMES, type Upstream, UpstreamUnavailable } from "../problem/index.ts";
+import { setTimeout as delay } from "node:timers/promises";
+import { UPSTREAM_NAMES, type Upstream, UpstreamRejected, UpstreamUnavailable } from "../problem/index.ts";
+import { parseOAuthError } from "./response.ts";
 
 /** Base of the backoff: the first retry waits 100–200 ms, the second 200–400 ms. */
 export const BACKOFF_BASE_MS = 200;
@@ -55,6 +57,53 @@ export interface RetryClock {
   /** [0,1) for jitter. */
   random: () => number;
   sleep: (ms: number) => Promise<void>;
+}
+
+/** An upstream client's retry settings: the per-attempt timeout, the rest defaulting to DEFAULT_RETRY. */
+export type RetryOptions = Pick<RetrySchedule, "timeoutMs"> & Partial<Omit<RetrySchedule, "timeoutMs">>;
+
+/** The schedule and clock an upstream client retries with, from its options and injected clocks. */
+export function retrySetup(
+  options: RetryOptions,
+  deps: { monotonic?: () => number; random?: () => number; sleep?: (ms: number) => Promise<void> },
+): { schedule: RetrySchedule; clock: RetryClock } {
+  return {
+    schedule: {
+      timeoutMs: options.timeoutMs,
+      maxRetries: options.maxRetries ?? DEFAULT_RETRY.maxRetries,
+      maxWaitMs: options.maxWaitMs ?? DEFAULT_RETRY.maxWaitMs,
+      budgetMs: options.budgetMs ?? DEFAULT_RETRY.budgetMs,
+    },
+    clock: {
+      monotonic: deps.monotonic ?? (() => performance.now()),
+      random: deps.random ?? Math.random,
+      sleep: deps.sleep ?? ((ms) => delay(ms)),
+    },
+  };
+}
+
+/**
+ * A non-2xx answer: a 4xx other than 429 is a refusal, thrown as UpstreamRejected with the sanitised OAuth error
+ * (never retried); anything else is transient, waiting at least its Retry-After.
+ */
+export function notOk(
+  upstream: Upstream,
+  response: { status: number; headers: Headers },
+  text: string,
+  nowMs: number,
+): TransientOutcome {
+  const { status } = response;
+  if (status >= 400 && status < 500 && status !== 429) {
+    const { error, errorDescription } = parseOAuthError(text, status, upstream);
+    throw new UpstreamRejected(status, error, errorDescription, upstream);
+  }
+  const retryAfterMs = parseRetryAfter(response.headers.get("retry-after"), nowMs);
+  return {
+    kind: "transient",
+    outcome: `http_${status}`,
+    status,
+    ...(retryAfterMs === undefined ? {} : { retryAfterMs }),
+  };
 }
 
 /**
