@@ -37,7 +37,14 @@ export interface LocalBroker {
   region: string;
   credentials: LocalCredentials;
   /** What the emulator or the operator's environment configured; no secrets. */
-  settings: { tokenUrl: string; signingKey: string; policy: string; emulator: boolean };
+  settings: {
+    tokenUrl: string;
+    signingKey: string;
+    policy: string;
+    emulator: boolean;
+    /** With the emulator: the variables `npm run keys` needs to manage the local client's keys there. */
+    keysEnv?: Record<string, string>;
+  };
   emulator?: MaskinportenEmulator;
   gateway: RunningGateway;
   close(): Promise<void>;
@@ -56,12 +63,13 @@ async function ensureSigningKey(dir: string): Promise<string> {
 
 async function writeLocalPolicy(dir: string, credentials: LocalCredentials): Promise<string> {
   const path = join(dir, "policy.json");
-  // Each principal asks for the local client's own organisation and on behalf of EXAMPLE_CONSUMER_ORG: a
-  // rule's consumer_orgs is a requirement, so that takes two rules.
+  // Each principal asks for the local client's own organisation, on behalf of EXAMPLE_CONSUMER_ORG, and for an
+  // Altinn token: a rule's consumer_orgs and exchanges are requirements, so that takes three rules.
   const principals = [...new Set(credentials.credentials.map((c) => policyPrincipal(c.principalArn)))];
   const rules = principals.flatMap((principal) => [
     { principal, scopes: EXAMPLE_SCOPES },
     { principal, scopes: EXAMPLE_SCOPES, consumer_orgs: [EXAMPLE_CONSUMER_ORG] },
+    { principal, scopes: EXAMPLE_SCOPES, exchanges: ["altinn"] },
   ]);
   await writeFile(path, `${JSON.stringify({ rules }, null, 2)}\n`, { mode: 0o600 });
   return path;
@@ -120,6 +128,7 @@ export async function startLocalBroker(options: LocalBrokerOptions = {}): Promis
     env.MASKINPORTEN_ENV = "test";
     env.MASKINPORTEN_ISSUER = emulator.issuer;
     env.MASKINPORTEN_TOKEN_URL = emulator.tokenUrl;
+    env.ALTINN_EXCHANGE_URL = emulator.altinnExchangeUrl;
     env.MASKINPORTEN_CLIENT_ID ??= LOCAL_CLIENT_ID;
     env.MASKINPORTEN_ADMIN_URL ??= emulator.url;
   }
@@ -145,6 +154,7 @@ export async function startLocalBroker(options: LocalBrokerOptions = {}): Promis
       signingKey: env.SIGNING_KEY,
       policy: env.POLICY_FILE ?? "inline POLICY",
       emulator: emulator !== undefined,
+      ...(emulator === undefined ? {} : { keysEnv: keysEnvOf(env) }),
     },
     ...(emulator === undefined ? {} : { emulator }),
     gateway,
@@ -153,4 +163,14 @@ export async function startLocalBroker(options: LocalBrokerOptions = {}): Promis
       await emulator?.close();
     },
   };
+}
+
+/** The broker's variables as `npm start` completed them: what the key commands read, in the function's names. */
+function keysEnvOf(env: NodeJS.ProcessEnv): Record<string, string> {
+  return Object.fromEntries(
+    Object.entries(env).filter(
+      (entry): entry is [string, string] =>
+        /^(MASKINPORTEN_|SIGNING_|CLIENTS|KEY_)/.test(entry[0]) && entry[1] !== undefined && entry[1] !== "",
+    ),
+  );
 }

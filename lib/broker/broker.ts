@@ -1,10 +1,13 @@
 // The one use case: authorize (policy) -> cache (single flight) -> sign and exchange (TokenSource) -> audit.
+import { AltinnExchange, type ExchangeAttempt, type TokenExchange } from "../altinn/exchange.ts";
 import {
   type AuditRecord,
   type AuditSinks,
   AuditTrail,
   attemptFields,
+  exchangeFields,
   tokenFingerprint,
+  upstreamOf,
 } from "../audit/index.ts";
 import {
   type CacheOutcome,
@@ -13,14 +16,28 @@ import {
   type LoadTrigger,
   TokenCache,
 } from "../cache/index.ts";
-import type { Config } from "../config/index.ts";
-import type { AttemptRecord, TokenResponse, TokenSource, UpstreamDeps } from "../maskinporten/types.ts";
+import { type Config, ConfigError } from "../config/index.ts";
+import type {
+  AttemptRecord,
+  TokenAnswerBody,
+  TokenResponse,
+  TokenSource,
+  UpstreamDeps,
+} from "../maskinporten/types.ts";
 import { decide, loadPolicy, normalisePrincipal, type Policy, type Principal } from "../policy/index.ts";
 import { AccessDenied, InvalidRequest, type Problem, toProblem } from "../problem/index.ts";
 import { cacheKey, type RawTokenBody, repeatingParser } from "../request/index.ts";
 import type { PublicJwk, Signer } from "../signer/index.ts";
+import { loadPidPseudonymizer, type PidPseudonymizer } from "../signer/pseudonym-key.ts";
 import { BrokerClients, type ClientRequest } from "./clients.ts";
 import { type HealthReport, healthOf } from "./health.ts";
+import { PidPseudonyms } from "./pid-pseudonyms.ts";
+
+/**
+ * The Maskinporten token an exchange starts from must stay valid this long: Altinn checks its lifetime when it
+ * receives it, a moment after we send it.
+ */
+export const EXCHANGE_SOURCE_MIN_TTL = 10;
 
 /** Who called, as API Gateway's aws_iam authorizer reported it. */
 export interface CallerContext {
@@ -37,7 +54,7 @@ export interface TokenCall {
 }
 
 export interface TokenAnswer {
-  body: TokenResponse;
+  body: TokenAnswerBody;
   cache: CacheOutcome;
 }
 
@@ -55,6 +72,10 @@ export interface BrokerDeps {
   signers?: Readonly<Record<string, Signer>>;
   /** Replaces every client's Maskinporten client (and then `upstream` is unused). */
   tokenSource?: TokenSource;
+  /** Replaces the Altinn exchange client. */
+  exchange?: TokenExchange;
+  /** Replaces the pid pseudonym key named by PID_PSEUDONYM_KEY. */
+  pseudonymizer?: PidPseudonymizer;
   policy?: Policy;
   /** fetch, wall clock, jti and retry timing for the Maskinporten client. */
   upstream?: Omit<UpstreamDeps, "monotonic" | "onClockSkew">;
@@ -63,12 +84,14 @@ export interface BrokerDeps {
   sinks?: AuditSinks;
 }
 
-/** A token as cached: Maskinporten's answer and the attempts that produced it. */
+/** A token as cached: Maskinporten's answer (or Altinn's, for an exchange) and the attempts that produced it. */
 interface Minted {
   token: TokenResponse;
   /** Computed once per token, not on every hit that serves it. */
   fingerprint: string;
   attempts: readonly AttemptRecord[];
+  /** The calls to Altinn that produced an exchanged token. */
+  exchangeAttempts: readonly ExchangeAttempt[];
 }
 
 /**
@@ -93,6 +116,8 @@ export function callerRecord(call: Pick<TokenCall, "caller" | "requestId">): {
     resource: null,
     consumer_org: null,
     systemuser_org: null,
+    exchange: null,
+    pid_pseudonym: null,
     cache: null,
     latency_ms: 0,
     request_id: call.requestId,
@@ -105,8 +130,8 @@ export async function createBroker(config: Config, deps: BrokerDeps = {}): Promi
   const names = config.clients.map((client) => client.name);
   const monotonic = deps.monotonic ?? (() => performance.now());
   const audit = new AuditTrail(deps.sinks);
-  const parseRequest = repeatingParser();
-  const [policy, clients] = await Promise.all([
+  const parseRequest = repeatingParser({ environment: config.maskinporten.env });
+  const [policy, clients, pseudonymizer] = await Promise.all([
     deps.policy ?? loadPolicy(config.policy, names),
     BrokerClients.load(config, {
       ...(deps.signer === undefined ? {} : { signer: deps.signer }),
@@ -114,7 +139,23 @@ export async function createBroker(config: Config, deps: BrokerDeps = {}): Promi
       ...(deps.tokenSource === undefined ? {} : { tokenSource: deps.tokenSource }),
       upstream: { ...deps.upstream, monotonic, onClockSkew: (skewMs) => audit.clockSkew(skewMs) },
     }),
+    deps.pseudonymizer ??
+      (config.pidPseudonymKey === undefined ? undefined : loadPidPseudonymizer(config.pidPseudonymKey)),
   ]);
+  const pidRule = policy.rules.findIndex((rule) => rule.pid);
+  if (pidRule >= 0 && pseudonymizer === undefined) {
+    throw new ConfigError(
+      `PID_PSEUDONYM_KEY: required because policy rules[${pidRule}] allows pid (audit records carry its pseudonym)`,
+    );
+  }
+  const exchange =
+    deps.exchange ??
+    new AltinnExchange(
+      { url: config.altinn.exchangeUrl, timeoutMs: config.upstreamTimeoutMs },
+      { ...deps.upstream, monotonic },
+    );
+  const pseudonyms = new PidPseudonyms(pseudonymizer, { maxEntries: config.cache.maxEntries, monotonic });
+  // Maskinporten tokens and exchanged tokens alike: the cache key tells them apart.
   const cache = new TokenCache<Minted>({
     maxEntries: config.cache.maxEntries,
     refreshAheadSeconds: config.cache.refreshAheadSeconds,
@@ -123,12 +164,55 @@ export async function createBroker(config: Config, deps: BrokerDeps = {}): Promi
     onRefreshError: () => undefined,
   });
 
-  /** Signs and exchanges one grant with the request's client (with retries), collecting its attempts for the audit record. */
-  async function mint(request: ClientRequest, attempts: AttemptRecord[]): Promise<Expiring<Minted>> {
+  /**
+   * Signs and exchanges one grant with the request's client (with retries), collecting its attempts for the audit
+   * record; for an exchange, then trades that Maskinporten token (cached under its own key) for Altinn's.
+   */
+  async function mint(
+    request: ClientRequest,
+    attempts: AttemptRecord[],
+    exchangeAttempts: ExchangeAttempt[],
+    record: AuditRecord,
+  ): Promise<Expiring<Minted>> {
+    if (request.exchange !== undefined) return exchanged(request, attempts, exchangeAttempts, record);
     const result = await clients.of(request).source.requestToken(request, attempts);
     return {
-      value: { token: result.token, fingerprint: tokenFingerprint(result.token.access_token), attempts },
+      value: {
+        token: result.token,
+        fingerprint: tokenFingerprint(result.token.access_token),
+        attempts,
+        exchangeAttempts,
+      },
       expiresAt: result.receivedAt + result.token.expires_in * 1000,
+    };
+  }
+
+  /** An Altinn token: lives until its own exp, whatever the Maskinporten token it came from had left. */
+  async function exchanged(
+    request: ClientRequest,
+    attempts: AttemptRecord[],
+    exchangeAttempts: ExchangeAttempt[],
+    record: AuditRecord,
+  ): Promise<Expiring<Minted>> {
+    const { exchange: _exchange, ...plain } = request;
+    const plainRecord: AuditRecord = { ...record, exchange: null };
+    const from = await cache.get(cacheKey(plain), EXCHANGE_SOURCE_MIN_TTL, (trigger: LoadTrigger) =>
+      trigger === "miss" ? mint(plain, attempts, [], plainRecord) : refresh(plain, plainRecord),
+    );
+    const altinn = await exchange.exchange(from.value.token.access_token, exchangeAttempts);
+    return {
+      value: {
+        token: {
+          access_token: altinn.accessToken,
+          token_type: "Bearer",
+          expires_in: Math.max(0, Math.floor((altinn.expiresAt - monotonic()) / 1000)),
+          scope: from.value.token.scope,
+        },
+        fingerprint: tokenFingerprint(altinn.accessToken),
+        attempts,
+        exchangeAttempts,
+      },
+      expiresAt: altinn.expiresAt,
     };
   }
 
@@ -136,6 +220,7 @@ export async function createBroker(config: Config, deps: BrokerDeps = {}): Promi
     const started = monotonic();
     const { principal, base } = callerRecord(call);
     const attempts: AttemptRecord[] = [];
+    const exchangeAttempts: ExchangeAttempt[] = [];
     let record = base;
     try {
       if (principal === null) throw new AccessDenied("the request carries no IAM identity");
@@ -146,7 +231,9 @@ export async function createBroker(config: Config, deps: BrokerDeps = {}): Promi
         resource: asked.resource ?? null,
         consumer_org: asked.consumerOrg ?? null,
         systemuser_org: asked.systemuserOrg ?? null,
+        exchange: asked.exchange ?? null,
       };
+      if (asked.pid !== undefined) record.pid_pseudonym = await pseudonyms.of(asked.pid);
       const request = clients.resolve(asked);
       record = { ...record, client: request.client };
       const decision = decide(policy, principal, request);
@@ -155,16 +242,22 @@ export async function createBroker(config: Config, deps: BrokerDeps = {}): Promi
       // Inline, unnamed callbacks: the hit path creates no named closures (tsx/esbuild keepNames names each one).
       const result = await cache
         .get(cacheKey(request), minTtl, (trigger: LoadTrigger) =>
-          trigger === "miss" ? mint(request, attempts) : refresh(request, refreshRecord),
+          trigger === "miss"
+            ? mint(request, attempts, exchangeAttempts, refreshRecord)
+            : refresh(request, refreshRecord),
         )
         .catch((error: unknown) => {
           if (!(error instanceof LifetimeTooShort)) throw error;
+          const issuer = request.exchange === undefined ? "Maskinporten" : "Altinn";
           throw new InvalidRequest(
-            `min_ttl: Maskinporten issues tokens for this request valid for ${error.remainingSeconds} s, less than min_ttl ${minTtl}`,
+            `min_ttl: ${issuer} issues tokens for this request valid for ${error.remainingSeconds} s, less than min_ttl ${minTtl}`,
           );
         });
       const { token: minted } = result.value;
-      const signedHere = result.outcome === "miss" ? attemptFields(result.value.attempts) : {};
+      const miss = result.outcome === "miss";
+      const signedHere = miss
+        ? { ...attemptFields(result.value.attempts), ...exchangeFields(result.value.exchangeAttempts) }
+        : {};
       audit.record(
         {
           ...record,
@@ -175,21 +268,21 @@ export async function createBroker(config: Config, deps: BrokerDeps = {}): Promi
           expires_in: result.remainingSeconds,
           latency_ms: Math.round(monotonic() - started),
         },
-        result.outcome === "miss" ? result.value.attempts : [],
+        miss ? result.value.attempts : [],
+        miss ? result.value.exchangeAttempts : [],
       );
-      return {
-        body: {
-          access_token: minted.access_token,
-          token_type: minted.token_type,
-          expires_in: result.remainingSeconds,
-          scope: minted.scope,
-        },
-        cache: result.outcome,
+      const body: TokenAnswer["body"] = {
+        access_token: minted.access_token,
+        token_type: minted.token_type,
+        expires_in: result.remainingSeconds,
+        scope: minted.scope,
       };
+      if (request.exchange !== undefined) body.exchange = request.exchange;
+      return { body, cache: result.outcome };
     } catch (error) {
       const problem = toProblem(error);
       const event = problem.code === "access_denied" ? "token_denied" : "token_failed";
-      throw failed({ ...record, event }, attempts, started, problem);
+      throw failed({ ...record, event }, attempts, exchangeAttempts, started, problem);
     }
   }
 
@@ -197,22 +290,25 @@ export async function createBroker(config: Config, deps: BrokerDeps = {}): Promi
   async function refresh(request: ClientRequest, trigger: AuditRecord): Promise<Expiring<Minted>> {
     const started = monotonic();
     const attempts: AttemptRecord[] = [];
+    const exchangeAttempts: ExchangeAttempt[] = [];
     const record: AuditRecord = { ...trigger, event: "token_refreshed", cache: "refresh" };
     try {
-      const fresh = await mint(request, attempts);
+      const fresh = await mint(request, attempts, exchangeAttempts, trigger);
       audit.record(
         {
           ...record,
           ...attemptFields(attempts),
+          ...exchangeFields(exchangeAttempts),
           token_fingerprint: fresh.value.fingerprint,
           expires_in: fresh.value.token.expires_in,
           latency_ms: Math.round(monotonic() - started),
         },
         attempts,
+        exchangeAttempts,
       );
       return fresh;
     } catch (error) {
-      throw failed(record, attempts, started, toProblem(error));
+      throw failed(record, attempts, exchangeAttempts, started, toProblem(error));
     }
   }
 
@@ -220,6 +316,7 @@ export async function createBroker(config: Config, deps: BrokerDeps = {}): Promi
   function failed(
     record: AuditRecord,
     attempts: readonly AttemptRecord[],
+    exchangeAttempts: readonly ExchangeAttempt[],
     started: number,
     problem: Problem,
   ): Problem {
@@ -227,11 +324,14 @@ export async function createBroker(config: Config, deps: BrokerDeps = {}): Promi
       {
         ...record,
         ...attemptFields(attempts),
+        ...exchangeFields(exchangeAttempts),
+        ...upstreamOf(problem),
         latency_ms: Math.round(monotonic() - started),
         code: problem.code,
         reason: problem.detail,
       },
       attempts,
+      exchangeAttempts,
     );
     return problem;
   }

@@ -1,8 +1,8 @@
 // Reads the broker's answer: a token on 200, otherwise a TokenBrokerError carrying the problem+json code.
 import { z } from "zod";
 import { parseJson } from "../json/index.ts";
-import { parseTokenResponse } from "../maskinporten/response.ts";
-import type { TokenResponse } from "../maskinporten/types.ts";
+import { parseTokenAnswer } from "../maskinporten/response.ts";
+import type { TokenAnswerBody as TokenResponse } from "../maskinporten/types.ts";
 import { PROBLEM_TABLE, type ProblemCode } from "../problem/index.ts";
 import { TokenBrokerError } from "./errors.ts";
 
@@ -12,6 +12,7 @@ const problemSchema = z.object({
   code: z.string(),
   detail: z.string().optional(),
   title: z.string().optional(),
+  upstream: z.string().optional(),
   upstream_error: z.string().optional(),
   upstream_error_description: z.string().optional(),
   request_id: z.string().optional(),
@@ -30,7 +31,7 @@ function invalid(status: number, detail: string): TokenBrokerError {
 
 export function readToken(status: number, text: string): TokenResponse | TokenBrokerError {
   // Never echo the body: on a 200 it may hold a token.
-  return parseTokenResponse(text) ?? invalid(status, "The broker's 200 response is not a token response");
+  return parseTokenAnswer(text) ?? invalid(status, "The broker's 200 response is not a token response");
 }
 
 /** The error for a non-2xx response; `retryAfterSeconds` comes from the Retry-After header. */

@@ -44,6 +44,10 @@ export interface GetTokenRequest {
   resource?: string | string[];
   consumer_org?: string;
   systemuser_org?: string;
+  /** "altinn": the broker exchanges the Maskinporten token for an Altinn token. */
+  exchange?: "altinn";
+  /** National identity or D-number the token is restricted to. Personal data: the client never logs it. */
+  pid?: string;
   /** Seconds the returned token must still be valid; default 30, as on the broker. */
   min_ttl?: number;
 }
@@ -68,13 +72,15 @@ function keyOf(request: GetTokenRequest): string {
     ...(request.resource === undefined ? {} : { resource: [request.resource].flat() }),
     ...(request.consumer_org === undefined ? {} : { consumerOrg: request.consumer_org }),
     ...(request.systemuser_org === undefined ? {} : { systemuserOrg: request.systemuser_org }),
+    ...(request.pid === undefined ? {} : { pid: request.pid }),
+    ...(request.exchange === undefined ? {} : { exchange: request.exchange }),
   });
 }
 
 /** Only the fields the broker knows: it rejects unknown ones. */
 function requestBody(request: GetTokenRequest, minTtl: number): string {
-  const { scope, resource, consumer_org, systemuser_org } = request;
-  return JSON.stringify({ scope, resource, consumer_org, systemuser_org, min_ttl: minTtl });
+  const { scope, resource, consumer_org, systemuser_org, exchange, pid } = request;
+  return JSON.stringify({ scope, resource, consumer_org, systemuser_org, exchange, pid, min_ttl: minTtl });
 }
 
 function tokenUrl(endpoint: string): URL {

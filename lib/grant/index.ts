@@ -23,6 +23,7 @@ export interface GrantClaims {
   resource?: string[];
   consumer_org?: string;
   authorization_details?: SystemUserAuthorization[];
+  pid?: string;
 }
 
 export type GrantHeader = { alg: string } & KeyHeader;
@@ -61,6 +62,7 @@ export function buildGrantClaims(request: TokenRequest, params: GrantParams): Gr
       },
     ];
   }
+  if (request.pid !== undefined) claims.pid = request.pid;
   return claims;
 }
 

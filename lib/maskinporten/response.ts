@@ -2,7 +2,7 @@
 import { z } from "zod";
 import { parseJson } from "../json/index.ts";
 import { UPSTREAM_NAMES, type Upstream } from "../problem/index.ts";
-import type { TokenResponse } from "./types.ts";
+import type { TokenAnswerBody, TokenResponse } from "./types.ts";
 
 const TokenResponseSchema = z.object({
   access_token: z.string().min(1),
@@ -11,10 +11,20 @@ const TokenResponseSchema = z.object({
   scope: z.string(),
 });
 
-/** The validated token body (Maskinporten's, and the broker's own answer), or undefined when it is not one. */
+/** Maskinporten's validated token body, or undefined when the body is not one. */
 export function parseTokenResponse(text: string): TokenResponse | undefined {
   const parsed = TokenResponseSchema.safeParse(parseJson(text));
   return parsed.success ? parsed.data : undefined;
+}
+
+const TokenAnswerSchema = TokenResponseSchema.extend({ exchange: z.literal("altinn").optional() });
+
+/** The broker's validated answer (for its callers), or undefined when the body is not one. */
+export function parseTokenAnswer(text: string): TokenAnswerBody | undefined {
+  const parsed = TokenAnswerSchema.safeParse(parseJson(text));
+  if (!parsed.success) return undefined;
+  const { exchange, ...token } = parsed.data;
+  return exchange === undefined ? token : { ...token, exchange };
 }
 
 const OAuthErrorSchema = z.object({ error: z.string(), error_description: z.string().optional() });
@@ -44,6 +54,8 @@ export function parseOAuthError(
     error: parsed.data.error,
     errorDescription: (parsed.data.error_description ?? "")
       .replace(/[\p{Cc}\p{Cf}]+/gu, " ")
+      // An upstream that quotes the grant back could quote a pid: eleven digits never pass on.
+      .replace(/(?<!\d)\d{11}(?!\d)/g, "[pid]")
       .slice(0, MAX_DESCRIPTION),
   };
 }

@@ -8,4 +8,8 @@ export interface TokenRequest {
   readonly systemuserOrg?: string;
   /** The configured client's name: it picks the client id and key; the grant itself does not carry it. */
   readonly client?: string;
+  /** The national identity number the token is restricted to (end-user-restricted token). Personal data: never logged. */
+  readonly pid?: string;
+  /** Exchange the Maskinporten token for this service's token; not part of the grant. */
+  readonly exchange?: "altinn";
 }
