@@ -4,12 +4,8 @@ import { parseJson } from "../json/index.ts";
 import {
   type AttemptOutcome,
   isTimeout,
-  notOk,
-  type RetryClock,
+  RetryingUpstream,
   type RetryOptions,
-  type RetrySchedule,
-  retrySetup,
-  retryTransient,
 } from "../maskinporten/retry.ts";
 import type { UpstreamDeps } from "../maskinporten/types.ts";
 
@@ -44,30 +40,16 @@ export interface TokenExchange {
 /** A compact JWS: three base64url parts. */
 const COMPACT_JWT = /^[A-Za-z0-9_-]+\.[A-Za-z0-9_-]+\.[A-Za-z0-9_-]*$/;
 
-export class AltinnExchange implements TokenExchange {
-  private readonly fetch: typeof fetch;
-  private readonly now: () => number;
-  private readonly monotonic: () => number;
-  private readonly retryClock: RetryClock;
-  private readonly schedule: RetrySchedule;
-
+export class AltinnExchange extends RetryingUpstream implements TokenExchange {
   constructor(
     private readonly options: AltinnExchangeOptions,
     deps: Omit<UpstreamDeps, "randomUUID" | "onClockSkew"> = {},
   ) {
-    this.fetch = deps.fetch ?? globalThis.fetch;
-    this.now = deps.now ?? Date.now;
-    ({ schedule: this.schedule, clock: this.retryClock } = retrySetup(options, deps));
-    this.monotonic = this.retryClock.monotonic;
+    super("altinn", options, deps);
   }
 
   exchange(maskinportenToken: string, attempts: ExchangeAttempt[] = []): Promise<AltinnToken> {
-    return retryTransient(
-      (n) => this.attempt(maskinportenToken, n, attempts),
-      this.schedule,
-      this.retryClock,
-      "altinn",
-    );
+    return this.retrying((n) => this.attempt(maskinportenToken, n, attempts));
   }
 
   /** One GET. Resolves ok or transient; throws UpstreamRejected for a 4xx other than 429. */
@@ -105,7 +87,7 @@ export class AltinnExchange implements TokenExchange {
         : { kind: "ok", value: token };
     }
     done(`http_${status}`);
-    return notOk("altinn", response, text, this.now());
+    return this.notOk(response, text);
   }
 
   /**

@@ -5,16 +5,7 @@ import { Problem, SigningUnavailable } from "../problem/index.ts";
 import type { TokenRequest } from "../request/types.ts";
 import type { Signer, SigningKey } from "../signer/signer.ts";
 import { parseTokenResponse } from "./response.ts";
-import {
-  type AttemptOutcome,
-  isTimeout,
-  notOk,
-  type RetryClock,
-  type RetryOptions,
-  type RetrySchedule,
-  retrySetup,
-  retryTransient,
-} from "./retry.ts";
+import { type AttemptOutcome, isTimeout, RetryingUpstream, type RetryOptions } from "./retry.ts";
 import type { AttemptRecord, TokenResult, TokenSource, UpstreamDeps } from "./types.ts";
 
 /** `timeoutMs` is UPSTREAM_TIMEOUT_MS; the other retry settings default to DEFAULT_RETRY. */
@@ -35,33 +26,20 @@ interface Fetched {
   receivedAt: number;
 }
 
-export class MaskinportenClient implements TokenSource {
-  private readonly fetch: typeof fetch;
-  private readonly now: () => number;
-  private readonly monotonic: () => number;
+export class MaskinportenClient extends RetryingUpstream implements TokenSource {
   private readonly randomUUID: () => string;
-  private readonly retryClock: RetryClock;
-  private readonly schedule: RetrySchedule;
 
   constructor(
     private readonly options: MaskinportenClientOptions,
     private readonly signer: Signer,
     private readonly deps: UpstreamDeps = {},
   ) {
-    this.fetch = deps.fetch ?? globalThis.fetch;
-    this.now = deps.now ?? Date.now;
-    ({ schedule: this.schedule, clock: this.retryClock } = retrySetup(options, deps));
-    this.monotonic = this.retryClock.monotonic;
+    super("maskinporten", options, deps);
     this.randomUUID = deps.randomUUID ?? randomUUID;
   }
 
   async requestToken(request: TokenRequest, attempts: AttemptRecord[] = []): Promise<TokenResult> {
-    return retryTransient(
-      (n) => this.attempt(request, n, attempts),
-      this.schedule,
-      this.retryClock,
-      "maskinporten",
-    );
+    return this.retrying((n) => this.attempt(request, n, attempts));
   }
 
   /** One grant, one POST. Resolves ok or transient; throws a Problem for what must not be retried. */
@@ -120,7 +98,7 @@ export class MaskinportenClient implements TokenSource {
         : { kind: "ok", value: { token, receivedAt } };
     }
     done(`http_${status}`);
-    return notOk("maskinporten", response, text, this.now());
+    return this.notOk(response, text);
   }
 
   private async post(grant: string): Promise<Fetched> {

@@ -62,24 +62,56 @@ export interface RetryClock {
 /** An upstream client's retry settings: the per-attempt timeout, the rest defaulting to DEFAULT_RETRY. */
 export type RetryOptions = Pick<RetrySchedule, "timeoutMs"> & Partial<Omit<RetrySchedule, "timeoutMs">>;
 
-/** The schedule and clock an upstream client retries with, from its options and injected clocks. */
-export function retrySetup(
-  options: RetryOptions,
-  deps: { monotonic?: () => number; random?: () => number; sleep?: (ms: number) => Promise<void> },
-): { schedule: RetrySchedule; clock: RetryClock } {
-  return {
-    schedule: {
+/** What an upstream client may have injected: fetch and the clocks (each has a production default). */
+export interface RetryDeps {
+  fetch?: typeof fetch;
+  /** Wall clock, epoch ms. */
+  now?: () => number;
+  /** Monotonic clock, ms. */
+  monotonic?: () => number;
+  /** [0,1) for jitter. */
+  random?: () => number;
+  sleep?: (ms: number) => Promise<void>;
+}
+
+/** What both upstream clients are: fetch and clocks, injected or defaulted, and the retry loop on their schedule. */
+export abstract class RetryingUpstream {
+  protected readonly fetch: typeof fetch;
+  protected readonly now: () => number;
+  protected readonly monotonic: () => number;
+  private readonly schedule: RetrySchedule;
+  private readonly clock: RetryClock;
+
+  constructor(
+    private readonly upstream: Upstream,
+    options: RetryOptions,
+    deps: RetryDeps,
+  ) {
+    this.fetch = deps.fetch ?? globalThis.fetch;
+    this.now = deps.now ?? Date.now;
+    this.monotonic = deps.monotonic ?? (() => performance.now());
+    this.schedule = {
       timeoutMs: options.timeoutMs,
       maxRetries: options.maxRetries ?? DEFAULT_RETRY.maxRetries,
       maxWaitMs: options.maxWaitMs ?? DEFAULT_RETRY.maxWaitMs,
       budgetMs: options.budgetMs ?? DEFAULT_RETRY.budgetMs,
-    },
-    clock: {
-      monotonic: deps.monotonic ?? (() => performance.now()),
+    };
+    this.clock = {
+      monotonic: this.monotonic,
       random: deps.random ?? Math.random,
       sleep: deps.sleep ?? ((ms) => delay(ms)),
-    },
-  };
+    };
+  }
+
+  /** `attempt(1)`, `attempt(2)`, … as retryTransient runs them, naming this upstream when it gives up. */
+  protected retrying<T>(attempt: (n: number) => Promise<AttemptOutcome<T>>): Promise<T> {
+    return retryTransient(attempt, this.schedule, this.clock, this.upstream);
+  }
+
+  /** A non-2xx answer of this upstream (see notOk). */
+  protected notOk(response: { status: number; headers: Headers }, text: string): TransientOutcome {
+    return notOk(this.upstream, response, text, this.now());
+  }
 }
 
 /**
