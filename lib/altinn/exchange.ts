@@ -1,13 +1,10 @@
 // Maskinporten token -> Altinn token: GET the exchange endpoint with the token as Bearer, retry what is transient, map the rest.
 import { decodeJwt } from "jose";
+import type { HttpResponse } from "../http/transport.ts";
 import { parseJson } from "../json/index.ts";
-import {
-  type AttemptOutcome,
-  isTimeout,
-  RetryingUpstream,
-  type RetryOptions,
-} from "../maskinporten/retry.ts";
+import { type AttemptOutcome, isTimeout, type RetryOptions } from "../maskinporten/retry.ts";
 import type { UpstreamDeps } from "../maskinporten/types.ts";
+import { RetryingUpstream } from "../maskinporten/upstream.ts";
 
 /** `timeoutMs` is UPSTREAM_TIMEOUT_MS; the other retry settings default to DEFAULT_RETRY. */
 export interface AltinnExchangeOptions extends RetryOptions {
@@ -59,7 +56,7 @@ export class AltinnExchange extends RetryingUpstream implements TokenExchange {
     log: ExchangeAttempt[],
   ): Promise<AttemptOutcome<AltinnToken>> {
     const started = this.monotonic();
-    let response: Response;
+    let response: HttpResponse;
     let text: string;
     try {
       response = await this.fetch(this.options.url, {

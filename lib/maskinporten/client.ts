@@ -1,12 +1,14 @@
 // Grant -> token: signs a fresh grant per attempt, posts it to Maskinporten, retries what is transient, maps the rest.
 import { randomUUID } from "node:crypto";
 import { buildGrantClaims, signGrant } from "../grant/index.ts";
+import type { HttpResponse } from "../http/transport.ts";
 import { Problem, SigningUnavailable } from "../problem/index.ts";
 import type { TokenRequest } from "../request/types.ts";
 import type { Signer, SigningKey } from "../signer/signer.ts";
 import { parseTokenResponse } from "./response.ts";
-import { type AttemptOutcome, isTimeout, RetryingUpstream, type RetryOptions } from "./retry.ts";
+import { type AttemptOutcome, isTimeout, type RetryOptions } from "./retry.ts";
 import type { AttemptRecord, TokenResult, TokenSource, UpstreamDeps } from "./types.ts";
+import { RetryingUpstream } from "./upstream.ts";
 
 /** `timeoutMs` is UPSTREAM_TIMEOUT_MS; the other retry settings default to DEFAULT_RETRY. */
 export interface MaskinportenClientOptions extends RetryOptions {
@@ -21,7 +23,7 @@ export const JWT_BEARER_GRANT_TYPE = "urn:ietf:params:oauth:grant-type:jwt-beare
 export const CLOCK_SKEW_WARNING_MS = 5000;
 
 interface Fetched {
-  response: Response;
+  response: HttpResponse;
   text: string;
   receivedAt: number;
 }

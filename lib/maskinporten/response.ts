@@ -1,13 +1,15 @@
 // Maskinporten's answers, validated: the token body on 200, the OAuth error on 4xx (sanitised, never the raw body).
-import { z } from "zod";
+import * as z from "zod/mini";
+import "../validation/english.ts";
 import { parseJson } from "../json/index.ts";
 import { UPSTREAM_NAMES, type Upstream } from "../problem/index.ts";
 import type { TokenAnswerBody, TokenResponse } from "./types.ts";
 
 const TokenResponseSchema = z.object({
-  access_token: z.string().min(1),
-  token_type: z.string().min(1),
-  expires_in: z.number().positive().finite(),
+  access_token: z.string().check(z.minLength(1)),
+  token_type: z.string().check(z.minLength(1)),
+  // zod's number() already refuses Infinity and NaN.
+  expires_in: z.number().check(z.positive()),
   scope: z.string(),
 });
 
@@ -17,7 +19,7 @@ export function parseTokenResponse(text: string): TokenResponse | undefined {
   return parsed.success ? parsed.data : undefined;
 }
 
-const TokenAnswerSchema = TokenResponseSchema.extend({ exchange: z.literal("altinn").optional() });
+const TokenAnswerSchema = z.extend(TokenResponseSchema, { exchange: z.optional(z.literal("altinn")) });
 
 /** The broker's validated answer (for its callers), or undefined when the body is not one. */
 export function parseTokenAnswer(text: string): TokenAnswerBody | undefined {
@@ -27,7 +29,7 @@ export function parseTokenAnswer(text: string): TokenAnswerBody | undefined {
   return exchange === undefined ? token : { ...token, exchange };
 }
 
-const OAuthErrorSchema = z.object({ error: z.string(), error_description: z.string().optional() });
+const OAuthErrorSchema = z.object({ error: z.string(), error_description: z.optional(z.string()) });
 /** RFC 6749 section 5.2: error is NQSCHAR (printable ASCII without `"` and `\`). */
 const ERROR_CODE = /^[\x20\x21\x23-\x5b\x5d-\x7e]{1,100}$/;
 const MAX_DESCRIPTION = 500;

@@ -1,7 +1,5 @@
 // Retrying an upstream call: jittered exponential backoff, Retry-After, and the attempt loop both upstream clients share.
-import { setTimeout as delay } from "node:timers/promises";
-import { UPSTREAM_NAMES, type Upstream, UpstreamRejected, UpstreamUnavailable } from "../problem/index.ts";
-import { parseOAuthError } from "./response.ts";
+import { UPSTREAM_NAMES, type Upstream, UpstreamUnavailable } from "../problem/index.ts";
 
 /** Base of the backoff: the first retry waits 100–200 ms, the second 200–400 ms. */
 export const BACKOFF_BASE_MS = 200;
@@ -61,82 +59,6 @@ export interface RetryClock {
 
 /** An upstream client's retry settings: the per-attempt timeout, the rest defaulting to DEFAULT_RETRY. */
 export type RetryOptions = Pick<RetrySchedule, "timeoutMs"> & Partial<Omit<RetrySchedule, "timeoutMs">>;
-
-/** What an upstream client may have injected: fetch and the clocks (each has a production default). */
-export interface RetryDeps {
-  fetch?: typeof fetch;
-  /** Wall clock, epoch ms. */
-  now?: () => number;
-  /** Monotonic clock, ms. */
-  monotonic?: () => number;
-  /** [0,1) for jitter. */
-  random?: () => number;
-  sleep?: (ms: number) => Promise<void>;
-}
-
-/** What both upstream clients are: fetch and clocks, injected or defaulted, and the retry loop on their schedule. */
-export abstract class RetryingUpstream {
-  protected readonly fetch: typeof fetch;
-  protected readonly now: () => number;
-  protected readonly monotonic: () => number;
-  private readonly schedule: RetrySchedule;
-  private readonly clock: RetryClock;
-
-  constructor(
-    private readonly upstream: Upstream,
-    options: RetryOptions,
-    deps: RetryDeps,
-  ) {
-    this.fetch = deps.fetch ?? globalThis.fetch;
-    this.now = deps.now ?? Date.now;
-    this.monotonic = deps.monotonic ?? (() => performance.now());
-    this.schedule = {
-      timeoutMs: options.timeoutMs,
-      maxRetries: options.maxRetries ?? DEFAULT_RETRY.maxRetries,
-      maxWaitMs: options.maxWaitMs ?? DEFAULT_RETRY.maxWaitMs,
-      budgetMs: options.budgetMs ?? DEFAULT_RETRY.budgetMs,
-    };
-    this.clock = {
-      monotonic: this.monotonic,
-      random: deps.random ?? Math.random,
-      sleep: deps.sleep ?? ((ms) => delay(ms)),
-    };
-  }
-
-  /** `attempt(1)`, `attempt(2)`, … as retryTransient runs them, naming this upstream when it gives up. */
-  protected retrying<T>(attempt: (n: number) => Promise<AttemptOutcome<T>>): Promise<T> {
-    return retryTransient(attempt, this.schedule, this.clock, this.upstream);
-  }
-
-  /** A non-2xx answer of this upstream (see notOk). */
-  protected notOk(response: { status: number; headers: Headers }, text: string): TransientOutcome {
-    return notOk(this.upstream, response, text, this.now());
-  }
-}
-
-/**
- * A non-2xx answer: a 4xx other than 429 is a refusal, thrown as UpstreamRejected with the sanitised OAuth error
- * (never retried); anything else is transient, waiting at least its Retry-After.
- */
-export function notOk(
-  upstream: Upstream,
-  response: { status: number; headers: Headers },
-  text: string,
-  nowMs: number,
-): TransientOutcome {
-  const { status } = response;
-  if (status >= 400 && status < 500 && status !== 429) {
-    const { error, errorDescription } = parseOAuthError(text, status, upstream);
-    throw new UpstreamRejected(status, error, errorDescription, upstream);
-  }
-  const retryAfterMs = parseRetryAfter(response.headers.get("retry-after"), nowMs);
-  return {
-    kind: "transient",
-    outcome: `http_${status}`,
-    status,
-    ...(retryAfterMs === undefined ? {} : { retryAfterMs }),
-  };
-}
 
 /**
  * Runs `attempt(1)`, `attempt(2)`, … until one is ok or the schedule is spent, then throws UpstreamUnavailable

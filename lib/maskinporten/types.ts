@@ -1,4 +1,6 @@
 // The shapes the upstream client promises to the broker: a token, the facts of each attempt, and its injectables.
+
+import type { HttpTransport } from "../http/transport.ts";
 import type { TokenRequest } from "../request/types.ts";
 
 /** A token answer, validated: Maskinporten's success body, and the core of the broker's own answer. */
@@ -36,7 +38,8 @@ export interface TokenResult {
 
 /** Injectables; everything has a production default. */
 export interface UpstreamDeps {
-  fetch?: typeof fetch;
+  /** The HTTP client: a node:https keep-alive transport by default; `fetch` fits. */
+  fetch?: HttpTransport;
   /** Wall clock, epoch ms (grant iat/exp). */
   now?: () => number;
   /** Monotonic clock, ms. */
