@@ -1,10 +1,10 @@
-// The audit record of every /token request (Powertools Logger) and the TokenBroker EMF metrics (Powertools Metrics).
+// The audit record of every /token request (Powertools Logger) and the TokenBroker EMF metrics (one line each).
 import { createHash } from "node:crypto";
 import { Logger } from "@aws-lambda-powertools/logger";
-import { Metrics, MetricUnit } from "@aws-lambda-powertools/metrics";
 import type { ExchangeAttempt } from "../altinn/exchange.ts";
 import type { AttemptRecord } from "../maskinporten/types.ts";
 import { type Problem, type Upstream, UpstreamRejected, UpstreamUnavailable } from "../problem/index.ts";
+import { type EmfTarget, emfLine, type MetricValue } from "./emf.ts";
 
 export const SERVICE_NAME = "maskinporten-broker";
 export const METRICS_NAMESPACE = "TokenBroker";
@@ -84,8 +84,20 @@ export function upstreamOf(problem: Problem): Pick<AuditRecord, "upstream"> {
 
 export interface AuditSinks {
   logger?: Logger;
-  metrics?: Metrics;
+  /** Where EMF documents go; stdout by default. */
+  writeMetrics?: (line: string) => void;
+  /** Wall clock, epoch ms: the EMF document's timestamp. */
+  now?: () => number;
 }
+
+const EMF_TARGET: EmfTarget = { namespace: METRICS_NAMESPACE, service: SERVICE_NAME };
+const COUNT = (name: string): MetricValue => ({ name, unit: "Count", value: 1 });
+const MS = (name: string, value: number): MetricValue => ({ name, unit: "Milliseconds", value });
+
+/** process.stdout, looked up on every write (tests replace it): a pipe in Lambda, written synchronously. */
+const stdoutLine = (line: string): void => {
+  process.stdout.write(line);
+};
 
 const CACHE_METRIC = { hit: "CacheHits", miss: "CacheMisses", coalesced: "Coalesced" } as const;
 const START_FAILURE_METRIC: Readonly<Record<string, string>> = {
@@ -95,11 +107,13 @@ const START_FAILURE_METRIC: Readonly<Record<string, string>> = {
 
 export class AuditTrail {
   readonly logger: Logger;
-  private readonly metrics: Metrics;
+  private readonly writeMetrics: (line: string) => void;
+  private readonly now: () => number;
 
   constructor(sinks: AuditSinks = {}) {
     this.logger = sinks.logger ?? new Logger({ serviceName: SERVICE_NAME });
-    this.metrics = sinks.metrics ?? new Metrics({ namespace: METRICS_NAMESPACE, serviceName: SERVICE_NAME });
+    this.writeMetrics = sinks.writeMetrics ?? stdoutLine;
+    this.now = sinks.now ?? Date.now;
   }
 
   /** Writes the record and publishes its metrics: one log line and one EMF document per call. */
@@ -107,34 +121,30 @@ export class AuditTrail {
     record: AuditRecord,
     attempts: readonly AttemptRecord[],
     exchangeAttempts: readonly ExchangeAttempt[] = [],
+    extra: readonly MetricValue[] = [],
   ): void {
     if (record.event === "token_failed") this.logger.warn(record.event, { ...record });
     else this.logger.info(record.event, { ...record });
-    if (record.client !== null) {
-      // Two dimension sets in this one document: per service (what the alarms watch) and per service and client.
-      this.metrics.addDimensions({});
-      this.metrics.addDimensions({ Client: record.client });
-    }
-    if (record.event !== "token_refreshed") this.metrics.addMetric("TokenRequests", MetricUnit.Count, 1);
-    if (record.event === "token_denied") this.metrics.addMetric("Denied", MetricUnit.Count, 1);
-    if (record.cache !== null && record.cache !== "refresh") {
-      this.metrics.addMetric(CACHE_METRIC[record.cache], MetricUnit.Count, 1);
-    }
+    const metrics: MetricValue[] = [...extra];
+    if (record.event !== "token_refreshed") metrics.push(COUNT("TokenRequests"));
+    if (record.event === "token_denied") metrics.push(COUNT("Denied"));
+    if (record.cache !== null && record.cache !== "refresh") metrics.push(COUNT(CACHE_METRIC[record.cache]));
     for (const attempt of attempts) {
-      this.metrics.addMetric("SignLatency", MetricUnit.Milliseconds, attempt.signMs);
+      metrics.push(MS("SignLatency", attempt.signMs));
       if (attempt.outcome === "signing_error") {
-        this.metrics.addMetric("SigningErrors", MetricUnit.Count, 1);
+        metrics.push(COUNT("SigningErrors"));
         continue;
       }
-      this.metrics.addMetric("UpstreamLatency", MetricUnit.Milliseconds, attempt.upstreamMs);
-      if (attempt.outcome !== "ok") this.metrics.addMetric("UpstreamErrors", MetricUnit.Count, 1);
+      metrics.push(MS("UpstreamLatency", attempt.upstreamMs));
+      if (attempt.outcome !== "ok") metrics.push(COUNT("UpstreamErrors"));
     }
     // Altinn apart from Maskinporten: an alarm on UpstreamErrors says Maskinporten, one on ExchangeErrors Altinn.
     for (const attempt of exchangeAttempts) {
-      this.metrics.addMetric("ExchangeLatency", MetricUnit.Milliseconds, attempt.upstreamMs);
-      if (attempt.outcome !== "ok") this.metrics.addMetric("ExchangeErrors", MetricUnit.Count, 1);
+      metrics.push(MS("ExchangeLatency", attempt.upstreamMs));
+      if (attempt.outcome !== "ok") metrics.push(COUNT("ExchangeErrors"));
     }
-    this.metrics.publishStoredMetrics();
+    // With a client, two dimension sets in this one document: per service (what the alarms watch) and per client.
+    if (metrics.length > 0) this.writeMetrics(emfLine(EMF_TARGET, this.now(), metrics, record.client));
   }
 
   /**
@@ -143,8 +153,7 @@ export class AuditTrail {
    */
   startFailed(record: AuditRecord): void {
     const metric = record.code === undefined ? undefined : START_FAILURE_METRIC[record.code];
-    if (metric !== undefined) this.metrics.addMetric(metric, MetricUnit.Count, 1);
-    this.record(record, []);
+    this.record(record, [], [], metric === undefined ? [] : [COUNT(metric)]);
   }
 
   /** Maskinporten's clock and ours differ by more than 5 s. */
