@@ -70,4 +70,19 @@ describe("emfLine", () => {
       expect(withoutTimestamp(document)).toEqual(withoutTimestamp(powertoolsDocument(metrics, client)));
     });
   }
+
+  it("serialises each document's own values and client, however often its shape was seen before", () => {
+    for (let i = 0; i < 3; i++) {
+      for (const [, metrics, client] of cases) {
+        const changed = metrics.map((m, j) => ({ ...m, value: m.value + i * 10 + j / 4 }));
+        for (const who of [client, "other-client", null]) {
+          const document = JSON.parse(emfLine(TARGET, 1_795_000_000_000 + i, changed, who)) as Record<
+            string,
+            unknown
+          >;
+          expect(withoutTimestamp(document)).toEqual(withoutTimestamp(powertoolsDocument(changed, who)));
+        }
+      }
+    }
+  });
 });
