@@ -128,6 +128,7 @@ export class AuditTrail {
     const metrics: MetricValue[] = [...extra];
     if (record.event !== "token_refreshed") metrics.push(COUNT("TokenRequests"));
     if (record.event === "token_denied") metrics.push(COUNT("Denied"));
+    if (record.code === "rate_limited") metrics.push(COUNT("RateLimited"));
     if (record.cache !== null && record.cache !== "refresh") metrics.push(COUNT(CACHE_METRIC[record.cache]));
     for (const attempt of attempts) {
       metrics.push(MS("SignLatency", attempt.signMs));
