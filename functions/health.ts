@@ -10,8 +10,8 @@ export function createHealthHandler(report: () => Promise<HealthReport>): Lambda
 }
 
 const defaultReport = lazy(async () => {
-  const config = loadConfig();
-  return healthOf(config, await loadPolicy(config.policy));
+  await loadPolicy(loadConfig().policy);
+  return healthOf();
 });
 
 export const handler: LambdaHandler = createHealthHandler(defaultReport);

@@ -244,6 +244,6 @@ export async function createBroker(config: Config, deps: BrokerDeps = {}): Promi
       // The same members in the same order as `npm run jwks` prints for registration.
       return jwksOf((await signer.current()).jwk);
     },
-    health: () => healthOf(config, policy),
+    health: healthOf,
   };
 }
