@@ -10,7 +10,11 @@ export function createHealthHandler(report: () => Promise<HealthReport>): Lambda
 }
 
 const defaultReport = lazy(async () => {
-  await loadPolicy(loadConfig().policy);
+  const config = loadConfig();
+  await loadPolicy(
+    config.policy,
+    config.clients.map((client) => client.name),
+  );
   return healthOf();
 });
 

@@ -17,6 +17,8 @@ export interface AuditRecord {
   account: string | null;
   source_ip: string | null;
   vpce_id: string | null;
+  /** The configured Maskinporten client's name, once the request's client is settled. */
+  client: string | null;
   scopes: readonly string[] | null;
   resource: readonly string[] | null;
   consumer_org: string | null;
@@ -81,6 +83,11 @@ export class AuditTrail {
   record(record: AuditRecord, attempts: readonly AttemptRecord[]): void {
     if (record.event === "token_failed") this.logger.warn(record.event, { ...record });
     else this.logger.info(record.event, { ...record });
+    if (record.client !== null) {
+      // Two dimension sets in this one document: per service (what the alarms watch) and per service and client.
+      this.metrics.addDimensions({});
+      this.metrics.addDimensions({ Client: record.client });
+    }
     if (record.event !== "token_refreshed") this.metrics.addMetric("TokenRequests", MetricUnit.Count, 1);
     if (record.event === "token_denied") this.metrics.addMetric("Denied", MetricUnit.Count, 1);
     if (record.cache !== null && record.cache !== "refresh") {

@@ -14,14 +14,12 @@ import {
   TokenCache,
 } from "../cache/index.ts";
 import type { Config } from "../config/index.ts";
-import type { TokenRequest } from "../grant/index.ts";
-import { MaskinportenClient } from "../maskinporten/client.ts";
 import type { AttemptRecord, TokenResponse, TokenSource, UpstreamDeps } from "../maskinporten/types.ts";
 import { decide, loadPolicy, normalisePrincipal, type Policy, type Principal } from "../policy/index.ts";
 import { AccessDenied, InvalidRequest, type Problem, toProblem } from "../problem/index.ts";
 import { cacheKey, type RawTokenBody, repeatingParser } from "../request/index.ts";
-import { createSigner, type PublicJwk, type Signer } from "../signer/index.ts";
-import { jwksOf } from "../signer/jwks.ts";
+import type { PublicJwk, Signer } from "../signer/index.ts";
+import { BrokerClients, type ClientRequest } from "./clients.ts";
 import { type HealthReport, healthOf } from "./health.ts";
 
 /** Who called, as API Gateway's aws_iam authorizer reported it. */
@@ -52,8 +50,10 @@ export interface Broker {
 }
 
 export interface BrokerDeps {
+  /** Every client's signer; `signers` replaces the signer of the clients it names. */
   signer?: Signer;
-  /** Replaces the Maskinporten client (and then `upstream` is unused). */
+  signers?: Readonly<Record<string, Signer>>;
+  /** Replaces every client's Maskinporten client (and then `upstream` is unused). */
   tokenSource?: TokenSource;
   policy?: Policy;
   /** fetch, wall clock, jti and retry timing for the Maskinporten client. */
@@ -88,6 +88,7 @@ export function callerRecord(call: Pick<TokenCall, "caller" | "requestId">): {
     account: call.caller.accountId ?? null,
     source_ip: call.caller.sourceIp ?? null,
     vpce_id: call.caller.vpceId ?? null,
+    client: null,
     scopes: null,
     resource: null,
     consumer_org: null,
@@ -99,25 +100,21 @@ export function callerRecord(call: Pick<TokenCall, "caller" | "requestId">): {
   return { principal, base };
 }
 
-/** Builds everything from Config at cold start: policy (validated), signer, upstream client, cache, audit. */
+/** Builds everything from Config at cold start: policy (validated), every client's signer and upstream client, cache, audit. */
 export async function createBroker(config: Config, deps: BrokerDeps = {}): Promise<Broker> {
-  const policy = deps.policy ?? (await loadPolicy(config.policy));
-  const signer = deps.signer ?? (await createSigner(config.signing));
+  const names = config.clients.map((client) => client.name);
   const monotonic = deps.monotonic ?? (() => performance.now());
   const audit = new AuditTrail(deps.sinks);
   const parseRequest = repeatingParser();
-  const source =
-    deps.tokenSource ??
-    new MaskinportenClient(
-      {
-        issuer: config.maskinporten.issuer,
-        tokenUrl: config.maskinporten.tokenUrl,
-        clientId: config.maskinporten.clientId,
-        timeoutMs: config.upstreamTimeoutMs,
-      },
-      signer,
-      { ...deps.upstream, monotonic, onClockSkew: (skewMs) => audit.clockSkew(skewMs) },
-    );
+  const [policy, clients] = await Promise.all([
+    deps.policy ?? loadPolicy(config.policy, names),
+    BrokerClients.load(config, {
+      ...(deps.signer === undefined ? {} : { signer: deps.signer }),
+      ...(deps.signers === undefined ? {} : { signers: deps.signers }),
+      ...(deps.tokenSource === undefined ? {} : { tokenSource: deps.tokenSource }),
+      upstream: { ...deps.upstream, monotonic, onClockSkew: (skewMs) => audit.clockSkew(skewMs) },
+    }),
+  ]);
   const cache = new TokenCache<Minted>({
     maxEntries: config.cache.maxEntries,
     refreshAheadSeconds: config.cache.refreshAheadSeconds,
@@ -126,9 +123,9 @@ export async function createBroker(config: Config, deps: BrokerDeps = {}): Promi
     onRefreshError: () => undefined,
   });
 
-  /** Signs and exchanges one grant (with retries), collecting its attempts for the audit record. */
-  async function mint(request: TokenRequest, attempts: AttemptRecord[]): Promise<Expiring<Minted>> {
-    const result = await source.requestToken(request, attempts);
+  /** Signs and exchanges one grant with the request's client (with retries), collecting its attempts for the audit record. */
+  async function mint(request: ClientRequest, attempts: AttemptRecord[]): Promise<Expiring<Minted>> {
+    const result = await clients.of(request).source.requestToken(request, attempts);
     return {
       value: { token: result.token, fingerprint: tokenFingerprint(result.token.access_token), attempts },
       expiresAt: result.receivedAt + result.token.expires_in * 1000,
@@ -142,14 +139,16 @@ export async function createBroker(config: Config, deps: BrokerDeps = {}): Promi
     let record = base;
     try {
       if (principal === null) throw new AccessDenied("the request carries no IAM identity");
-      const { request, minTtl } = parseRequest(call.body);
+      const { request: asked, minTtl } = parseRequest(call.body);
       record = {
         ...base,
-        scopes: request.scopes,
-        resource: request.resource ?? null,
-        consumer_org: request.consumerOrg ?? null,
-        systemuser_org: request.systemuserOrg ?? null,
+        scopes: asked.scopes,
+        resource: asked.resource ?? null,
+        consumer_org: asked.consumerOrg ?? null,
+        systemuser_org: asked.systemuserOrg ?? null,
       };
+      const request = clients.resolve(asked);
+      record = { ...record, client: request.client };
       const decision = decide(policy, principal, request);
       if (!decision.allowed) throw new AccessDenied(decision.reason);
       const refreshRecord = record;
@@ -195,7 +194,7 @@ export async function createBroker(config: Config, deps: BrokerDeps = {}): Promi
   }
 
   /** A background refresh: signs a grant nobody waits for, so it gets its own audit record. */
-  async function refresh(request: TokenRequest, trigger: AuditRecord): Promise<Expiring<Minted>> {
+  async function refresh(request: ClientRequest, trigger: AuditRecord): Promise<Expiring<Minted>> {
     const started = monotonic();
     const attempts: AttemptRecord[] = [];
     const record: AuditRecord = { ...trigger, event: "token_refreshed", cache: "refresh" };
@@ -240,10 +239,8 @@ export async function createBroker(config: Config, deps: BrokerDeps = {}): Promi
   return {
     token,
     audit,
-    async jwks() {
-      // The same members in the same order as `npm run jwks` prints for registration.
-      return jwksOf((await signer.current()).jwk);
-    },
+    // Every client's key, with the same members in the same order as `npm run jwks` prints for registration.
+    jwks: () => clients.jwks(),
     health: healthOf,
   };
 }

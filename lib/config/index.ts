@@ -1,5 +1,24 @@
 // Environment -> validated, typed Config (zod), once per cold start; a bad value stops start-up naming the variable.
 import { z } from "zod";
+import { type ClientConfig, clientForm, readClients, singleClient } from "./clients.ts";
+import { ConfigError } from "./config-error.ts";
+import { KID_PATTERN, parseSigningKeyRef, SIGNING_ALGS, type SigningKeyRef } from "./signing.ts";
+
+export {
+  CLIENT_NAME_PATTERN,
+  type ClientConfig,
+  DEFAULT_CLIENT_NAME,
+  parseClients,
+  type SigningConfig,
+} from "./clients.ts";
+export { ConfigError } from "./config-error.ts";
+export {
+  KID_PATTERN,
+  parseSigningKeyRef,
+  SIGNING_ALGS,
+  type SigningAlg,
+  type SigningKeyRef,
+} from "./signing.ts";
 
 export const MASKINPORTEN_ENVIRONMENTS = {
   test: {
@@ -14,20 +33,13 @@ export const MASKINPORTEN_ENVIRONMENTS = {
   },
 } as const;
 
-export const SIGNING_ALGS = ["RS256", "RS384", "RS512"] as const;
-export type SigningAlg = (typeof SIGNING_ALGS)[number];
-
-/** Where a key lives (the signing key, the pid pseudonym key). Only `lib/signer` turns this into a key. */
-export type SigningKeyRef =
-  | { source: "kms"; keyId: string }
-  | { source: "secretsmanager"; secretId: string }
-  | { source: "file"; path: string };
-
 export type PolicySource = { kind: "file"; path: string } | { kind: "inline"; json: string };
 
 export interface Config {
-  maskinporten: { env: "test" | "prod"; issuer: string; tokenUrl: string; clientId: string };
-  signing: { key: SigningKeyRef; kid?: string; alg: SigningAlg };
+  /** Shared by every client: the environment and its endpoints. */
+  maskinporten: { env: "test" | "prod"; issuer: string; tokenUrl: string };
+  /** At least one; names unique. The single-client variables define one named "default". */
+  clients: readonly ClientConfig[];
   policy: PolicySource;
   /** refusalSeconds: how long a Maskinporten 4xx is remembered per request (0 = not at all). */
   cache: { maxEntries: number; refreshAheadSeconds: number; refusalSeconds: number };
@@ -38,28 +50,6 @@ export interface Config {
   altinn: { exchangeUrl: string };
   /** PID_PSEUDONYM_KEY: the HMAC key of audit records' pid_pseudonym; required when the policy allows pid. */
   pidPseudonymKey?: SigningKeyRef;
-}
-
-export class ConfigError extends Error {
-  override name = "ConfigError";
-}
-
-/** A kid Maskinporten accepts: letters, digits, ".", "_", "-". */
-export const KID_PATTERN = /^[A-Za-z0-9._-]{1,200}$/;
-
-/** Parses `kms:…`, `secretsmanager:…` or `file:…`; throws with the expected shape otherwise. */
-export function parseSigningKeyRef(value: string): SigningKeyRef {
-  const colon = value.indexOf(":");
-  const prefix = colon < 0 ? "" : value.slice(0, colon);
-  const rest = colon < 0 ? "" : value.slice(colon + 1).trim();
-  if (rest !== "") {
-    if (prefix === "kms") return { source: "kms", keyId: rest };
-    if (prefix === "secretsmanager") return { source: "secretsmanager", secretId: rest };
-    if (prefix === "file") return { source: "file", path: rest };
-  }
-  throw new ConfigError(
-    `expected kms:<key id, key ARN or alias/...>, secretsmanager:<secret id or ARN> or file:<path>, got "${value}"`,
-  );
 }
 
 const optional = z
@@ -114,26 +104,24 @@ const EnvSchema = z.object({
   MASKINPORTEN_ENV: z.enum(["test", "prod"], { message: 'MASKINPORTEN_ENV: expected "test" or "prod"' }),
   MASKINPORTEN_ISSUER: httpsUrl("MASKINPORTEN_ISSUER"),
   MASKINPORTEN_TOKEN_URL: httpsUrl("MASKINPORTEN_TOKEN_URL"),
-  MASKINPORTEN_CLIENT_ID: z
-    .string({ message: "MASKINPORTEN_CLIENT_ID: expected the Maskinporten client id" })
-    .trim()
-    .min(1, "MASKINPORTEN_CLIENT_ID: expected the Maskinporten client id"),
-  SIGNING_KEY: z
-    .string({ message: "SIGNING_KEY: expected kms:<key>, secretsmanager:<secret> or file:<path>" })
-    .transform((s, ctx) => {
-      try {
-        return parseSigningKeyRef(s.trim());
-      } catch (error) {
-        ctx.addIssue({ code: "custom", message: `SIGNING_KEY: ${(error as Error).message}` });
-        return z.NEVER;
-      }
-    }),
+  MASKINPORTEN_CLIENT_ID: optional,
+  SIGNING_KEY: optional.transform((s, ctx) => {
+    if (s === undefined) return undefined;
+    try {
+      return parseSigningKeyRef(s);
+    } catch (error) {
+      ctx.addIssue({ code: "custom", message: `SIGNING_KEY: ${(error as Error).message}` });
+      return z.NEVER;
+    }
+  }),
   SIGNING_KID: optional.refine((s) => s === undefined || KID_PATTERN.test(s), {
     message: "SIGNING_KID: expected letters, digits, '.', '_' or '-' (at most 200)",
   }),
   SIGNING_ALG: optional.pipe(
-    z.enum(SIGNING_ALGS, { message: "SIGNING_ALG: expected RS256, RS384 or RS512" }).default("RS256"),
+    z.enum(SIGNING_ALGS, { message: "SIGNING_ALG: expected RS256, RS384 or RS512" }).optional(),
   ),
+  CLIENTS: optional,
+  CLIENTS_FILE: optional,
   POLICY_FILE: optional,
   POLICY: optional,
   TOKEN_CACHE_MAX_ENTRIES: integer("TOKEN_CACHE_MAX_ENTRIES", 1, 1_000_000, 1000),
@@ -148,13 +136,23 @@ const EnvSchema = z.object({
 /** Reads the configuration variables (docs/deployment.md, "Configuration"); throws ConfigError listing every bad or missing one. */
 export function loadConfig(env: Readonly<Record<string, string | undefined>> = process.env): Config {
   const parsed = EnvSchema.safeParse(env);
-  if (!parsed.success) {
-    const lines = parsed.error.issues.map((issue) =>
-      issue.message.includes(":") ? issue.message : `${String(issue.path[0])}: ${issue.message}`,
-    );
+  const form = clientForm(env);
+  const lines = [
+    ...(parsed.success
+      ? []
+      : parsed.error.issues.map((issue) =>
+          issue.message.includes(":") ? issue.message : `${String(issue.path[0])}: ${issue.message}`,
+        )),
+    ...form.errors,
+  ];
+  if (!parsed.success || lines.length > 0) {
     throw new ConfigError(`Invalid configuration:\n  ${lines.join("\n  ")}`);
   }
   const e = parsed.data;
+  const clients = form.source === undefined ? { clients: [singleClient(e)] } : readClients(form.source);
+  if ("errors" in clients) {
+    throw new ConfigError(`Invalid configuration:\n  ${clients.errors.join("\n  ")}`);
+  }
   if (e.POLICY_FILE !== undefined && e.POLICY !== undefined) {
     throw new ConfigError("Invalid configuration:\n  POLICY_FILE / POLICY: set one of them, not both");
   }
@@ -175,13 +173,8 @@ export function loadConfig(env: Readonly<Record<string, string | undefined>> = p
       env: e.MASKINPORTEN_ENV,
       issuer: e.MASKINPORTEN_ISSUER ?? defaults.issuer,
       tokenUrl: e.MASKINPORTEN_TOKEN_URL ?? defaults.tokenUrl,
-      clientId: e.MASKINPORTEN_CLIENT_ID,
     },
-    signing: {
-      key: e.SIGNING_KEY,
-      alg: e.SIGNING_ALG,
-      ...(e.SIGNING_KID === undefined ? {} : { kid: e.SIGNING_KID }),
-    },
+    clients: clients.clients,
     policy,
     cache: {
       maxEntries: e.TOKEN_CACHE_MAX_ENTRIES,

@@ -12,6 +12,8 @@ export interface TokenRequest {
   readonly resource?: readonly string[];
   readonly consumerOrg?: string;
   readonly systemuserOrg?: string;
+  /** The configured client's name: it picks the client id and key; the grant itself does not carry it. */
+  readonly client?: string;
 }
 
 export interface SystemUserAuthorization {

@@ -38,6 +38,15 @@ const one = (value: string | undefined): readonly string[] | undefined =>
 
 /** In the order reasons are given: the first that fails names what did not match. */
 const CHECKS: readonly RuleCheck[] = [
+  // An empty `clients` covers the one configured client (validation requires the list when there are several).
+  (rule, request, who) => {
+    if (rule.clients.length === 0 || (request.client !== undefined && listed(rule.clients, request.client))) {
+      return undefined;
+    }
+    return request.client === undefined
+      ? `${who} may use only the clients its rules name: the request must name its client`
+      : `${who} may not use client ${request.client}`;
+  },
   (rule, request, who) => {
     const scope = request.scopes.find((s) => !rule.scopes.some((pattern) => globMatch(pattern, s)));
     return scope === undefined ? undefined : `${who} may not request scope ${scope}`;

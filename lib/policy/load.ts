@@ -3,8 +3,11 @@ import { readFile } from "node:fs/promises";
 import type { PolicySource } from "../config/index.ts";
 import { type Policy, PolicyError, validatePolicy } from "./schema.ts";
 
-/** Reads, parses and validates the policy; any problem throws PolicyError (the function refuses to start). */
-export async function loadPolicy(source: PolicySource): Promise<Policy> {
+/**
+ * Reads, parses and validates the policy against the configured client names; any problem throws PolicyError
+ * (the function refuses to start).
+ */
+export async function loadPolicy(source: PolicySource, clients?: readonly string[]): Promise<Policy> {
   const origin = source.kind === "file" ? `POLICY_FILE ${source.path}` : "POLICY";
   let text: string;
   if (source.kind === "file") {
@@ -24,5 +27,5 @@ export async function loadPolicy(source: PolicySource): Promise<Policy> {
   } catch (error) {
     throw new PolicyError(`${origin}: not valid JSON (${(error as Error).message})`);
   }
-  return validatePolicy(document, origin);
+  return validatePolicy(document, origin, clients);
 }

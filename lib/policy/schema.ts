@@ -1,6 +1,6 @@
 // The policy document (docs/api.md, "Policy") as a zod schema; a bad document is refused naming the rule and the field.
 import { z } from "zod";
-import { ConfigError } from "../config/index.ts";
+import { CLIENT_NAME_PATTERN, ConfigError, DEFAULT_CLIENT_NAME } from "../config/index.ts";
 import { isOrgNumber, isResourceUri, RESOURCE_RULE, SCOPE_TOKEN } from "../request/index.ts";
 import { ACCOUNT_ID, type Arn, parseArn, rolePath } from "./arn.ts";
 
@@ -16,6 +16,8 @@ export interface PolicyRule {
   readonly systemuser_orgs: readonly string[];
   /** https URIs or `*`. */
   readonly resources: readonly string[];
+  /** Configured client names or `*`; empty covers the one client (required when several are configured). */
+  readonly clients: readonly string[];
 }
 
 export interface Policy {
@@ -78,6 +80,10 @@ const resourceOrStar = z
   .string({ message: `expected ${RESOURCE_RULE} or "*"` })
   .refine((s) => s === "*" || isResourceUri(s), `expected ${RESOURCE_RULE} or "*"`);
 
+const clientOrStar = z
+  .string({ message: 'expected a configured client name or "*"' })
+  .refine((s) => s === "*" || CLIENT_NAME_PATTERN.test(s), 'expected a configured client name or "*"');
+
 const RuleSchema = z.strictObject({
   principal,
   scopes: z
@@ -86,6 +92,7 @@ const RuleSchema = z.strictObject({
   consumer_orgs: z.array(orgOrStar, { message: "expected an array" }).default([]),
   systemuser_orgs: z.array(orgOrStar, { message: "expected an array" }).default([]),
   resources: z.array(resourceOrStar, { message: "expected an array" }).default([]),
+  clients: z.array(clientOrStar, { message: "expected an array of client names" }).default([]),
 });
 
 /** A validated rule, its principal pattern parsed once at cold start. */
@@ -97,8 +104,34 @@ const PolicySchema = z.strictObject({
   rules: z.array(z.unknown(), { message: "expected an array of rules" }),
 });
 
-/** Validates a parsed policy document; throws PolicyError naming `rules[i]` and the bad field. */
-export function validatePolicy(document: unknown, origin: string): Policy {
+/** `rules[2] (principal arn:…)`: how a message names a rule. */
+function ruleLabel(index: number, raw: unknown): string {
+  const principal = (raw as { principal?: unknown } | null)?.principal;
+  return `rules[${index}]${typeof principal === "string" ? ` (principal ${principal})` : ""}`;
+}
+
+/** A rule's `clients` against the configured client names: required with several, and only names that exist. */
+function checkClients(rule: Pick<PolicyRule, "clients">, clients: readonly string[]): string | undefined {
+  if (rule.clients.length === 0) {
+    return clients.length > 1
+      ? `required: this broker has several Maskinporten clients (${clients.join(", ")}); list the ones this rule covers, or ["*"]`
+      : undefined;
+  }
+  const unknown = rule.clients.find((name) => name !== "*" && !clients.includes(name));
+  return unknown === undefined
+    ? undefined
+    : `no client named "${unknown}" is configured (configured: ${clients.join(", ")})`;
+}
+
+/**
+ * Validates a parsed policy document against the configured client names; throws PolicyError naming
+ * `rules[i]` and the bad field.
+ */
+export function validatePolicy(
+  document: unknown,
+  origin: string,
+  clients: readonly string[] = [DEFAULT_CLIENT_NAME],
+): Policy {
   const top = PolicySchema.safeParse(document);
   if (!top.success) {
     throw new PolicyError(
@@ -107,18 +140,17 @@ export function validatePolicy(document: unknown, origin: string): Policy {
   }
   const rules = top.data.rules.map((raw, index) => {
     const rule = RuleSchema.safeParse(raw);
-    if (rule.success) return compiled(rule.data);
+    if (rule.success) {
+      const problem = checkClients(rule.data, clients);
+      if (problem !== undefined)
+        throw new PolicyError(`${origin}: ${ruleLabel(index, raw)}.clients: ${problem}`);
+      return compiled(rule.data);
+    }
     const issue = rule.error.issues[0];
     const field = issue?.path.map((p) => (typeof p === "number" ? `[${p}]` : `.${String(p)}`)).join("") ?? "";
-    const named =
-      typeof raw === "object" &&
-      raw !== null &&
-      typeof (raw as { principal?: unknown }).principal === "string"
-        ? ` (principal ${(raw as { principal: string }).principal})`
-        : "";
     const message =
       issue?.code === "unrecognized_keys" ? `unknown field(s) ${issue.keys.join(", ")}` : issue?.message;
-    throw new PolicyError(`${origin}: rules[${index}]${named}${field}: ${message ?? "invalid rule"}`);
+    throw new PolicyError(`${origin}: ${ruleLabel(index, raw)}${field}: ${message ?? "invalid rule"}`);
   });
   return { rules };
 }

@@ -3,14 +3,16 @@ import type { TokenRequest } from "../grant/index.ts";
 import { scopeSet, sortedSet } from "./scope.ts";
 
 /**
- * Every request field that reaches the grant, in canonical form: the sorted, de-duplicated scope set and
- * resource list (an empty list is no resource, as in the grant), consumer_org, systemuser_org.
+ * Every request field that shapes the token, in canonical form: the client (whose id and key sign the grant),
+ * the sorted, de-duplicated scope set and resource list (an empty list is no resource, as in the grant),
+ * consumer_org, systemuser_org.
  * A field added to TokenRequest belongs here, and in the cache-key and cache-isolation tests.
  */
 export function cacheKey(request: TokenRequest): string {
   const resource =
     request.resource === undefined || request.resource.length === 0 ? null : sortedSet(request.resource);
   return JSON.stringify([
+    request.client ?? null,
     scopeSet(request.scopes),
     resource,
     request.consumerOrg ?? null,

@@ -1,5 +1,6 @@
 // The POST /token body, parsed once at the edge: size, media type, JSON, then every field (zod); errors name the field.
 import { z } from "zod";
+import { CLIENT_NAME_PATTERN } from "../config/index.ts";
 import type { TokenRequest } from "../grant/index.ts";
 import { InvalidRequest, PayloadTooLarge, UnsupportedMediaType } from "../problem/index.ts";
 import { isOrgNumber } from "./org-number.ts";
@@ -61,6 +62,13 @@ const BodySchema = z
         .min(1, `min_ttl: expected an integer from 1 to ${MAX_MIN_TTL}`)
         .max(MAX_MIN_TTL, `min_ttl: expected an integer from 1 to ${MAX_MIN_TTL}`)
         .default(DEFAULT_MIN_TTL),
+      client: z
+        .string({ message: "client: expected the name of a configured Maskinporten client" })
+        .regex(
+          CLIENT_NAME_PATTERN,
+          "client: expected the name of a configured Maskinporten client (letters, digits, '-', '_')",
+        )
+        .optional(),
     },
     {
       error: (issue) =>
@@ -112,6 +120,7 @@ export function parseTokenRequest(raw: RawTokenBody): ParsedTokenRequest {
     ...(body.resource === undefined ? {} : { resource: body.resource }),
     ...(body.consumer_org === undefined ? {} : { consumerOrg: body.consumer_org }),
     ...(body.systemuser_org === undefined ? {} : { systemuserOrg: body.systemuser_org }),
+    ...(body.client === undefined ? {} : { client: body.client }),
   };
   return { request, minTtl: body.min_ttl };
 }

@@ -1,7 +1,7 @@
 // Picks the key source named by SIGNING_KEY and loads it once per cold start.
 import type { KMSClient } from "@aws-sdk/client-kms";
 import type { SecretsManagerClient } from "@aws-sdk/client-secrets-manager";
-import type { Config } from "../config/index.ts";
+import type { SigningConfig } from "../config/index.ts";
 import { FileSigner } from "./file.ts";
 import type { RefreshLog } from "./secrets-manager.ts";
 import type { Signer } from "./signer.ts";
@@ -18,7 +18,7 @@ export interface SignerDeps {
   log?: RefreshLog;
 }
 
-export async function createSigner(signing: Config["signing"], deps: SignerDeps = {}): Promise<Signer> {
+export async function createSigner(signing: SigningConfig, deps: SignerDeps = {}): Promise<Signer> {
   const options = { alg: signing.alg, ...(signing.kid === undefined ? {} : { kid: signing.kid }) };
   switch (signing.key.source) {
     case "file":

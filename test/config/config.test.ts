@@ -26,9 +26,14 @@ describe("loadConfig", () => {
         env: "test",
         issuer: "https://test.maskinporten.no/",
         tokenUrl: "https://test.maskinporten.no/token",
-        clientId: "client-1",
       },
-      signing: { key: { source: "kms", keyId: "alias/maskinporten" }, alg: "RS256" },
+      clients: [
+        {
+          name: "default",
+          clientId: "client-1",
+          signing: { key: { source: "kms", keyId: "alias/maskinporten" }, alg: "RS256" },
+        },
+      ],
       policy: { kind: "inline", json: '{"rules":[]}' },
       cache: { maxEntries: 1000, refreshAheadSeconds: 15, refusalSeconds: 30 },
       grantsPerPrincipalPerMinute: 600,
@@ -91,14 +96,18 @@ describe("loadConfig", () => {
     });
     expect(config).toMatchObject({
       maskinporten: { issuer: "http://127.0.0.1:9999/", tokenUrl: "http://127.0.0.1:9999/token" },
-      signing: {
-        key: {
-          source: "secretsmanager",
-          secretId: "arn:aws:secretsmanager:eu-north-1:111122223333:secret:mp-AbCdEf",
+      clients: [
+        {
+          signing: {
+            key: {
+              source: "secretsmanager",
+              secretId: "arn:aws:secretsmanager:eu-north-1:111122223333:secret:mp-AbCdEf",
+            },
+            kid: "broker-2026.01_a",
+            alg: "RS512",
+          },
         },
-        kid: "broker-2026.01_a",
-        alg: "RS512",
-      },
+      ],
       policy: { kind: "file", path: "policy.json" },
       cache: { maxEntries: 50, refreshAheadSeconds: 0, refusalSeconds: 5 },
       grantsPerPrincipalPerMinute: 20,
@@ -116,7 +125,7 @@ describe("loadConfig", () => {
     expect(
       loadConfig({ ...MINIMAL, SIGNING_KID: "", SIGNING_ALG: "", UPSTREAM_TIMEOUT_MS: "" }),
     ).toMatchObject({
-      signing: { alg: "RS256" },
+      clients: [{ signing: { alg: "RS256" } }],
       upstreamTimeoutMs: 3000,
     });
   });

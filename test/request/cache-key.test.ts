@@ -7,6 +7,7 @@ const FULL: Required<TokenRequest> = {
   resource: ["https://a.example/", "https://b.example/"],
   consumerOrg: "991825827",
   systemuserOrg: "974760673",
+  client: "payroll",
 };
 
 /** One changed value per request field: the type makes a new TokenRequest field fail to compile here until added. */
@@ -15,6 +16,7 @@ const CHANGED: { readonly [K in keyof TokenRequest]-?: Required<TokenRequest>[K]
   resource: ["https://a.example/", "https://c.example/"],
   consumerOrg: "310000000",
   systemuserOrg: "310000000",
+  client: "vat",
 };
 
 describe("cacheKey", () => {
@@ -36,6 +38,12 @@ describe("cacheKey", () => {
         resource: ["https://b.example/", "https://a.example/", "https://b.example/"],
       }),
     ).toBe(cacheKey(FULL));
+  });
+
+  it("the same request for two clients is two keys", () => {
+    expect(cacheKey({ scopes: ["a:x"], client: "payroll" })).not.toBe(
+      cacheKey({ scopes: ["a:x"], client: "vat" }),
+    );
   });
 
   it("an empty resource list is no resource, as in the grant", () => {

@@ -26,7 +26,11 @@ export default async function run(): Promise<Figure[]> {
     const keyRef = (await signer.current()).keyRef;
     const config = loadConfig({ ...fixture.env, TOKEN_CACHE_MAX_ENTRIES: String(2 * ENTRIES) });
     const real = await new MaskinportenClient(
-      { ...config.maskinporten, timeoutMs: config.upstreamTimeoutMs },
+      {
+        ...config.maskinporten,
+        clientId: config.clients[0]?.clientId ?? "",
+        timeoutMs: config.upstreamTimeoutMs,
+      },
       signer,
     ).requestToken({ scopes: ["skatteetaten:mva"] });
     const template = Buffer.from(real.token.access_token);

@@ -1,0 +1,122 @@
+// The broker's Maskinporten clients by name: each one's signer and token source, all loaded in parallel at cold start.
+import { type ClientConfig, type Config, ConfigError, DEFAULT_CLIENT_NAME } from "../config/index.ts";
+import type { TokenRequest } from "../grant/index.ts";
+import { MaskinportenClient } from "../maskinporten/client.ts";
+import type { TokenSource, UpstreamDeps } from "../maskinporten/types.ts";
+import { InvalidRequest } from "../problem/index.ts";
+import { createSigner, type Signer } from "../signer/index.ts";
+import { type Jwks, jwksOf } from "../signer/jwks.ts";
+
+/** One configured client, ready to sign for. */
+export interface BrokerClient {
+  readonly name: string;
+  readonly signer: Signer;
+  readonly source: TokenSource;
+}
+
+/** A request whose client is settled: the one it named, or the only one configured. */
+export type ClientRequest = TokenRequest & { readonly client: string };
+
+export interface ClientsDeps {
+  /** Every client's signer (tests with one client); `signers` wins for the names it has. */
+  signer?: Signer;
+  signers?: Readonly<Record<string, Signer>>;
+  /** Replaces every client's Maskinporten client (and then `upstream` is unused). */
+  tokenSource?: TokenSource;
+  upstream: UpstreamDeps;
+}
+
+/** Loads one client's key; a key problem names the client (the single-client form keeps its variable names). */
+async function loadClient(config: Config, client: ClientConfig, deps: ClientsDeps): Promise<BrokerClient> {
+  let signer: Signer;
+  try {
+    signer = deps.signers?.[client.name] ?? deps.signer ?? (await createSigner(client.signing));
+  } catch (error) {
+    if (error instanceof ConfigError && client.name !== DEFAULT_CLIENT_NAME) {
+      const message = error.message.replace(/^SIGNING_KEY /, "signing_key ");
+      throw new ConfigError(`client ${client.name} ${message}`, { cause: error });
+    }
+    throw error;
+  }
+  const source =
+    deps.tokenSource ??
+    new MaskinportenClient(
+      {
+        issuer: config.maskinporten.issuer,
+        tokenUrl: config.maskinporten.tokenUrl,
+        clientId: client.clientId,
+        timeoutMs: config.upstreamTimeoutMs,
+      },
+      signer,
+      deps.upstream,
+    );
+  return { name: client.name, signer, source };
+}
+
+export class BrokerClients {
+  /** Requests without `client` resolved to the only client, kept per (frozen, reused) parsed request. */
+  private readonly resolved = new WeakMap<TokenRequest, ClientRequest>();
+
+  private constructor(private readonly byName: ReadonlyMap<string, BrokerClient>) {}
+
+  /**
+   * Loads every client's key at once. Configuration problems of all clients are reported together; otherwise
+   * the first failure (e.g. KMS unreachable) is thrown as it is, so the next request tries again.
+   */
+  static async load(config: Config, deps: ClientsDeps): Promise<BrokerClients> {
+    const settled = await Promise.allSettled(
+      config.clients.map((client) => loadClient(config, client, deps)),
+    );
+    const failures = settled.flatMap((result) => (result.status === "rejected" ? [result.reason] : []));
+    const configErrors = failures.filter((error): error is ConfigError => error instanceof ConfigError);
+    if (configErrors.length > 1) throw new ConfigError(configErrors.map((e) => e.message).join("\n"));
+    const failure = configErrors[0] ?? failures[0];
+    if (failure !== undefined) throw failure;
+    const clients = settled.flatMap((result) => (result.status === "fulfilled" ? [result.value] : []));
+    return new BrokerClients(new Map(clients.map((client) => [client.name, client])));
+  }
+
+  get names(): string[] {
+    return [...this.byName.keys()];
+  }
+
+  /** Settles the request's client; a missing one (with several configured) or an unknown one is invalid_request. */
+  resolve(request: TokenRequest): ClientRequest {
+    if (request.client !== undefined) {
+      if (!this.byName.has(request.client)) {
+        throw new InvalidRequest(
+          `client: no Maskinporten client named ${request.client} is configured (configured: ${this.names.join(", ")})`,
+        );
+      }
+      return request as ClientRequest;
+    }
+    const known = this.resolved.get(request);
+    if (known !== undefined) return known;
+    const [only, ...more] = this.byName.keys();
+    if (only === undefined || more.length > 0) {
+      throw new InvalidRequest(
+        `client: required, this broker has several Maskinporten clients (${this.names.join(", ")})`,
+      );
+    }
+    const settled: ClientRequest = Object.freeze({ ...request, client: only });
+    this.resolved.set(request, settled);
+    return settled;
+  }
+
+  /** The client a resolved request names. */
+  of(request: ClientRequest): BrokerClient {
+    const client = this.byName.get(request.client);
+    if (client === undefined)
+      throw new InvalidRequest(`client: no Maskinporten client named ${request.client}`);
+    return client;
+  }
+
+  /** The public keys of every client, each key once (clients may share one), in configuration order. */
+  async jwks(): Promise<Jwks> {
+    const keys = await Promise.all(
+      [...this.byName.values()].map(async (client) => (await client.signer.current()).jwk),
+    );
+    const unique = new Map(jwksOf(...keys).keys.map((jwk) => [JSON.stringify(jwk), jwk]));
+    return { keys: [...unique.values()] };
+  }
+}

@@ -1,0 +1,29 @@
+// A signing key as configured: where it lives (kms:, secretsmanager:, file:), its kid and the algorithms Maskinporten accepts.
+import { ConfigError } from "./config-error.ts";
+
+export const SIGNING_ALGS = ["RS256", "RS384", "RS512"] as const;
+export type SigningAlg = (typeof SIGNING_ALGS)[number];
+
+/** Where a key lives (a signing key, the pid pseudonym key). Only `lib/signer` turns this into a key. */
+export type SigningKeyRef =
+  | { source: "kms"; keyId: string }
+  | { source: "secretsmanager"; secretId: string }
+  | { source: "file"; path: string };
+
+/** A kid Maskinporten accepts: letters, digits, ".", "_", "-". */
+export const KID_PATTERN = /^[A-Za-z0-9._-]{1,200}$/;
+
+/** Parses `kms:…`, `secretsmanager:…` or `file:…`; throws with the expected shape otherwise. */
+export function parseSigningKeyRef(value: string): SigningKeyRef {
+  const colon = value.indexOf(":");
+  const prefix = colon < 0 ? "" : value.slice(0, colon);
+  const rest = colon < 0 ? "" : value.slice(colon + 1).trim();
+  if (rest !== "") {
+    if (prefix === "kms") return { source: "kms", keyId: rest };
+    if (prefix === "secretsmanager") return { source: "secretsmanager", secretId: rest };
+    if (prefix === "file") return { source: "file", path: rest };
+  }
+  throw new ConfigError(
+    `expected kms:<key id, key ARN or alias/...>, secretsmanager:<secret id or ARN> or file:<path>, got "${value}"`,
+  );
+}
