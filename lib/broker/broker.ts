@@ -1,4 +1,5 @@
-// The one use case: authorize (policy) -> cache (single flight) -> sign and exchange (TokenSource) -> audit.
+// The one use case: authorize (policy) -> refusal memory -> cache (single flight) -> grant budget -> sign and
+// exchange (TokenSource) -> audit.
 import {
   type AuditRecord,
   type AuditSinks,
@@ -11,15 +12,24 @@ import {
   type Expiring,
   LifetimeTooShort,
   type LoadTrigger,
+  RefusalMemory,
   TokenCache,
 } from "../cache/index.ts";
 import type { Config } from "../config/index.ts";
 import type { AttemptRecord, TokenResponse, TokenSource, UpstreamDeps } from "../maskinporten/types.ts";
 import { decide, loadPolicy, normalisePrincipal, type Policy, type Principal } from "../policy/index.ts";
-import { AccessDenied, InvalidRequest, type Problem, toProblem } from "../problem/index.ts";
+import {
+  AccessDenied,
+  InvalidRequest,
+  type Problem,
+  RateLimited,
+  toProblem,
+  UpstreamRejected,
+} from "../problem/index.ts";
 import { cacheKey, type RawTokenBody, repeatingParser } from "../request/index.ts";
-import type { PublicJwk, Signer } from "../signer/index.ts";
+import type { PublicJwk, Signer, SignerDeps } from "../signer/index.ts";
 import { BrokerClients, type ClientRequest } from "./clients.ts";
+import { GrantBudget } from "./grant-budget.ts";
 import { type HealthReport, healthOf } from "./health.ts";
 
 /** Who called, as API Gateway's aws_iam authorizer reported it. */
@@ -58,9 +68,11 @@ export interface BrokerDeps {
   policy?: Policy;
   /** fetch, wall clock, jti and retry timing for the Maskinporten client. */
   upstream?: Omit<UpstreamDeps, "monotonic" | "onClockSkew">;
-  /** Monotonic clock (ms) shared by the cache and the upstream client: lifetimes count from the response. */
+  /** Monotonic clock (ms) shared by the cache, the refusal memory, the grant budget and the upstream client. */
   monotonic?: () => number;
   sinks?: AuditSinks;
+  /** SDK clients and clock for the signers the broker creates (their warnings go to the audit trail's logger). */
+  signerDeps?: Omit<SignerDeps, "log">;
 }
 
 /** A token as cached: Maskinporten's answer and the attempts that produced it. */
@@ -112,6 +124,10 @@ export async function createBroker(config: Config, deps: BrokerDeps = {}): Promi
       ...(deps.signer === undefined ? {} : { signer: deps.signer }),
       ...(deps.signers === undefined ? {} : { signers: deps.signers }),
       ...(deps.tokenSource === undefined ? {} : { tokenSource: deps.tokenSource }),
+      signerDeps: {
+        ...deps.signerDeps,
+        log: ({ event, ...failure }) => audit.warn(event, failure),
+      },
       upstream: { ...deps.upstream, monotonic, onClockSkew: (skewMs) => audit.clockSkew(skewMs) },
     }),
   ]);
@@ -122,6 +138,38 @@ export async function createBroker(config: Config, deps: BrokerDeps = {}): Promi
     // Already audited as token_refreshed by the refresh itself; the served token stays valid.
     onRefreshError: () => undefined,
   });
+  const refusals = new RefusalMemory<UpstreamRejected>({
+    seconds: config.cache.refusalSeconds,
+    maxEntries: config.cache.maxEntries,
+    monotonic,
+  });
+  const budget = new GrantBudget({ perMinute: config.grantsPerPrincipalPerMinute, monotonic });
+
+  /** Spends one grant of the principal's budget, or refuses with 429 and when to try again. */
+  function spend(who: string): void {
+    const retryAfterSeconds = budget.spend(who);
+    if (retryAfterSeconds === undefined) return;
+    throw new RateLimited(
+      `${who} has spent its grant budget on this instance (${config.grantsPerPrincipalPerMinute} grants a minute); cached tokens are still served`,
+      retryAfterSeconds,
+    );
+  }
+
+  /** A miss: one grant of the caller's budget (retries included), and a Maskinporten refusal remembered. */
+  async function miss(
+    who: string,
+    key: string,
+    request: ClientRequest,
+    attempts: AttemptRecord[],
+  ): Promise<Expiring<Minted>> {
+    spend(who);
+    try {
+      return await mint(request, attempts);
+    } catch (error) {
+      if (error instanceof UpstreamRejected) refusals.remember(key, error);
+      throw error;
+    }
+  }
 
   /** Signs and exchanges one grant with the request's client (with retries), collecting its attempts for the audit record. */
   async function mint(request: ClientRequest, attempts: AttemptRecord[]): Promise<Expiring<Minted>> {
@@ -151,11 +199,18 @@ export async function createBroker(config: Config, deps: BrokerDeps = {}): Promi
       record = { ...record, client: request.client };
       const decision = decide(policy, principal, request);
       if (!decision.allowed) throw new AccessDenied(decision.reason);
+      const key = cacheKey(request);
+      const refusal = refusals.recall(key);
+      if (refusal !== undefined) {
+        record = { ...record, cache: "refused" };
+        throw refusal;
+      }
       const refreshRecord = record;
+      const who = principal.arn;
       // Inline, unnamed callbacks: the hit path creates no named closures (tsx/esbuild keepNames names each one).
       const result = await cache
-        .get(cacheKey(request), minTtl, (trigger: LoadTrigger) =>
-          trigger === "miss" ? mint(request, attempts) : refresh(request, refreshRecord),
+        .get(key, minTtl, (trigger: LoadTrigger) =>
+          trigger === "miss" ? miss(who, key, request, attempts) : refresh(who, request, refreshRecord),
         )
         .catch((error: unknown) => {
           if (!(error instanceof LifetimeTooShort)) throw error;
@@ -188,17 +243,26 @@ export async function createBroker(config: Config, deps: BrokerDeps = {}): Promi
       };
     } catch (error) {
       const problem = toProblem(error);
-      const event = problem.code === "access_denied" ? "token_denied" : "token_failed";
+      const denied = problem.code === "access_denied" || problem.code === "rate_limited";
+      const event = denied ? "token_denied" : "token_failed";
       throw failed({ ...record, event }, attempts, started, problem);
     }
   }
 
-  /** A background refresh: signs a grant nobody waits for, so it gets its own audit record. */
-  async function refresh(request: ClientRequest, trigger: AuditRecord): Promise<Expiring<Minted>> {
+  /**
+   * A background refresh: signs a grant nobody waits for, so it gets its own audit record; it spends a grant of
+   * the budget of the caller whose hit set it off (past the budget the cached token is kept, not renewed).
+   */
+  async function refresh(
+    who: string,
+    request: ClientRequest,
+    trigger: AuditRecord,
+  ): Promise<Expiring<Minted>> {
     const started = monotonic();
     const attempts: AttemptRecord[] = [];
     const record: AuditRecord = { ...trigger, event: "token_refreshed", cache: "refresh" };
     try {
+      spend(who);
       const fresh = await mint(request, attempts);
       audit.record(
         {
