@@ -1,4 +1,4 @@
-// A strict in-process Maskinporten (node:http): verifies grants like the real service, issues JWT access tokens, injects faults.
+// A strict in-process Maskinporten (node:http): verifies grants like the real service, issues JWT access tokens, serves the key self-service API, injects faults.
 import { randomUUID } from "node:crypto";
 import { createServer, type IncomingMessage, type ServerResponse } from "node:http";
 import type { AddressInfo } from "node:net";
@@ -26,11 +26,13 @@ import {
   OAuthError,
 } from "./emulator/grant-check.ts";
 import { type ClientRegistration, type RegisteredClient, registerClient } from "./emulator/registry.ts";
+import { type AdminRequest, JWKS_PATH, selfService } from "./emulator/self-service.ts";
 
 export type { AltinnAnswerMode, AltinnExchangeEmulator } from "./emulator/altinn.ts";
 export type { EmulatorFault } from "./emulator/faults.ts";
 export type { AcceptedGrant } from "./emulator/grant-check.ts";
 export type { ClientRegistration, Delegation, SystemUser } from "./emulator/registry.ts";
+export type { AdminRequest } from "./emulator/self-service.ts";
 
 export interface EmulatorOptions {
   /** Defaults to the emulator's own base URL (with trailing slash), like Maskinporten's metadata. */
@@ -67,6 +69,10 @@ export interface MaskinportenEmulator {
   readonly requests: readonly ReceivedRequest[];
   /** Grants that passed every check, in order. */
   readonly acceptedGrants: readonly AcceptedGrant["claims"][];
+  /** Self-service API calls (`/api/v1/clients/{id}/jwks`), in order. */
+  readonly adminRequests: readonly AdminRequest[];
+  /** A client's registered keys: kid and registration expiry (unix seconds). */
+  registeredKeys(clientId: string): { kid: string; exp: number }[];
   /** Queues faults; each one applies to one upcoming token request. */
   injectFault(...faults: EmulatorFault[]): void;
   clearFaults(): void;
@@ -86,6 +92,7 @@ export async function startMaskinportenEmulator(
   const jtis = new JtiRegister();
   const requests: ReceivedRequest[] = [];
   const accepted: AcceptedGrant["claims"][] = [];
+  const adminRequests: AdminRequest[] = [];
   const faults: EmulatorFault[] = [];
   const closing = new AbortController();
   let issuer = "";
@@ -104,6 +111,21 @@ export async function startMaskinportenEmulator(
       return sendJson(res, 200, metadata(issuer, base));
     }
     if (req.method === "GET" && path === "/jwk") return sendJson(res, 200, { keys: [tokens.publicJwk] });
+    if (JWKS_PATH.test(path)) {
+      const nowSeconds = Math.floor(now() / 1000);
+      const request = {
+        method: req.method ?? "GET",
+        path,
+        authorization: req.headers.authorization,
+        body: await readForm(req),
+      };
+      const verifyToken = (token: string) => tokens.verify(token, issuer, nowSeconds);
+      const answer = await selfService(request, { clients, nowSeconds, verifyToken, log: adminRequests });
+      if (answer !== undefined) {
+        for (const [name, value] of Object.entries(answer.headers ?? {})) res.setHeader(name, value);
+        return sendJson(res, answer.status, answer.body ?? {});
+      }
+    }
     if (path === ALTINN_EXCHANGE_PATH) return altinn.handle(req, res);
     if (path !== "/token") return sendJson(res, 404, { error: "not_found" });
     if (req.method !== "POST") {
@@ -182,7 +204,11 @@ export async function startMaskinportenEmulator(
     altinn,
     publicJwks: { keys: [tokens.publicJwk] },
     registerClient(registration) {
-      clients.set(registration.clientId, registerClient(registration));
+      clients.set(registration.clientId, registerClient(registration, Math.floor(now() / 1000)));
+    },
+    adminRequests,
+    registeredKeys(clientId) {
+      return [...(clients.get(clientId)?.keys.values() ?? [])].map(({ jwk, exp }) => ({ kid: jwk.kid, exp }));
     },
     get grantsReceived() {
       return requests.length;

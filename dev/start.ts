@@ -3,6 +3,7 @@ import { generateKeyPairSync } from "node:crypto";
 import { mkdir, readFile, writeFile } from "node:fs/promises";
 import { join, resolve } from "node:path";
 import { loadConfig, parseSigningKeyRef, SIGNING_ALGS, type SigningAlg } from "../lib/config/index.ts";
+import { ADMIN_SCOPES } from "../lib/keys/admin-api.ts";
 import { loadPolicy } from "../lib/policy/index.ts";
 import { createSigner } from "../lib/signer/index.ts";
 import { credentialLookup, type LocalCredentials, loadOrCreateCredentials } from "./credentials.ts";
@@ -79,7 +80,8 @@ async function startEmulator(env: NodeJS.ProcessEnv): Promise<MaskinportenEmulat
   emulator.registerClient({
     clientId: env.MASKINPORTEN_CLIENT_ID ?? LOCAL_CLIENT_ID,
     jwks: [jwk],
-    scopes: EXAMPLE_SCOPES,
+    // The self-service scopes too, so `npm run keys` manages the local client's keys on the emulator.
+    scopes: [...EXAMPLE_SCOPES, ADMIN_SCOPES.read, ADMIN_SCOPES.write],
     delegations: [{ consumerOrg: EXAMPLE_CONSUMER_ORG, scopes: EXAMPLE_SCOPES }],
   });
   return emulator;
@@ -117,6 +119,7 @@ export async function startLocalBroker(options: LocalBrokerOptions = {}): Promis
     env.MASKINPORTEN_ISSUER = emulator.issuer;
     env.MASKINPORTEN_TOKEN_URL = emulator.tokenUrl;
     env.MASKINPORTEN_CLIENT_ID ??= LOCAL_CLIENT_ID;
+    env.MASKINPORTEN_ADMIN_URL ??= emulator.url;
   }
   if (env.POLICY === undefined && env.POLICY_FILE === undefined) {
     env.POLICY_FILE = await writeLocalPolicy(dir, credentials);

@@ -1,6 +1,7 @@
 // osls plugin: puts the API stage, its throttling and its access log into the CloudFormation template,
-// narrows the function role's log permissions to this stage's own log groups, and refuses `deploy`
-// while serverless.yml placeholders are still in the compiled template.
+// admits only the named callers in the API's resource policy, grants each function role exactly the
+// key access it is configured for, and refuses `deploy` while serverless.yml placeholders are still in
+// the compiled template or no caller is named.
 //
 // osls applies `provider.logs.restApi` with SDK calls after the stack update, invisible in the
 // template and without any throttling option; a reviewer (and test/deploy) should see both here.
@@ -8,7 +9,13 @@
 const STAGE_ID = "ApiGatewayStage";
 const LOG_GROUP_ID = "ApiGatewayAccessLogGroup";
 
-const ACCESS_LOG_FORMAT = JSON.stringify({
+/**
+ * One JSON object per request. `$context.error.messageString` is API Gateway's error message already
+ * quoted and escaped (`"Forbidden"`), so it goes in without quotes of our own: a message containing `"`
+ * can never break the line. Every other value is an id, number or ARN API Gateway writes without quotes.
+ */
+const ERROR_PLACEHOLDER = "@@messageString@@";
+export const ACCESS_LOG_FORMAT = JSON.stringify({
   requestId: "$context.requestId",
   extendedRequestId: "$context.extendedRequestId",
   requestTime: "$context.requestTime",
@@ -22,8 +29,73 @@ const ACCESS_LOG_FORMAT = JSON.stringify({
   caller: "$context.identity.caller",
   userArn: "$context.identity.userArn",
   accountId: "$context.identity.accountId",
-  error: "$context.error.message",
-});
+  error: ERROR_PLACEHOLDER,
+}).replace(`"${ERROR_PLACEHOLDER}"`, "$context.error.messageString");
+
+const KMS_KEY_ARN = /^arn:aws[a-z-]*:kms:[a-z0-9-]+:[0-9]{12}:key\/[A-Za-z0-9-]+$/;
+const SECRET_ARN = /^arn:aws[a-z-]*:secretsmanager:[a-z0-9-]+:[0-9]{12}:secret:[A-Za-z0-9/_+=.@-]+$/;
+const ORG_ID = /^o-[a-z0-9]{10,32}$/;
+// aws:PrincipalArn is the IAM role or user ARN (for a role session: the role's, never `assumed-role/...`).
+const PRINCIPAL_ARN_PATTERN =
+  /^arn:aws[a-z-]*:iam::([0-9]{12}|[0-9*?]{1,12}):(root|(role|user)\/[\x21-\x7e]+)$/;
+
+/** What each kind of access grants, per key source. */
+const KEY_ACCESS = {
+  sign: { kms: ["kms:Sign", "kms:GetPublicKey"], secretsmanager: ["secretsmanager:GetSecretValue"] },
+  publicKey: { kms: ["kms:GetPublicKey"], secretsmanager: ["secretsmanager:GetSecretValue"] },
+};
+
+const list = (value) =>
+  String(value ?? "")
+    .split(",")
+    .map((item) => item.trim())
+    .filter((item) => item !== "");
+
+/** `kms:<key ARN>` / `secretsmanager:<secret ARN>` refs, comma-separated, grouped by source. */
+export function parseSigningKeys(value) {
+  const bySource = { kms: [], secretsmanager: [] };
+  for (const ref of list(value)) {
+    const colon = ref.indexOf(":");
+    const source = ref.slice(0, colon);
+    const arn = ref.slice(colon + 1);
+    if (source === "kms" && KMS_KEY_ARN.test(arn)) bySource.kms.push(arn);
+    else if (source === "secretsmanager" && SECRET_ARN.test(arn)) bySource.secretsmanager.push(arn);
+    else {
+      throw new Error(
+        `osls-private-stage: signing key "${ref}" is neither kms:<key ARN> (an alias does not work in IAM) ` +
+          "nor secretsmanager:<full secret ARN>",
+      );
+    }
+  }
+  if (bySource.kms.length + bySource.secretsmanager.length === 0) {
+    throw new Error("osls-private-stage: no signing key configured (custom.privateStage.signingKeys)");
+  }
+  return bySource;
+}
+
+/** The resource policy conditions that name the callers; `undefined` when none is named. */
+export function callerConditions(callers = {}) {
+  const orgIds = list(callers.orgId);
+  const arns = list(callers.principalArns);
+  for (const orgId of orgIds) {
+    if (!ORG_ID.test(orgId))
+      throw new Error(`osls-private-stage: callerOrgId "${orgId}" is not an organisation id (o-...)`);
+  }
+  if (orgIds.length > 1) throw new Error("osls-private-stage: callerOrgId takes one organisation id");
+  for (const arn of arns) {
+    if (!PRINCIPAL_ARN_PATTERN.test(arn)) {
+      throw new Error(
+        `osls-private-stage: callerPrincipalArns entry "${arn}" is not an IAM principal ARN pattern ` +
+          "(arn:aws:iam::<account or *>:role/<name>, user/<name> or root; a role session is matched by its role ARN)",
+      );
+    }
+  }
+  if (orgIds.length === 0 && arns.length === 0) return undefined;
+  return {
+    ...(orgIds.length === 0 ? {} : { StringEquals: { "aws:PrincipalOrgID": orgIds[0] } }),
+    ...(arns.length === 0 ? {} : { ArnLike: { "aws:PrincipalArn": arns } }),
+  };
+}
 
 export default class PrivateStagePlugin {
   constructor(serverless) {
@@ -31,8 +103,11 @@ export default class PrivateStagePlugin {
     this.hooks = {
       "after:package:compileEvents": () => {
         this.compileStage();
-        this.scopeFunctionLogs();
+        this.nameCallers();
+        this.requireOwnRoles();
       },
+      // The roles are in serverless.yml `resources:`, merged into the template only at this step.
+      "after:aws:package:finalize:mergeCustomProviderResources": () => this.grantKeyAccess(),
       "before:deploy:deploy": () => this.refusePlaceholders(),
     };
   }
@@ -87,46 +162,77 @@ export default class PrivateStagePlugin {
   }
 
   /**
-   * osls grants logs:CreateLogStream/CreateLogGroup/TagResource/PutLogEvents on
-   * `log-group:/aws/lambda/<service>-<stage>*`, a prefix that also matches another stage starting with
-   * the same name (`dev` and `dev2`). The stack creates every function's log group itself, so the role
-   * needs only CreateLogStream and PutLogEvents, on exactly those groups: a LogGroup's `Arn` attribute
-   * is `arn:...:log-group:<exact name>:*`, i.e. the group's log streams and nothing else.
+   * Adds the named callers to the resource policy's Allow (which keeps its aws:SourceVpce condition).
+   * With none named the Allow goes: the API admits nobody, and `deploy` refuses (refusePlaceholders).
    */
-  scopeFunctionLogs() {
+  nameCallers() {
     const resources = this.serverless.service.provider.compiledCloudFormationTemplate.Resources;
-    const naming = this.serverless.getProvider("aws").naming;
-    const role = resources[naming.getRoleLogicalId()];
-    if (role === undefined) return;
-    const service = this.serverless.service;
-    const groupIds = service
-      .getAllFunctions()
-      .filter((name) => service.getFunction(name).disableLogs !== true)
-      .map((name) => naming.getLogGroupLogicalId(name));
-    for (const id of groupIds) {
-      if (resources[id]?.Type !== "AWS::Logs::LogGroup") {
-        throw new Error(`osls-private-stage: no log group ${id} in the template to scope the role to`);
+    const apiId = Object.keys(resources).find((id) => resources[id].Type === "AWS::ApiGateway::RestApi");
+    const policy = resources[apiId]?.Properties?.Policy;
+    if (policy === undefined) throw new Error("osls-private-stage: the REST API has no resource policy");
+    const conditions = callerConditions(this.settings.callers);
+    const isAllow = (statement) => statement.Effect === "Allow";
+    if (policy.Statement.filter(isAllow).length !== 1) {
+      throw new Error("osls-private-stage: expected exactly one Allow in provider.apiGateway.resourcePolicy");
+    }
+    if (conditions === undefined) {
+      policy.Statement = policy.Statement.filter((statement) => !isAllow(statement));
+      return;
+    }
+    const allow = policy.Statement.find(isAllow);
+    const condition = { ...(allow.Condition ?? {}) };
+    for (const [operator, keys] of Object.entries(conditions)) {
+      condition[operator] = { ...(condition[operator] ?? {}), ...keys };
+    }
+    allow.Condition = condition;
+  }
+
+  /** Appends the key statements of custom.privateStage.keyAccess to each named role's first policy. */
+  grantKeyAccess() {
+    const resources = this.serverless.service.provider.compiledCloudFormationTemplate.Resources;
+    const keys = parseSigningKeys(this.settings.signingKeys);
+    for (const [roleId, access] of Object.entries(this.settings.keyAccess ?? {})) {
+      const role = resources[roleId];
+      if (role?.Type !== "AWS::IAM::Role")
+        throw new Error(`osls-private-stage: no role ${roleId} to grant key access to`);
+      const actions = KEY_ACCESS[access];
+      if (actions === undefined)
+        throw new Error(`osls-private-stage: key access "${access}" is not sign or publicKey`);
+      const statements = role.Properties.Policies[0].PolicyDocument.Statement;
+      for (const source of ["kms", "secretsmanager"]) {
+        if (keys[source].length === 0) continue;
+        statements.push({ Effect: "Allow", Action: actions[source], Resource: keys[source] });
       }
     }
-    const isOslsLogStatement = (statement) =>
-      statement.Effect === "Allow" &&
-      [statement.Action].flat().every((action) => action.startsWith("logs:")) &&
-      JSON.stringify(statement.Resource).includes(":log-group:/aws/lambda/");
-    for (const policy of role.Properties.Policies) {
-      const statements = policy.PolicyDocument.Statement;
-      if (!statements.some(isOslsLogStatement)) continue;
-      policy.PolicyDocument.Statement = [
-        {
-          Effect: "Allow",
-          Action: ["logs:CreateLogStream", "logs:PutLogEvents"],
-          Resource: groupIds.map((id) => ({ "Fn::GetAtt": [id, "Arn"] })),
-        },
-        ...statements.filter((statement) => !isOslsLogStatement(statement)),
-      ];
+  }
+
+  /** Every function runs with a role of its own: never the shared role osls creates by default. */
+  requireOwnRoles() {
+    const resources = this.serverless.service.provider.compiledCloudFormationTemplate.Resources;
+    const naming = this.serverless.getProvider("aws").naming;
+    if (resources[naming.getRoleLogicalId()] !== undefined) {
+      throw new Error("osls-private-stage: every function needs its own `role`; osls generated a shared one");
+    }
+    const service = this.serverless.service;
+    const roles = service.getAllFunctions().map((name) => String(service.getFunction(name).role));
+    if (new Set(roles).size !== roles.length) {
+      throw new Error(`osls-private-stage: two functions share a role (${roles.join(", ")})`);
+    }
+    // osls also lists the role in DependsOn, which the function's `Role: Fn::GetAtt` already implies.
+    for (const name of service.getAllFunctions()) {
+      const fn = resources[naming.getLambdaLogicalId(name)];
+      if (Array.isArray(fn?.DependsOn))
+        fn.DependsOn = fn.DependsOn.filter((id) => id !== service.getFunction(name).role);
     }
   }
 
   refusePlaceholders() {
+    if (callerConditions(this.settings.callers) === undefined) {
+      throw new this.serverless.classes.Error(
+        "Refusing to deploy an API that admits no caller: set callerOrgId and/or callerPrincipalArns " +
+          "(docs/deployment.md, Named callers).",
+      );
+    }
     const compiled = JSON.stringify(this.serverless.service.provider.compiledCloudFormationTemplate);
     const left = (this.settings.refuseDeployWith ?? []).filter((value) => compiled.includes(value));
     if (left.length > 0) {

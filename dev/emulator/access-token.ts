@@ -1,5 +1,13 @@
 // The emulator's access tokens: JWTs with Maskinporten's claim shape, signed with the emulator's own RSA key.
-import { calculateJwkThumbprint, exportJWK, generateKeyPair, type JWK, SignJWT } from "jose";
+import {
+  calculateJwkThumbprint,
+  exportJWK,
+  generateKeyPair,
+  type JWK,
+  type JWTPayload,
+  jwtVerify,
+  SignJWT,
+} from "jose";
 import type { AcceptedGrant } from "./grant-check.ts";
 
 const ORG_AUTHORITY = "iso6523-actorid-upis";
@@ -9,6 +17,8 @@ export interface AccessTokenIssuer {
   /** The public key tokens are signed with (what Maskinporten publishes at /jwk). */
   publicJwk: JWK & { kid: string };
   issue(grant: AcceptedGrant, params: IssueParams): Promise<string>;
+  /** The claims of a token this issuer signed for `issuer`, still valid at `nowSeconds`; undefined otherwise. */
+  verify(token: string, issuer: string, nowSeconds: number): Promise<JWTPayload | undefined>;
 }
 
 export interface IssueParams {
@@ -28,6 +38,15 @@ export async function createAccessTokenIssuer(): Promise<AccessTokenIssuer> {
       new SignJWT(accessTokenClaims(grant, params))
         .setProtectedHeader({ alg: "RS256", kid: publicJwk.kid, typ: "at+jwt" })
         .sign(privateKey),
+    verify: (token, issuer, nowSeconds) =>
+      jwtVerify(token, publicKey, {
+        issuer,
+        algorithms: ["RS256"],
+        currentDate: new Date(nowSeconds * 1000),
+      }).then(
+        ({ payload }) => payload,
+        () => undefined,
+      ),
   };
 }
 

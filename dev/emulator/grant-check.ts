@@ -194,11 +194,15 @@ function verificationKey(
   nowSeconds: number,
 ): { key: KeyObject; clientAmr: AcceptedGrant["clientAmr"] } {
   if (header.kid !== undefined) {
-    const jwk = client.keys.get(header.kid);
-    if (jwk === undefined) {
+    const registered = client.keys.get(header.kid);
+    if (registered === undefined) {
       throw invalidGrant("MP-120", `Invalid assertion: kid ${header.kid} is not registered on the client`);
     }
-    return { key: createPublicKey({ key: jwk as never, format: "jwk" }), clientAmr: "private_key_jwt" };
+    if (registered.exp <= nowSeconds) {
+      throw invalidGrant("MP-121", `Invalid assertion: kid ${header.kid}: Expired key`);
+    }
+    const key = createPublicKey({ key: registered.jwk as never, format: "jwk" });
+    return { key, clientAmr: "private_key_jwt" };
   }
   if (client.keys.size > 0) {
     throw new OAuthError("invalid_client", "MP-120", "Client has registered keys: sign with kid, not x5c");

@@ -1,4 +1,4 @@
-// The emulator's client register: who may send grants, with which keys or certificates, for which scopes.
+// The emulator's client register: who may send grants, with which keys (and until when) or certificates, for which scopes.
 import { X509Certificate } from "node:crypto";
 import type { JWK } from "jose";
 
@@ -18,8 +18,11 @@ export interface SystemUser {
 
 export interface ClientRegistration {
   clientId: string;
-  /** Public keys the client may name with `kid` (each must carry a `kid`). */
-  jwks?: readonly (JWK & { kid: string })[];
+  /**
+   * Public keys the client may name with `kid` (each must carry a `kid`), at most 5. Each is registered until its
+   * `exp` (unix seconds) when it carries one, else for one year from registration, as the self-service API does.
+   */
+  jwks?: readonly (JWK & { kid: string; exp?: number })[];
   /** PEM certificates (a CA or the leaf itself) an `x5c` chain must end in. */
   trustedCertificates?: readonly string[];
   scopes: readonly string[];
@@ -29,10 +32,21 @@ export interface ClientRegistration {
   orgNumber?: string;
 }
 
+/** A registered public key and when its registration ends. */
+export interface RegisteredKey {
+  jwk: JWK & { kid: string };
+  /** Unix seconds; a grant signed with the key after this is refused (MP-121). */
+  exp: number;
+}
+
 export interface RegisteredClient {
   clientId: string;
   orgNumber: string;
-  keys: ReadonlyMap<string, JWK>;
+  /** Replaced as a whole when the self-service API posts a new set. */
+  keys: ReadonlyMap<string, RegisteredKey>;
+  /** Unix seconds: when the key set was first registered, and last replaced. */
+  keysCreated: number;
+  keysUpdated: number;
   trusted: readonly X509Certificate[];
   scopes: ReadonlySet<string>;
   delegations: ReadonlyMap<string, ReadonlySet<string>>;
@@ -42,18 +56,56 @@ export interface RegisteredClient {
 /** Digitaliseringsdirektoratet's organisation number: the default owner of an emulated client. */
 export const DEFAULT_CLIENT_ORG = "991825827";
 
-export function registerClient(registration: ClientRegistration): RegisteredClient {
-  const keys = new Map<string, JWK>();
-  for (const jwk of registration.jwks ?? []) {
-    if (jwk.kty !== "RSA")
-      throw new Error(`emulator: key ${jwk.kid} must be RSA (Maskinporten accepts RS* only)`);
-    if (keys.has(jwk.kid)) throw new Error(`emulator: kid ${jwk.kid} registered twice`);
-    keys.set(jwk.kid, jwk);
+/** Maskinporten keeps at most this many keys per client. */
+export const MAX_CLIENT_KEYS = 5;
+/** A registration lasts one year from posting, unless posted with a shorter `exp`. */
+export const KEY_REGISTRATION_SECONDS = 365 * 86_400;
+const KID = /^[A-Za-z0-9._-]{1,200}$/;
+
+/** A key set the register refuses; the message is what the self-service API answers. */
+export class KeySetError extends Error {
+  override name = "KeySetError";
+}
+
+/**
+ * Validates a key set as the self-service API does (at most 5, unique valid kids, RSA public keys, `exp` no later
+ * than a year ahead) and stamps each key's expiry: its own `exp`, else a year from `nowSeconds`.
+ */
+export function registeredKeys(
+  jwks: readonly (JWK & { exp?: number })[],
+  nowSeconds: number,
+): Map<string, RegisteredKey> {
+  if (jwks.length > MAX_CLIENT_KEYS) {
+    throw new KeySetError(`a client may have at most ${MAX_CLIENT_KEYS} keys, got ${jwks.length}`);
   }
+  const keys = new Map<string, RegisteredKey>();
+  const latest = nowSeconds + KEY_REGISTRATION_SECONDS;
+  for (const { exp, ...jwk } of jwks) {
+    const kid = jwk.kid;
+    if (typeof kid !== "string" || !KID.test(kid)) {
+      throw new KeySetError("every key needs a kid of letters, digits, '.', '_' or '-'");
+    }
+    if (jwk.kty !== "RSA" || typeof jwk.n !== "string" || typeof jwk.e !== "string") {
+      throw new KeySetError(`key ${kid} must be an RSA public key (Maskinporten accepts RS* only)`);
+    }
+    if ("d" in jwk) throw new KeySetError(`key ${kid} carries private key material`);
+    if (keys.has(kid)) throw new KeySetError(`kid ${kid} appears twice`);
+    if (exp !== undefined && (!Number.isInteger(exp) || exp > latest)) {
+      throw new KeySetError(`key ${kid}: exp must be unix seconds no later than one year from now`);
+    }
+    keys.set(kid, { jwk: { ...jwk, kid }, exp: exp ?? latest });
+  }
+  return keys;
+}
+
+export function registerClient(registration: ClientRegistration, nowSeconds: number): RegisteredClient {
+  const keys = registeredKeys(registration.jwks ?? [], nowSeconds);
   return {
     clientId: registration.clientId,
     orgNumber: registration.orgNumber ?? DEFAULT_CLIENT_ORG,
     keys,
+    keysCreated: nowSeconds,
+    keysUpdated: nowSeconds,
     trusted: (registration.trustedCertificates ?? []).map((pem) => new X509Certificate(pem)),
     scopes: new Set(registration.scopes),
     delegations: new Map((registration.delegations ?? []).map((d) => [d.consumerOrg, new Set(d.scopes)])),

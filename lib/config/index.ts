@@ -50,6 +50,9 @@ export interface Config {
   altinn: { exchangeUrl: string };
   /** PID_PSEUDONYM_KEY: the HMAC key of audit records' pid_pseudonym; required when the policy allows pid. */
   pidPseudonymKey?: SigningKeyRef;
+  // Key lifecycle (self-service API) -- begin
+  keys: KeyLifecycleConfig;
+  // Key lifecycle (self-service API) -- end
 }
 
 const optional = z
@@ -73,7 +76,7 @@ const integer = (name: string, min: number, max: number, fallback: number) =>
   });
 
 /** https, or plain http to a loopback host only (the local emulator): grants and tokens never cross a network in clear. */
-function isUpstreamUrl(value: string): boolean {
+export function isUpstreamUrl(value: string): boolean {
   if (/\s/.test(value)) return false;
   try {
     const url = new URL(value);
@@ -99,6 +102,53 @@ const keyRef = (name: string) =>
       return z.NEVER;
     }
   });
+
+// Key lifecycle (self-service API) -- begin
+/** Digdir's self-service API hosts per environment (the registered keys of a client). */
+export const SELF_SERVICE_URLS = {
+  test: "https://api.test.samarbeid.digdir.no",
+  prod: "https://api.samarbeid.digdir.no",
+} as const;
+
+export interface KeyLifecycleConfig {
+  /** Self-service API base URL, without a trailing slash. */
+  adminUrl: string;
+  /** A signing key with fewer days left than this is reported (exit 1, alarm). */
+  warnDays: number;
+  /** The scheduled key watch renews a key under warnDays by itself. */
+  autoRenew: boolean;
+  /** The configured client whose token manages every client's keys; absent: each client manages its own. */
+  adminClient?: string;
+}
+
+const KeyLifecycleEnv = {
+  MASKINPORTEN_ADMIN_URL: httpsUrl("MASKINPORTEN_ADMIN_URL"),
+  KEY_EXPIRY_WARN_DAYS: integer("KEY_EXPIRY_WARN_DAYS", 1, 365, 30),
+  KEY_AUTO_RENEW: optional.pipe(
+    z.enum(["true", "false"], { message: 'KEY_AUTO_RENEW: expected "true" or "false"' }).default("false"),
+  ),
+  KEY_ADMIN_CLIENT: optional,
+};
+
+function keyLifecycleConfig(
+  env: "test" | "prod",
+  e: { [K in keyof typeof KeyLifecycleEnv]: z.output<(typeof KeyLifecycleEnv)[K]> },
+  clients: readonly ClientConfig[],
+): KeyLifecycleConfig {
+  const admin = e.KEY_ADMIN_CLIENT;
+  if (admin !== undefined && !clients.some((c) => c.name === admin)) {
+    throw new ConfigError(
+      `Invalid configuration:\n  KEY_ADMIN_CLIENT: no configured client is named "${admin}" (configured: ${clients.map((c) => c.name).join(", ")})`,
+    );
+  }
+  return {
+    adminUrl: (e.MASKINPORTEN_ADMIN_URL ?? SELF_SERVICE_URLS[env]).replace(/\/+$/, ""),
+    warnDays: e.KEY_EXPIRY_WARN_DAYS,
+    autoRenew: e.KEY_AUTO_RENEW === "true",
+    ...(admin === undefined ? {} : { adminClient: admin }),
+  };
+}
+// Key lifecycle (self-service API) -- end
 
 const EnvSchema = z.object({
   MASKINPORTEN_ENV: z.enum(["test", "prod"], { message: 'MASKINPORTEN_ENV: expected "test" or "prod"' }),
@@ -131,6 +181,7 @@ const EnvSchema = z.object({
   GRANTS_PER_PRINCIPAL_PER_MINUTE: integer("GRANTS_PER_PRINCIPAL_PER_MINUTE", 0, 1_000_000, 600),
   ALTINN_EXCHANGE_URL: httpsUrl("ALTINN_EXCHANGE_URL"),
   PID_PSEUDONYM_KEY: keyRef("PID_PSEUDONYM_KEY"),
+  ...KeyLifecycleEnv,
 });
 
 /** Reads the configuration variables (docs/deployment.md, "Configuration"); throws ConfigError listing every bad or missing one. */
@@ -185,5 +236,6 @@ export function loadConfig(env: Readonly<Record<string, string | undefined>> = p
     upstreamTimeoutMs: e.UPSTREAM_TIMEOUT_MS,
     altinn: { exchangeUrl: e.ALTINN_EXCHANGE_URL ?? defaults.altinnExchangeUrl },
     ...(e.PID_PSEUDONYM_KEY === undefined ? {} : { pidPseudonymKey: e.PID_PSEUDONYM_KEY }),
+    keys: keyLifecycleConfig(e.MASKINPORTEN_ENV, e, clients.clients),
   };
 }

@@ -1,9 +1,11 @@
-// The packaged CloudFormation template, parsed: private API, IAM on every method, one key, nothing more.
+// The packaged CloudFormation template, parsed: private API for named callers, IAM on every method, a role per
+// function with exactly the key access it needs, capped token concurrency.
 import { execFile } from "node:child_process";
 import { readdirSync } from "node:fs";
 import { join } from "node:path";
 import { promisify } from "node:util";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { deployLikeSls } from "./deploy-stack.ts";
 import {
   type CloudFormationTemplate,
   type PackagedService,
@@ -14,6 +16,8 @@ import {
 const SECRET_ARN = "arn:aws:secretsmanager:eu-north-1:444455556666:secret:maskinporten-broker-key-AbCdEf";
 const KMS_ARN = "arn:aws:kms:eu-north-1:111122223333:key/00000000-0000-0000-0000-000000000000";
 const SPLIT_ENDPOINTS = { "Fn::Split": [",", "vpce-0123456789abcdef0"] };
+const ORG_ID = "o-a1b2c3d4e5";
+const CALLER_ARNS = ["arn:aws:iam::111122223333:role/payroll-*", "arn:aws:iam::444455556666:role/vat-svc"];
 
 interface Statement {
   Effect: "Allow" | "Deny";
@@ -28,17 +32,38 @@ const resourcesOf = (template: CloudFormationTemplate, type: string) =>
 
 const actionsOf = (statement: Statement) => [statement.Action].flat();
 
-function roleStatements(template: CloudFormationTemplate): Statement[] {
-  const roles = resourcesOf(template, "AWS::IAM::Role");
-  expect(roles.map(([id]) => id)).toEqual(["IamRoleLambdaExecution"]);
-  const policies = roles[0]?.[1].Properties?.Policies as { PolicyDocument: { Statement: Statement[] } }[];
-  expect(roles[0]?.[1].Properties?.ManagedPolicyArns).toBeUndefined();
+const FUNCTIONS = {
+  token: "TokenLambdaFunction",
+  jwks: "JwksLambdaFunction",
+  health: "HealthLambdaFunction",
+};
+type FunctionName = keyof typeof FUNCTIONS;
+
+/** The logical id of the role `fn` runs with (its `Role` is `Fn::GetAtt: [<role>, Arn]`). */
+function roleIdOf(template: CloudFormationTemplate, fn: FunctionName): string {
+  const role = template.Resources[FUNCTIONS[fn]]?.Properties?.Role as { "Fn::GetAtt": [string, string] };
+  expect(role["Fn::GetAtt"][1]).toBe("Arn");
+  return role["Fn::GetAtt"][0];
+}
+
+/** Every statement of the role `fn` runs with, after checking it has no managed policies. */
+function roleStatements(template: CloudFormationTemplate, fn: FunctionName): Statement[] {
+  const role = template.Resources[roleIdOf(template, fn)];
+  expect(role?.Type).toBe("AWS::IAM::Role");
+  expect(role?.Properties?.ManagedPolicyArns).toBeUndefined();
+  const policies = role?.Properties?.Policies as { PolicyDocument: { Statement: Statement[] } }[];
   return policies.flatMap((policy) => policy.PolicyDocument.Statement);
 }
 
-function signingStatements(template: CloudFormationTemplate): Statement[] {
-  return roleStatements(template).filter((s) => actionsOf(s).some((a) => !a.startsWith("logs:")));
-}
+const keyStatements = (template: CloudFormationTemplate, fn: FunctionName) =>
+  roleStatements(template, fn).filter((s) => actionsOf(s).some((a) => !a.startsWith("logs:")));
+
+const allowOf = (template: CloudFormationTemplate): Statement[] => {
+  const policy = resourcesOf(template, "AWS::ApiGateway::RestApi")[0]?.[1].Properties?.Policy as {
+    Statement: Statement[];
+  };
+  return policy.Statement.filter((s) => s.Effect === "Allow");
+};
 
 const environmentOf = (template: CloudFormationTemplate) =>
   resourcesOf(template, "AWS::Lambda::Function").map(
@@ -51,9 +76,14 @@ let withKid: PackagedService;
 
 beforeAll(async () => {
   [kms, secretsManager, withKid] = await Promise.all([
-    packageService(),
-    packageService({ signingKeySource: "secretsmanager", signingKeyArn: SECRET_ARN }),
-    packageService({ signingKid: "broker-2026-01" }),
+    packageService({ callerPrincipalArns: CALLER_ARNS.join(",") }),
+    packageService({ signingKeySource: "secretsmanager", signingKeyArn: SECRET_ARN, callerOrgId: ORG_ID }),
+    packageService({
+      signingKid: "broker-2026-01",
+      callerOrgId: ORG_ID,
+      callerPrincipalArns: CALLER_ARNS[0] ?? "",
+      tokenReservedConcurrency: "7",
+    }),
   ]);
 }, 240_000);
 
@@ -98,17 +128,38 @@ describe("API Gateway", () => {
     const policy = resourcesOf(kms.template, "AWS::ApiGateway::RestApi")[0]?.[1].Properties?.Policy as {
       Statement: Statement[];
     };
-    const allows = policy.Statement.filter((s) => s.Effect === "Allow");
-    const denies = policy.Statement.filter((s) => s.Effect === "Deny");
+    const allows = allowOf(kms.template);
     expect(allows).toHaveLength(1);
     expect(actionsOf(allows[0] as Statement)).toEqual(["execute-api:Invoke"]);
-    expect(allows[0]?.Condition).toEqual({ StringEquals: { "aws:SourceVpce": SPLIT_ENDPOINTS } });
-    expect(denies).toContainEqual({
-      Effect: "Deny",
-      Principal: "*",
-      Action: ["execute-api:Invoke"],
-      Resource: "execute-api:/*",
-      Condition: { StringNotEquals: { "aws:SourceVpce": SPLIT_ENDPOINTS } },
+    expect(allows[0]?.Condition?.StringEquals).toEqual({ "aws:SourceVpce": SPLIT_ENDPOINTS });
+    expect(policy.Statement.filter((s) => s.Effect === "Deny")).toEqual([
+      {
+        Effect: "Deny",
+        Principal: "*",
+        Action: ["execute-api:Invoke"],
+        Resource: "execute-api:/*",
+        Condition: { StringNotEquals: { "aws:SourceVpce": SPLIT_ENDPOINTS } },
+      },
+    ]);
+  });
+
+  it("admits only the named principal ARN patterns (aws:PrincipalArn), other accounts included", () => {
+    expect(allowOf(kms.template)[0]?.Condition).toEqual({
+      StringEquals: { "aws:SourceVpce": SPLIT_ENDPOINTS },
+      ArnLike: { "aws:PrincipalArn": CALLER_ARNS },
+    });
+  });
+
+  it("admits only the named organisation's principals (aws:PrincipalOrgID)", () => {
+    expect(allowOf(secretsManager.template)[0]?.Condition).toEqual({
+      StringEquals: { "aws:SourceVpce": SPLIT_ENDPOINTS, "aws:PrincipalOrgID": ORG_ID },
+    });
+  });
+
+  it("with both named, admits only a principal of the organisation that also matches a pattern", () => {
+    expect(allowOf(withKid.template)[0]?.Condition).toEqual({
+      StringEquals: { "aws:SourceVpce": SPLIT_ENDPOINTS, "aws:PrincipalOrgID": ORG_ID },
+      ArnLike: { "aws:PrincipalArn": [CALLER_ARNS[0]] },
     });
   });
 
@@ -127,13 +178,16 @@ describe("API Gateway", () => {
     expect(stage.AccessLogSetting).toMatchObject({
       DestinationArn: { "Fn::GetAtt": ["ApiGatewayAccessLogGroup", "Arn"] },
     });
-    const format = JSON.parse((stage.AccessLogSetting as { Format: string }).Format) as Record<
-      string,
-      string
-    >;
+    const template = (stage.AccessLogSetting as { Format: string }).Format;
+    // API Gateway writes $context.error.messageString quoted and escaped: the line stays JSON whatever the message.
+    expect(template).toContain('"error":$context.error.messageString}');
+    expect(template).not.toContain("$context.error.message,");
+    const line = template.replace("$context.error.messageString", JSON.stringify('Forbidden "x", really'));
+    const format = JSON.parse(line) as Record<string, string>;
     expect(format).toMatchObject({
       userArn: "$context.identity.userArn",
       vpceId: "$context.identity.vpceId",
+      error: 'Forbidden "x", really',
     });
     for (const [, deployment] of resourcesOf(kms.template, "AWS::ApiGateway::Deployment")) {
       expect(deployment.Properties?.StageName).toBeUndefined();
@@ -141,50 +195,86 @@ describe("API Gateway", () => {
   });
 });
 
-describe("the function role", () => {
-  it("may kms:Sign and kms:GetPublicKey on the configured key only", () => {
-    expect(signingStatements(kms.template)).toEqual([
-      { Effect: "Allow", Action: ["kms:Sign", "kms:GetPublicKey"], Resource: KMS_ARN },
+describe("the function roles", () => {
+  it("are one per function: three distinct roles, no shared osls role", () => {
+    for (const template of [kms.template, secretsManager.template, withKid.template]) {
+      const roles = resourcesOf(template, "AWS::IAM::Role").map(([id]) => id);
+      expect(roles).not.toContain("IamRoleLambdaExecution");
+      expect(roles.length).toBeGreaterThanOrEqual(3);
+      const used = (Object.keys(FUNCTIONS) as FunctionName[]).map((fn) => roleIdOf(template, fn));
+      expect(new Set(used).size).toBe(used.length);
+      for (const id of used) expect(roles).toContain(id);
+    }
+  });
+
+  it("token may kms:Sign and kms:GetPublicKey on the configured key only", () => {
+    expect(keyStatements(kms.template, "token")).toEqual([
+      { Effect: "Allow", Action: ["kms:Sign", "kms:GetPublicKey"], Resource: [KMS_ARN] },
     ]);
   });
 
-  it("may secretsmanager:GetSecretValue on the configured secret only, when the key is a secret", () => {
-    expect(signingStatements(secretsManager.template)).toEqual([
-      { Effect: "Allow", Action: ["secretsmanager:GetSecretValue"], Resource: SECRET_ARN },
+  it("jwks may only kms:GetPublicKey on the configured key: no kms:Sign, no secret", () => {
+    expect(keyStatements(kms.template, "jwks")).toEqual([
+      { Effect: "Allow", Action: ["kms:GetPublicKey"], Resource: [KMS_ARN] },
+    ]);
+  });
+
+  it("health touches no key at all: no KMS, no Secrets Manager", () => {
+    for (const template of [kms.template, secretsManager.template]) {
+      const actions = roleStatements(template, "health").flatMap(actionsOf);
+      expect(actions.filter((a) => !a.startsWith("logs:"))).toEqual([]);
+      expect(JSON.stringify(roleStatements(template, "health"))).not.toMatch(/kms|secretsmanager/);
+    }
+  });
+
+  it("token may secretsmanager:GetSecretValue on the configured secret only, when the key is a secret", () => {
+    expect(keyStatements(secretsManager.template, "token")).toEqual([
+      { Effect: "Allow", Action: ["secretsmanager:GetSecretValue"], Resource: [SECRET_ARN] },
     ]);
     const env = resourcesOf(secretsManager.template, "AWS::Lambda::Function")[0]?.[1].Properties?.Environment;
     expect(env).toMatchObject({ Variables: { SIGNING_KEY: `secretsmanager:${SECRET_ARN}` } });
   });
 
-  it('otherwise only writes its own logs, and never on a "*" resource', () => {
+  it("jwks reads that one secret (where the public half lives) and never signs with KMS", () => {
+    expect(keyStatements(secretsManager.template, "jwks")).toEqual([
+      { Effect: "Allow", Action: ["secretsmanager:GetSecretValue"], Resource: [SECRET_ARN] },
+    ]);
+  });
+
+  it('otherwise only write their own logs, and never on a "*" resource', () => {
     for (const template of [kms.template, secretsManager.template]) {
-      const statements = roleStatements(template);
-      expect(statements.every((s) => s.Effect === "Allow")).toBe(true);
-      for (const statement of statements) {
-        expect(JSON.stringify(statement.Resource)).not.toContain('"*"');
-        const logs = actionsOf(statement).filter((a) => a.startsWith("logs:"));
-        if (logs.length === 0) continue;
-        expect(logs.sort()).toEqual(actionsOf(statement).sort());
+      for (const fn of Object.keys(FUNCTIONS) as FunctionName[]) {
+        const statements = roleStatements(template, fn);
+        expect(statements.every((s) => s.Effect === "Allow")).toBe(true);
+        for (const statement of statements) {
+          expect(JSON.stringify(statement.Resource)).not.toContain('"*"');
+          const logs = actionsOf(statement).filter((a) => a.startsWith("logs:"));
+          if (logs.length === 0) continue;
+          expect(logs.sort()).toEqual(actionsOf(statement).sort());
+        }
       }
-      expect(statements.flatMap(actionsOf).filter((a) => !a.startsWith("logs:"))).toHaveLength(
-        template === kms.template ? 2 : 1,
-      );
     }
   });
 
-  it("writes log streams of exactly this stage's three function log groups (no prefix: dev is not dev2)", () => {
+  it("each writes log streams of exactly its own function's log group (no prefix: dev is not dev2)", () => {
     for (const template of [kms.template, secretsManager.template]) {
-      const logs = roleStatements(template).filter((s) => actionsOf(s).some((a) => a.startsWith("logs:")));
-      // A LogGroup's Arn attribute is `arn:...:log-group:<exact name>:*`: its log streams, nothing more.
-      expect(logs).toEqual([
-        {
-          Effect: "Allow",
-          Action: ["logs:CreateLogStream", "logs:PutLogEvents"],
-          Resource: ["TokenLogGroup", "JwksLogGroup", "HealthLogGroup"].map((id) => ({
-            "Fn::GetAtt": [id, "Arn"],
-          })),
-        },
-      ]);
+      for (const [fn, group] of [
+        ["token", "TokenLogGroup"],
+        ["jwks", "JwksLogGroup"],
+        ["health", "HealthLogGroup"],
+      ] as const) {
+        const logs = roleStatements(template, fn).filter((s) =>
+          actionsOf(s).some((a) => a.startsWith("logs:")),
+        );
+        // A LogGroup's Arn attribute is `arn:...:log-group:<exact name>:*`: its log streams, nothing more.
+        expect(logs).toEqual([
+          {
+            Effect: "Allow",
+            Action: ["logs:CreateLogStream", "logs:PutLogEvents"],
+            Resource: { "Fn::GetAtt": [group, "Arn"] },
+          },
+        ]);
+      }
       const names = Object.fromEntries(
         resourcesOf(template, "AWS::Logs::LogGroup").map(([id, group]) => [
           id,
@@ -198,6 +288,25 @@ describe("the function role", () => {
       });
       for (const name of Object.values(names)) expect(name).not.toContain("*");
     }
+  });
+
+  it("are named as infra/kms-key.yml names the signer (maskinporten-broker-<stage>-<region>-<function>)", () => {
+    for (const fn of Object.keys(FUNCTIONS) as FunctionName[]) {
+      expect(kms.template.Resources[roleIdOf(kms.template, fn)]?.Properties?.RoleName).toEqual({
+        "Fn::Sub": `maskinporten-broker-dev-\${AWS::Region}-${fn}`,
+      });
+    }
+  });
+});
+
+describe("concurrency", () => {
+  it("token has reserved concurrency (default 20, the tokenReservedConcurrency param); the others share the pool", () => {
+    const reserved = (template: CloudFormationTemplate, fn: FunctionName) =>
+      template.Resources[FUNCTIONS[fn]]?.Properties?.ReservedConcurrentExecutions;
+    expect(reserved(kms.template, "token")).toBe(20);
+    expect(reserved(withKid.template, "token")).toBe(7);
+    expect(reserved(kms.template, "jwks")).toBeUndefined();
+    expect(reserved(kms.template, "health")).toBeUndefined();
   });
 });
 
@@ -229,6 +338,48 @@ describe("the functions", () => {
       expect(group, id).toMatchObject({ DeletionPolicy: "Retain", Properties: { RetentionInDays: 365 } });
     }
   });
+});
+
+/**
+ * moto's CloudFormation (moto 5.2) has no model for these types: it skips them with the warning "Tried to parse
+ * <type> but it's not supported by moto's CloudFormation implementation" and leaves an unnamed row in the stack's
+ * resources. Everything else in the template is created by moto's real service backends (IAM, Lambda with code
+ * read from the uploaded zip, API Gateway, CloudWatch Logs, EventBridge, S3). These two are checked only by
+ * cfn-lint and the template tests above: the stage (throttling, access log) and the deployment bucket's
+ * TLS-only policy (osls' own).
+ */
+const MOTO_UNSUPPORTED = ["AWS::ApiGateway::Stage", "AWS::S3::BucketPolicy"];
+
+describe("sls deploy (into moto's CloudFormation)", () => {
+  it("creates the stack, uploads the zips, updates it, and every resource of the template is created", async () => {
+    const stack = await deployLikeSls(kms.output, "maskinporten-broker-dev");
+    expect(stack.status).toBe("UPDATE_COMPLETE");
+    const created = new Map(stack.resources.map((r) => [r.LogicalResourceId, r]));
+    const skipped = new Set<string>();
+    for (const [id, resource] of Object.entries(kms.template.Resources)) {
+      if (MOTO_UNSUPPORTED.includes(resource.Type)) {
+        skipped.add(resource.Type);
+        expect(created.has(id), `${id}: moto created a ${resource.Type}; drop it from MOTO_UNSUPPORTED`).toBe(
+          false,
+        );
+        continue;
+      }
+      expect(created.get(id)?.ResourceType, id).toBe(resource.Type);
+      expect(created.get(id)?.ResourceStatus, id).toMatch(/^(CREATE|UPDATE)_COMPLETE$/);
+    }
+    expect([...skipped].sort()).toEqual(MOTO_UNSUPPORTED);
+    const physical = (id: string) => created.get(id)?.PhysicalResourceId;
+    expect(physical("TokenLambdaFunction")).toBe("maskinporten-broker-dev-token");
+    expect(physical("TokenRole")).toBe("maskinporten-broker-dev-eu-north-1-token");
+    expect(physical("ApiGatewayAccessLogGroup")).toBe("/aws/api-gateway/maskinporten-broker-dev");
+  }, 60_000);
+
+  it("fails the update when the function zips were not uploaded", async () => {
+    // moto answers 400 when a function's S3 code does not exist (its body is not the XML the SDK expects).
+    await expect(
+      deployLikeSls(kms.output, "maskinporten-broker-nozips", { uploadZips: false }),
+    ).rejects.toMatchObject({ $metadata: { httpStatusCode: 400 } });
+  }, 60_000);
 });
 
 describe("cfn-lint", () => {

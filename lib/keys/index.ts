@@ -1,0 +1,13 @@
+// The registered keys' lifecycle through Digdir's self-service API: status, renew, rotate, retire, the daily watch.
+export {
+  ADMIN_SCOPES,
+  type AdminScope,
+  type RegisteredJwk,
+  SelfServiceApi,
+  SelfServiceError,
+} from "./admin-api.ts";
+export { KeySetRefusal, MAX_REGISTERED_KEYS } from "./key-set.ts";
+export { KeyLifecycle, type ManagedClient, type Renewal, type Rotation } from "./lifecycle.ts";
+export { createKeyLifecycles, type KeySetupDeps, loadKeyConfig } from "./setup.ts";
+export { type KeyStatus, type KeyStatusReport, keyStatus } from "./status.ts";
+export { KeyWatch, KeyWatchFailed, type KeyWatchSinks, type WatchedClient } from "./watch.ts";

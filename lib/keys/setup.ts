@@ -1,0 +1,82 @@
+// Builds each configured client's KeyLifecycle from Config: its signer, the admin client's token, the self-service API.
+import { type ClientConfig, type Config, ConfigError, loadConfig } from "../config/index.ts";
+import { MaskinportenClient } from "../maskinporten/client.ts";
+import type { UpstreamDeps } from "../maskinporten/types.ts";
+import { createSigner, type Signer, type SignerDeps } from "../signer/index.ts";
+import { SelfServiceApi } from "./admin-api.ts";
+import { adminTokens } from "./admin-token.ts";
+import { KeyLifecycle, type KeyLifecycleDeps } from "./lifecycle.ts";
+
+/** The function's configuration; the key lifecycle never reads the policy, so none is required here. */
+export function loadKeyConfig(env: Readonly<Record<string, string | undefined>> = process.env): Config {
+  const hasPolicy = Boolean(env.POLICY?.trim() || env.POLICY_FILE?.trim());
+  return loadConfig(hasPolicy ? env : { ...env, POLICY: '{"rules":[]}' });
+}
+
+export interface KeySetupDeps extends KeyLifecycleDeps {
+  fetch?: typeof fetch;
+  signer?: SignerDeps;
+  /** Replaces the signers built from the configuration, by client name (tests). */
+  signers?: ReadonlyMap<string, Signer>;
+  /** For the admin tokens' Maskinporten client. */
+  upstream?: Omit<UpstreamDeps, "fetch" | "now">;
+}
+
+/** One KeyLifecycle per configured client, in configuration order. */
+export async function createKeyLifecycles(config: Config, deps: KeySetupDeps = {}): Promise<KeyLifecycle[]> {
+  const clients = config.clients;
+  const adminName = config.keys.adminClient;
+  const admin = adminName === undefined ? undefined : clients.find((c) => c.name === adminName);
+  if (adminName !== undefined && admin === undefined) {
+    throw new ConfigError(
+      `Invalid configuration:\n  KEY_ADMIN_CLIENT: no configured client is named "${adminName}" (configured: ${clients.map((c) => c.name).join(", ")})`,
+    );
+  }
+  const signers = new Map<string, Promise<Signer>>();
+  const signerOf = (client: ClientConfig): Promise<Signer> => {
+    let signer = signers.get(client.name);
+    if (signer === undefined) {
+      const given = deps.signers?.get(client.name);
+      signer = given === undefined ? createSigner(client.signing, deps.signer) : Promise.resolve(given);
+      signers.set(client.name, signer);
+    }
+    return signer;
+  };
+  const now = deps.now ?? Date.now;
+  const tokensOf = new Map<string, ReturnType<typeof adminTokens>>();
+  const adminTokenSource = async (client: ClientConfig) => {
+    const existing = tokensOf.get(client.name);
+    if (existing !== undefined) return existing;
+    const source = new MaskinportenClient(
+      {
+        issuer: config.maskinporten.issuer,
+        tokenUrl: config.maskinporten.tokenUrl,
+        clientId: client.clientId,
+        timeoutMs: config.upstreamTimeoutMs,
+      },
+      await signerOf(client),
+      { ...deps.upstream, now, ...(deps.fetch === undefined ? {} : { fetch: deps.fetch }) },
+    );
+    const tokens = adminTokens(source, now);
+    tokensOf.set(client.name, tokens);
+    return tokens;
+  };
+  const lifecycles: KeyLifecycle[] = [];
+  for (const client of clients) {
+    const api = new SelfServiceApi(
+      { baseUrl: config.keys.adminUrl, timeoutMs: Math.max(config.upstreamTimeoutMs, 10_000) },
+      await adminTokenSource(admin ?? client),
+      deps.fetch === undefined ? {} : { fetch: deps.fetch },
+    );
+    lifecycles.push(
+      new KeyLifecycle(
+        { name: client.name, clientId: client.clientId },
+        api,
+        await signerOf(client),
+        { warnDays: config.keys.warnDays, selfAdministered: (admin ?? client) === client },
+        deps,
+      ),
+    );
+  }
+  return lifecycles;
+}

@@ -1,0 +1,149 @@
+// The osls plugin's rules that need no packaging: signing key refs, named callers, key grants, the deploy refusal.
+import { describe, expect, it } from "vitest";
+import PrivateStagePlugin, {
+  callerConditions,
+  type PrivateStageSettings,
+  parseSigningKeys,
+} from "../../scripts/osls-private-stage.mjs";
+
+const KEY_A = "arn:aws:kms:eu-north-1:111122223333:key/11111111-1111-1111-1111-111111111111";
+const KEY_B = "arn:aws:kms:eu-north-1:111122223333:key/mrk-22222222222222222222222222222222";
+const SECRET = "arn:aws:secretsmanager:eu-north-1:111122223333:secret:broker/vat-key-AbCdEf";
+
+interface Role {
+  Type: string;
+  Properties: { Policies: { PolicyDocument: { Statement: unknown[] } }[] };
+}
+
+const role = (): Role => ({
+  Type: "AWS::IAM::Role",
+  Properties: { Policies: [{ PolicyDocument: { Statement: [] } }] },
+});
+
+function plugin(settings: PrivateStageSettings, resources: Record<string, unknown> = {}) {
+  return new PrivateStagePlugin({
+    service: {
+      custom: { privateStage: settings },
+      provider: { compiledCloudFormationTemplate: { Resources: resources } },
+    },
+    classes: { Error },
+  });
+}
+
+describe("signing keys", () => {
+  it("groups kms:<key ARN> and secretsmanager:<secret ARN> refs by source, in order", () => {
+    expect(parseSigningKeys(` kms:${KEY_A}, secretsmanager:${SECRET},kms:${KEY_B}`)).toEqual({
+      kms: [KEY_A, KEY_B],
+      secretsmanager: [SECRET],
+    });
+  });
+
+  it("refuses an alias, a file key, a bare ARN or none at all", () => {
+    expect(() => parseSigningKeys("kms:arn:aws:kms:eu-north-1:111122223333:alias/broker")).toThrow(/alias/);
+    expect(() => parseSigningKeys("file:/keys/broker.pem")).toThrow(/neither kms/);
+    expect(() => parseSigningKeys(KEY_A)).toThrow(/neither kms/);
+    expect(() => parseSigningKeys(" , ")).toThrow(/no signing key/);
+  });
+
+  it("grants the token role sign access and the jwks role public-key access on exactly those keys", () => {
+    const resources = { TokenRole: role(), JwksRole: role(), HealthRole: role() };
+    plugin(
+      {
+        signingKeys: `kms:${KEY_A},kms:${KEY_B},secretsmanager:${SECRET}`,
+        keyAccess: { TokenRole: "sign", JwksRole: "publicKey" },
+      },
+      resources,
+    ).grantKeyAccess();
+    const statements = (id: keyof typeof resources) =>
+      resources[id].Properties.Policies[0]?.PolicyDocument.Statement;
+    expect(statements("TokenRole")).toEqual([
+      { Effect: "Allow", Action: ["kms:Sign", "kms:GetPublicKey"], Resource: [KEY_A, KEY_B] },
+      { Effect: "Allow", Action: ["secretsmanager:GetSecretValue"], Resource: [SECRET] },
+    ]);
+    expect(statements("JwksRole")).toEqual([
+      { Effect: "Allow", Action: ["kms:GetPublicKey"], Resource: [KEY_A, KEY_B] },
+      { Effect: "Allow", Action: ["secretsmanager:GetSecretValue"], Resource: [SECRET] },
+    ]);
+    expect(statements("HealthRole")).toEqual([]);
+  });
+
+  it("refuses key access for a role that is not in the template, or an unknown kind of access", () => {
+    expect(() =>
+      plugin({ signingKeys: `kms:${KEY_A}`, keyAccess: { TokenRole: "sign" } }).grantKeyAccess(),
+    ).toThrow(/no role TokenRole/);
+    expect(() =>
+      plugin(
+        { signingKeys: `kms:${KEY_A}`, keyAccess: { TokenRole: "admin" } },
+        { TokenRole: role() },
+      ).grantKeyAccess(),
+    ).toThrow(/not sign or publicKey/);
+  });
+});
+
+describe("named callers", () => {
+  it("an organisation becomes aws:PrincipalOrgID", () => {
+    expect(callerConditions({ orgId: "o-a1b2c3d4e5", principalArns: "" })).toEqual({
+      StringEquals: { "aws:PrincipalOrgID": "o-a1b2c3d4e5" },
+    });
+  });
+
+  it("principal ARN patterns (other accounts, wildcards) become aws:PrincipalArn", () => {
+    expect(
+      callerConditions({
+        orgId: "",
+        principalArns: "arn:aws:iam::*:role/payroll-*, arn:aws:iam::444455556666:role/team/vat-svc",
+      }),
+    ).toEqual({
+      ArnLike: {
+        "aws:PrincipalArn": ["arn:aws:iam::*:role/payroll-*", "arn:aws:iam::444455556666:role/team/vat-svc"],
+      },
+    });
+  });
+
+  it("neither named: no caller", () => {
+    expect(callerConditions({ orgId: "", principalArns: "" })).toBeUndefined();
+    expect(callerConditions()).toBeUndefined();
+  });
+
+  it("refuses a malformed organisation id and a role-session (assumed-role) ARN", () => {
+    expect(() => callerConditions({ orgId: "111122223333" })).toThrow(/not an organisation id/);
+    expect(() =>
+      callerConditions({ principalArns: "arn:aws:sts::111122223333:assumed-role/payroll-svc/run-1" }),
+    ).toThrow(/matched by its role ARN/);
+    expect(() => callerConditions({ principalArns: "*" })).toThrow(/not an IAM principal ARN pattern/);
+  });
+});
+
+describe("sls deploy", () => {
+  const PLACEHOLDERS = ["vpce-0123456789abcdef0", "00000000-0000-0000-0000-000000000000"];
+
+  it("is refused when no caller is named", () => {
+    expect(() =>
+      plugin({
+        callers: { orgId: "", principalArns: "" },
+        refuseDeployWith: PLACEHOLDERS,
+      }).refusePlaceholders(),
+    ).toThrow(/admits no caller: set callerOrgId and\/or callerPrincipalArns/);
+  });
+
+  it("is refused while a placeholder is left", () => {
+    expect(() =>
+      plugin(
+        { callers: { orgId: "o-a1b2c3d4e5" }, refuseDeployWith: PLACEHOLDERS },
+        { Api: { Properties: { VpcEndpointIds: ["vpce-0123456789abcdef0"] } } },
+      ).refusePlaceholders(),
+    ).toThrow(/placeholder parameter values still in the template: vpce-0123456789abcdef0/);
+  });
+
+  it("goes ahead with named callers and no placeholder", () => {
+    expect(() =>
+      plugin(
+        {
+          callers: { principalArns: "arn:aws:iam::111122223333:role/payroll-svc" },
+          refuseDeployWith: PLACEHOLDERS,
+        },
+        { Api: { Properties: { VpcEndpointIds: ["vpce-0a1b2c3d4e5f67890"] } } },
+      ).refusePlaceholders(),
+    ).not.toThrow();
+  });
+});
