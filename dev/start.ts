@@ -55,11 +55,12 @@ async function ensureSigningKey(dir: string): Promise<string> {
 
 async function writeLocalPolicy(dir: string, credentials: LocalCredentials): Promise<string> {
   const path = join(dir, "policy.json");
-  // Each principal asks for the local client's own organisation and on behalf of EXAMPLE_CONSUMER_ORG: a
-  // rule's consumer_orgs is a requirement, so that takes two rules.
+  // Each principal asks for the local client's own organisation, on behalf of EXAMPLE_CONSUMER_ORG, and for an
+  // Altinn token: a rule's consumer_orgs and exchanges are requirements, so that takes three rules.
   const rules = credentials.credentials.flatMap((c) => [
     { principal: c.principalArn, scopes: EXAMPLE_SCOPES },
     { principal: c.principalArn, scopes: EXAMPLE_SCOPES, consumer_orgs: [EXAMPLE_CONSUMER_ORG] },
+    { principal: c.principalArn, scopes: EXAMPLE_SCOPES, exchanges: ["altinn"] },
   ]);
   await writeFile(path, `${JSON.stringify({ rules }, null, 2)}\n`, { mode: 0o600 });
   return path;
@@ -118,6 +119,7 @@ export async function startLocalBroker(options: LocalBrokerOptions = {}): Promis
     env.MASKINPORTEN_ENV = "test";
     env.MASKINPORTEN_ISSUER = emulator.issuer;
     env.MASKINPORTEN_TOKEN_URL = emulator.tokenUrl;
+    env.ALTINN_EXCHANGE_URL = emulator.altinnExchangeUrl;
     env.MASKINPORTEN_CLIENT_ID ??= LOCAL_CLIENT_ID;
     env.MASKINPORTEN_ADMIN_URL ??= emulator.url;
   }

@@ -39,7 +39,8 @@ export function tokenBodyWriter(): (body: TokenAnswer["body"]) => string {
       lastToken = body.access_token;
       lastTokenJson = JSON.stringify(lastToken);
     }
-    return `{"access_token":${lastTokenJson},"token_type":${JSON.stringify(body.token_type)},"expires_in":${JSON.stringify(body.expires_in)},"scope":${JSON.stringify(body.scope)}}`;
+    const exchange = body.exchange === undefined ? "" : `,"exchange":${JSON.stringify(body.exchange)}`;
+    return `{"access_token":${lastTokenJson},"token_type":${JSON.stringify(body.token_type)},"expires_in":${JSON.stringify(body.expires_in)},"scope":${JSON.stringify(body.scope)}${exchange}}`;
   };
 }
 

@@ -3,7 +3,9 @@
 import { createHash } from "node:crypto";
 import { Logger } from "@aws-lambda-powertools/logger";
 import { Metrics, MetricUnit } from "@aws-lambda-powertools/metrics";
+import type { ExchangeAttempt } from "../altinn/exchange.ts";
 import type { AttemptRecord } from "../maskinporten/types.ts";
+import { type Problem, type Upstream, UpstreamRejected, UpstreamUnavailable } from "../problem/index.ts";
 import { auditLine, type LineWriter, stdoutWriter } from "./audit-line.ts";
 
 export const SERVICE_NAME = "maskinporten-broker";
@@ -25,6 +27,10 @@ export interface AuditRecord {
   resource: readonly string[] | null;
   consumer_org: string | null;
   systemuser_org: string | null;
+  /** The exchange asked for ("altinn"), else null. */
+  exchange: "altinn" | null;
+  /** HMAC-SHA-256 of the request's pid under PID_PSEUDONYM_KEY; never the pid. Null without a pid. */
+  pid_pseudonym: string | null;
   /** `refused`: a Maskinporten refusal for this request, remembered; no grant was signed. */
   cache: "hit" | "miss" | "coalesced" | "refresh" | "refused" | null;
   /** The grant behind this token, when this request (or refresh) signed one. */
@@ -33,6 +39,10 @@ export interface AuditRecord {
   grants_signed?: number;
   key?: string;
   upstream_status?: number;
+  /** Altinn's HTTP status on the last exchange call this request (or refresh) made. */
+  exchange_status?: number;
+  /** Which service failed, on a failure that came from one. */
+  upstream?: Upstream;
   token_fingerprint?: string;
   expires_in?: number;
   latency_ms: number;
@@ -60,6 +70,19 @@ export function attemptFields(
     ...(last.keyRef === "unknown" ? {} : { key: last.keyRef }),
     ...(last.upstreamStatus === undefined ? {} : { upstream_status: last.upstreamStatus }),
   };
+}
+
+/** The exchange facts (Altinn's last status) as audit fields; nothing when no exchange call was made. */
+export function exchangeFields(attempts: readonly ExchangeAttempt[]): Pick<AuditRecord, "exchange_status"> {
+  const status = attempts.at(-1)?.upstreamStatus;
+  return status === undefined ? {} : { exchange_status: status };
+}
+
+/** Which upstream a failure came from, when it came from one. */
+export function upstreamOf(problem: Problem): Pick<AuditRecord, "upstream"> {
+  return problem instanceof UpstreamRejected || problem instanceof UpstreamUnavailable
+    ? { upstream: problem.upstream }
+    : {};
 }
 
 export interface AuditSinks {
@@ -96,7 +119,11 @@ export class AuditTrail {
   }
 
   /** Writes the record and publishes its metrics: one audit line and one EMF document per call. */
-  record(record: AuditRecord, attempts: readonly AttemptRecord[]): void {
+  record(
+    record: AuditRecord,
+    attempts: readonly AttemptRecord[],
+    exchangeAttempts: readonly ExchangeAttempt[] = [],
+  ): void {
     this.write(auditLine(record, new Date(this.now()).toISOString(), SERVICE_NAME));
     if (record.client !== null) {
       // Two dimension sets in this one document: per service (what the alarms watch) and per service and client.
@@ -115,6 +142,11 @@ export class AuditTrail {
       }
       this.metrics.addMetric("UpstreamLatency", MetricUnit.Milliseconds, attempt.upstreamMs);
       if (attempt.outcome !== "ok") this.metrics.addMetric("UpstreamErrors", MetricUnit.Count, 1);
+    }
+    // Altinn apart from Maskinporten: an alarm on UpstreamErrors says Maskinporten, one on ExchangeErrors Altinn.
+    for (const attempt of exchangeAttempts) {
+      this.metrics.addMetric("ExchangeLatency", MetricUnit.Milliseconds, attempt.upstreamMs);
+      if (attempt.outcome !== "ok") this.metrics.addMetric("ExchangeErrors", MetricUnit.Count, 1);
     }
     this.metrics.publishStoredMetrics();
   }

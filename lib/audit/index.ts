@@ -6,7 +6,9 @@ export {
   type AuditSinks,
   AuditTrail,
   attemptFields,
+  exchangeFields,
   METRICS_NAMESPACE,
   SERVICE_NAME,
   tokenFingerprint,
+  upstreamOf,
 } from "./audit-trail.ts";

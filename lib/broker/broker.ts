@@ -1,11 +1,14 @@
 // The one use case: authorize (policy) -> refusal memory -> cache (single flight) -> grant budget -> sign and
 // exchange (TokenSource) -> audit.
+import { AltinnExchange, type ExchangeAttempt, type TokenExchange } from "../altinn/exchange.ts";
 import {
   type AuditRecord,
   type AuditSinks,
   AuditTrail,
   attemptFields,
+  exchangeFields,
   tokenFingerprint,
+  upstreamOf,
 } from "../audit/index.ts";
 import {
   type CacheOutcome,
@@ -15,7 +18,7 @@ import {
   RefusalMemory,
   TokenCache,
 } from "../cache/index.ts";
-import type { Config } from "../config/index.ts";
+import { type Config, ConfigError } from "../config/index.ts";
 import type { AttemptRecord, TokenResponse, TokenSource, UpstreamDeps } from "../maskinporten/types.ts";
 import { decide, loadPolicy, normalisePrincipal, type Policy, type Principal } from "../policy/index.ts";
 import {
@@ -28,9 +31,17 @@ import {
 } from "../problem/index.ts";
 import { cacheKey, type RawTokenBody, repeatingParser } from "../request/index.ts";
 import type { PublicJwk, Signer, SignerDeps } from "../signer/index.ts";
+import { loadPidPseudonymizer, type PidPseudonymizer } from "../signer/pseudonym-key.ts";
 import { BrokerClients, type ClientRequest } from "./clients.ts";
 import { GrantBudget } from "./grant-budget.ts";
 import { type HealthReport, healthOf } from "./health.ts";
+import { PidPseudonyms } from "./pid-pseudonyms.ts";
+
+/**
+ * The Maskinporten token an exchange starts from must stay valid this long: Altinn checks its lifetime when it
+ * receives it, a moment after we send it.
+ */
+export const EXCHANGE_SOURCE_MIN_TTL = 10;
 
 /** Who called, as API Gateway's aws_iam authorizer reported it. */
 export interface CallerContext {
@@ -47,7 +58,14 @@ export interface TokenCall {
 }
 
 export interface TokenAnswer {
-  body: { access_token: string; token_type: string; expires_in: number; scope: string };
+  body: {
+    access_token: string;
+    token_type: string;
+    expires_in: number;
+    scope: string;
+    /** Present when the token is the exchanged one. */
+    exchange?: "altinn";
+  };
   cache: CacheOutcome;
 }
 
@@ -65,6 +83,10 @@ export interface BrokerDeps {
   signers?: Readonly<Record<string, Signer>>;
   /** Replaces every client's Maskinporten client (and then `upstream` is unused). */
   tokenSource?: TokenSource;
+  /** Replaces the Altinn exchange client. */
+  exchange?: TokenExchange;
+  /** Replaces the pid pseudonym key named by PID_PSEUDONYM_KEY. */
+  pseudonymizer?: PidPseudonymizer;
   policy?: Policy;
   /** fetch, wall clock, jti and retry timing for the Maskinporten client. */
   upstream?: Omit<UpstreamDeps, "monotonic" | "onClockSkew">;
@@ -75,12 +97,20 @@ export interface BrokerDeps {
   signerDeps?: Omit<SignerDeps, "log">;
 }
 
-/** A token as cached: Maskinporten's answer and the attempts that produced it. */
+/** A token as cached: Maskinporten's answer (or Altinn's, for an exchange) and the attempts that produced it. */
 interface Minted {
   token: TokenResponse;
   /** Computed once per token, not on every hit that serves it. */
   fingerprint: string;
   attempts: readonly AttemptRecord[];
+  /** The calls to Altinn that produced an exchanged token. */
+  exchangeAttempts: readonly ExchangeAttempt[];
+}
+
+/** The key of the Maskinporten request behind an exchange: the same request without the exchange. */
+function maskinportenKey(request: ClientRequest): string {
+  const { exchange: _exchange, ...plain } = request;
+  return cacheKey(plain);
 }
 
 /**
@@ -105,6 +135,8 @@ export function callerRecord(call: Pick<TokenCall, "caller" | "requestId">): {
     resource: null,
     consumer_org: null,
     systemuser_org: null,
+    exchange: null,
+    pid_pseudonym: null,
     cache: null,
     latency_ms: 0,
     request_id: call.requestId,
@@ -117,8 +149,8 @@ export async function createBroker(config: Config, deps: BrokerDeps = {}): Promi
   const names = config.clients.map((client) => client.name);
   const monotonic = deps.monotonic ?? (() => performance.now());
   const audit = new AuditTrail(deps.sinks);
-  const parseRequest = repeatingParser();
-  const [policy, clients] = await Promise.all([
+  const parseRequest = repeatingParser({ environment: config.maskinporten.env });
+  const [policy, clients, pseudonymizer] = await Promise.all([
     deps.policy ?? loadPolicy(config.policy, names),
     BrokerClients.load(config, {
       ...(deps.signer === undefined ? {} : { signer: deps.signer }),
@@ -130,7 +162,23 @@ export async function createBroker(config: Config, deps: BrokerDeps = {}): Promi
       },
       upstream: { ...deps.upstream, monotonic, onClockSkew: (skewMs) => audit.clockSkew(skewMs) },
     }),
+    deps.pseudonymizer ??
+      (config.pidPseudonymKey === undefined ? undefined : loadPidPseudonymizer(config.pidPseudonymKey)),
   ]);
+  const pidRule = policy.rules.findIndex((rule) => rule.pid);
+  if (pidRule >= 0 && pseudonymizer === undefined) {
+    throw new ConfigError(
+      `PID_PSEUDONYM_KEY: required because policy rules[${pidRule}] allows pid (audit records carry its pseudonym)`,
+    );
+  }
+  const exchange =
+    deps.exchange ??
+    new AltinnExchange(
+      { url: config.altinn.exchangeUrl, timeoutMs: config.upstreamTimeoutMs },
+      { ...deps.upstream, monotonic },
+    );
+  const pseudonyms = new PidPseudonyms(pseudonymizer, { maxEntries: config.cache.maxEntries, monotonic });
+  // Maskinporten tokens and exchanged tokens alike: the cache key tells them apart.
   const cache = new TokenCache<Minted>({
     maxEntries: config.cache.maxEntries,
     refreshAheadSeconds: config.cache.refreshAheadSeconds,
@@ -138,6 +186,7 @@ export async function createBroker(config: Config, deps: BrokerDeps = {}): Promi
     // Already audited as token_refreshed by the refresh itself; the served token stays valid.
     onRefreshError: () => undefined,
   });
+  // Maskinporten's refusals, under the key of the Maskinporten request (an exchange's without it).
   const refusals = new RefusalMemory<UpstreamRejected>({
     seconds: config.cache.refusalSeconds,
     maxEntries: config.cache.maxEntries,
@@ -155,28 +204,59 @@ export async function createBroker(config: Config, deps: BrokerDeps = {}): Promi
     );
   }
 
-  /** A miss: one grant of the caller's budget (retries included), and a Maskinporten refusal remembered. */
-  async function miss(
+  /**
+   * Signs and exchanges one grant with the request's client (with retries), collecting its attempts for the audit
+   * record; for an exchange, then trades that Maskinporten token (cached under its own key) for Altinn's.
+   */
+  async function mint(
     who: string,
-    key: string,
     request: ClientRequest,
     attempts: AttemptRecord[],
+    exchangeAttempts: ExchangeAttempt[],
+    record: AuditRecord,
   ): Promise<Expiring<Minted>> {
+    if (request.exchange !== undefined) return exchanged(who, request, attempts, exchangeAttempts, record);
+    // One grant of the budget of the principal this load is for, however many attempts its retries take.
     spend(who);
-    try {
-      return await mint(request, attempts);
-    } catch (error) {
-      if (error instanceof UpstreamRejected) refusals.remember(key, error);
-      throw error;
-    }
-  }
-
-  /** Signs and exchanges one grant with the request's client (with retries), collecting its attempts for the audit record. */
-  async function mint(request: ClientRequest, attempts: AttemptRecord[]): Promise<Expiring<Minted>> {
     const result = await clients.of(request).source.requestToken(request, attempts);
     return {
-      value: { token: result.token, fingerprint: tokenFingerprint(result.token.access_token), attempts },
+      value: {
+        token: result.token,
+        fingerprint: tokenFingerprint(result.token.access_token),
+        attempts,
+        exchangeAttempts,
+      },
       expiresAt: result.receivedAt + result.token.expires_in * 1000,
+    };
+  }
+
+  /** An Altinn token: lives until its own exp, whatever the Maskinporten token it came from had left. */
+  async function exchanged(
+    who: string,
+    request: ClientRequest,
+    attempts: AttemptRecord[],
+    exchangeAttempts: ExchangeAttempt[],
+    record: AuditRecord,
+  ): Promise<Expiring<Minted>> {
+    const { exchange: _exchange, ...plain } = request;
+    const plainRecord: AuditRecord = { ...record, exchange: null };
+    const from = await cache.get(cacheKey(plain), EXCHANGE_SOURCE_MIN_TTL, (trigger: LoadTrigger) =>
+      trigger === "miss" ? mint(who, plain, attempts, [], plainRecord) : refresh(who, plain, plainRecord),
+    );
+    const altinn = await exchange.exchange(from.value.token.access_token, exchangeAttempts);
+    return {
+      value: {
+        token: {
+          access_token: altinn.accessToken,
+          token_type: "Bearer",
+          expires_in: Math.max(0, Math.floor((altinn.expiresAt - monotonic()) / 1000)),
+          scope: from.value.token.scope,
+        },
+        fingerprint: tokenFingerprint(altinn.accessToken),
+        attempts,
+        exchangeAttempts,
+      },
+      expiresAt: altinn.expiresAt,
     };
   }
 
@@ -184,6 +264,7 @@ export async function createBroker(config: Config, deps: BrokerDeps = {}): Promi
     const started = monotonic();
     const { principal, base } = callerRecord(call);
     const attempts: AttemptRecord[] = [];
+    const exchangeAttempts: ExchangeAttempt[] = [];
     let record = base;
     try {
       if (principal === null) throw new AccessDenied("the request carries no IAM identity");
@@ -194,13 +275,16 @@ export async function createBroker(config: Config, deps: BrokerDeps = {}): Promi
         resource: asked.resource ?? null,
         consumer_org: asked.consumerOrg ?? null,
         systemuser_org: asked.systemuserOrg ?? null,
+        exchange: asked.exchange ?? null,
       };
+      if (asked.pid !== undefined) record.pid_pseudonym = await pseudonyms.of(asked.pid);
       const request = clients.resolve(asked);
       record = { ...record, client: request.client };
       const decision = decide(policy, principal, request);
       if (!decision.allowed) throw new AccessDenied(decision.reason);
       const key = cacheKey(request);
-      const refusal = refusals.recall(key);
+      const refusalKey = request.exchange === undefined ? key : maskinportenKey(request);
+      const refusal = refusals.recall(refusalKey);
       if (refusal !== undefined) {
         record = { ...record, cache: "refused" };
         throw refusal;
@@ -210,16 +294,25 @@ export async function createBroker(config: Config, deps: BrokerDeps = {}): Promi
       // Inline, unnamed callbacks: the hit path creates no named closures (tsx/esbuild keepNames names each one).
       const result = await cache
         .get(key, minTtl, (trigger: LoadTrigger) =>
-          trigger === "miss" ? miss(who, key, request, attempts) : refresh(who, request, refreshRecord),
+          trigger === "miss"
+            ? mint(who, request, attempts, exchangeAttempts, refreshRecord)
+            : refresh(who, request, refreshRecord),
         )
         .catch((error: unknown) => {
+          if (error instanceof UpstreamRejected && error.upstream === "maskinporten") {
+            refusals.remember(refusalKey, error);
+          }
           if (!(error instanceof LifetimeTooShort)) throw error;
+          const issuer = request.exchange === undefined ? "Maskinporten" : "Altinn";
           throw new InvalidRequest(
-            `min_ttl: Maskinporten issues tokens for this request valid for ${error.remainingSeconds} s, less than min_ttl ${minTtl}`,
+            `min_ttl: ${issuer} issues tokens for this request valid for ${error.remainingSeconds} s, less than min_ttl ${minTtl}`,
           );
         });
       const { token: minted } = result.value;
-      const signedHere = result.outcome === "miss" ? attemptFields(result.value.attempts) : {};
+      const miss = result.outcome === "miss";
+      const signedHere = miss
+        ? { ...attemptFields(result.value.attempts), ...exchangeFields(result.value.exchangeAttempts) }
+        : {};
       audit.record(
         {
           ...record,
@@ -230,28 +323,28 @@ export async function createBroker(config: Config, deps: BrokerDeps = {}): Promi
           expires_in: result.remainingSeconds,
           latency_ms: Math.round(monotonic() - started),
         },
-        result.outcome === "miss" ? result.value.attempts : [],
+        miss ? result.value.attempts : [],
+        miss ? result.value.exchangeAttempts : [],
       );
-      return {
-        body: {
-          access_token: minted.access_token,
-          token_type: minted.token_type,
-          expires_in: result.remainingSeconds,
-          scope: minted.scope,
-        },
-        cache: result.outcome,
+      const body: TokenAnswer["body"] = {
+        access_token: minted.access_token,
+        token_type: minted.token_type,
+        expires_in: result.remainingSeconds,
+        scope: minted.scope,
       };
+      if (request.exchange !== undefined) body.exchange = request.exchange;
+      return { body, cache: result.outcome };
     } catch (error) {
       const problem = toProblem(error);
       const denied = problem.code === "access_denied" || problem.code === "rate_limited";
       const event = denied ? "token_denied" : "token_failed";
-      throw failed({ ...record, event }, attempts, started, problem);
+      throw failed({ ...record, event }, attempts, exchangeAttempts, started, problem);
     }
   }
 
   /**
-   * A background refresh: signs a grant nobody waits for, so it gets its own audit record; it spends a grant of
-   * the budget of the caller whose hit set it off (past the budget the cached token is kept, not renewed).
+   * A background refresh: signs a grant nobody waits for, so it gets its own audit record; the grant is spent
+   * from the budget of the caller whose hit set it off (past the budget the cached token is kept, not renewed).
    */
   async function refresh(
     who: string,
@@ -260,23 +353,25 @@ export async function createBroker(config: Config, deps: BrokerDeps = {}): Promi
   ): Promise<Expiring<Minted>> {
     const started = monotonic();
     const attempts: AttemptRecord[] = [];
+    const exchangeAttempts: ExchangeAttempt[] = [];
     const record: AuditRecord = { ...trigger, event: "token_refreshed", cache: "refresh" };
     try {
-      spend(who);
-      const fresh = await mint(request, attempts);
+      const fresh = await mint(who, request, attempts, exchangeAttempts, trigger);
       audit.record(
         {
           ...record,
           ...attemptFields(attempts),
+          ...exchangeFields(exchangeAttempts),
           token_fingerprint: fresh.value.fingerprint,
           expires_in: fresh.value.token.expires_in,
           latency_ms: Math.round(monotonic() - started),
         },
         attempts,
+        exchangeAttempts,
       );
       return fresh;
     } catch (error) {
-      throw failed(record, attempts, started, toProblem(error));
+      throw failed(record, attempts, exchangeAttempts, started, toProblem(error));
     }
   }
 
@@ -284,6 +379,7 @@ export async function createBroker(config: Config, deps: BrokerDeps = {}): Promi
   function failed(
     record: AuditRecord,
     attempts: readonly AttemptRecord[],
+    exchangeAttempts: readonly ExchangeAttempt[],
     started: number,
     problem: Problem,
   ): Problem {
@@ -291,11 +387,14 @@ export async function createBroker(config: Config, deps: BrokerDeps = {}): Promi
       {
         ...record,
         ...attemptFields(attempts),
+        ...exchangeFields(exchangeAttempts),
+        ...upstreamOf(problem),
         latency_ms: Math.round(monotonic() - started),
         code: problem.code,
         reason: problem.detail,
       },
       attempts,
+      exchangeAttempts,
     );
     return problem;
   }

@@ -12,6 +12,8 @@ export interface TokenBrokerErrorFields {
   /** HTTP status; 0 when no response arrived. */
   status: number;
   detail: string;
+  /** Which service failed ("maskinporten" or "altinn"), on an upstream problem. */
+  upstream?: string | undefined;
   upstream_error?: string | undefined;
   upstream_error_description?: string | undefined;
   request_id?: string | undefined;
@@ -24,6 +26,7 @@ export class TokenBrokerError extends Error {
   readonly code: TokenBrokerErrorCode;
   readonly status: number;
   readonly detail: string;
+  readonly upstream?: string;
   readonly upstream_error?: string;
   readonly upstream_error_description?: string;
   readonly request_id?: string;
@@ -34,6 +37,7 @@ export class TokenBrokerError extends Error {
     this.code = fields.code;
     this.status = fields.status;
     this.detail = fields.detail;
+    if (fields.upstream !== undefined) this.upstream = fields.upstream;
     if (fields.upstream_error !== undefined) this.upstream_error = fields.upstream_error;
     if (fields.upstream_error_description !== undefined) {
       this.upstream_error_description = fields.upstream_error_description;

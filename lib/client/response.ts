@@ -9,6 +9,8 @@ export interface TokenResponse {
   /** Seconds the token is still valid, counted from when this value was returned. */
   expires_in: number;
   scope: string;
+  /** "altinn" when the token is an exchanged Altinn token. */
+  exchange?: "altinn";
 }
 
 const tokenSchema = z.object({
@@ -16,12 +18,14 @@ const tokenSchema = z.object({
   token_type: z.string().min(1),
   expires_in: z.number().int().nonnegative(),
   scope: z.string(),
+  exchange: z.literal("altinn").optional(),
 });
 
 const problemSchema = z.object({
   code: z.string(),
   detail: z.string().optional(),
   title: z.string().optional(),
+  upstream: z.string().optional(),
   upstream_error: z.string().optional(),
   upstream_error_description: z.string().optional(),
   request_id: z.string().optional(),
@@ -49,7 +53,9 @@ function invalid(status: number, detail: string): TokenBrokerError {
 export function readToken(status: number, text: string): TokenResponse | TokenBrokerError {
   const parsed = tokenSchema.safeParse(parseJson(text));
   // Never echo the body: on a 200 it may hold a token.
-  return parsed.success ? parsed.data : invalid(status, "The broker's 200 response is not a token response");
+  if (!parsed.success) return invalid(status, "The broker's 200 response is not a token response");
+  const { exchange, ...token } = parsed.data;
+  return exchange === undefined ? token : { ...token, exchange };
 }
 
 /** The error for a non-2xx response; `retryAfterSeconds` comes from the Retry-After header. */

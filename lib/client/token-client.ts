@@ -43,6 +43,10 @@ export interface GetTokenRequest {
   resource?: string | string[];
   consumer_org?: string;
   systemuser_org?: string;
+  /** "altinn": the broker exchanges the Maskinporten token for an Altinn token. */
+  exchange?: "altinn";
+  /** National identity or D-number the token is restricted to. Personal data: the client never logs it. */
+  pid?: string;
   /** Seconds the returned token must still be valid; default 30, as on the broker. */
   min_ttl?: number;
 }
@@ -64,13 +68,20 @@ interface CachedToken {
 function cacheKey(request: GetTokenRequest): string {
   const scopes = [...new Set(request.scope.split(" ").filter((s) => s !== ""))].sort();
   const resource = request.resource === undefined ? null : [...new Set([request.resource].flat())].sort();
-  return JSON.stringify([scopes, resource, request.consumer_org ?? null, request.systemuser_org ?? null]);
+  return JSON.stringify([
+    scopes,
+    resource,
+    request.consumer_org ?? null,
+    request.systemuser_org ?? null,
+    request.pid ?? null,
+    request.exchange ?? null,
+  ]);
 }
 
 /** Only the fields the broker knows: it rejects unknown ones. */
 function requestBody(request: GetTokenRequest, minTtl: number): string {
-  const { scope, resource, consumer_org, systemuser_org } = request;
-  return JSON.stringify({ scope, resource, consumer_org, systemuser_org, min_ttl: minTtl });
+  const { scope, resource, consumer_org, systemuser_org, exchange, pid } = request;
+  return JSON.stringify({ scope, resource, consumer_org, systemuser_org, exchange, pid, min_ttl: minTtl });
 }
 
 function tokenUrl(endpoint: string): URL {

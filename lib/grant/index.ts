@@ -14,6 +14,10 @@ export interface TokenRequest {
   readonly systemuserOrg?: string;
   /** The configured client's name: it picks the client id and key; the grant itself does not carry it. */
   readonly client?: string;
+  /** The national identity number the token is restricted to (end-user-restricted token). Personal data: never logged. */
+  readonly pid?: string;
+  /** Exchange the Maskinporten token for this service's token; not part of the grant. */
+  readonly exchange?: "altinn";
 }
 
 export interface SystemUserAuthorization {
@@ -32,6 +36,7 @@ export interface GrantClaims {
   resource?: string[];
   consumer_org?: string;
   authorization_details?: SystemUserAuthorization[];
+  pid?: string;
 }
 
 export type GrantHeader = { alg: string } & KeyHeader;
@@ -70,6 +75,7 @@ export function buildGrantClaims(request: TokenRequest, params: GrantParams): Gr
       },
     ];
   }
+  if (request.pid !== undefined) claims.pid = request.pid;
   return claims;
 }
 

@@ -43,6 +43,8 @@ export function parseOAuthError(
     error: parsed.data.error,
     errorDescription: (parsed.data.error_description ?? "")
       .replace(/[\p{Cc}\p{Cf}]+/gu, " ")
+      // An upstream that quotes the grant back could quote a pid: eleven digits never pass on.
+      .replace(/(?<!\d)\d{11}(?!\d)/g, "[pid]")
       .slice(0, MAX_DESCRIPTION),
   };
 }

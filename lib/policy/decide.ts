@@ -75,6 +75,23 @@ const CHECKS: readonly RuleCheck[] = [
       who,
       (org) => `${who} may not request a system user token for systemuser_org ${org}`,
     ),
+  (rule, request, who) =>
+    requirement(
+      "exchange",
+      rule.exchanges,
+      one(request.exchange),
+      who,
+      (exchange) => `${who} may not exchange the token for an ${exchange} token (the rule has no exchanges)`,
+    ),
+  // Never the pid itself in a reason: it is personal data.
+  (rule, request, who) => {
+    if (request.pid === undefined) {
+      return rule.pid ? `${who} may not request these scopes without pid (the rule requires pid)` : undefined;
+    }
+    return rule.pid
+      ? undefined
+      : `${who} may not request a pid-restricted token (the rule has no "pid": true)`;
+  },
 ];
 
 /** How far a rule got: the index of the check that failed (principal = -1) and its reason; undefined = allowed. */

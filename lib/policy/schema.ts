@@ -18,6 +18,10 @@ export interface PolicyRule {
   readonly resources: readonly string[];
   /** Configured client names or `*`; empty covers the one client (required when several are configured). */
   readonly clients: readonly string[];
+  /** Token exchanges the rule requires (`["altinn"]`); empty = the request must not ask for one. */
+  readonly exchanges: readonly "altinn"[];
+  /** true = the request must carry a pid (end-user-restricted token); false = it must not. */
+  readonly pid: boolean;
 }
 
 export interface Policy {
@@ -93,6 +97,12 @@ const RuleSchema = z.strictObject({
   systemuser_orgs: z.array(orgOrStar, { message: "expected an array" }).default([]),
   resources: z.array(resourceOrStar, { message: "expected an array" }).default([]),
   clients: z.array(clientOrStar, { message: "expected an array of client names" }).default([]),
+  exchanges: z
+    .array(z.literal("altinn", { message: 'expected "altinn"' }), {
+      message: 'expected an array: ["altinn"]',
+    })
+    .default([]),
+  pid: z.boolean({ message: "expected true or false" }).default(false),
 });
 
 /** A validated rule, its principal pattern parsed once at cold start. */

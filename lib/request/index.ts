@@ -1,6 +1,7 @@
 // The caller's request, parsed at the edge: body, scope syntax, organisation numbers, resources, its cache key.
 export { cacheKey } from "./cache-key.ts";
 export { isOrgNumber } from "./org-number.ts";
+export { isPid, PID_MESSAGE, type PidOptions } from "./pid.ts";
 export { isResourceUri, MAX_RESOURCES, RESOURCE_RULE } from "./resource.ts";
 export { MAX_SCOPES, SCOPE_TOKEN, scopeSet, sortedSet, splitScope } from "./scope.ts";
 export {
@@ -12,4 +13,5 @@ export {
   parseTokenRequest,
   type RawTokenBody,
   repeatingParser,
+  type TokenRequestOptions,
 } from "./token-request.ts";

@@ -14,6 +14,8 @@ const RECORD: AuditRecord = {
   resource: null,
   consumer_org: null,
   systemuser_org: null,
+  exchange: null,
+  pid_pseudonym: null,
   cache: null,
   latency_ms: 0,
   request_id: "r-1",

@@ -2,6 +2,7 @@ import { afterAll, beforeAll, beforeEach, describe, expect, it } from "vitest";
 import { type RunningGateway, startGateway } from "../../dev/gateway.ts";
 import { createSigV4Verifier } from "../../dev/sigv4.ts";
 import { createTokenClient, TokenBrokerError, type TokenClientOptions } from "../../lib/client/index.ts";
+import { PID_A, PID_B } from "../support/pid.ts";
 
 const REGION = "eu-north-1";
 const CREDENTIALS = { accessKeyId: "AKIACLIENTTEST000001", secretAccessKey: "c".repeat(40) };
@@ -141,6 +142,24 @@ describe("createTokenClient", () => {
     expect(broker.requests).toHaveLength(3);
   });
 
+  it("keeps each person's pid token and the exchanged token apart, and sends both fields", async () => {
+    const { tokenClient } = client();
+    const tokens = [
+      await tokenClient.getToken({ scope: "a:b", pid: PID_A }),
+      await tokenClient.getToken({ scope: "a:b", pid: PID_B }),
+      await tokenClient.getToken({ scope: "a:b" }),
+      await tokenClient.getToken({ scope: "a:b", exchange: "altinn" }),
+      await tokenClient.getToken({ scope: "a:b", pid: PID_A }),
+    ].map((t) => t.access_token);
+    expect(new Set(tokens.slice(0, 4)).size).toBe(4);
+    expect(tokens[4]).toBe(tokens[0]);
+    expect(broker.requests.slice(0, 2)).toEqual([
+      { scope: "a:b", pid: PID_A, min_ttl: 30 },
+      { scope: "a:b", pid: PID_B, min_ttl: 30 },
+    ]);
+    expect(broker.requests[3]).toEqual({ scope: "a:b", exchange: "altinn", min_ttl: 30 });
+  });
+
   it("coalesces 100 concurrent calls into one request", async () => {
     const { tokenClient } = client();
     const results = await Promise.all(
@@ -180,6 +199,7 @@ describe("createTokenClient", () => {
   it("surfaces problem+json as TokenBrokerError with code, status, detail and upstream_error; not cached", async () => {
     broker.replies.push(
       problem(502, "upstream_rejected", {
+        upstream: "maskinporten",
         upstream_error: "invalid_scope",
         upstream_error_description: "nope",
       }),
@@ -192,6 +212,7 @@ describe("createTokenClient", () => {
       code: "upstream_rejected",
       status: 502,
       detail: "upstream_rejected detail",
+      upstream: "maskinporten",
       upstream_error: "invalid_scope",
       upstream_error_description: "nope",
     });

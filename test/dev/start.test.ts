@@ -10,7 +10,7 @@ import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { createTokenClient } from "../../lib/client/index.ts";
 
 const execFileAsync = promisify(execFile);
-const BROKER_VARIABLES = /^(MASKINPORTEN_|SIGNING_|POLICY|TOKEN_|UPSTREAM_|AWS_)/;
+const BROKER_VARIABLES = /^(MASKINPORTEN_|SIGNING_|POLICY|TOKEN_|UPSTREAM_|AWS_|ALTINN_|PID_)/;
 
 let child: ChildProcess;
 let output = "";
@@ -81,6 +81,15 @@ describe("npm start", () => {
     expect(token.scope).toBe("skatteetaten:inntektsmottak");
     const claims = JSON.parse(Buffer.from(token.access_token.split(".")[1] ?? "", "base64url").toString());
     expect(claims.consumer).toEqual({ authority: "iso6523-actorid-upis", ID: "0192:310000000" });
+  });
+
+  it("exchanges for an Altinn token at the emulator's Altinn, which npm start wires", async () => {
+    const client = createTokenClient({ endpoint: banner.url, region: "eu-north-1", credentials });
+    const token = await client.getToken({ scope: "skatteetaten:mva", exchange: "altinn" });
+    expect(token).toMatchObject({ scope: "skatteetaten:mva", exchange: "altinn" });
+    const claims = JSON.parse(Buffer.from(token.access_token.split(".")[1] ?? "", "base64url").toString());
+    expect(claims["urn:altinn:authenticatemethod"]).toBe("maskinporten");
+    expect(token.expires_in).toBeGreaterThan(25 * 60);
   });
 
   describe("refuses at the gateway, before any handler runs", () => {

@@ -3,15 +3,19 @@ import fc from "fast-check";
 import { describe, expect, it } from "vitest";
 import { tokenBodyWriter } from "../../functions/token.ts";
 
-const body = fc.record({
-  access_token: fc.string({ unit: "binary" }),
-  token_type: fc.string({ unit: "binary" }),
-  expires_in: fc.oneof(fc.integer(), fc.double()),
-  scope: fc.string({ unit: "binary" }),
-});
+const body = fc.record(
+  {
+    access_token: fc.string({ unit: "binary" }),
+    token_type: fc.string({ unit: "binary" }),
+    expires_in: fc.oneof(fc.integer(), fc.double()),
+    scope: fc.string({ unit: "binary" }),
+    exchange: fc.constant("altinn" as const),
+  },
+  { requiredKeys: ["access_token", "token_type", "expires_in", "scope"] },
+);
 
 describe("tokenBodyWriter", () => {
-  it("writes JSON.stringify(body) exactly, for any sequence of bodies (same token again or a new one)", () => {
+  it("writes JSON.stringify(body) exactly, for any sequence of bodies (same token again or a new one, exchanged or not)", () => {
     fc.assert(
       fc.property(fc.array(body, { minLength: 1, maxLength: 8 }), fc.array(fc.nat(7)), (bodies, repeats) => {
         const write = tokenBodyWriter();

@@ -255,7 +255,10 @@ describe("POST /token bad input", () => {
       fc.asyncProperty(bodies, contentType, async (raw, type) => {
         const parses = (() => {
           try {
-            parseTokenRequest({ body: raw, isBase64Encoded: false, contentType: type ?? undefined });
+            parseTokenRequest(
+              { body: raw, isBase64Encoded: false, contentType: type ?? undefined },
+              { environment: "test" },
+            );
             return true;
           } catch {
             return false;

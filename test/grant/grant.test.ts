@@ -4,6 +4,7 @@ import { describe, expect, it } from "vitest";
 // The strict peer's list, kept apart from the code under test: a grant may only use claims it accepts.
 import { ALLOWED_GRANT_CLAIMS } from "../../dev/emulator/grant-check.ts";
 import { buildGrantClaims, MAX_GRANT_LIFETIME_SECONDS } from "../../lib/grant/index.ts";
+import { PID_A, PID_B } from "../support/pid.ts";
 
 const params = {
   issuer: "https://test.maskinporten.no/",
@@ -42,6 +43,13 @@ describe("buildGrantClaims", () => {
     ]);
   });
 
+  it("carries the pid of an end-user-restricted request, and nothing of the exchange (Altinn's business, not Maskinporten's)", () => {
+    const claims = buildGrantClaims({ scopes: ["a"], pid: PID_A, exchange: "altinn" }, params);
+    expect(claims.pid).toBe(PID_A);
+    expect(Object.keys(claims).sort()).toEqual(["aud", "exp", "iat", "iss", "jti", "pid", "scope"]);
+    expect(buildGrantClaims({ scopes: ["a"] }, params)).not.toHaveProperty("pid");
+  });
+
   it("refuses a lifetime over 120 s", () => {
     expect(() => buildGrantClaims({ scopes: ["a"] }, { ...params, lifetimeSeconds: 121 })).toThrow(
       RangeError,
@@ -53,11 +61,16 @@ describe("buildGrantClaims", () => {
       fc.property(
         fc.array(fc.stringMatching(/^[a-z:/]{1,20}$/), { minLength: 1, maxLength: 5 }),
         fc.option(fc.constantFrom("974760673", "910000000")),
+        fc.option(fc.constantFrom(PID_A, PID_B)),
         fc.integer({ min: 1, max: MAX_GRANT_LIFETIME_SECONDS }),
         fc.double({ min: 0, max: 4e9, noNaN: true }),
-        (scopes, org, lifetime, now) => {
+        (scopes, org, pid, lifetime, now) => {
           const claims = buildGrantClaims(
-            { scopes, ...(org === null ? {} : { consumerOrg: org }) },
+            {
+              scopes,
+              ...(org === null ? {} : { consumerOrg: org }),
+              ...(pid === null ? {} : { pid, exchange: "altinn" as const }),
+            },
             { ...params, now, lifetimeSeconds: lifetime },
           );
           expect(Object.keys(claims).every((k) => ALLOWED_GRANT_CLAIMS.has(k))).toBe(true);

@@ -87,4 +87,15 @@ describe("Maskinporten response bodies", () => {
       }),
     );
   });
+
+  it("never passes on eleven digits in a row (a pid quoted back), and names the upstream of a body that is no error", () => {
+    const body = JSON.stringify({
+      error: "invalid_request",
+      error_description: "MP-011 pid 17058510068 invalid",
+    });
+    expect(parseOAuthError(body, 400).errorDescription).toBe("MP-011 pid [pid] invalid");
+    expect(parseOAuthError("", 401, "altinn").errorDescription).toBe(
+      "Altinn answered HTTP 401 without an OAuth error body",
+    );
+  });
 });

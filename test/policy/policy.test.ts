@@ -11,6 +11,7 @@ import {
   PolicyError,
   validatePolicy,
 } from "../../lib/policy/index.ts";
+import { PID_A, PID_B } from "../support/pid.ts";
 
 const ROLE = "arn:aws:iam::111122223333:role";
 const ORG_A = "991825827";
@@ -93,6 +94,39 @@ describe("a rule's lists are requirements", () => {
     });
   });
 
+  it("a rule without exchanges refuses an exchange, and an exchanges rule refuses a request without one", () => {
+    for (const policy of [rules(base), rules({ ...base, exchanges: [] })]) {
+      expect(ask(policy, { scopes: S, exchange: "altinn" })).toEqual({
+        allowed: false,
+        reason: `${ROLE}/svc may not exchange the token for an altinn token (the rule has no exchanges)`,
+      });
+    }
+    const exchanging = rules({ ...base, exchanges: ["altinn"] });
+    expect(ask(exchanging, { scopes: S, exchange: "altinn" })).toEqual({ allowed: true, rule: 0 });
+    expect(ask(exchanging, { scopes: S })).toMatchObject({
+      allowed: false,
+      reason: expect.stringContaining("rule requires exchange"),
+    });
+  });
+
+  it("only a pid: true rule allows a pid, and it requires one; no reason names the pid", () => {
+    for (const policy of [rules(base), rules({ ...base, pid: false })]) {
+      const decision = ask(policy, { scopes: S, pid: PID_A });
+      expect(decision).toEqual({
+        allowed: false,
+        reason: `${ROLE}/svc may not request a pid-restricted token (the rule has no "pid": true)`,
+      });
+    }
+    const personal = rules({ ...base, pid: true });
+    expect(ask(personal, { scopes: S, pid: PID_A })).toEqual({ allowed: true, rule: 0 });
+    expect(ask(personal, { scopes: S })).toMatchObject({
+      allowed: false,
+      reason: expect.stringContaining("rule requires pid"),
+    });
+    const other = ask(rules({ ...base, scopes: ["other:x"], pid: true }), { scopes: S, pid: PID_A });
+    expect(JSON.stringify(other)).not.toContain(PID_A);
+  });
+
   it("a principal that asks both for itself and on behalf of customers needs two rules", () => {
     const one = rules({ ...base, consumer_orgs: ["*"] });
     const two = rules(base, { ...base, consumer_orgs: ["*"] });
@@ -108,12 +142,20 @@ describe("a rule's lists are requirements", () => {
     const resource = fc.constantFrom(API, "https://b.example/");
     fc.assert(
       fc.property(
-        fc.record({ consumer_orgs: list(org), systemuser_orgs: list(org), resources: list(resource) }),
+        fc.record({
+          consumer_orgs: list(org),
+          systemuser_orgs: list(org),
+          resources: list(resource),
+          exchanges: fc.constantFrom([], ["altinn"]),
+          pid: fc.boolean(),
+        }),
         fc.record(
           {
             consumerOrg: org,
             systemuserOrg: org,
             resource: fc.uniqueArray(resource, { minLength: 1, maxLength: 2 }),
+            exchange: fc.constant("altinn" as const),
+            pid: fc.constantFrom(PID_A, PID_B),
           },
           { requiredKeys: [] },
         ),
@@ -133,7 +175,9 @@ describe("a rule's lists are requirements", () => {
               lists.systemuser_orgs,
               request.systemuserOrg === undefined ? undefined : [request.systemuserOrg],
             ) &&
-            fits(lists.resources, request.resource);
+            fits(lists.resources, request.resource) &&
+            fits(lists.exchanges, request.exchange === undefined ? undefined : [request.exchange]) &&
+            lists.pid === (request.pid !== undefined);
           expect(decision.allowed).toBe(expected);
         },
       ),
@@ -284,6 +328,11 @@ describe("policy validation", () => {
     );
     expect(refused({ rules: [{ ...ok, resources: ["http://x"] }] })).toMatch(/\.resources\[0\]/);
     expect(refused({ rule: [] })).toMatch(/^POLICY: expected \{"rules"/);
+    expect(refused({ rules: [{ ...ok, exchanges: ["idporten"] }] })).toMatch(
+      /rules\[0\].*\.exchanges\[0\]: expected "altinn"/,
+    );
+    expect(refused({ rules: [{ ...ok, exchanges: "altinn" }] })).toMatch(/\.exchanges: expected an array/);
+    expect(refused({ rules: [{ ...ok, pid: "yes" }] })).toMatch(/rules\[0\].*\.pid: expected true or false/);
   });
 
   it("a principal pattern's account is 12 digits or *", () => {

@@ -1,6 +1,7 @@
 import { describe, expect, it } from "vitest";
 import type { TokenRequest } from "../../lib/grant/index.ts";
 import { cacheKey } from "../../lib/request/index.ts";
+import { PID_A, PID_B } from "../support/pid.ts";
 
 const FULL: Required<TokenRequest> = {
   scopes: ["a:x", "b:y"],
@@ -8,6 +9,8 @@ const FULL: Required<TokenRequest> = {
   consumerOrg: "991825827",
   systemuserOrg: "974760673",
   client: "payroll",
+  pid: PID_A,
+  exchange: "altinn",
 };
 
 /** One changed value per request field: the type makes a new TokenRequest field fail to compile here until added. */
@@ -17,13 +20,18 @@ const CHANGED: { readonly [K in keyof TokenRequest]-?: Required<TokenRequest>[K]
   consumerOrg: "310000000",
   systemuserOrg: "310000000",
   client: "vat",
+  pid: PID_B,
+  /** The only exchange there is: its presence is what changes. */
+  exchange: "altinn",
 };
 
 describe("cacheKey", () => {
   it("each request field changes the key: its value, and whether it is present at all", () => {
     const key = cacheKey(FULL);
     for (const field of Object.keys(CHANGED) as (keyof TokenRequest)[]) {
-      expect(cacheKey({ ...FULL, [field]: CHANGED[field] }), `${field} changed`).not.toBe(key);
+      if (field !== "exchange") {
+        expect(cacheKey({ ...FULL, [field]: CHANGED[field] }), `${field} changed`).not.toBe(key);
+      }
       if (field === "scopes") continue;
       const { [field]: _omitted, ...without } = FULL;
       expect(cacheKey(without), `${field} omitted`).not.toBe(key);
@@ -56,5 +64,16 @@ describe("cacheKey", () => {
       cacheKey({ scopes: ["a:x"], systemuserOrg: org }),
     );
     expect(cacheKey({ scopes: ["a:x", "b:y"] })).not.toBe(cacheKey({ scopes: ["a:x b:y"] }));
+  });
+
+  it("two people never share a key, and a request without pid never has a pid request's key", () => {
+    const base = { scopes: ["a:x"], exchange: "altinn" as const };
+    const keys = new Set([
+      cacheKey(base),
+      cacheKey({ ...base, pid: PID_A }),
+      cacheKey({ ...base, pid: PID_B }),
+    ]);
+    expect(keys.size).toBe(3);
+    expect(cacheKey({ scopes: ["a:x"] })).not.toBe(cacheKey(base));
   });
 });

@@ -5,11 +5,14 @@ import { InvalidRequest } from "../../lib/problem/index.ts";
 import { isResourceUri, parseTokenRequest } from "../../lib/request/index.ts";
 
 const parse = (resource: unknown) =>
-  parseTokenRequest({
-    body: JSON.stringify({ scope: "a:b", resource }),
-    isBase64Encoded: false,
-    contentType: "application/json",
-  });
+  parseTokenRequest(
+    {
+      body: JSON.stringify({ scope: "a:b", resource }),
+      isBase64Encoded: false,
+      contentType: "application/json",
+    },
+    { environment: "prod" },
+  );
 
 describe("resource values", () => {
   it("a resource is an absolute https URI", () => {

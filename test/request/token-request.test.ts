@@ -1,18 +1,30 @@
 import fc from "fast-check";
 import { describe, expect, it } from "vitest";
 import { InvalidRequest, PayloadTooLarge, Problem, UnsupportedMediaType } from "../../lib/problem/index.ts";
-import { isOrgNumber, parseTokenRequest, repeatingParser } from "../../lib/request/index.ts";
+import {
+  isOrgNumber,
+  parseTokenRequest,
+  repeatingParser,
+  type TokenRequestOptions,
+} from "../../lib/request/index.ts";
+import { PID_A, SYNTHETIC_PID_40, SYNTHETIC_PID_80 } from "../support/pid.ts";
 
 const JSON_TYPE = "application/json";
-const parse = (body: unknown, contentType: string | undefined, isBase64Encoded = false) =>
-  parseTokenRequest({
-    body: typeof body === "string" ? body : JSON.stringify(body),
-    isBase64Encoded,
-    contentType,
-  });
-const detailOf = (body: unknown, contentType = JSON_TYPE): string => {
+const TEST = { environment: "test" } as const;
+const PROD = { environment: "prod" } as const;
+const parse = (
+  body: unknown,
+  contentType: string | undefined,
+  isBase64Encoded = false,
+  options: TokenRequestOptions = TEST,
+) =>
+  parseTokenRequest(
+    { body: typeof body === "string" ? body : JSON.stringify(body), isBase64Encoded, contentType },
+    options,
+  );
+const detailOf = (body: unknown, contentType = JSON_TYPE, options: TokenRequestOptions = TEST): string => {
   try {
-    parse(body, contentType);
+    parse(body, contentType, false, options);
   } catch (error) {
     if (error instanceof Problem) return `${error.code}: ${error.detail}`;
     throw error;
@@ -87,6 +99,36 @@ describe("parseTokenRequest", () => {
     expect(detailOf("[1]")).toMatch(/^invalid_request: body:/);
   });
 
+  it('takes exchange "altinn" and a pid, and refuses any other exchange', () => {
+    expect(parse({ scope: "a", exchange: "altinn", pid: PID_A }, JSON_TYPE).request).toEqual({
+      scopes: ["a"],
+      exchange: "altinn",
+      pid: PID_A,
+    });
+    for (const exchange of ["Altinn", "idporten", "", 1, null]) {
+      expect(detailOf({ scope: "a", exchange })).toBe('invalid_request: exchange: expected "altinn"');
+    }
+  });
+
+  it("refuses a pid with a wrong control digit, or not a string of 11 digits, without echoing it", () => {
+    const wrong = `${PID_A.slice(0, 10)}${(Number(PID_A[10]) + 1) % 10}`;
+    for (const pid of [wrong, PID_A.slice(0, 10), Number(PID_A), `${PID_A} `, [PID_A], { pid: PID_A }]) {
+      const detail = detailOf({ scope: "a", pid });
+      expect(detail).toBe(
+        "invalid_request: pid: expected an 11-digit national identity or D-number with valid control digits",
+      );
+      expect(detail).not.toContain(PID_A.slice(0, 6));
+    }
+  });
+
+  it("accepts synthetic test identities (month + 40 or + 80) as pid in test only", () => {
+    for (const pid of [SYNTHETIC_PID_40, SYNTHETIC_PID_80]) {
+      expect(parse({ scope: "a", pid }, JSON_TYPE, false, TEST).request.pid).toBe(pid);
+      expect(detailOf({ scope: "a", pid }, JSON_TYPE, PROD)).toMatch(/^invalid_request: pid: expected/);
+    }
+    expect(parse({ scope: "a", pid: PID_A }, JSON_TYPE, false, PROD).request.pid).toBe(PID_A);
+  });
+
   it("refuses bodies over 8 KiB with 413 and non-JSON media types with 415", () => {
     expect(() => parse(JSON.stringify({ scope: "a".repeat(8200) }), JSON_TYPE)).toThrow(PayloadTooLarge);
     expect(() => parse({ scope: "a" }, "text/plain")).toThrow(UnsupportedMediaType);
@@ -117,7 +159,7 @@ describe("parseTokenRequest", () => {
         fc.boolean(),
         (body, contentType, isBase64Encoded) => {
           try {
-            parseTokenRequest({ body, contentType, isBase64Encoded });
+            parseTokenRequest({ body, contentType, isBase64Encoded }, TEST);
           } catch (error) {
             expect(error).toBeInstanceOf(Problem);
             expect([400, 413, 415]).toContain((error as Problem).status);
@@ -155,10 +197,10 @@ describe("repeatingParser", () => {
       fc.property(
         fc.array(fc.record({ i: fc.nat(bodies.length - 1), type: fc.constantFrom(JSON_TYPE, "text/plain") })),
         (calls) => {
-          const parseRepeating = repeatingParser();
+          const parseRepeating = repeatingParser(TEST);
           for (const { i, type } of calls) {
             const r = raw(bodies[i] ?? "", type);
-            expect(outcome(() => parseRepeating(r))).toEqual(outcome(() => parseTokenRequest(r)));
+            expect(outcome(() => parseRepeating(r))).toEqual(outcome(() => parseTokenRequest(r, TEST)));
           }
         },
       ),
@@ -166,7 +208,7 @@ describe("repeatingParser", () => {
   });
 
   it("gives the same frozen result for the same body and parses again when any part differs", () => {
-    const parseRepeating = repeatingParser();
+    const parseRepeating = repeatingParser(TEST);
     const body = JSON.stringify({ scope: "a:b", resource: "https://x.example/" });
     const first = parseRepeating(raw(body));
     expect(parseRepeating(raw(body))).toBe(first);
@@ -179,7 +221,7 @@ describe("repeatingParser", () => {
   });
 
   it("keeps no failure: a bad body fails every time, and the last good one is parsed afresh after it", () => {
-    const parseRepeating = repeatingParser();
+    const parseRepeating = repeatingParser(TEST);
     const good = JSON.stringify({ scope: "a:b" });
     const first = parseRepeating(raw(good));
     expect(() => parseRepeating(raw("{"))).toThrow(InvalidRequest);

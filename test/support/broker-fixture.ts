@@ -131,6 +131,7 @@ export async function startBrokerFixture(options: EmulatorOptions = {}): Promise
       MASKINPORTEN_ENV: "test",
       MASKINPORTEN_ISSUER: emulator.issuer,
       MASKINPORTEN_TOKEN_URL: emulator.tokenUrl,
+      ALTINN_EXCHANGE_URL: emulator.altinnExchangeUrl,
       MASKINPORTEN_CLIENT_ID: CLIENT_ID,
       SIGNING_KEY: `file:${keyPath}`,
       SIGNING_KID: KID,
