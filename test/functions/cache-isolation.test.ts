@@ -12,6 +12,8 @@ import {
   roleCaller,
   startBrokerFixture,
 } from "../support/broker-fixture.ts";
+import { PID_A, PID_B } from "../support/pid.ts";
+import { keyDirectory } from "../support/signer.ts";
 
 const SCOPES = ["iso:a", "iso:b", "iso:c", "iso:d"];
 const RESOURCES = ["https://a.example/api", "https://b.example/api", "https://c.example/v1?x=1"];
@@ -31,7 +33,10 @@ interface Field {
   name: string;
   values: fc.Arbitrary<unknown>;
   canonical(value: unknown): unknown;
+  /** Checks a Maskinporten token's claims. */
   fits(claims: JWTPayload, value: unknown): void;
+  /** Checks an Altinn token's claims, where Altinn's token carries the field at all. */
+  fitsAltinn?(claims: JWTPayload, value: unknown): void;
 }
 
 const sortedSet = (values: readonly string[]) => [...new Set(values)].sort();
@@ -47,6 +52,8 @@ const FIELDS: readonly Field[] = [
       .map(([set, sent]) => [...new Set([...(sent ?? []), ...(set ?? [])])].join(" ")),
     canonical: (value) => sortedSet(String(value).split(" ")),
     fits: (claims, value) =>
+      expect(sortedSet(String(claims.scope).split(" "))).toEqual(sortedSet(String(value).split(" "))),
+    fitsAltinn: (claims, value) =>
       expect(sortedSet(String(claims.scope).split(" "))).toEqual(sortedSet(String(value).split(" "))),
   },
   {
@@ -76,6 +83,8 @@ const FIELDS: readonly Field[] = [
       if (value === undefined) expect(claims.supplier).toBeUndefined();
       else expect(claims.supplier).toEqual(party(CLIENT_ORG));
     },
+    fitsAltinn: (claims, value) =>
+      expect(claims["urn:altinn:orgNumber"]).toBe(value === undefined ? CLIENT_ORG : String(value)),
   },
   {
     name: "systemuser_org",
@@ -93,6 +102,21 @@ const FIELDS: readonly Field[] = [
     values: fc.option(fc.constant("default"), { nil: undefined }),
     canonical: (value) => value ?? "default",
     fits: (claims) => expect(claims.client_id).toBe("broker-client"),
+    fitsAltinn: (claims) => expect(claims.client_id).toBe("broker-client"),
+  },
+  {
+    name: "pid",
+    values: fc.option(fc.constantFrom(PID_A, PID_B), { nil: undefined }),
+    canonical: (value) => value ?? null,
+    fits: (claims, value) => expect(claims.pid).toBe(value),
+  },
+  {
+    name: "exchange",
+    values: fc.option(fc.constant("altinn"), { nil: undefined }),
+    canonical: (value) => value ?? null,
+    // A Maskinporten token is issued by Maskinporten (the emulator), an exchanged one by Altinn.
+    fits: (claims) => expect(claims.iss).toBe(fixture.emulator.issuer),
+    fitsAltinn: (claims) => expect(String(claims.iss)).toMatch(/altinn/),
   },
 ];
 
@@ -125,18 +149,31 @@ function rewritten(body: Body): Body {
 
 /** A rule per combination of optional fields: lists are requirements, so each combination needs its own. */
 const POLICY = {
-  rules: [undefined, ["*"]].flatMap((resources) =>
-    [{}, { consumer_orgs: ["*"] }, { systemuser_orgs: ["*"] }].map((orgs) => ({
-      principal: `arn:aws:iam::${ACCOUNT}:role/isolation-svc`,
-      scopes: ["iso:*"],
-      ...(resources === undefined ? {} : { resources }),
-      ...orgs,
-    })),
+  rules: [{}, { resources: ["*"] }].flatMap((resources) =>
+    [{}, { consumer_orgs: ["*"] }, { systemuser_orgs: ["*"] }].flatMap((orgs) =>
+      [{}, { pid: true }].flatMap((pid) =>
+        [{}, { exchanges: ["altinn"] }].map((exchanges) => ({
+          principal: `arn:aws:iam::${ACCOUNT}:role/isolation-svc`,
+          scopes: ["iso:*"],
+          ...resources,
+          ...orgs,
+          ...pid,
+          ...exchanges,
+        })),
+      ),
+    ),
   ),
 };
 
 let fixture: BrokerFixture;
+let keys: Awaited<ReturnType<typeof keyDirectory>>;
+let pseudonymKey: string;
 beforeAll(async () => {
+  keys = await keyDirectory();
+  pseudonymKey = await keys.write(
+    "pid-pseudonym.key",
+    "e3b98a4da31a127d4bde6e43033f66ba274cab0eb7eb1c70ec41402bf6273dd8",
+  );
   fixture = await startBrokerFixture();
   fixture.emulator.registerClient({
     clientId: fixture.env.MASKINPORTEN_CLIENT_ID ?? "",
@@ -147,14 +184,17 @@ beforeAll(async () => {
     systemUsers: ORGS.map((orgNumber) => ({ orgNumber, scopes: SCOPES })),
   });
 });
-afterAll(() => fixture.close());
+afterAll(async () => {
+  await fixture.close();
+  await keys.remove();
+});
 
 describe("cache isolation", () => {
   it("two requests get the same token if and only if their canonical requests are equal, and every token fits its own request, under concurrency", async () => {
     // A clock that stands still: no token ages out or is refreshed while the property runs.
     const handler = fixtureHandler(
       fixture,
-      { POLICY: JSON.stringify(POLICY) },
+      { POLICY: JSON.stringify(POLICY), PID_PSEUDONYM_KEY: `file:${pseudonymKey}` },
       { monotonic: () => 1_000_000, sinks: { write: () => undefined } },
     );
     const tokenOf = new Map<string, string>();
@@ -164,7 +204,10 @@ describe("cache isolation", () => {
       expect(answer.status, JSON.stringify(answer.body)).toBe(200);
       const token = String(answer.body.access_token);
       const claims = decodeJwt(token);
-      for (const field of FIELDS) field.fits(claims, body[field.name]);
+      for (const field of FIELDS) {
+        if (body.exchange === undefined) field.fits(claims, body[field.name]);
+        else field.fitsAltinn?.(claims, body[field.name]);
+      }
       return token;
     };
     await fc.assert(
