@@ -36,7 +36,14 @@ export interface LocalBroker {
   region: string;
   credentials: LocalCredentials;
   /** What the emulator or the operator's environment configured; no secrets. */
-  settings: { tokenUrl: string; signingKey: string; policy: string; emulator: boolean };
+  settings: {
+    tokenUrl: string;
+    signingKey: string;
+    policy: string;
+    emulator: boolean;
+    /** With the emulator: the variables `npm run keys` needs to manage the local client's keys there. */
+    keysEnv?: Record<string, string>;
+  };
   emulator?: MaskinportenEmulator;
   gateway: RunningGateway;
   close(): Promise<void>;
@@ -145,6 +152,7 @@ export async function startLocalBroker(options: LocalBrokerOptions = {}): Promis
       signingKey: env.SIGNING_KEY,
       policy: env.POLICY_FILE ?? "inline POLICY",
       emulator: emulator !== undefined,
+      ...(emulator === undefined ? {} : { keysEnv: keysEnvOf(env) }),
     },
     ...(emulator === undefined ? {} : { emulator }),
     gateway,
@@ -153,4 +161,14 @@ export async function startLocalBroker(options: LocalBrokerOptions = {}): Promis
       await emulator?.close();
     },
   };
+}
+
+/** The broker's variables as `npm start` completed them: what the key commands read, in the function's names. */
+function keysEnvOf(env: NodeJS.ProcessEnv): Record<string, string> {
+  return Object.fromEntries(
+    Object.entries(env).filter(
+      (entry): entry is [string, string] =>
+        /^(MASKINPORTEN_|SIGNING_|CLIENTS|KEY_)/.test(entry[0]) && entry[1] !== undefined && entry[1] !== "",
+    ),
+  );
 }

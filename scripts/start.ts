@@ -48,6 +48,16 @@ try {
     `Or: npm run token -- --scope ${EXAMPLE_SCOPES[0]}`,
     "",
   );
+  if (settings.keysEnv !== undefined) {
+    const assignments = Object.entries(settings.keysEnv).map(
+      ([name, value]) => `${name}=${shellQuote(value)}`,
+    );
+    lines.push(
+      "The registered key on the emulator's self-service API (status, renew, rotate, retire):",
+      `  ${assignments.join(" ")} npm run --silent keys -- status`,
+      "",
+    );
+  }
   console.log(lines.join("\n"));
   if (broker.region !== DEFAULT_REGION) console.log(`(region ${broker.region} from AWS_REGION)`);
   const stop = () => {

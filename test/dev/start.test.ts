@@ -15,21 +15,22 @@ const BROKER_VARIABLES = /^(MASKINPORTEN_|SIGNING_|POLICY|TOKEN_|UPSTREAM_|AWS_|
 let child: ChildProcess;
 let output = "";
 let dir: string;
-let banner: { url: string; curl: string };
+let banner: { url: string; curl: string; keys: string };
 let credentials: { accessKeyId: string; secretAccessKey: string };
 
 const auditRecords = () => output.split("\n").filter((line) => line.includes('"event":"token_'));
 
-function waitForBanner(): Promise<{ url: string; curl: string }> {
+function waitForBanner(): Promise<{ url: string; curl: string; keys: string }> {
   return new Promise((resolve, reject) => {
     const timer = setTimeout(() => reject(new Error(`no banner within 60 s:\n${output}`)), 60_000);
     const onData = (chunk: Buffer) => {
       output += chunk.toString();
       const url = /running on (http:\/\/\S+)/.exec(output)?.[1];
       const curl = /Get a token:\n(.+\\\n.+\/token)\n/.exec(output)?.[1];
-      if (url !== undefined && curl !== undefined) {
+      const keys = /self-service API.*:\n {2}(.+npm run --silent keys -- status)\n/.exec(output)?.[1];
+      if (url !== undefined && curl !== undefined && keys !== undefined) {
         clearTimeout(timer);
-        resolve({ url, curl: curl.replace(/\\\n/, " ") });
+        resolve({ url, curl: curl.replace(/\\\n/, " "), keys });
       }
     };
     child.stdout?.on("data", onData);
@@ -81,6 +82,16 @@ describe("npm start", () => {
     expect(token.scope).toBe("skatteetaten:inntektsmottak");
     const claims = JSON.parse(Buffer.from(token.access_token.split(".")[1] ?? "", "base64url").toString());
     expect(claims.consumer).toEqual({ authority: "iso6523-actorid-upis", ID: "0192:310000000" });
+  });
+
+  it("answers the printed key status command from the emulator's self-service API", async () => {
+    const { stdout } = await execFileAsync("bash", ["-c", banner.keys]);
+    const report = JSON.parse(stdout) as {
+      client_id: string;
+      keys: { signing: boolean; days_left: number }[];
+    };
+    expect(report.client_id).toBe("local-broker");
+    expect(report.keys).toEqual([expect.objectContaining({ signing: true, days_left: 364 })]);
   });
 
   it("exchanges for an Altinn token at the emulator's Altinn, which npm start wires", async () => {
