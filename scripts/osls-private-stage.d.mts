@@ -6,6 +6,7 @@ export interface SigningKeysBySource {
   secretsmanager: string[];
 }
 export declare function parseSigningKeys(value: unknown): SigningKeysBySource;
+export declare function parsePseudonymKey(value: unknown): SigningKeysBySource | undefined;
 
 export interface Callers {
   orgId?: unknown;

@@ -44,6 +44,8 @@ const KEY_ACCESS = {
   sign: { kms: ["kms:Sign", "kms:GetPublicKey"], secretsmanager: ["secretsmanager:GetSecretValue"] },
   publicKey: { kms: ["kms:GetPublicKey"], secretsmanager: ["secretsmanager:GetSecretValue"] },
 };
+/** The pid pseudonym key (PID_PSEUDONYM_KEY): an HMAC computed in KMS, or a secret read once. */
+const PSEUDONYM_ACCESS = { kms: ["kms:GenerateMac"], secretsmanager: ["secretsmanager:GetSecretValue"] };
 
 const list = (value) =>
   String(value ?? "")
@@ -71,6 +73,20 @@ export function parseSigningKeys(value) {
     throw new Error("osls-private-stage: no signing key configured (custom.privateStage.signingKeys)");
   }
   return bySource;
+}
+
+/** `kms:<HMAC key ARN>` or `secretsmanager:<secret ARN>`, grouped by source; `undefined` when empty (no pid rules). */
+export function parsePseudonymKey(value) {
+  const ref = String(value ?? "").trim();
+  if (ref === "") return undefined;
+  const colon = ref.indexOf(":");
+  const source = ref.slice(0, colon);
+  const arn = ref.slice(colon + 1);
+  if (source === "kms" && KMS_KEY_ARN.test(arn)) return { kms: [arn], secretsmanager: [] };
+  if (source === "secretsmanager" && SECRET_ARN.test(arn)) return { kms: [], secretsmanager: [arn] };
+  throw new Error(
+    `osls-private-stage: pid pseudonym key "${ref}" is neither kms:<HMAC key ARN> nor secretsmanager:<full secret ARN>`,
+  );
 }
 
 /** The resource policy conditions that name the callers; `undefined` when none is named. */
@@ -203,6 +219,20 @@ export default class PrivateStagePlugin {
         if (keys[source].length === 0) continue;
         statements.push({ Effect: "Allow", Action: actions[source], Resource: keys[source] });
       }
+    }
+    const pseudonymKey = parsePseudonymKey(this.settings.pidPseudonymKey);
+    if (pseudonymKey === undefined) return;
+    const roleId = this.settings.pidPseudonymKeyRole;
+    const role = resources[roleId];
+    if (role?.Type !== "AWS::IAM::Role")
+      throw new Error(`osls-private-stage: no role ${roleId} to grant the pid pseudonym key to`);
+    for (const source of ["kms", "secretsmanager"]) {
+      if (pseudonymKey[source].length === 0) continue;
+      role.Properties.Policies[0].PolicyDocument.Statement.push({
+        Effect: "Allow",
+        Action: PSEUDONYM_ACCESS[source],
+        Resource: pseudonymKey[source],
+      });
     }
   }
 

@@ -5,7 +5,8 @@ import { DEFAULT_REGION } from "../dev/start.ts";
 import { createTokenClient, TokenBrokerError } from "../lib/client/index.ts";
 
 const USAGE = `usage: npm run token -- --scope <scope ...> [--consumer-org <orgno> | --systemuser-org <orgno>]
-       [--resource <https uri>]... [--min-ttl <seconds>] [--url <broker url>] [--region <region>] [--raw]
+       [--resource <https uri>]... [--exchange altinn] [--min-ttl <seconds>] [--url <broker url>]
+       [--region <region>] [--raw]
 
 Without --url it calls the local broker (npm start) at http://127.0.0.1:$PORT (default 3000) with the
 local credentials in .local/; with --url it signs with the standard AWS credential chain.`;
@@ -23,6 +24,7 @@ function parse() {
       "consumer-org": { type: "string" },
       "systemuser-org": { type: "string" },
       resource: { type: "string", multiple: true },
+      exchange: { type: "string" },
       "min-ttl": { type: "string" },
       url: { type: "string" },
       region: { type: "string" },
@@ -43,6 +45,7 @@ if (args.help) {
 if (args.scope === undefined) fail("--scope is required");
 const minTtl = args["min-ttl"] === undefined ? undefined : Number(args["min-ttl"]);
 if (minTtl !== undefined && !Number.isInteger(minTtl)) fail("--min-ttl: expected whole seconds");
+if (args.exchange !== undefined && args.exchange !== "altinn") fail('--exchange: expected "altinn"');
 
 const local = args.url === undefined;
 const endpoint = args.url ?? `http://127.0.0.1:${process.env.PORT ?? 3000}`;
@@ -65,6 +68,7 @@ try {
     ...(args["consumer-org"] === undefined ? {} : { consumer_org: args["consumer-org"] }),
     ...(args["systemuser-org"] === undefined ? {} : { systemuser_org: args["systemuser-org"] }),
     ...(args.resource === undefined ? {} : { resource: args.resource }),
+    ...(args.exchange === undefined ? {} : { exchange: "altinn" as const }),
     ...(minTtl === undefined ? {} : { min_ttl: minTtl }),
   });
   console.log(args.raw ? token.access_token : JSON.stringify(token, null, 2));

@@ -3,6 +3,7 @@ import { describe, expect, it } from "vitest";
 import PrivateStagePlugin, {
   callerConditions,
   type PrivateStageSettings,
+  parsePseudonymKey,
   parseSigningKeys,
 } from "../../scripts/osls-private-stage.mjs";
 
@@ -77,6 +78,46 @@ describe("signing keys", () => {
         { TokenRole: role() },
       ).grantKeyAccess(),
     ).toThrow(/not sign or publicKey/);
+  });
+});
+
+describe("the pid pseudonym key", () => {
+  const HMAC_KEY = "arn:aws:kms:eu-north-1:111122223333:key/33333333-3333-3333-3333-333333333333";
+
+  it("grants the token role kms:GenerateMac on the HMAC key (or GetSecretValue on the secret), nothing else", () => {
+    for (const [ref, statement] of [
+      [`kms:${HMAC_KEY}`, { Effect: "Allow", Action: ["kms:GenerateMac"], Resource: [HMAC_KEY] }],
+      [
+        `secretsmanager:${SECRET}`,
+        { Effect: "Allow", Action: ["secretsmanager:GetSecretValue"], Resource: [SECRET] },
+      ],
+    ] as const) {
+      const resources = { TokenRole: role(), JwksRole: role() };
+      plugin(
+        {
+          signingKeys: `kms:${KEY_A}`,
+          keyAccess: { TokenRole: "sign" },
+          pidPseudonymKey: ref,
+          pidPseudonymKeyRole: "TokenRole",
+        },
+        resources,
+      ).grantKeyAccess();
+      expect(resources.TokenRole.Properties.Policies[0]?.PolicyDocument.Statement.at(-1)).toEqual(statement);
+      expect(resources.JwksRole.Properties.Policies[0]?.PolicyDocument.Statement).toEqual([]);
+    }
+  });
+
+  it("grants nothing when unset, and refuses an alias, a file key or a missing role", () => {
+    expect(parsePseudonymKey("")).toBeUndefined();
+    expect(parsePseudonymKey(undefined)).toBeUndefined();
+    expect(() => parsePseudonymKey("kms:alias/pid")).toThrow(/pid pseudonym key/);
+    expect(() => parsePseudonymKey("file:/pid.key")).toThrow(/pid pseudonym key/);
+    expect(() =>
+      plugin(
+        { signingKeys: `kms:${KEY_A}`, pidPseudonymKey: `kms:${HMAC_KEY}`, pidPseudonymKeyRole: "NoRole" },
+        {},
+      ).grantKeyAccess(),
+    ).toThrow(/no role NoRole/);
   });
 });
 

@@ -103,6 +103,15 @@ describe("npm start", () => {
     expect(token.expires_in).toBeGreaterThan(25 * 60);
   });
 
+  it("npm run token -- --exchange altinn prints an exchanged token", async () => {
+    const { stdout } = await execFileAsync(
+      "npx",
+      ["tsx", "scripts/token.ts", "--scope", "skatteetaten:mva", "--exchange", "altinn"],
+      { env: { ...process.env, PORT: new URL(banner.url).port, LOCAL_DIR: dir } },
+    );
+    expect(JSON.parse(stdout)).toMatchObject({ scope: "skatteetaten:mva", exchange: "altinn" });
+  });
+
   describe("refuses at the gateway, before any handler runs", () => {
     const body = '{"scope":"skatteetaten:mva"}';
 

@@ -145,6 +145,38 @@ describe("Altinn token exchange", () => {
     expect(metrics).not.toHaveProperty("UpstreamErrors");
   });
 
+  it("coalesces concurrent exchanges for one request into one grant and one exchange call", async () => {
+    const before = { exchanges: exchanges(), grants: fixture.emulator.grantsReceived };
+    const request = { scope: scopes("skatteetaten:mva skatteetaten:inntektsmottak"), exchange: "altinn" };
+    const answers = await Promise.all(Array.from({ length: 20 }, () => call(request)));
+    expect(new Set(answers.map((a) => a.body.access_token)).size).toBe(1);
+    expect(answers.map((a) => a.headers["X-Token-Cache"]).sort()).toEqual([
+      ...Array<string>(19).fill("coalesced"),
+      "miss",
+    ]);
+    expect({ exchanges: exchanges(), grants: fixture.emulator.grantsReceived }).toEqual({
+      exchanges: before.exchanges + 1,
+      grants: before.grants + 1,
+    });
+  });
+
+  it("refuses a min_ttl longer than the Altinn token's own lifetime (400 naming Altinn)", async () => {
+    fixture.emulator.altinn.lifetimeSeconds = 60;
+    try {
+      const answer = await call({
+        scope: scopes("skatteetaten:mva nav:aareg/v1/arbeidsforhold"),
+        exchange: "altinn",
+        min_ttl: 90,
+      });
+      expect(answer.status).toBe(400);
+      expect(String(answer.body.detail)).toMatch(
+        /^min_ttl: Altinn issues tokens for this request valid for 5\d s/,
+      );
+    } finally {
+      fixture.emulator.altinn.lifetimeSeconds = ALTINN_LIFETIME;
+    }
+  });
+
   it("takes Altinn's JSON-string answer as well as the bare JWT", async () => {
     fixture.emulator.altinn.answerAs = "json-string";
     const answer = await call({ scope: scopes("skatteetaten:a-meldinger/les"), exchange: "altinn" });
