@@ -132,6 +132,7 @@ export class AuditTrail {
     }
     if (record.event !== "token_refreshed") this.metrics.addMetric("TokenRequests", MetricUnit.Count, 1);
     if (record.event === "token_denied") this.metrics.addMetric("Denied", MetricUnit.Count, 1);
+    if (record.code === "rate_limited") this.metrics.addMetric("RateLimited", MetricUnit.Count, 1);
     const cacheMetric = record.cache === null ? undefined : CACHE_METRIC[record.cache];
     if (cacheMetric !== undefined) this.metrics.addMetric(cacheMetric, MetricUnit.Count, 1);
     for (const attempt of attempts) {
