@@ -1,9 +1,11 @@
-// The audit record of every /token request (Powertools Logger) and the TokenBroker EMF metrics (one line each).
+// The audit record of every /token request (one line at any log level) and its TokenBroker EMF metrics (one line),
+// written together in one write; diagnostics through Powertools Logger (levelled).
 import { createHash } from "node:crypto";
 import { Logger } from "@aws-lambda-powertools/logger";
 import type { ExchangeAttempt } from "../altinn/exchange.ts";
 import type { AttemptRecord } from "../maskinporten/types.ts";
 import { type Problem, type Upstream, UpstreamRejected, UpstreamUnavailable } from "../problem/index.ts";
+import { auditLine, type LineWriter, stdoutWriter } from "./audit-line.ts";
 import { type EmfTarget, emfLine, type MetricValue } from "./emf.ts";
 
 export const SERVICE_NAME = "maskinporten-broker";
@@ -29,7 +31,8 @@ export interface AuditRecord {
   exchange: "altinn" | null;
   /** HMAC-SHA-256 of the request's pid under PID_PSEUDONYM_KEY; never the pid. Null without a pid. */
   pid_pseudonym: string | null;
-  cache: "hit" | "miss" | "coalesced" | "refresh" | null;
+  /** `refused`: a Maskinporten refusal for this request, remembered; no grant was signed. */
+  cache: "hit" | "miss" | "coalesced" | "refresh" | "refused" | null;
   /** The grant behind this token, when this request (or refresh) signed one. */
   grant_jti?: string;
   /** Grants signed for this request (more than one when attempts were retried). */
@@ -83,10 +86,11 @@ export function upstreamOf(problem: Problem): Pick<AuditRecord, "upstream"> {
 }
 
 export interface AuditSinks {
+  /** Diagnostics (clock skew, key refresh failures): they follow the log level. */
   logger?: Logger;
-  /** Where EMF documents go; stdout by default. */
-  writeMetrics?: (line: string) => void;
-  /** Wall clock, epoch ms: the EMF document's timestamp. */
+  /** Where audit lines and their EMF documents go (both lines in one call); stdout by default. */
+  write?: LineWriter;
+  /** Wall clock, epoch ms: the audit line's and the EMF document's timestamp. */
   now?: () => number;
 }
 
@@ -103,12 +107,11 @@ const COUNT = (name: string): MetricValue => {
 };
 const MS = (name: string, value: number): MetricValue => ({ name, unit: "Milliseconds", value });
 
-/** process.stdout, looked up on every write (tests replace it): a pipe in Lambda, written synchronously. */
-const stdoutLine = (line: string): void => {
-  process.stdout.write(line);
+const CACHE_METRIC: Readonly<Record<string, string>> = {
+  hit: "CacheHits",
+  miss: "CacheMisses",
+  coalesced: "Coalesced",
 };
-
-const CACHE_METRIC = { hit: "CacheHits", miss: "CacheMisses", coalesced: "Coalesced" } as const;
 const START_FAILURE_METRIC: Readonly<Record<string, string>> = {
   signing_unavailable: "SigningErrors",
   upstream_unavailable: "UpstreamErrors",
@@ -116,29 +119,28 @@ const START_FAILURE_METRIC: Readonly<Record<string, string>> = {
 
 export class AuditTrail {
   readonly logger: Logger;
-  private readonly writeMetrics: (line: string) => void;
+  private readonly write: LineWriter;
   private readonly now: () => number;
 
   constructor(sinks: AuditSinks = {}) {
     this.logger = sinks.logger ?? new Logger({ serviceName: SERVICE_NAME });
-    this.writeMetrics = sinks.writeMetrics ?? stdoutLine;
+    this.write = sinks.write ?? stdoutWriter;
     this.now = sinks.now ?? Date.now;
   }
 
-  /** Writes the record and publishes its metrics: one log line and one EMF document per call. */
+  /** Writes the record and publishes its metrics: one audit line and one EMF document per call. */
   record(
     record: AuditRecord,
     attempts: readonly AttemptRecord[],
     exchangeAttempts: readonly ExchangeAttempt[] = [],
     extra: readonly MetricValue[] = [],
   ): void {
-    if (record.event === "token_failed") this.logger.warn(record.event, { ...record });
-    else this.logger.info(record.event, { ...record });
     const metrics: MetricValue[] = [...extra];
     if (record.event !== "token_refreshed") metrics.push(COUNT("TokenRequests"));
     if (record.event === "token_denied") metrics.push(COUNT("Denied"));
     if (record.code === "rate_limited") metrics.push(COUNT("RateLimited"));
-    if (record.cache !== null && record.cache !== "refresh") metrics.push(COUNT(CACHE_METRIC[record.cache]));
+    const cacheMetric = record.cache === null ? undefined : CACHE_METRIC[record.cache];
+    if (cacheMetric !== undefined) metrics.push(COUNT(cacheMetric));
     for (const attempt of attempts) {
       metrics.push(MS("SignLatency", attempt.signMs));
       if (attempt.outcome === "signing_error") {
@@ -153,8 +155,10 @@ export class AuditTrail {
       metrics.push(MS("ExchangeLatency", attempt.upstreamMs));
       if (attempt.outcome !== "ok") metrics.push(COUNT("ExchangeErrors"));
     }
-    // With a client, two dimension sets in this one document: per service (what the alarms watch) and per client.
-    if (metrics.length > 0) this.writeMetrics(emfLine(EMF_TARGET, this.now(), metrics, record.client));
+    // With a client, two dimension sets in the EMF document: per service (what the alarms watch) and per client.
+    const now = this.now();
+    const audit = auditLine(record, new Date(now).toISOString(), SERVICE_NAME);
+    this.write(metrics.length === 0 ? audit : audit + emfLine(EMF_TARGET, now, metrics, record.client));
   }
 
   /**
@@ -169,5 +173,10 @@ export class AuditTrail {
   /** Maskinporten's clock and ours differ by more than 5 s. */
   clockSkew(skewMs: number): void {
     this.logger.warn("maskinporten_clock_skew", { skew_ms: Math.round(skewMs) });
+  }
+
+  /** A diagnostic warning (e.g. a failed signing key refresh), at WARN through the levelled logger. */
+  warn(event: string, fields: Readonly<Record<string, unknown>>): void {
+    this.logger.warn(event, { ...fields });
   }
 }

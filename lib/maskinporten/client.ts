@@ -3,7 +3,7 @@ import { randomUUID } from "node:crypto";
 import { setTimeout as delay } from "node:timers/promises";
 import { buildGrantClaims, signGrant, type TokenRequest } from "../grant/index.ts";
 import { defaultTransport, type HttpResponse, type HttpTransport } from "../http/transport.ts";
-import { Problem, SigningUnavailable, UpstreamRejected } from "../problem/index.ts";
+import { Problem, SigningUnavailable, UpstreamRejected, UpstreamUnavailable } from "../problem/index.ts";
 import type { Signer, SigningKey } from "../signer/signer.ts";
 import { parseOAuthError, parseTokenResponse } from "./response.ts";
 import {
@@ -137,6 +137,13 @@ export class MaskinportenClient implements TokenSource {
         : { kind: "ok", value: { token, receivedAt } };
     }
     done(`http_${status}`);
+    if (status >= 300 && status < 400) {
+      // Never followed (the grant would go wherever Location says), and no retry will answer differently.
+      throw new UpstreamUnavailable(
+        `Maskinporten answered ${status}, a redirect, which the broker does not follow (check the token URL)`,
+        { upstreamStatus: status },
+      );
+    }
     if (status >= 400 && status < 500 && status !== 429) {
       const { error, errorDescription } = parseOAuthError(text, status);
       throw new UpstreamRejected(status, error, errorDescription);

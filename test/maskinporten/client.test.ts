@@ -1,3 +1,5 @@
+import { createServer } from "node:http";
+import type { AddressInfo } from "node:net";
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from "vitest";
 import { type MaskinportenEmulator, startMaskinportenEmulator } from "../../dev/maskinporten-emulator.ts";
 import { MaskinportenClient, type MaskinportenClientOptions } from "../../lib/maskinporten/client.ts";
@@ -213,5 +215,46 @@ describe("MaskinportenClient", () => {
     const quiet: number[] = [];
     await harness({}, { onClockSkew: (ms) => quiet.push(ms) }).client.requestToken({ scopes: [SCOPE] });
     expect(quiet).toEqual([]);
+  });
+});
+
+describe("redirects", () => {
+  it("never follows a redirect: a 302 from the token URL is an error, and its Location gets no request", async () => {
+    const target: string[] = [];
+    const elsewhere = createServer((request, response) => {
+      target.push(request.url ?? "");
+      response.end("{}");
+    });
+    await new Promise<void>((resolve) => elsewhere.listen(0, "127.0.0.1", resolve));
+    const { port: targetPort } = elsewhere.address() as AddressInfo;
+    const asked: string[] = [];
+    const redirecting = createServer((request, response) => {
+      asked.push(request.method ?? "");
+      response.writeHead(302, { location: `http://127.0.0.1:${targetPort}/token` }).end();
+    });
+    await new Promise<void>((resolve) => redirecting.listen(0, "127.0.0.1", resolve));
+    const { port } = redirecting.address() as AddressInfo;
+    try {
+      const inits: RequestInit[] = [];
+      const { client, attempts } = harness(
+        { tokenUrl: `http://127.0.0.1:${port}/token` },
+        {
+          fetch: async (url, init) => {
+            inits.push(init ?? {});
+            return globalThis.fetch(url, init);
+          },
+        },
+      );
+      const error = await problemOf(client.requestToken({ scopes: [SCOPE] }, attempts));
+      expect(error).toBeInstanceOf(UpstreamUnavailable);
+      expect(error).toMatchObject({ upstreamStatus: 302, detail: expect.stringContaining("redirect") });
+      expect(inits.map((init) => init.redirect)).toEqual(["manual"]);
+      expect(asked).toEqual(["POST"]);
+      expect(target).toEqual([]);
+      expect(attempts.map((a) => a.outcome)).toEqual(["http_302"]);
+    } finally {
+      await new Promise((resolve) => redirecting.close(resolve));
+      await new Promise((resolve) => elsewhere.close(resolve));
+    }
   });
 });
