@@ -1,11 +1,11 @@
 // The audit record of every /token request (one line at any log level) and its TokenBroker EMF metrics (one line),
-// written together in one write; diagnostics through Powertools Logger (levelled).
+// written together in one write; diagnostics levelled (diagnostics.ts).
 import { createHash } from "node:crypto";
-import { Logger } from "@aws-lambda-powertools/logger";
 import type { ExchangeAttempt } from "../altinn/exchange.ts";
 import type { AttemptRecord } from "../maskinporten/types.ts";
 import { type Problem, type Upstream, UpstreamRejected, UpstreamUnavailable } from "../problem/index.ts";
 import { auditLine, type LineWriter, stdoutWriter } from "./audit-line.ts";
+import { type DiagnosticLogger, diagnosticLogger } from "./diagnostics.ts";
 import { type EmfTarget, emfLine, type MetricValue } from "./emf.ts";
 
 export const SERVICE_NAME = "maskinporten-broker";
@@ -87,7 +87,7 @@ export function upstreamOf(problem: Problem): Pick<AuditRecord, "upstream"> {
 
 export interface AuditSinks {
   /** Diagnostics (clock skew, key refresh failures): they follow the log level. */
-  logger?: Logger;
+  logger?: DiagnosticLogger;
   /** Where audit lines and their EMF documents go (both lines in one call); stdout by default. */
   write?: LineWriter;
   /** Wall clock, epoch ms: the audit line's and the EMF document's timestamp. */
@@ -118,12 +118,12 @@ const START_FAILURE_METRIC: Readonly<Record<string, string>> = {
 };
 
 export class AuditTrail {
-  readonly logger: Logger;
+  readonly logger: DiagnosticLogger;
   private readonly write: LineWriter;
   private readonly now: () => number;
 
   constructor(sinks: AuditSinks = {}) {
-    this.logger = sinks.logger ?? new Logger({ serviceName: SERVICE_NAME });
+    this.logger = sinks.logger ?? diagnosticLogger(SERVICE_NAME);
     this.write = sinks.write ?? stdoutWriter;
     this.now = sinks.now ?? Date.now;
   }

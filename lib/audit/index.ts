@@ -12,3 +12,4 @@ export {
   tokenFingerprint,
   upstreamOf,
 } from "./audit-trail.ts";
+export { type DiagnosticLogger, diagnosticLogger, logThreshold } from "./diagnostics.ts";
