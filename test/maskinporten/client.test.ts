@@ -219,42 +219,51 @@ describe("MaskinportenClient", () => {
 });
 
 describe("redirects", () => {
-  it("never follows a redirect: a 302 from the token URL is an error, and its Location gets no request", async () => {
-    const target: string[] = [];
-    const elsewhere = createServer((request, response) => {
-      target.push(request.url ?? "");
-      response.end("{}");
-    });
-    await new Promise<void>((resolve) => elsewhere.listen(0, "127.0.0.1", resolve));
-    const { port: targetPort } = elsewhere.address() as AddressInfo;
-    const asked: string[] = [];
-    const redirecting = createServer((request, response) => {
-      asked.push(request.method ?? "");
-      response.writeHead(302, { location: `http://127.0.0.1:${targetPort}/token` }).end();
-    });
-    await new Promise<void>((resolve) => redirecting.listen(0, "127.0.0.1", resolve));
-    const { port } = redirecting.address() as AddressInfo;
-    try {
-      const inits: RequestInit[] = [];
-      const { client, attempts } = harness(
-        { tokenUrl: `http://127.0.0.1:${port}/token` },
-        {
-          fetch: async (url, init) => {
-            inits.push(init ?? {});
-            return globalThis.fetch(url, init);
-          },
-        },
-      );
-      const error = await problemOf(client.requestToken({ scopes: [SCOPE] }, attempts));
-      expect(error).toBeInstanceOf(UpstreamUnavailable);
-      expect(error).toMatchObject({ upstreamStatus: 302, detail: expect.stringContaining("redirect") });
-      expect(inits.map((init) => init.redirect)).toEqual(["manual"]);
-      expect(asked).toEqual(["POST"]);
-      expect(target).toEqual([]);
-      expect(attempts.map((a) => a.outcome)).toEqual(["http_302"]);
-    } finally {
-      await new Promise((resolve) => redirecting.close(resolve));
-      await new Promise((resolve) => elsewhere.close(resolve));
-    }
-  });
+  const transports = [
+    { name: "the default transport", viaFetch: false },
+    { name: "fetch", viaFetch: true },
+  ];
+  it.each(transports)(
+    "never follows a redirect ($name): a 302 from the token URL is an error, and its Location gets no request",
+    async ({ viaFetch }) => {
+      const target: string[] = [];
+      const elsewhere = createServer((request, response) => {
+        target.push(request.url ?? "");
+        response.end("{}");
+      });
+      await new Promise<void>((resolve) => elsewhere.listen(0, "127.0.0.1", resolve));
+      const { port: targetPort } = elsewhere.address() as AddressInfo;
+      const asked: string[] = [];
+      const redirecting = createServer((request, response) => {
+        asked.push(request.method ?? "");
+        response.writeHead(302, { location: `http://127.0.0.1:${targetPort}/token` }).end();
+      });
+      await new Promise<void>((resolve) => redirecting.listen(0, "127.0.0.1", resolve));
+      const { port } = redirecting.address() as AddressInfo;
+      try {
+        const redirectModes: unknown[] = [];
+        const { client, attempts } = harness(
+          { tokenUrl: `http://127.0.0.1:${port}/token` },
+          viaFetch
+            ? {
+                fetch: async (url, init) => {
+                  redirectModes.push(init.redirect);
+                  return globalThis.fetch(url, init);
+                },
+              }
+            : {},
+        );
+        const error = await problemOf(client.requestToken({ scopes: [SCOPE] }, attempts));
+        expect(error).toBeInstanceOf(UpstreamUnavailable);
+        expect(error).toMatchObject({ upstreamStatus: 302, detail: expect.stringContaining("redirect") });
+        if (viaFetch) expect(redirectModes).toEqual(["manual"]);
+        expect(asked).toEqual(["POST"]);
+        expect(target).toEqual([]);
+        expect(attempts.map((a) => a.outcome)).toEqual(["http_302"]);
+      } finally {
+        await new Promise((resolve) => redirecting.close(resolve));
+        await new Promise((resolve) => elsewhere.close(resolve));
+      }
+    },
+  );
 });
