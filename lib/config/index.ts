@@ -1,6 +1,5 @@
 // Environment -> validated, typed Config (zod), once per cold start; a bad value stops start-up naming the variable.
 import * as z from "zod/mini";
-import "../validation/english.ts";
 import { type ClientConfig, clientForm, readClients, singleClient } from "./clients.ts";
 import { ConfigError } from "./config-error.ts";
 import { KID_PATTERN, parseSigningKeyRef, SIGNING_ALGS, type SigningKeyRef } from "./signing.ts";

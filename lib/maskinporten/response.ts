@@ -1,6 +1,5 @@
 // Maskinporten's answers, validated: the token body on 200, the OAuth error on 4xx (sanitised, never the raw body).
 import * as z from "zod/mini";
-import "../validation/english.ts";
 import { UPSTREAM_NAMES, type Upstream } from "../problem/index.ts";
 import type { TokenResponse } from "./types.ts";
 

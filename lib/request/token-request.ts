@@ -1,6 +1,5 @@
 // The POST /token body, parsed once at the edge: size, media type, JSON, then every field (zod); errors name the field.
 import * as z from "zod/mini";
-import "../validation/english.ts";
 import { CLIENT_NAME_PATTERN } from "../config/index.ts";
 import type { TokenRequest } from "../grant/index.ts";
 import { InvalidRequest, PayloadTooLarge, UnsupportedMediaType } from "../problem/index.ts";
