@@ -162,7 +162,7 @@ function describeError(text: string): string {
   if (parts.length === 0) return "";
   return `: ${parts
     .join(" ")
-    .replace(/[\p{Cc}\p{Cf}]+/gu, " ")
+    .replace(/[\p{Cc}\p{Cf}\s]+/gu, " ")
     .slice(0, MAX_DETAIL)}`;
 }
 

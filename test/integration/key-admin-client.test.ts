@@ -2,18 +2,11 @@ import type { Context, ScheduledEvent } from "aws-lambda";
 import { afterAll, beforeEach, describe, expect, it } from "vitest";
 import { type MaskinportenEmulator, startMaskinportenEmulator } from "../../dev/maskinporten-emulator.ts";
 import { createKeyWatchHandler } from "../../functions/key-watch.ts";
-import { keysCommand } from "../../lib/keys/command.ts";
-import {
-  ADMIN_SCOPES,
-  createKeyLifecycles,
-  type KeyStatusReport,
-  KeyWatch,
-  loadKeyConfig,
-} from "../../lib/keys/index.ts";
+import { ADMIN_SCOPES, createKeyLifecycles, KeyWatch, loadKeyConfig } from "../../lib/keys/index.ts";
 import { FileSigner } from "../../lib/signer/file.ts";
 import type { PublicJwk } from "../../lib/signer/signer.ts";
 import { CLIENT_SCOPES } from "../support/broker-fixture.ts";
-import { DAY_MS } from "../support/key-fixture.ts";
+import { DAY_MS, runKeys } from "../support/key-fixture.ts";
 import { captureOutput } from "../support/output.ts";
 import { keyDirectory, keyFileText, newKey } from "../support/signer.ts";
 
@@ -86,22 +79,7 @@ afterAll(async () => {
   await dir.remove();
 });
 
-async function keys(...argv: string[]) {
-  const out: string[] = [];
-  const err: string[] = [];
-  const code = await keysCommand(
-    argv,
-    env,
-    { out: (t) => void out.push(t), err: (t) => void err.push(t) },
-    { now },
-  );
-  const printed = out.join("");
-  return {
-    code,
-    err: err.join(""),
-    report: printed === "" ? undefined : (JSON.parse(printed) as KeyStatusReport),
-  };
-}
+const keys = (...argv: string[]) => runKeys(argv, env, now);
 
 describe("a separate admin client (KEY_ADMIN_CLIENT)", () => {
   it("reads the set even when the signing key is missing from it: exit 1, the set shown", async () => {

@@ -8,6 +8,33 @@ import { keyDirectory, keyFileText, newKey } from "./signer.ts";
 export const DAY_MS = 86_400_000;
 export const CLIENT_ORG = "974760673";
 
+export interface KeysRun {
+  code: number;
+  out: string;
+  err: string;
+  /** The status report printed on stdout, if any. */
+  report?: KeyStatusReport;
+}
+
+/** Runs `npm run keys -- <argv>` in-process over `env`, on the clock `now`, without waiting for real. */
+export async function runKeys(
+  argv: readonly string[],
+  env: Record<string, string>,
+  now: () => number,
+): Promise<KeysRun> {
+  const out: string[] = [];
+  const err: string[] = [];
+  const code = await keysCommand(
+    argv,
+    env,
+    { out: (t) => void out.push(t), err: (t) => void err.push(t) },
+    { now, sleep: async () => undefined },
+  );
+  const printed = out.join("");
+  const report = printed.startsWith("{") ? (JSON.parse(printed) as KeyStatusReport) : undefined;
+  return { code, out: printed, err: err.join(""), ...(report === undefined ? {} : { report }) };
+}
+
 export interface KeyFixture {
   fixture: BrokerFixture;
   clientId: string;
@@ -17,7 +44,7 @@ export interface KeyFixture {
   now(): number;
   /** The environment of the function and the CLI: the fixture's plus the emulator as self-service API. */
   env: Record<string, string>;
-  keys(...argv: string[]): Promise<{ code: number; out: string; err: string; report?: KeyStatusReport }>;
+  keys(...argv: string[]): Promise<KeysRun>;
   /** A second key on disk, as a SIGNING_KEY value. */
   newKeyRef(): Promise<string>;
 }
@@ -68,19 +95,7 @@ export async function startKeyFixture(daysLeft: number, extraKeys = 0): Promise<
     advanceDays(days) {
       nowMs += days * DAY_MS;
     },
-    async keys(...argv) {
-      const out: string[] = [];
-      const err: string[] = [];
-      const code = await keysCommand(
-        argv,
-        env,
-        { out: (t) => void out.push(t), err: (t) => void err.push(t) },
-        { now, sleep: async () => undefined },
-      );
-      const printed = out.join("");
-      const report = printed.startsWith("{") ? (JSON.parse(printed) as KeyStatusReport) : undefined;
-      return { code, out: printed, err: err.join(""), ...(report === undefined ? {} : { report }) };
-    },
+    keys: (...argv) => runKeys(argv, env, now),
     async newKeyRef() {
       fresh++;
       return `file:${await dir.write(`new-${fresh}.pem`, keyFileText(newKey(), "pem"))}`;

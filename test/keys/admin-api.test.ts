@@ -1,0 +1,100 @@
+import { describe, expect, it } from "vitest";
+import { ADMIN_SCOPES, type AdminScope, SelfServiceApi, SelfServiceError } from "../../lib/keys/admin-api.ts";
+
+const TOKEN = "eyJhbGciOiJSUzI1NiJ9.secret-admin-token.sig";
+const BASE = "https://api.test.samarbeid.digdir.no";
+
+/** An API over a fetch that answers `status` with `body`, recording each call. */
+function apiAnswering(status: number, body: string) {
+  const calls: { url: string; method: string; authorization: string; body?: string }[] = [];
+  const scopes: AdminScope[] = [];
+  const api = new SelfServiceApi(
+    { baseUrl: `${BASE}/` },
+    async (scope) => {
+      scopes.push(scope);
+      return TOKEN;
+    },
+    {
+      fetch: async (input, init) => {
+        const headers = new Headers(init?.headers);
+        calls.push({
+          url: String(input),
+          method: init?.method ?? "GET",
+          authorization: headers.get("authorization") ?? "",
+          ...(init?.body === undefined ? {} : { body: String(init.body) }),
+        });
+        return new Response(body, { status });
+      },
+    },
+  );
+  return { api, calls, scopes };
+}
+
+const caught = async (promise: Promise<unknown>): Promise<SelfServiceError> => {
+  const error = await promise.then(
+    () => undefined,
+    (e: unknown) => e,
+  );
+  expect(error).toBeInstanceOf(SelfServiceError);
+  return error as SelfServiceError;
+};
+
+describe("SelfServiceApi", () => {
+  it("reads the set with a dcr.read token and keeps only the registered members", async () => {
+    const answer = {
+      created: "x",
+      keys: [{ kty: "RSA", kid: "a", n: "n", e: "AQAB", exp: 1, extra: "dropped" }],
+    };
+    const { api, calls, scopes } = apiAnswering(200, JSON.stringify(answer));
+    expect(await api.getJwks("client/1")).toEqual([{ kty: "RSA", kid: "a", n: "n", e: "AQAB", exp: 1 }]);
+    expect(calls).toEqual([
+      { url: `${BASE}/api/v1/clients/client%2F1/jwks`, method: "GET", authorization: `Bearer ${TOKEN}` },
+    ]);
+    expect(scopes).toEqual([ADMIN_SCOPES.read]);
+  });
+
+  it("posts the whole set and deletes with a dcr.write token", async () => {
+    const { api, calls, scopes } = apiAnswering(200, '{"keys":[]}');
+    await api.postJwks("c", [{ kty: "RSA", kid: "a" }]);
+    await api.deleteJwks("c");
+    expect(calls.map((c) => [c.method, c.body])).toEqual([
+      ["POST", '{"keys":[{"kty":"RSA","kid":"a"}]}'],
+      ["DELETE", undefined],
+    ]);
+    expect(scopes).toEqual([ADMIN_SCOPES.write, ADMIN_SCOPES.write]);
+  });
+
+  it.each([
+    [
+      403,
+      "admin_rejected",
+      '{"error":"insufficient_scope","error_description":"needs\\u0000 dcr.write"}',
+      /HTTP 403: insufficient_scope needs dcr\.write$/,
+    ],
+    [404, "admin_rejected", "<html>not found</html>", /HTTP 404$/],
+    [503, "admin_unavailable", "{}", /HTTP 503$/],
+    [429, "admin_unavailable", "{}", /HTTP 429$/],
+    [200, "admin_malformed", "<html>", /not a JWKS$/],
+  ])("maps HTTP %i to %s, never quoting the token", async (status, code, body, message) => {
+    const { api } = apiAnswering(status, body);
+    const error = await caught(api.getJwks("c"));
+    expect(error.code).toBe(code);
+    expect(error.message).toMatch(message);
+    expect(error.message).not.toContain(TOKEN);
+  });
+
+  it("reports a network failure as admin_unavailable", async () => {
+    const api = new SelfServiceApi({ baseUrl: BASE }, async () => TOKEN, {
+      fetch: async () => {
+        throw new TypeError("fetch failed");
+      },
+    });
+    expect((await caught(api.getJwks("c"))).message).toMatch(/network error$/);
+  });
+
+  it("refuses a plain-http host other than loopback", () => {
+    const token = async () => TOKEN;
+    expect(() => new SelfServiceApi({ baseUrl: "http://api.samarbeid.digdir.no" }, token)).toThrow(/https/);
+    expect(() => new SelfServiceApi({ baseUrl: "http://127.0.0.1:8080" }, token)).not.toThrow();
+  });
+});
