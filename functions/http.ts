@@ -6,6 +6,10 @@ import { SERVICE_NAME } from "../lib/audit/index.ts";
 import type { Broker } from "../lib/broker/broker.ts";
 import { ConfigError } from "../lib/config/index.ts";
 import { problemResponse, toProblem } from "../lib/problem/index.ts";
+import { installSourceMappedStacks } from "./source-maps.ts";
+
+// Every function's stack traces name the TypeScript sources; the map is read only when a trace is made.
+installSourceMappedStacks();
 
 export type LambdaHandler = (event: APIGatewayProxyEvent, context: Context) => Promise<APIGatewayProxyResult>;
 
@@ -58,7 +62,8 @@ const glueLogger = new Logger({ serviceName: SERVICE_NAME });
 export function routeHandler(
   route: (event: APIGatewayProxyEvent, requestId: string) => Promise<APIGatewayProxyResult>,
 ): LambdaHandler {
-  return middy<APIGatewayProxyEvent, APIGatewayProxyResult>()
+  // No early-timeout timer: nothing here reads the abort signal it would fire, and it costs a timer per request.
+  return middy<APIGatewayProxyEvent, APIGatewayProxyResult>({ timeoutEarlyInMillis: 0 })
     .onError(async (request) => {
       if (request.error instanceof ConfigError) {
         glueLogger.error("configuration_invalid", { reason: request.error.message });

@@ -1,7 +1,7 @@
 // The daily key watch (a schedule, not a route): every client's registered key -> status record, metrics, auto-renewal.
 import middy from "@middy/core";
 import type { Context, ScheduledEvent } from "aws-lambda";
-import { createKeyLifecycles, KeyWatch, loadKeyConfig, type WatchedClient } from "../lib/keys/index.ts";
+import { KeyWatch, loadKeyConfig, type WatchedClient } from "../lib/keys/index.ts";
 import { lazy } from "./http.ts";
 
 export type KeyWatchHandler = (event: ScheduledEvent, context: Context) => Promise<WatchedClient[]>;
@@ -11,9 +11,6 @@ export function createKeyWatchHandler(source: () => Promise<KeyWatch>): KeyWatch
   return middy<ScheduledEvent, WatchedClient[]>().handler(async () => (await source()).run());
 }
 
-const defaultWatch = lazy(async () => {
-  const config = loadKeyConfig();
-  return new KeyWatch(await createKeyLifecycles(config), config.keys);
-});
+const defaultWatch = lazy(() => KeyWatch.fromConfig(loadKeyConfig()));
 
 export const handler: KeyWatchHandler = createKeyWatchHandler(defaultWatch);

@@ -1,5 +1,6 @@
 // Maskinporten token -> Altinn token: GET the exchange endpoint with the token as Bearer, retry what is transient, map the rest.
 import { decodeJwt } from "jose";
+import { defaultTransport, type HttpResponse, type HttpTransport } from "../http/transport.ts";
 import {
   type AttemptOutcome,
   failedAnswer,
@@ -48,7 +49,7 @@ export interface TokenExchange {
 const COMPACT_JWT = /^[A-Za-z0-9_-]+\.[A-Za-z0-9_-]+\.[A-Za-z0-9_-]*$/;
 
 export class AltinnExchange implements TokenExchange {
-  private readonly fetch: typeof fetch;
+  private readonly fetch: HttpTransport;
   private readonly now: () => number;
   private readonly monotonic: () => number;
   private readonly retryClock: RetryClock;
@@ -58,7 +59,7 @@ export class AltinnExchange implements TokenExchange {
     private readonly options: AltinnExchangeOptions,
     deps: Omit<UpstreamDeps, "randomUUID" | "onClockSkew"> = {},
   ) {
-    this.fetch = deps.fetch ?? globalThis.fetch;
+    this.fetch = deps.fetch ?? defaultTransport();
     this.now = deps.now ?? Date.now;
     this.monotonic = deps.monotonic ?? (() => performance.now());
     this.retryClock = retryClock(this.monotonic, deps);
@@ -81,7 +82,7 @@ export class AltinnExchange implements TokenExchange {
     log: ExchangeAttempt[],
   ): Promise<AttemptOutcome<AltinnToken>> {
     const started = this.monotonic();
-    let response: Response;
+    let response: HttpResponse;
     let text: string;
     try {
       response = await this.fetch(this.options.url, {

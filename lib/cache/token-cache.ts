@@ -39,14 +39,24 @@ export class LifetimeTooShort extends Error {
   }
 }
 
-/** A stored value and when it was loaded (monotonic ms): its full lifetime is expiresAt - loadedAt. */
+/**
+ * A stored value and when it was loaded (monotonic ms): its full lifetime is expiresAt - loadedAt. Entries form a
+ * doubly linked list from least to most recently used, so a hit moves one and an eviction drops the head in O(1).
+ */
 interface Entry<V> extends Expiring<V> {
+  key: string;
   loadedAt: number;
+  older: Entry<V> | undefined;
+  newer: Entry<V> | undefined;
 }
 
 export class TokenCache<V> {
   private readonly entries = new Map<string, Entry<V>>();
   private readonly inflight = new Map<string, Promise<Expiring<V>>>();
+  /** Least recently used: evicted first. */
+  private oldest: Entry<V> | undefined;
+  /** Most recently used. */
+  private newest: Entry<V> | undefined;
 
   constructor(private readonly options: TokenCacheOptions) {}
 
@@ -68,8 +78,7 @@ export class TokenCache<V> {
     if (entry !== undefined) {
       const remaining = this.remainingSeconds(entry);
       if (remaining >= minSeconds) {
-        this.entries.delete(key);
-        this.entries.set(key, entry);
+        this.touch(entry);
         if (remaining < minSeconds + this.options.refreshAheadSeconds && this.refreshWouldGain(entry, key)) {
           this.start(key, load, "refresh").catch((error: unknown) =>
             this.options.onRefreshError?.(key, error),
@@ -77,7 +86,7 @@ export class TokenCache<V> {
         }
         return { value: entry.value, remainingSeconds: remaining, outcome: "hit" };
       }
-      if (remaining <= 0) this.entries.delete(key);
+      if (remaining <= 0) this.remove(entry);
       else {
         // Values for this key live shorter than asked: loading another one now cannot help the caller, so
         // it is refused from the cache instead of costing a load per request (at most one load per lifetime).
@@ -129,13 +138,49 @@ export class TokenCache<V> {
   }
 
   private store(key: string, fresh: Expiring<V>): void {
-    this.entries.delete(key);
+    const previous = this.entries.get(key);
+    if (previous !== undefined) this.remove(previous);
     const now = this.options.monotonic();
     if (fresh.expiresAt <= now) return;
-    this.entries.set(key, { ...fresh, loadedAt: now });
-    for (const oldest of this.entries.keys()) {
-      if (this.entries.size <= this.options.maxEntries) break;
-      this.entries.delete(oldest);
-    }
+    const entry: Entry<V> = {
+      value: fresh.value,
+      expiresAt: fresh.expiresAt,
+      key,
+      loadedAt: now,
+      older: undefined,
+      newer: undefined,
+    };
+    this.entries.set(key, entry);
+    this.append(entry);
+    while (this.entries.size > this.options.maxEntries && this.oldest !== undefined) this.remove(this.oldest);
+  }
+
+  /** Marks `entry` most recently used. */
+  private touch(entry: Entry<V>): void {
+    if (entry === this.newest) return;
+    this.unlink(entry);
+    this.append(entry);
+  }
+
+  private remove(entry: Entry<V>): void {
+    this.entries.delete(entry.key);
+    this.unlink(entry);
+  }
+
+  private append(entry: Entry<V>): void {
+    entry.older = this.newest;
+    entry.newer = undefined;
+    if (this.newest === undefined) this.oldest = entry;
+    else this.newest.newer = entry;
+    this.newest = entry;
+  }
+
+  private unlink(entry: Entry<V>): void {
+    if (entry.older === undefined) this.oldest = entry.newer;
+    else entry.older.newer = entry.newer;
+    if (entry.newer === undefined) this.newest = entry.older;
+    else entry.newer.older = entry.older;
+    entry.older = undefined;
+    entry.newer = undefined;
   }
 }

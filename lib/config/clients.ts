@@ -1,6 +1,7 @@
 // The Maskinporten clients the broker signs for: CLIENTS / CLIENTS_FILE (several) or the single-client variables ("default").
 import { readFileSync } from "node:fs";
-import { z } from "zod";
+import * as z from "zod/mini";
+import "../validation/english.ts";
 import { ConfigError } from "./config-error.ts";
 import {
   KID_PATTERN,
@@ -37,36 +38,38 @@ export const SINGLE_CLIENT_VARIABLES = [
   "SIGNING_ALG",
 ] as const;
 
+const CLIENT_ID_RULE = "expected the Maskinporten client id";
+const SIGNING_KEY_RULE = "expected kms:<key>, secretsmanager:<secret> or file:<path>";
+
 const ClientSchema = z.strictObject({
   name: z
-    .string({ message: "expected a name of letters, digits, '-' or '_'" })
-    .regex(CLIENT_NAME_PATTERN, "expected a name of 1 to 64 letters, digits, '-' or '_'"),
-  client_id: z
-    .string({ message: "expected the Maskinporten client id" })
-    .trim()
-    .min(1, "expected the Maskinporten client id"),
-  signing_key: z
-    .string({ message: "expected kms:<key>, secretsmanager:<secret> or file:<path>" })
-    .transform((s, ctx) => {
+    .string({ error: "expected a name of letters, digits, '-' or '_'" })
+    .check(z.regex(CLIENT_NAME_PATTERN, "expected a name of 1 to 64 letters, digits, '-' or '_'")),
+  client_id: z.string({ error: CLIENT_ID_RULE }).check(z.trim(), z.minLength(1, CLIENT_ID_RULE)),
+  signing_key: z.pipe(
+    z.string({ error: SIGNING_KEY_RULE }),
+    z.transform((s: string, ctx) => {
       try {
         return parseSigningKeyRef(s.trim());
       } catch (error) {
-        ctx.addIssue({ code: "custom", message: (error as Error).message });
+        ctx.issues.push({ code: "custom", message: (error as Error).message, input: s });
         return z.NEVER;
       }
     }),
-  kid: z
-    .string({ message: "expected a string" })
-    .regex(KID_PATTERN, "expected letters, digits, '.', '_' or '-' (at most 200)")
-    .optional(),
-  alg: z.enum(SIGNING_ALGS, { message: "expected RS256, RS384 or RS512" }).default("RS256"),
+  ),
+  kid: z.optional(
+    z
+      .string({ error: "expected a string" })
+      .check(z.regex(KID_PATTERN, "expected letters, digits, '.', '_' or '-' (at most 200)")),
+  ),
+  alg: z._default(z.enum(SIGNING_ALGS, { error: "expected RS256, RS384 or RS512" }), "RS256"),
 });
 
 const DocumentSchema = z.strictObject(
   {
     clients: z
-      .array(z.unknown(), { message: "expected an array of clients" })
-      .min(1, "expected at least one client"),
+      .array(z.unknown(), { error: "expected an array of clients" })
+      .check(z.minLength(1, "expected at least one client")),
   },
   { error: () => 'expected {"clients": [{"name", "client_id", "signing_key", "kid"?, "alg"?}, ...]}' },
 );

@@ -1,5 +1,6 @@
 // Environment -> validated, typed Config (zod), once per cold start; a bad value stops start-up naming the variable.
-import { z } from "zod";
+import * as z from "zod/mini";
+import "../validation/english.ts";
 import { type ClientConfig, clientForm, readClients, singleClient } from "./clients.ts";
 import { ConfigError } from "./config-error.ts";
 import { KID_PATTERN, parseSigningKeyRef, SIGNING_ALGS, type SigningKeyRef } from "./signing.ts";
@@ -52,25 +53,32 @@ export interface Config {
   // Key lifecycle (self-service API) -- end
 }
 
-const optional = z
-  .string()
-  .transform((s) => s.trim())
-  .optional()
-  .transform((s) => (s === "" ? undefined : s));
+/** A variable's trimmed value; unset and empty are both undefined. */
+const optional = z.pipe(
+  z.optional(z.string()),
+  z.transform((s: string | undefined) => {
+    const trimmed = s?.trim();
+    return trimmed === "" ? undefined : trimmed;
+  }),
+);
 
 const integer = (name: string, min: number, max: number, fallback: number) =>
-  optional.transform((s, ctx) => {
-    if (s === undefined) return fallback;
-    const n = Number(s);
-    if (!Number.isInteger(n) || n < min || n > max) {
-      ctx.addIssue({
-        code: "custom",
-        message: `${name}: expected an integer from ${min} to ${max}, got "${s}"`,
-      });
-      return z.NEVER;
-    }
-    return n;
-  });
+  z.pipe(
+    optional,
+    z.transform((s: string | undefined, ctx) => {
+      if (s === undefined) return fallback;
+      const n = Number(s);
+      if (!Number.isInteger(n) || n < min || n > max) {
+        ctx.issues.push({
+          code: "custom",
+          message: `${name}: expected an integer from ${min} to ${max}, got "${s}"`,
+          input: s,
+        });
+        return z.NEVER;
+      }
+      return n;
+    }),
+  );
 
 /** https, or plain http to a loopback host only (the local emulator): grants and tokens never cross a network in clear. */
 export function isUpstreamUrl(value: string): boolean {
@@ -85,20 +93,27 @@ export function isUpstreamUrl(value: string): boolean {
 }
 
 const httpsUrl = (name: string) =>
-  optional.refine((s) => s === undefined || isUpstreamUrl(s), {
-    message: `${name}: expected an https URL (plain http only to 127.0.0.1, localhost or [::1])`,
-  });
+  optional.check(
+    z.refine(
+      (s) => s === undefined || isUpstreamUrl(s),
+      `${name}: expected an https URL (plain http only to 127.0.0.1, localhost or [::1])`,
+    ),
+  );
 
+/** A signing key reference (kms:, secretsmanager:, file:) when set. */
 const keyRef = (name: string) =>
-  optional.transform((s, ctx) => {
-    if (s === undefined) return undefined;
-    try {
-      return parseSigningKeyRef(s);
-    } catch (error) {
-      ctx.addIssue({ code: "custom", message: `${name}: ${(error as Error).message}` });
-      return z.NEVER;
-    }
-  });
+  z.pipe(
+    optional,
+    z.transform((s: string | undefined, ctx) => {
+      if (s === undefined) return undefined;
+      try {
+        return parseSigningKeyRef(s);
+      } catch (error) {
+        ctx.issues.push({ code: "custom", message: `${name}: ${(error as Error).message}`, input: s });
+        return z.NEVER;
+      }
+    }),
+  );
 
 // Key lifecycle (self-service API) -- begin
 /** Digdir's self-service API hosts per environment (the registered keys of a client). */
@@ -121,8 +136,9 @@ export interface KeyLifecycleConfig {
 const KeyLifecycleEnv = {
   MASKINPORTEN_ADMIN_URL: httpsUrl("MASKINPORTEN_ADMIN_URL"),
   KEY_EXPIRY_WARN_DAYS: integer("KEY_EXPIRY_WARN_DAYS", 1, 365, 30),
-  KEY_AUTO_RENEW: optional.pipe(
-    z.enum(["true", "false"], { message: 'KEY_AUTO_RENEW: expected "true" or "false"' }).default("false"),
+  KEY_AUTO_RENEW: z.pipe(
+    optional,
+    z._default(z.enum(["true", "false"], { error: 'KEY_AUTO_RENEW: expected "true" or "false"' }), "false"),
   ),
   KEY_ADMIN_CLIENT: optional,
 };
@@ -148,24 +164,20 @@ function keyLifecycleConfig(
 // Key lifecycle (self-service API) -- end
 
 const EnvSchema = z.object({
-  MASKINPORTEN_ENV: z.enum(["test", "prod"], { message: 'MASKINPORTEN_ENV: expected "test" or "prod"' }),
+  MASKINPORTEN_ENV: z.enum(["test", "prod"], { error: 'MASKINPORTEN_ENV: expected "test" or "prod"' }),
   MASKINPORTEN_ISSUER: httpsUrl("MASKINPORTEN_ISSUER"),
   MASKINPORTEN_TOKEN_URL: httpsUrl("MASKINPORTEN_TOKEN_URL"),
   MASKINPORTEN_CLIENT_ID: optional,
-  SIGNING_KEY: optional.transform((s, ctx) => {
-    if (s === undefined) return undefined;
-    try {
-      return parseSigningKeyRef(s);
-    } catch (error) {
-      ctx.addIssue({ code: "custom", message: `SIGNING_KEY: ${(error as Error).message}` });
-      return z.NEVER;
-    }
-  }),
-  SIGNING_KID: optional.refine((s) => s === undefined || KID_PATTERN.test(s), {
-    message: "SIGNING_KID: expected letters, digits, '.', '_' or '-' (at most 200)",
-  }),
-  SIGNING_ALG: optional.pipe(
-    z.enum(SIGNING_ALGS, { message: "SIGNING_ALG: expected RS256, RS384 or RS512" }).optional(),
+  SIGNING_KEY: keyRef("SIGNING_KEY"),
+  SIGNING_KID: optional.check(
+    z.refine(
+      (s) => s === undefined || KID_PATTERN.test(s),
+      "SIGNING_KID: expected letters, digits, '.', '_' or '-' (at most 200)",
+    ),
+  ),
+  SIGNING_ALG: z.pipe(
+    optional,
+    z.optional(z.enum(SIGNING_ALGS, { error: "SIGNING_ALG: expected RS256, RS384 or RS512" })),
   ),
   CLIENTS: optional,
   CLIENTS_FILE: optional,

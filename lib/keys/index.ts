@@ -6,6 +6,7 @@ export {
   SelfServiceApi,
   SelfServiceError,
 } from "./admin-api.ts";
+export type { AdminTokenRecord } from "./admin-token.ts";
 export { KeySetRefusal, MAX_REGISTERED_KEYS } from "./key-set.ts";
 export { KeyLifecycle, type ManagedClient, type Renewal, type Rotation } from "./lifecycle.ts";
 export { createKeyLifecycles, type KeySetupDeps, loadKeyConfig } from "./setup.ts";

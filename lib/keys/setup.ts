@@ -4,7 +4,7 @@ import { MaskinportenClient } from "../maskinporten/client.ts";
 import type { UpstreamDeps } from "../maskinporten/types.ts";
 import { createSigner, type Signer, type SignerDeps } from "../signer/index.ts";
 import { SelfServiceApi } from "./admin-api.ts";
-import { adminTokens } from "./admin-token.ts";
+import { type AdminTokenRecord, adminTokens } from "./admin-token.ts";
 import { KeyLifecycle, type KeyLifecycleDeps } from "./lifecycle.ts";
 
 /** The function's configuration; the key lifecycle never reads the policy, so none is required here. */
@@ -16,9 +16,9 @@ export function loadKeyConfig(env: Readonly<Record<string, string | undefined>> 
 export interface KeySetupDeps extends KeyLifecycleDeps {
   fetch?: typeof fetch;
   signer?: SignerDeps;
-  /** Replaces the signers built from the configuration, by client name (tests). */
-  signers?: ReadonlyMap<string, Signer>;
-  /** For the admin tokens' Maskinporten client. */
+  /** Receives the audit record of every admin token minted or refused (the grants signed for it). */
+  onAdminToken?: (record: AdminTokenRecord) => void;
+  /** Retry timing and the like for the admin tokens' Maskinporten client. */
   upstream?: Omit<UpstreamDeps, "fetch" | "now">;
 }
 
@@ -36,8 +36,7 @@ export async function createKeyLifecycles(config: Config, deps: KeySetupDeps = {
   const signerOf = (client: ClientConfig): Promise<Signer> => {
     let signer = signers.get(client.name);
     if (signer === undefined) {
-      const given = deps.signers?.get(client.name);
-      signer = given === undefined ? createSigner(client.signing, deps.signer) : Promise.resolve(given);
+      signer = createSigner(client.signing, deps.signer);
       signers.set(client.name, signer);
     }
     return signer;
@@ -57,7 +56,11 @@ export async function createKeyLifecycles(config: Config, deps: KeySetupDeps = {
       await signerOf(client),
       { ...deps.upstream, now, ...(deps.fetch === undefined ? {} : { fetch: deps.fetch }) },
     );
-    const tokens = adminTokens(source, now);
+    const tokens = adminTokens(source, {
+      client: client.name,
+      now,
+      ...(deps.onAdminToken === undefined ? {} : { onRecord: deps.onAdminToken }),
+    });
     tokensOf.set(client.name, tokens);
     return tokens;
   };

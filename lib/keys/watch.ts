@@ -2,7 +2,10 @@
 import { Logger } from "@aws-lambda-powertools/logger";
 import { Metrics, MetricUnit } from "@aws-lambda-powertools/metrics";
 import { METRICS_NAMESPACE, SERVICE_NAME } from "../audit/index.ts";
+import type { Config } from "../config/index.ts";
+import type { AdminTokenRecord } from "./admin-token.ts";
 import type { KeyLifecycle } from "./lifecycle.ts";
+import { createKeyLifecycles, type KeySetupDeps } from "./setup.ts";
 import type { KeyStatus } from "./status.ts";
 
 export interface KeyWatchSinks {
@@ -43,6 +46,21 @@ export class KeyWatch {
   ) {
     this.logger = sinks.logger ?? new Logger({ serviceName: SERVICE_NAME });
     this.metrics = sinks.metrics ?? new Metrics({ namespace: METRICS_NAMESPACE, serviceName: SERVICE_NAME });
+  }
+
+  /** The watch of every configured client; each admin token it mints is recorded in its log. */
+  static async fromConfig(
+    config: Config,
+    deps: KeySetupDeps = {},
+    sinks: KeyWatchSinks = {},
+  ): Promise<KeyWatch> {
+    const logger = sinks.logger ?? new Logger({ serviceName: SERVICE_NAME });
+    const onAdminToken = (record: AdminTokenRecord) => {
+      if (record.event === "admin_token_failed") logger.warn(record.event, { ...record });
+      else logger.info(record.event, { ...record });
+    };
+    const lifecycles = await createKeyLifecycles(config, { ...deps, onAdminToken });
+    return new KeyWatch(lifecycles, config.keys, { ...sinks, logger });
   }
 
   /** Watches every client; throws KeyWatchFailed (after reporting the rest) when any could not be read or renewed. */

@@ -1,6 +1,7 @@
 // Grant -> token: signs a fresh grant per attempt, posts it to Maskinporten, retries what is transient, maps the rest.
 import { randomUUID } from "node:crypto";
 import { buildGrantClaims, signGrant, type TokenRequest } from "../grant/index.ts";
+import { defaultTransport, type HttpResponse, type HttpTransport } from "../http/transport.ts";
 import { Problem, SigningUnavailable } from "../problem/index.ts";
 import type { Signer, SigningKey } from "../signer/signer.ts";
 import { parseTokenResponse } from "./response.ts";
@@ -36,13 +37,13 @@ export const JWT_BEARER_GRANT_TYPE = "urn:ietf:params:oauth:grant-type:jwt-beare
 export const CLOCK_SKEW_WARNING_MS = 5000;
 
 interface Fetched {
-  response: Response;
+  response: HttpResponse;
   text: string;
   receivedAt: number;
 }
 
 export class MaskinportenClient implements TokenSource {
-  private readonly fetch: typeof fetch;
+  private readonly fetch: HttpTransport;
   private readonly now: () => number;
   private readonly monotonic: () => number;
   private readonly randomUUID: () => string;
@@ -54,7 +55,7 @@ export class MaskinportenClient implements TokenSource {
     private readonly signer: Signer,
     private readonly deps: UpstreamDeps = {},
   ) {
-    this.fetch = deps.fetch ?? globalThis.fetch;
+    this.fetch = deps.fetch ?? defaultTransport();
     this.now = deps.now ?? Date.now;
     this.monotonic = deps.monotonic ?? (() => performance.now());
     this.randomUUID = deps.randomUUID ?? randomUUID;

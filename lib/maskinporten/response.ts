@@ -1,12 +1,14 @@
 // Maskinporten's answers, validated: the token body on 200, the OAuth error on 4xx (sanitised, never the raw body).
-import { z } from "zod";
+import * as z from "zod/mini";
+import "../validation/english.ts";
 import { UPSTREAM_NAMES, type Upstream } from "../problem/index.ts";
 import type { TokenResponse } from "./types.ts";
 
 const TokenResponseSchema = z.object({
-  access_token: z.string().min(1),
-  token_type: z.string().min(1),
-  expires_in: z.number().positive().finite(),
+  access_token: z.string().check(z.minLength(1)),
+  token_type: z.string().check(z.minLength(1)),
+  // zod's number() already refuses Infinity and NaN.
+  expires_in: z.number().check(z.positive()),
   scope: z.string(),
 });
 
@@ -16,7 +18,7 @@ export function parseTokenResponse(text: string): TokenResponse | undefined {
   return parsed.success ? parsed.data : undefined;
 }
 
-const OAuthErrorSchema = z.object({ error: z.string(), error_description: z.string().optional() });
+const OAuthErrorSchema = z.object({ error: z.string(), error_description: z.optional(z.string()) });
 /** RFC 6749 section 5.2: error is NQSCHAR (printable ASCII without `"` and `\`). */
 const ERROR_CODE = /^[\x20\x21\x23-\x5b\x5d-\x7e]{1,100}$/;
 const MAX_DESCRIPTION = 500;

@@ -84,7 +84,7 @@ export function retryClock(
  * anything else is transient, with the wait its Retry-After asks for.
  */
 export function failedAnswer(
-  response: Pick<Response, "status" | "headers">,
+  response: { readonly status: number; readonly headers: { get(name: string): string | null } },
   text: string,
   nowMs: number,
   upstream: Upstream,

@@ -1,5 +1,6 @@
 // The shapes the upstream client promises to the broker: a token, the facts of each attempt, and its injectables.
 import type { TokenRequest } from "../grant/index.ts";
+import type { HttpTransport } from "../http/transport.ts";
 
 /** Maskinporten's success body, validated. */
 export interface TokenResponse {
@@ -30,7 +31,8 @@ export interface TokenResult {
 
 /** Injectables; everything has a production default. */
 export interface UpstreamDeps {
-  fetch?: typeof fetch;
+  /** The HTTP client: a node:https keep-alive transport by default; `fetch` fits. */
+  fetch?: HttpTransport;
   /** Wall clock, epoch ms (grant iat/exp). */
   now?: () => number;
   /** Monotonic clock, ms. */

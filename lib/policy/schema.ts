@@ -1,5 +1,6 @@
 // The policy document (docs/api.md, "Policy") as a zod schema; a bad document is refused naming the rule and the field.
-import { z } from "zod";
+import * as z from "zod/mini";
+import "../validation/english.ts";
 import { CLIENT_NAME_PATTERN, ConfigError, DEFAULT_CLIENT_NAME } from "../config/index.ts";
 import { isOrgNumber, isResourceUri, RESOURCE_RULE, SCOPE_TOKEN } from "../request/index.ts";
 import { ACCOUNT_ID, type Arn, parseArn, rolePath } from "./arn.ts";
@@ -63,46 +64,51 @@ function principalPattern(pattern: string): Arn | string {
   return arn;
 }
 
-const principal = z.string({ message: "expected an IAM ARN pattern" }).transform((text, ctx) => {
-  const arn = principalPattern(text);
-  if (typeof arn === "string") {
-    ctx.addIssue({ code: "custom", message: arn });
-    return z.NEVER;
-  }
-  return { text, arn };
-});
+const principal = z.pipe(
+  z.string({ error: "expected an IAM ARN pattern" }),
+  z.transform((text: string, ctx) => {
+    const arn = principalPattern(text);
+    if (typeof arn === "string") {
+      ctx.issues.push({ code: "custom", message: arn, input: text });
+      return z.NEVER;
+    }
+    return { text, arn };
+  }),
+);
 
 const scopePattern = z
-  .string({ message: "expected a scope pattern" })
-  .regex(SCOPE_TOKEN, "expected a scope-token (RFC 6749 characters, no spaces; * globs)");
+  .string({ error: "expected a scope pattern" })
+  .check(z.regex(SCOPE_TOKEN, "expected a scope-token (RFC 6749 characters, no spaces; * globs)"));
 
-const orgOrStar = z
-  .string({ message: 'expected a 9-digit organisation number or "*"' })
-  .refine((s) => s === "*" || isOrgNumber(s), 'expected a 9-digit organisation number or "*"');
+/** A string that is `*` or passes `test`; `rule` is the message for anything else. */
+const patternOrStar = (test: (s: string) => boolean, rule: string) =>
+  z.string({ error: rule }).check(z.refine((s) => s === "*" || test(s), rule));
 
-const resourceOrStar = z
-  .string({ message: `expected ${RESOURCE_RULE} or "*"` })
-  .refine((s) => s === "*" || isResourceUri(s), `expected ${RESOURCE_RULE} or "*"`);
+const orgOrStar = patternOrStar(isOrgNumber, 'expected a 9-digit organisation number or "*"');
+const resourceOrStar = patternOrStar(isResourceUri, `expected ${RESOURCE_RULE} or "*"`);
+const clientOrStar = patternOrStar(
+  (s) => CLIENT_NAME_PATTERN.test(s),
+  'expected a configured client name or "*"',
+);
 
-const clientOrStar = z
-  .string({ message: 'expected a configured client name or "*"' })
-  .refine((s) => s === "*" || CLIENT_NAME_PATTERN.test(s), 'expected a configured client name or "*"');
+/** An optional list, empty when absent. */
+const listOf = <T extends z.ZodMiniType<string, string>>(item: T, error: string) =>
+  z._default(z.array(item, { error }), []);
 
 const RuleSchema = z.strictObject({
   principal,
   scopes: z
-    .array(scopePattern, { message: "expected an array of scope patterns" })
-    .min(1, "expected at least one scope"),
-  consumer_orgs: z.array(orgOrStar, { message: "expected an array" }).default([]),
-  systemuser_orgs: z.array(orgOrStar, { message: "expected an array" }).default([]),
-  resources: z.array(resourceOrStar, { message: "expected an array" }).default([]),
-  clients: z.array(clientOrStar, { message: "expected an array of client names" }).default([]),
-  exchanges: z
-    .array(z.literal("altinn", { message: 'expected "altinn"' }), {
-      message: 'expected an array: ["altinn"]',
-    })
-    .default([]),
-  pid: z.boolean({ message: "expected true or false" }).default(false),
+    .array(scopePattern, { error: "expected an array of scope patterns" })
+    .check(z.minLength(1, "expected at least one scope")),
+  consumer_orgs: listOf(orgOrStar, "expected an array"),
+  systemuser_orgs: listOf(orgOrStar, "expected an array"),
+  resources: listOf(resourceOrStar, "expected an array"),
+  clients: listOf(clientOrStar, "expected an array of client names"),
+  exchanges: z._default(
+    z.array(z.literal("altinn", { error: 'expected "altinn"' }), { error: 'expected an array: ["altinn"]' }),
+    [],
+  ),
+  pid: z._default(z.boolean({ error: "expected true or false" }), false),
 });
 
 /** A validated rule, its principal pattern parsed once at cold start. */

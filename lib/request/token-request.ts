@@ -1,5 +1,6 @@
 // The POST /token body, parsed once at the edge: size, media type, JSON, then every field (zod); errors name the field.
-import { z } from "zod";
+import * as z from "zod/mini";
+import "../validation/english.ts";
 import { CLIENT_NAME_PATTERN } from "../config/index.ts";
 import type { TokenRequest } from "../grant/index.ts";
 import { InvalidRequest, PayloadTooLarge, UnsupportedMediaType } from "../problem/index.ts";
@@ -34,57 +35,77 @@ export interface ParsedTokenRequest {
 
 const orgNumber = (field: string) =>
   z
-    .string({ message: `${field}: expected a string of 9 digits` })
-    .refine(isOrgNumber, `${field}: expected a 9-digit organisation number with a valid check digit`);
+    .string({ error: `${field}: expected a string of 9 digits` })
+    .check(
+      z.refine(isOrgNumber, `${field}: expected a 9-digit organisation number with a valid check digit`),
+    );
 
 /** A pid never appears in a message: neither the value nor a part of it. */
 const pid = (options: TokenRequestOptions) =>
   z
-    .string({ message: PID_MESSAGE })
-    .refine((value) => isPid(value, { allowSynthetic: options.environment === "test" }), PID_MESSAGE);
+    .string({ error: PID_MESSAGE })
+    .check(
+      z.refine((value) => isPid(value, { allowSynthetic: options.environment === "test" }), PID_MESSAGE),
+    );
+
+const MIN_TTL_RULE = `min_ttl: expected an integer from 1 to ${MAX_MIN_TTL}`;
+const CLIENT_RULE = "client: expected the name of a configured Maskinporten client";
+
+const scope = z.pipe(
+  z.string({ error: "scope: expected a string of space-separated scopes" }),
+  z.transform((value: string, ctx) => {
+    const split = splitScope(value);
+    if ("error" in split) {
+      ctx.issues.push({ code: "custom", message: `scope: ${split.error}`, input: value });
+      return z.NEVER;
+    }
+    return scopeSet(split.scopes);
+  }),
+);
+
+const resource = z.pipe(
+  z
+    .union(
+      [
+        z.pipe(
+          z.string(),
+          z.transform((uri: string) => [uri]),
+        ),
+        z.array(z.string()),
+      ],
+      {
+        error: `resource: expected an https URI or an array of 1 to ${MAX_RESOURCES} of them`,
+      },
+    )
+    .check(
+      z.refine(
+        (list: string[]) => list.length >= 1 && list.length <= MAX_RESOURCES,
+        `resource: expected 1 to ${MAX_RESOURCES} URIs`,
+      ),
+      z.refine((list: string[]) => list.every(isResourceUri), `resource: expected ${RESOURCE_RULE}`),
+    ),
+  z.transform((list: string[]) => sortedSet(list)),
+);
 
 const bodySchema = (options: TokenRequestOptions) =>
   z
     .strictObject(
       {
-        scope: z
-          .string({ message: "scope: expected a string of space-separated scopes" })
-          .transform((value, ctx) => {
-            const split = splitScope(value);
-            if ("error" in split) {
-              ctx.addIssue({ code: "custom", message: `scope: ${split.error}` });
-              return z.NEVER;
-            }
-            return scopeSet(split.scopes);
-          }),
-        resource: z
-          .union([z.string().transform((uri) => [uri]), z.array(z.string())], {
-            message: `resource: expected an https URI or an array of 1 to ${MAX_RESOURCES} of them`,
-          })
-          .refine(
-            (list) => list.length >= 1 && list.length <= MAX_RESOURCES,
-            `resource: expected 1 to ${MAX_RESOURCES} URIs`,
-          )
-          .refine((list) => list.every(isResourceUri), `resource: expected ${RESOURCE_RULE}`)
-          .transform(sortedSet)
-          .optional(),
-        consumer_org: orgNumber("consumer_org").optional(),
-        systemuser_org: orgNumber("systemuser_org").optional(),
-        min_ttl: z
-          .number({ message: `min_ttl: expected an integer from 1 to ${MAX_MIN_TTL}` })
-          .int(`min_ttl: expected an integer from 1 to ${MAX_MIN_TTL}`)
-          .min(1, `min_ttl: expected an integer from 1 to ${MAX_MIN_TTL}`)
-          .max(MAX_MIN_TTL, `min_ttl: expected an integer from 1 to ${MAX_MIN_TTL}`)
-          .default(DEFAULT_MIN_TTL),
-        client: z
-          .string({ message: "client: expected the name of a configured Maskinporten client" })
-          .regex(
-            CLIENT_NAME_PATTERN,
-            "client: expected the name of a configured Maskinporten client (letters, digits, '-', '_')",
-          )
-          .optional(),
-        exchange: z.literal("altinn", { message: 'exchange: expected "altinn"' }).optional(),
-        pid: pid(options).optional(),
+        scope,
+        resource: z.optional(resource),
+        consumer_org: z.optional(orgNumber("consumer_org")),
+        systemuser_org: z.optional(orgNumber("systemuser_org")),
+        min_ttl: z._default(
+          z.int({ error: MIN_TTL_RULE }).check(z.gte(1, MIN_TTL_RULE), z.lte(MAX_MIN_TTL, MIN_TTL_RULE)),
+          DEFAULT_MIN_TTL,
+        ),
+        client: z.optional(
+          z
+            .string({ error: CLIENT_RULE })
+            .check(z.regex(CLIENT_NAME_PATTERN, `${CLIENT_RULE} (letters, digits, '-', '_')`)),
+        ),
+        exchange: z.optional(z.literal("altinn", { error: 'exchange: expected "altinn"' })),
+        pid: z.optional(pid(options)),
       },
       {
         error: (issue) =>
@@ -93,9 +114,12 @@ const bodySchema = (options: TokenRequestOptions) =>
             : "body: expected a JSON object",
       },
     )
-    .refine((body) => body.consumer_org === undefined || body.systemuser_org === undefined, {
-      message: "consumer_org, systemuser_org: give at most one of them",
-    });
+    .check(
+      z.refine(
+        (body) => body.consumer_org === undefined || body.systemuser_org === undefined,
+        "consumer_org, systemuser_org: give at most one of them",
+      ),
+    );
 
 /** One schema per environment, built once. */
 const SCHEMAS = {
@@ -157,24 +181,38 @@ function frozen(parsed: ParsedTokenRequest): ParsedTokenRequest {
   return Object.freeze(parsed);
 }
 
+/** Distinct bodies a parser remembers: a container serves a handful of callers, each repeating its request. */
+export const REMEMBERED_BODIES = 64;
+
+/** One string per (Content-Type, base64 flag, body); the length prefix keeps any two apart. */
+function memoKey(raw: RawTokenBody): string {
+  const type = raw.contentType === undefined ? "-" : `${raw.contentType.length}:${raw.contentType}`;
+  return `${type}|${raw.isBase64Encoded ? "b" : "t"}|${raw.body ?? ""}`;
+}
+
 /**
- * parseTokenRequest keeping its last success: the same body, base64 flag and Content-Type (a client repeating
- * its request, the cache-hit path) give that same frozen result without validating again. The parse is a pure
- * function of those three, so the answer is the one a fresh parse would give. Failures are not kept.
+ * parseTokenRequest (with fixed options) remembering its successes for the last `capacity` distinct bodies (with
+ * their Content-Type and base64 flag): a repeated request, the cache-hit path, gets the same frozen result without validating again. The
+ * parse is a pure function of those three, so the answer is the one a fresh parse would give. Failures are not
+ * kept. Bounded first in, first out: a ring of keys, so forgetting one is O(1).
  */
-export function repeatingParser(options: TokenRequestOptions): (raw: RawTokenBody) => ParsedTokenRequest {
-  let last: (RawTokenBody & { parsed: ParsedTokenRequest }) | undefined;
+export function repeatingParser(
+  options: TokenRequestOptions,
+  capacity = REMEMBERED_BODIES,
+): (raw: RawTokenBody) => ParsedTokenRequest {
+  const remembered = new Map<string, ParsedTokenRequest>();
+  const ring: (string | undefined)[] = new Array(capacity).fill(undefined);
+  let next = 0;
   return (raw) => {
-    if (
-      last !== undefined &&
-      last.body === raw.body &&
-      last.isBase64Encoded === raw.isBase64Encoded &&
-      last.contentType === raw.contentType
-    ) {
-      return last.parsed;
-    }
+    const key = memoKey(raw);
+    const known = remembered.get(key);
+    if (known !== undefined) return known;
     const parsed = frozen(parseTokenRequest(raw, options));
-    last = { body: raw.body, isBase64Encoded: raw.isBase64Encoded, contentType: raw.contentType, parsed };
+    const forgotten = ring[next];
+    if (forgotten !== undefined) remembered.delete(forgotten);
+    ring[next] = key;
+    next = (next + 1) % capacity;
+    remembered.set(key, parsed);
     return parsed;
   };
 }

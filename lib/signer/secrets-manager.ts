@@ -2,7 +2,8 @@
 import { createPublicKey, type KeyObject, X509Certificate } from "node:crypto";
 // Types only: the client is imported when a secret is configured (see kms.ts).
 import type { SecretsManagerClient } from "@aws-sdk/client-secrets-manager";
-import { z } from "zod";
+import * as z from "zod/mini";
+import "../validation/english.ts";
 import { ConfigError, KID_PATTERN, type SigningAlg } from "../config/index.ts";
 import { Problem } from "../problem/index.ts";
 import { AWS_CLIENT_OPTIONS } from "./aws-client.ts";
@@ -36,18 +37,21 @@ export interface SecretsManagerSignerOptions {
 }
 
 /** The secret's JSON (docs/key-custody.md): `{"private_key": PEM | JWK, "kid"?: "...", "certificate_chain"?: [PEM, ...]}`. */
+const CHAIN_SHAPE = "certificate_chain: expected an array of PEM certificates, leaf first";
 const SecretSchema = z.strictObject({
-  private_key: z.union([z.string().min(1), z.record(z.string(), z.unknown())], {
-    message: "private_key: expected a PKCS#8 PEM string or a private JWK object",
+  private_key: z.union([z.string().check(z.minLength(1)), z.record(z.string(), z.unknown())], {
+    error: "private_key: expected a PKCS#8 PEM string or a private JWK object",
   }),
-  kid: z
-    .string()
-    .regex(KID_PATTERN, { message: "kid: expected letters, digits, '.', '_' or '-' (at most 200)" })
-    .optional(),
-  certificate_chain: z
-    .array(z.string(), { message: "certificate_chain: expected an array of PEM certificates, leaf first" })
-    .min(1, { message: "certificate_chain: expected at least the leaf certificate" })
-    .optional(),
+  kid: z.optional(
+    z
+      .string({ error: "kid: expected a string" })
+      .check(z.regex(KID_PATTERN, { error: "kid: expected letters, digits, '.', '_' or '-' (at most 200)" })),
+  ),
+  certificate_chain: z.optional(
+    z
+      .array(z.string({ error: CHAIN_SHAPE }), { error: CHAIN_SHAPE })
+      .check(z.minLength(1, { error: "certificate_chain: expected at least the leaf certificate" })),
+  ),
 });
 
 const defaultLog: RefreshLog = (failure) => console.warn(JSON.stringify({ level: "WARN", ...failure }));

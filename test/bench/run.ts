@@ -4,9 +4,17 @@ import { fork } from "node:child_process";
 import { writeFileSync } from "node:fs";
 import { cpus } from "node:os";
 import { join } from "node:path";
-import { type CheckedFigure, check, type Figure, formatTable } from "./figures.ts";
+import { type CheckedFigure, check, type Figure, formatTable, round } from "./figures.ts";
 
-const SCENARIOS = ["handler", "gateway", "coalescing", "cold-start", "memory"] as const;
+const SCENARIOS = [
+  "handler",
+  "cache-hit-cpu",
+  "eviction",
+  "gateway",
+  "coalescing",
+  "cold-start",
+  "memory",
+] as const;
 /** A scenario that has not reported by then has hung: the whole bench must stay under 5 minutes. */
 const SCENARIO_TIMEOUT_MS = 90_000;
 
@@ -64,6 +72,14 @@ console.log(
 console.log(formatTable(figures));
 for (const f of figures.filter((f) => f.note !== undefined))
   console.log(`  ${f.scenario} / ${f.metric}: ${f.note}`);
+const goals = figures.filter((f) => f.scenario === "headline" || f.metric.startsWith("bundle"));
+if (goals.length > 0) console.log("\nGoals:");
+for (const f of goals) {
+  const verdict = f.pass ? "met" : "MISSED";
+  console.log(
+    `  ${f.metric}: ${round(f.value)} ${f.unit} (goal ${f.budget?.op} ${f.budget?.limit} ${f.unit}) ${verdict}`,
+  );
+}
 for (const o of failed) console.log(`\nscenario ${o.name} failed: ${o.error}`);
 console.log(
   `\n${figures.length} figures, ${figures.filter((f) => f.pass === true).length} budgets met, ${missed.length} missed, ${failed.length} scenario(s) failed`,

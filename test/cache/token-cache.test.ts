@@ -154,6 +154,51 @@ describe("TokenCache", () => {
     expect((await t.cache.get("b", 30, t.loader())).outcome).toBe("miss");
   });
 
+  it("evicts in least-recently-used order: a hit renews an entry, each insert beyond maxEntries drops the oldest", async () => {
+    const t = setup({ maxEntries: 3 });
+    // Each step with the outcome it must have and the recency order after it (oldest first).
+    const script: [string, string][] = [
+      ["a", "miss"], // a
+      ["b", "miss"], // a b
+      ["c", "miss"], // a b c
+      ["a", "hit"], //  b c a
+      ["d", "miss"], // c a d (b evicted)
+      ["c", "hit"], //  a d c
+      ["e", "miss"], // d c e (a evicted)
+      ["f", "miss"], // c e f (d evicted)
+      ["f", "hit"], //  c e f
+      ["e", "hit"], //  c f e
+      ["c", "hit"], //  f e c
+      ["b", "miss"], // e c b (f evicted)
+      ["f", "miss"], // c b f (e evicted)
+    ];
+    const outcomes: string[] = [];
+    for (const [key] of script) outcomes.push((await t.cache.get(key, 30, t.loader())).outcome);
+    expect(outcomes).toEqual(script.map(([, outcome]) => outcome));
+    expect(t.cache.size).toBe(3);
+  });
+
+  it("agrees with a reference LRU on every hit and miss (property)", async () => {
+    await fc.assert(
+      fc.asyncProperty(
+        fc.integer({ min: 1, max: 4 }),
+        fc.array(fc.constantFrom("a", "b", "c", "d", "e", "f"), { maxLength: 60 }),
+        async (maxEntries, keys) => {
+          const t = setup({ maxEntries, refreshAheadSeconds: 0 });
+          const model: string[] = []; // least recently used first
+          for (const key of keys) {
+            const at = model.indexOf(key);
+            if (at >= 0) model.splice(at, 1);
+            model.push(key);
+            if (model.length > maxEntries) model.shift();
+            expect((await t.cache.get(key, 30, t.loader())).outcome).toBe(at >= 0 ? "hit" : "miss");
+            expect(t.cache.size).toBe(model.length);
+          }
+        },
+      ),
+    );
+  });
+
   it("never holds more than maxEntries and never serves below the minimum (property)", async () => {
     await fc.assert(
       fc.asyncProperty(

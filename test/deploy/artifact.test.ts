@@ -9,6 +9,7 @@ import { type MaskinportenEmulator, startMaskinportenEmulator } from "../../dev/
 import { createKmsKey, kmsClient, kmsPublicKey, motoEndpoint } from "../support/aws.ts";
 import {
   type FunctionOptions,
+  InvocationError,
   type LambdaFunction,
   type LambdaTask,
   startFunction,
@@ -162,6 +163,25 @@ describe("the packaged token function", () => {
     expect(response.statusCode).toBe(403);
     expect(JSON.parse(response.body)).toMatchObject({ code: "access_denied" });
     expect(emulator.acceptedGrants.filter((grant) => grant.iss === FILE_CLIENT_ID)).toHaveLength(1);
+  });
+
+  it("fails an invocation with a stack trace that names the TypeScript sources, without --enable-source-maps", async () => {
+    expect(fileKeyEnv.NODE_OPTIONS ?? "").not.toContain("--enable-source-maps");
+    const fn = await startFunction(
+      withRuntimeSdk,
+      tokenFunction({ ...fileKeyEnv, MASKINPORTEN_ENV: "staging" }),
+    );
+    try {
+      const error = await fn.invoke(tokenEvent(ALLOWED)).catch((e: unknown) => e);
+      expect(error).toBeInstanceOf(InvocationError);
+      const stack = (error as InvocationError).handlerStack ?? "";
+      expect(stack).toMatch(/^ConfigError: Invalid configuration/);
+      // Where the error was made: the configuration module's own line, as the bundle's map names it.
+      expect(stack).toMatch(/\n {4}at .*\/lib\/config\/index\.ts:\d+:\d+\)?\n/);
+      expect(stack).not.toContain("token.mjs:");
+    } finally {
+      await fn.stop();
+    }
   });
 
   it("loads the AWS SDK only for an AWS key source: a file key works without the runtime's copy", async () => {

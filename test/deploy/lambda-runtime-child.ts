@@ -17,7 +17,7 @@ export type ChildReport =
   | { kind: "ready" }
   | { kind: "init-error"; code: string | undefined; message: string }
   | { kind: "result"; id: number; result: APIGatewayProxyResult }
-  | { kind: "invoke-error"; id: number; message: string };
+  | { kind: "invoke-error"; id: number; message: string; stack: string | undefined };
 
 type Handler = (event: APIGatewayProxyEvent, context: Context) => Promise<APIGatewayProxyResult>;
 
@@ -69,7 +69,8 @@ process.on("message", async ({ id, event, context }: InvokeRequest) => {
   try {
     await report({ kind: "result", id, result: await handler(event, full) });
   } catch (error) {
-    await report({ kind: "invoke-error", id, message: errorParts(error).message });
+    const stack = error instanceof Error ? error.stack : undefined;
+    await report({ kind: "invoke-error", id, message: errorParts(error).message, stack });
   }
 });
 await report({ kind: "ready" });

@@ -75,6 +75,18 @@ export class FunctionInitError extends Error {
   }
 }
 
+/** The handler threw (Lambda logs the error and its stack, and fails the invocation). */
+export class InvocationError extends Error {
+  constructor(
+    message: string,
+    /** The error's stack as the function's own process formatted it. */
+    readonly handlerStack: string | undefined,
+  ) {
+    super(`the handler threw: ${message}`);
+    this.name = "InvocationError";
+  }
+}
+
 export interface LambdaFunction {
   invoke(event: APIGatewayProxyEvent): Promise<APIGatewayProxyResult>;
   stop(): Promise<void>;
@@ -120,7 +132,7 @@ export async function startFunction(task: LambdaTask, options: FunctionOptions):
       if (report.kind === "ready") resolve();
       else if (report.kind === "init-error") reject(new FunctionInitError(report.code, report.message));
       else if (report.kind === "result") pending.get(report.id)?.resolve(report.result);
-      else pending.get(report.id)?.reject(new Error(`the handler threw: ${report.message}`));
+      else pending.get(report.id)?.reject(new InvocationError(report.message, report.stack));
       if ("id" in report) pending.delete(report.id);
     });
     child.on("exit", (code, signal) => {

@@ -1,7 +1,7 @@
 import type { Context, ScheduledEvent } from "aws-lambda";
 import { afterEach, describe, expect, it } from "vitest";
 import { createKeyWatchHandler } from "../../functions/key-watch.ts";
-import { createKeyLifecycles, KeyWatch, loadKeyConfig } from "../../lib/keys/index.ts";
+import { KeyWatch, loadKeyConfig } from "../../lib/keys/index.ts";
 import { CLIENT_SCOPES } from "../support/broker-fixture.ts";
 import { CLIENT_ORG, closeKeyFixtures, type KeyFixture, startKeyFixture } from "../support/key-fixture.ts";
 import { captureOutput } from "../support/output.ts";
@@ -18,9 +18,7 @@ const CONTEXT = { awsRequestId: "key-watch-1", functionName: "key-watch" } as Co
 /** Runs the scheduled handler over the fixture's environment; returns its result (or error) and what it wrote. */
 async function runWatch(fixture: KeyFixture, env: Record<string, string> = {}) {
   const config = loadKeyConfig({ ...fixture.env, ...env });
-  const handler = createKeyWatchHandler(
-    async () => new KeyWatch(await createKeyLifecycles(config, { now: fixture.now }), config.keys),
-  );
+  const handler = createKeyWatchHandler(() => KeyWatch.fromConfig(config, { now: fixture.now }));
   const output = captureOutput();
   try {
     const result = await handler(SCHEDULE, CONTEXT).catch((error: unknown) => error);
@@ -70,6 +68,18 @@ describe("the scheduled key watch", () => {
       reason: expect.stringContaining("expires in 10 days"),
     });
     expect(records.some((r) => r.message === "key_renewed")).toBe(false);
+    // The grant signed for the admin token is audited like a token's, without the token.
+    expect(records.filter((r) => r.message === "admin_token_issued")).toEqual([
+      expect.objectContaining({
+        client: "default",
+        scope: "idporten:dcr.read",
+        grants_signed: 1,
+        grant_jti: expect.any(String),
+        key: expect.stringContaining("signing-key.pem"),
+        token_fingerprint: expect.stringMatching(/^[0-9a-f]{16}$/),
+      }),
+    ]);
+    expect(records.some((r) => JSON.stringify(r).includes("eyJ"))).toBe(false);
   });
 
   it("with KEY_AUTO_RENEW=true renews a key under the threshold and audits it", async () => {
@@ -89,6 +99,10 @@ describe("the scheduled key watch", () => {
       expires_at: new Date(fixture.now() + 365 * 86_400_000).toISOString(),
     });
     expect(metricDocs(records, "SigningKeyDaysLeft").map((d) => d.SigningKeyDaysLeft)).toEqual([365]);
+    expect(records.filter((r) => r.message === "admin_token_issued").map((r) => r.scope)).toEqual([
+      "idporten:dcr.read",
+      "idporten:dcr.write",
+    ]);
     expect(fixture.fixture.emulator.registeredKeys(fixture.clientId).map((k) => k.kid)).toEqual([
       fixture.kid,
       "extra-0",
@@ -123,6 +137,12 @@ describe("the scheduled key watch", () => {
       level: "ERROR",
       client: "default",
       error: expect.stringContaining("invalid_scope"),
+    });
+    expect(records.find((r) => r.message === "admin_token_failed")).toMatchObject({
+      client: "default",
+      scope: "idporten:dcr.read",
+      grants_signed: 1,
+      code: "upstream_rejected",
     });
   });
 

@@ -2,7 +2,7 @@ import type { Context, ScheduledEvent } from "aws-lambda";
 import { afterAll, beforeEach, describe, expect, it } from "vitest";
 import { type MaskinportenEmulator, startMaskinportenEmulator } from "../../dev/maskinporten-emulator.ts";
 import { createKeyWatchHandler } from "../../functions/key-watch.ts";
-import { ADMIN_SCOPES, createKeyLifecycles, KeyWatch, loadKeyConfig } from "../../lib/keys/index.ts";
+import { ADMIN_SCOPES, KeyWatch, loadKeyConfig } from "../../lib/keys/index.ts";
 import { FileSigner } from "../../lib/signer/file.ts";
 import type { PublicJwk } from "../../lib/signer/signer.ts";
 import { CLIENT_SCOPES } from "../support/broker-fixture.ts";
@@ -119,9 +119,7 @@ describe("a separate admin client (KEY_ADMIN_CLIENT)", () => {
   it("the scheduled watch covers every configured client", async () => {
     register(10);
     const config = loadKeyConfig(env);
-    const handler = createKeyWatchHandler(
-      async () => new KeyWatch(await createKeyLifecycles(config, { now }), config.keys),
-    );
+    const handler = createKeyWatchHandler(() => KeyWatch.fromConfig(config, { now }));
     const output = captureOutput();
     let result: unknown;
     try {

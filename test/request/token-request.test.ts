@@ -196,8 +196,9 @@ describe("repeatingParser", () => {
     fc.assert(
       fc.property(
         fc.array(fc.record({ i: fc.nat(bodies.length - 1), type: fc.constantFrom(JSON_TYPE, "text/plain") })),
-        (calls) => {
-          const parseRepeating = repeatingParser(TEST);
+        fc.integer({ min: 1, max: 4 }),
+        (calls, capacity) => {
+          const parseRepeating = repeatingParser(TEST, capacity);
           for (const { i, type } of calls) {
             const r = raw(bodies[i] ?? "", type);
             expect(outcome(() => parseRepeating(r))).toEqual(outcome(() => parseTokenRequest(r, TEST)));
@@ -218,6 +219,23 @@ describe("repeatingParser", () => {
     expect(() => parseRepeating(raw(body, "text/plain"))).toThrow(UnsupportedMediaType);
     const base64 = raw(Buffer.from(body).toString("base64"), JSON_TYPE, true);
     expect(parseRepeating(base64)).toEqual(first);
+  });
+
+  it("remembers several bodies at once, and at most `capacity` of them, forgetting the oldest first", () => {
+    const parseRepeating = repeatingParser(TEST, 2);
+    const [a, b, c] = ["a:a", "b:b", "c:c"].map((scope) => raw(JSON.stringify({ scope })));
+    if (a === undefined || b === undefined || c === undefined) throw new Error("three bodies");
+    const first = { a: parseRepeating(a), b: parseRepeating(b) };
+    expect(parseRepeating(a)).toBe(first.a);
+    expect(parseRepeating(b)).toBe(first.b);
+    const third = parseRepeating(c); // forgets a
+    expect(parseRepeating(b)).toBe(first.b);
+    expect(parseRepeating(c)).toBe(third);
+    const again = parseRepeating(a); // parsed afresh, forgets b
+    expect(again).not.toBe(first.a);
+    expect(again).toEqual(first.a);
+    expect(parseRepeating(c)).toBe(third);
+    expect(parseRepeating(b)).not.toBe(first.b);
   });
 
   it("keeps no failure: a bad body fails every time, and the last good one is parsed afresh after it", () => {

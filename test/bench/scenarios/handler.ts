@@ -1,5 +1,10 @@
 // Cache-hit POST /token through the token handler in-process, next to a naive caller that signs a grant and
-// calls Maskinporten (the emulator) for every request. Sequential requests, one at a time, on one thread.
+// calls Maskinporten for every request. Sequential requests, one at a time. The naive caller's "Maskinporten" is
+// a canned answer from another process (probes/canned-upstream.mjs): no grant check, no token signing, so the
+// naive side is charged its own work only (signing, HTTP, parsing), not an emulator's.
+import { fork } from "node:child_process";
+import { once } from "node:events";
+import { join } from "node:path";
 import { lambdaContext } from "../../../dev/api-gateway-event.ts";
 import { MaskinportenClient } from "../../../lib/maskinporten/client.ts";
 import { fixtureHandler, startBrokerFixture, tokenEvent } from "../../support/broker-fixture.ts";
@@ -9,6 +14,24 @@ import { timedLoop } from "../loop.ts";
 const SCOPE = "skatteetaten:mva";
 const HANDLER = "cache-hit /token, handler in-process";
 const NAIVE = "naive: sign + Maskinporten per request";
+
+/** Starts the canned upstream with `body` as its answer; resolves its token URL and a stop function. */
+async function cannedUpstream(body: string): Promise<{ tokenUrl: string; stop: () => Promise<void> }> {
+  const child = fork(join(import.meta.dirname, "../probes/canned-upstream.mjs"), [], {
+    execArgv: [],
+    env: { PATH: process.env.PATH ?? "", BENCH_TOKEN_BODY: body },
+    stdio: ["ignore", "ignore", "inherit", "ipc"],
+  });
+  const [{ port }] = (await once(child, "message")) as [{ port: number }];
+  return {
+    tokenUrl: `http://127.0.0.1:${port}/token`,
+    stop: async () => {
+      const exited = once(child, "exit");
+      child.disconnect();
+      await exited;
+    },
+  };
+}
 
 export default async function run(): Promise<Figure[]> {
   const fixture = await startBrokerFixture();
@@ -29,10 +52,13 @@ export default async function run(): Promise<Figure[]> {
     await timedLoop(hit, { count: 2_000, maxMs: 5_000 });
     const hits = await timedLoop(hit, { count: 50_000, maxMs: 10_000 });
 
+    const upstream = await cannedUpstream(
+      JSON.stringify({ ...(JSON.parse(first.body) as object), expires_in: 120, token_type: "Bearer" }),
+    );
     const client = new MaskinportenClient(
       {
         issuer: fixture.emulator.issuer,
-        tokenUrl: fixture.emulator.tokenUrl,
+        tokenUrl: upstream.tokenUrl,
         clientId: fixture.env.MASKINPORTEN_CLIENT_ID ?? "",
         timeoutMs: 3_000,
         maxRetries: 0,
@@ -44,6 +70,7 @@ export default async function run(): Promise<Figure[]> {
     };
     await timedLoop(naive, { count: 20, maxMs: 5_000 });
     const naives = await timedLoop(naive, { count: 500, maxMs: 15_000 });
+    await upstream.stop();
 
     const ratio = hits.perSecond / naives.perSecond;
     return [
@@ -58,7 +85,7 @@ export default async function run(): Promise<Figure[]> {
         p50Ms: percentile(naives.samples, 50),
         p99Ms: percentile(naives.samples, 99),
         perSecond: naives.perSecond,
-        note: `${naives.samples.length} sequential requests; RS256 FileSigner, emulator on loopback`,
+        note: `${naives.samples.length} sequential requests; RS256 FileSigner, fetch to a canned answer in another process on loopback`,
       }),
       {
         scenario: "headline",

@@ -1,0 +1,100 @@
+// The upstream HTTP calls (Maskinporten, Altinn): a fetch-shaped POST over node:https / node:http with keep-alive
+// agents, so the Lambda path never loads undici (fetch's ~40 ms first load); `fetch` itself still fits the type.
+import type { IncomingMessage } from "node:http";
+
+// Not `import ... from "node:http"`: an ES import of node:http reads every export, and one of them loads undici
+// (~45 ms at a cold start). The module objects themselves are the same.
+const http = process.getBuiltinModule("node:http");
+const https = process.getBuiltinModule("node:https");
+
+/** The part of a fetch Response the upstream clients read. */
+export interface HttpResponse {
+  readonly status: number;
+  readonly headers: { get(name: string): string | null };
+  text(): Promise<string>;
+}
+
+/** The part of fetch's RequestInit the upstream clients send. */
+export interface HttpRequest {
+  method: string;
+  headers: Record<string, string>;
+  body?: string;
+  /** Redirects are never followed (fetch needs to be told). */
+  redirect?: "manual";
+  /** Aborts the call, headers and body alike, with an AbortError. */
+  signal?: AbortSignal;
+}
+
+/** `fetch` fits this type, so tests can inject one (or a wrapper around one). */
+export type HttpTransport = (url: string, request: HttpRequest) => Promise<HttpResponse>;
+
+/** Idle keep-alive sockets close after this long, as fetch's do. */
+const IDLE_SOCKET_MS = 4_000;
+
+function headerValue(response: IncomingMessage, name: string): string | null {
+  const value = response.headers[name.toLowerCase()];
+  if (value === undefined) return null;
+  return Array.isArray(value) ? value.join(", ") : value;
+}
+
+/**
+ * A transport over node:https (and node:http, for the local emulator) that keeps connections open between calls.
+ * It resolves once the whole body has arrived; the signal covers the body too.
+ */
+export function nodeTransport(): HttpTransport {
+  const options = { keepAlive: true, timeout: IDLE_SOCKET_MS };
+  const agents = { https: new https.Agent(options), http: new http.Agent(options) };
+  return (url, request) =>
+    new Promise<HttpResponse>((resolve, reject) => {
+      const target = new URL(url);
+      const secure = target.protocol === "https:";
+      const send = secure ? https.request : http.request;
+      const outgoing = send(
+        target,
+        {
+          method: request.method,
+          headers:
+            request.body === undefined
+              ? request.headers
+              : { ...request.headers, "content-length": String(Buffer.byteLength(request.body)) },
+          agent: secure ? agents.https : agents.http,
+          ...(request.signal === undefined ? {} : { signal: request.signal }),
+        },
+        (response) => {
+          const chunks: Buffer[] = [];
+          response.on("data", (chunk: Buffer) => chunks.push(chunk));
+          response.on("error", reject);
+          response.on("close", () => {
+            if (!response.complete)
+              reject(abortError(request.signal) ?? new Error("the response was cut off"));
+          });
+          response.on("end", () => {
+            const text = Buffer.concat(chunks).toString("utf8");
+            resolve({
+              status: response.statusCode ?? 0,
+              headers: { get: (name) => headerValue(response, name) },
+              text: async () => text,
+            });
+          });
+        },
+      );
+      outgoing.on("error", reject);
+      outgoing.end(request.body);
+    });
+}
+
+/** The AbortError an aborted signal stands for (what fetch rejects with), if it was aborted. */
+function abortError(signal: AbortSignal | undefined): Error | undefined {
+  if (signal?.aborted !== true) return undefined;
+  return Object.assign(new Error("The operation was aborted", { cause: signal.reason }), {
+    name: "AbortError",
+  });
+}
+
+let shared: HttpTransport | undefined;
+
+/** The container's one transport (its agents keep the connections), made on first use. */
+export function defaultTransport(): HttpTransport {
+  shared ??= nodeTransport();
+  return shared;
+}

@@ -1,0 +1,133 @@
+import { once } from "node:events";
+import { createServer, type IncomingMessage, type Server, type ServerResponse } from "node:http";
+import type { AddressInfo, Socket } from "node:net";
+import { afterEach, describe, expect, it } from "vitest";
+import { nodeTransport } from "../../lib/http/transport.ts";
+import { isTimeout } from "../../lib/maskinporten/retry.ts";
+
+interface Received {
+  method: string | undefined;
+  headers: IncomingMessage["headers"];
+  body: string;
+  socket: Socket;
+}
+
+let server: Server | undefined;
+
+afterEach(async () => {
+  const open = server;
+  server = undefined;
+  if (open === undefined) return;
+  open.closeAllConnections();
+  await new Promise((resolve) => open.close(resolve));
+});
+
+/** A loopback server; `answer` handles each request after its body has arrived. */
+async function serve(
+  answer: (request: Received, response: ServerResponse) => void,
+): Promise<{ url: string; received: Received[] }> {
+  const received: Received[] = [];
+  server = createServer((req, res) => {
+    let body = "";
+    req.setEncoding("utf8");
+    req.on("data", (chunk: string) => {
+      body += chunk;
+    });
+    req.on("end", () => {
+      const request = { method: req.method, headers: req.headers, body, socket: req.socket };
+      received.push(request);
+      answer(request, res);
+    });
+  });
+  server.listen(0, "127.0.0.1");
+  await once(server, "listening");
+  return { url: `http://127.0.0.1:${(server.address() as AddressInfo).port}/token`, received };
+}
+
+describe("nodeTransport", () => {
+  it("posts the body and headers, and answers status, headers (any case) and text", async () => {
+    const upstream = await serve((_request, res) => {
+      res.writeHead(400, { "content-type": "application/json", "retry-after": "2" });
+      res.end('{"error":"invalid_grant","error_description":"æøå"}');
+    });
+    const response = await nodeTransport()(upstream.url, {
+      method: "POST",
+      headers: { "content-type": "application/x-www-form-urlencoded", accept: "application/json" },
+      body: "grant_type=x&assertion=ø",
+    });
+    expect(response.status).toBe(400);
+    expect(response.headers.get("Retry-After")).toBe("2");
+    expect(response.headers.get("x-absent")).toBeNull();
+    expect(await response.text()).toBe('{"error":"invalid_grant","error_description":"æøå"}');
+    expect(upstream.received[0]).toMatchObject({
+      method: "POST",
+      body: "grant_type=x&assertion=ø",
+      headers: {
+        "content-type": "application/x-www-form-urlencoded",
+        accept: "application/json",
+        "content-length": String(Buffer.byteLength("grant_type=x&assertion=ø")),
+      },
+    });
+  });
+
+  it("sends a GET without a body", async () => {
+    const upstream = await serve((_request, res) => res.end("token"));
+    const response = await nodeTransport()(upstream.url, {
+      method: "GET",
+      headers: { authorization: "Bearer t" },
+    });
+    expect(await response.text()).toBe("token");
+    expect(upstream.received[0]?.method).toBe("GET");
+    expect(upstream.received[0]?.headers.authorization).toBe("Bearer t");
+    expect(upstream.received[0]?.body).toBe("");
+  });
+
+  it("keeps the connection open: a second call reuses the socket", async () => {
+    const upstream = await serve((_request, res) => res.end("{}"));
+    const transport = nodeTransport();
+    for (let i = 0; i < 2; i++) {
+      const response = await transport(upstream.url, { method: "POST", headers: {}, body: "x" });
+      await response.text();
+    }
+    expect(upstream.received).toHaveLength(2);
+    expect(upstream.received[1]?.socket).toBe(upstream.received[0]?.socket);
+  });
+
+  it("rejects with an AbortError (a timeout to the retry loop) when the signal aborts before the answer", async () => {
+    const controller = new AbortController();
+    const upstream = await serve(() => controller.abort(new DOMException("slow", "TimeoutError")));
+    const call = nodeTransport()(upstream.url, {
+      method: "POST",
+      headers: {},
+      body: "x",
+      signal: controller.signal,
+    });
+    const error = await call.catch((e: unknown) => e);
+    expect(isTimeout(error)).toBe(true);
+    expect(upstream.received).toHaveLength(1);
+  });
+
+  it("rejects when the connection is cut in the middle of the body", async () => {
+    const upstream = await serve((_request, res) => {
+      res.writeHead(200, { "content-length": "100" });
+      res.write("partial", () => res.socket?.destroy());
+    });
+    const error = await nodeTransport()(upstream.url, { method: "POST", headers: {}, body: "x" }).catch(
+      (e: unknown) => e,
+    );
+    expect(error).toBeInstanceOf(Error);
+    expect(isTimeout(error)).toBe(false);
+  });
+
+  it("rejects when nothing listens (a network error, not a timeout)", async () => {
+    const upstream = await serve(() => undefined);
+    server?.close();
+    await once(server as Server, "close");
+    server = undefined;
+    const error = await nodeTransport()(upstream.url, { method: "POST", headers: {}, body: "x" }).catch(
+      (e: unknown) => e,
+    );
+    expect((error as NodeJS.ErrnoException).code).toBe("ECONNREFUSED");
+    expect(isTimeout(error)).toBe(false);
+  });
+});
