@@ -1,10 +1,12 @@
-// The audit record of every /token request (Powertools Logger) and the TokenBroker EMF metrics (Powertools Metrics).
+// The audit record of every /token request (one line at any log level), diagnostics (Powertools Logger, levelled)
+// and the TokenBroker EMF metrics (Powertools Metrics).
 import { createHash } from "node:crypto";
 import { Logger } from "@aws-lambda-powertools/logger";
 import { Metrics, MetricUnit } from "@aws-lambda-powertools/metrics";
 import type { ExchangeAttempt } from "../altinn/exchange.ts";
 import type { AttemptRecord } from "../maskinporten/types.ts";
 import { type Problem, type Upstream, UpstreamRejected, UpstreamUnavailable } from "../problem/index.ts";
+import { auditLine, type LineWriter, stdoutWriter } from "./audit-line.ts";
 
 export const SERVICE_NAME = "maskinporten-broker";
 export const METRICS_NAMESPACE = "TokenBroker";
@@ -29,7 +31,8 @@ export interface AuditRecord {
   exchange: "altinn" | null;
   /** HMAC-SHA-256 of the request's pid under PID_PSEUDONYM_KEY; never the pid. Null without a pid. */
   pid_pseudonym: string | null;
-  cache: "hit" | "miss" | "coalesced" | "refresh" | null;
+  /** `refused`: a Maskinporten refusal for this request, remembered; no grant was signed. */
+  cache: "hit" | "miss" | "coalesced" | "refresh" | "refused" | null;
   /** The grant behind this token, when this request (or refresh) signed one. */
   grant_jti?: string;
   /** Grants signed for this request (more than one when attempts were retried). */
@@ -83,11 +86,20 @@ export function upstreamOf(problem: Problem): Pick<AuditRecord, "upstream"> {
 }
 
 export interface AuditSinks {
+  /** Diagnostics (clock skew, key refresh failures): they follow the log level. */
   logger?: Logger;
   metrics?: Metrics;
+  /** Where audit lines go; stdout by default. */
+  write?: LineWriter;
+  /** Wall clock, epoch ms: the audit line's timestamp. */
+  now?: () => number;
 }
 
-const CACHE_METRIC = { hit: "CacheHits", miss: "CacheMisses", coalesced: "Coalesced" } as const;
+const CACHE_METRIC: Readonly<Record<string, string>> = {
+  hit: "CacheHits",
+  miss: "CacheMisses",
+  coalesced: "Coalesced",
+};
 const START_FAILURE_METRIC: Readonly<Record<string, string>> = {
   signing_unavailable: "SigningErrors",
   upstream_unavailable: "UpstreamErrors",
@@ -96,20 +108,23 @@ const START_FAILURE_METRIC: Readonly<Record<string, string>> = {
 export class AuditTrail {
   readonly logger: Logger;
   private readonly metrics: Metrics;
+  private readonly write: LineWriter;
+  private readonly now: () => number;
 
   constructor(sinks: AuditSinks = {}) {
     this.logger = sinks.logger ?? new Logger({ serviceName: SERVICE_NAME });
     this.metrics = sinks.metrics ?? new Metrics({ namespace: METRICS_NAMESPACE, serviceName: SERVICE_NAME });
+    this.write = sinks.write ?? stdoutWriter;
+    this.now = sinks.now ?? Date.now;
   }
 
-  /** Writes the record and publishes its metrics: one log line and one EMF document per call. */
+  /** Writes the record and publishes its metrics: one audit line and one EMF document per call. */
   record(
     record: AuditRecord,
     attempts: readonly AttemptRecord[],
     exchangeAttempts: readonly ExchangeAttempt[] = [],
   ): void {
-    if (record.event === "token_failed") this.logger.warn(record.event, { ...record });
-    else this.logger.info(record.event, { ...record });
+    this.write(auditLine(record, new Date(this.now()).toISOString(), SERVICE_NAME));
     if (record.client !== null) {
       // Two dimension sets in this one document: per service (what the alarms watch) and per service and client.
       this.metrics.addDimensions({});
@@ -117,9 +132,9 @@ export class AuditTrail {
     }
     if (record.event !== "token_refreshed") this.metrics.addMetric("TokenRequests", MetricUnit.Count, 1);
     if (record.event === "token_denied") this.metrics.addMetric("Denied", MetricUnit.Count, 1);
-    if (record.cache !== null && record.cache !== "refresh") {
-      this.metrics.addMetric(CACHE_METRIC[record.cache], MetricUnit.Count, 1);
-    }
+    if (record.code === "rate_limited") this.metrics.addMetric("RateLimited", MetricUnit.Count, 1);
+    const cacheMetric = record.cache === null ? undefined : CACHE_METRIC[record.cache];
+    if (cacheMetric !== undefined) this.metrics.addMetric(cacheMetric, MetricUnit.Count, 1);
     for (const attempt of attempts) {
       this.metrics.addMetric("SignLatency", MetricUnit.Milliseconds, attempt.signMs);
       if (attempt.outcome === "signing_error") {
@@ -150,5 +165,10 @@ export class AuditTrail {
   /** Maskinporten's clock and ours differ by more than 5 s. */
   clockSkew(skewMs: number): void {
     this.logger.warn("maskinporten_clock_skew", { skew_ms: Math.round(skewMs) });
+  }
+
+  /** A diagnostic warning (e.g. a failed signing key refresh), at WARN through the levelled logger. */
+  warn(event: string, fields: Readonly<Record<string, unknown>>): void {
+    this.logger.warn(event, { ...fields });
   }
 }

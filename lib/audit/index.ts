@@ -1,4 +1,5 @@
 // Audit records and metrics: what the security team reads.
+export { AUDIT_LEVEL, auditLine, type LineWriter } from "./audit-line.ts";
 export {
   type AuditEvent,
   type AuditRecord,

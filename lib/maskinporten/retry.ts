@@ -80,8 +80,8 @@ export function retryClock(
 }
 
 /**
- * A non-2xx answer: a 4xx other than 429 throws UpstreamRejected (its OAuth error passed on, nothing retried);
- * anything else is transient, with the wait its Retry-After asks for.
+ * A non-2xx answer: a redirect throws UpstreamUnavailable and a 4xx other than 429 UpstreamRejected (its OAuth
+ * error passed on), neither retried; anything else is transient, with the wait its Retry-After asks for.
  */
 export function failedAnswer(
   response: { readonly status: number; readonly headers: { get(name: string): string | null } },
@@ -90,6 +90,14 @@ export function failedAnswer(
   upstream: Upstream,
 ): TransientOutcome {
   const status = response.status;
+  if (status >= 300 && status < 400) {
+    // Never followed (the grant or token would go wherever Location says), and no retry will answer differently.
+    const where = upstream === "altinn" ? "ALTINN_EXCHANGE_URL" : "the token URL";
+    throw new UpstreamUnavailable(
+      `${UPSTREAM_NAMES[upstream]} answered ${status}, a redirect, which the broker does not follow (check ${where})`,
+      { upstreamStatus: status, upstream },
+    );
+  }
   if (status >= 400 && status < 500 && status !== 429) {
     const { error, errorDescription } = parseOAuthError(text, status, upstream);
     throw new UpstreamRejected(status, error, errorDescription, upstream);
