@@ -222,17 +222,19 @@ export default class PrivateStagePlugin {
     }
     const pseudonymKey = parsePseudonymKey(this.settings.pidPseudonymKey);
     if (pseudonymKey === undefined) return;
-    const roleId = this.settings.pidPseudonymKeyRole;
-    const role = resources[roleId];
-    if (role?.Type !== "AWS::IAM::Role")
-      throw new Error(`osls-private-stage: no role ${roleId} to grant the pid pseudonym key to`);
-    for (const source of ["kms", "secretsmanager"]) {
-      if (pseudonymKey[source].length === 0) continue;
-      role.Properties.Policies[0].PolicyDocument.Statement.push({
-        Effect: "Allow",
-        Action: PSEUDONYM_ACCESS[source],
-        Resource: pseudonymKey[source],
-      });
+    // One role or several: every function that builds the broker checks the key at cold start.
+    for (const roleId of [this.settings.pidPseudonymKeyRole].flat()) {
+      const role = resources[roleId];
+      if (role?.Type !== "AWS::IAM::Role")
+        throw new Error(`osls-private-stage: no role ${roleId} to grant the pid pseudonym key to`);
+      for (const source of ["kms", "secretsmanager"]) {
+        if (pseudonymKey[source].length === 0) continue;
+        role.Properties.Policies[0].PolicyDocument.Statement.push({
+          Effect: "Allow",
+          Action: PSEUDONYM_ACCESS[source],
+          Resource: pseudonymKey[source],
+        });
+      }
     }
   }
 

@@ -1,15 +1,27 @@
 // Maskinporten token -> Altinn token: GET the exchange endpoint with the token as Bearer, retry what is transient, map the rest.
 import { decodeJwt } from "jose";
-import type { HttpResponse } from "../http/transport.ts";
+import { defaultTransport, type HttpResponse, type HttpTransport } from "../http/transport.ts";
 import { parseJson } from "../json/index.ts";
-import { type AttemptOutcome, isTimeout, type RetryOptions } from "../maskinporten/retry.ts";
+import {
+  type AttemptOutcome,
+  failedAnswer,
+  isTimeout,
+  type RetryClock,
+  type RetrySchedule,
+  retryClock,
+  retrySchedule,
+  retryTransient,
+} from "../maskinporten/retry.ts";
 import type { UpstreamDeps } from "../maskinporten/types.ts";
-import { RetryingUpstream } from "../maskinporten/upstream.ts";
 
-/** `timeoutMs` is UPSTREAM_TIMEOUT_MS; the other retry settings default to DEFAULT_RETRY. */
-export interface AltinnExchangeOptions extends RetryOptions {
+export interface AltinnExchangeOptions {
   /** ALTINN_EXCHANGE_URL. */
   url: string;
+  /** Per attempt (UPSTREAM_TIMEOUT_MS). */
+  timeoutMs: number;
+  maxRetries?: number;
+  maxWaitMs?: number;
+  budgetMs?: number;
 }
 
 /** What one exchange attempt did: for the audit record and metrics. Never the tokens. */
@@ -37,16 +49,31 @@ export interface TokenExchange {
 /** A compact JWS: three base64url parts. */
 const COMPACT_JWT = /^[A-Za-z0-9_-]+\.[A-Za-z0-9_-]+\.[A-Za-z0-9_-]*$/;
 
-export class AltinnExchange extends RetryingUpstream implements TokenExchange {
+export class AltinnExchange implements TokenExchange {
+  private readonly fetch: HttpTransport;
+  private readonly now: () => number;
+  private readonly monotonic: () => number;
+  private readonly retryClock: RetryClock;
+  private readonly schedule: RetrySchedule;
+
   constructor(
     private readonly options: AltinnExchangeOptions,
     deps: Omit<UpstreamDeps, "randomUUID" | "onClockSkew"> = {},
   ) {
-    super("altinn", options, deps);
+    this.fetch = deps.fetch ?? defaultTransport();
+    this.now = deps.now ?? Date.now;
+    this.monotonic = deps.monotonic ?? (() => performance.now());
+    this.retryClock = retryClock(this.monotonic, deps);
+    this.schedule = retrySchedule(options);
   }
 
   exchange(maskinportenToken: string, attempts: ExchangeAttempt[] = []): Promise<AltinnToken> {
-    return this.retrying((n) => this.attempt(maskinportenToken, n, attempts));
+    return retryTransient(
+      (n) => this.attempt(maskinportenToken, n, attempts),
+      this.schedule,
+      this.retryClock,
+      "altinn",
+    );
   }
 
   /** One GET. Resolves ok or transient; throws UpstreamRejected for a 4xx other than 429. */
@@ -84,7 +111,7 @@ export class AltinnExchange extends RetryingUpstream implements TokenExchange {
         : { kind: "ok", value: token };
     }
     done(`http_${status}`);
-    return this.notOk(response, text);
+    return failedAnswer(response, text, this.now(), "altinn");
   }
 
   /**

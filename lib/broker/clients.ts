@@ -4,7 +4,7 @@ import { MaskinportenClient } from "../maskinporten/client.ts";
 import type { TokenSource, UpstreamDeps } from "../maskinporten/types.ts";
 import { InvalidRequest } from "../problem/index.ts";
 import type { TokenRequest } from "../request/types.ts";
-import { createSigner, type Signer } from "../signer/index.ts";
+import { createSigner, type Signer, type SignerDeps } from "../signer/index.ts";
 import { type Jwks, jwksOf } from "../signer/jwks.ts";
 
 /** One configured client, ready to sign for. */
@@ -23,6 +23,8 @@ export interface ClientsDeps {
   signers?: Readonly<Record<string, Signer>>;
   /** Replaces every client's Maskinporten client (and then `upstream` is unused). */
   tokenSource?: TokenSource;
+  /** What the signers the broker creates are given (SDK clients, clock, where a key refresh failure is logged). */
+  signerDeps?: SignerDeps;
   upstream: UpstreamDeps;
 }
 
@@ -30,7 +32,8 @@ export interface ClientsDeps {
 async function loadClient(config: Config, client: ClientConfig, deps: ClientsDeps): Promise<BrokerClient> {
   let signer: Signer;
   try {
-    signer = deps.signers?.[client.name] ?? deps.signer ?? (await createSigner(client.signing));
+    signer =
+      deps.signers?.[client.name] ?? deps.signer ?? (await createSigner(client.signing, deps.signerDeps));
   } catch (error) {
     if (error instanceof ConfigError && client.name !== DEFAULT_CLIENT_NAME) {
       const message = error.message.replace(/^SIGNING_KEY /, "signing_key ");

@@ -4,7 +4,7 @@ import { Sha256 } from "@aws-crypto/sha256-js";
 import { fromNodeProviderChain } from "@aws-sdk/credential-providers";
 import { SignatureV4 } from "@smithy/signature-v4";
 import { backoffMs, parseRetryAfter } from "../maskinporten/retry.ts";
-import { cacheKey } from "../request/cache-key.ts";
+import { cacheKey as requestKey } from "../request/cache-key.ts";
 import { TokenBrokerError } from "./errors.ts";
 import { readError, readToken, type TokenResponse } from "./response.ts";
 
@@ -65,9 +65,9 @@ interface CachedToken {
   expiresAt: number;
 }
 
-/** Equal requests share a token: the broker's own cache key, over the request as the broker will read it. */
-function keyOf(request: GetTokenRequest): string {
-  return cacheKey({
+/** Equal requests share a token: the broker's own cache key (lib/request/cache-key.ts) over the same fields. */
+function cacheKey(request: GetTokenRequest): string {
+  return requestKey({
     scopes: request.scope.split(" ").filter((s) => s !== ""),
     ...(request.resource === undefined ? {} : { resource: [request.resource].flat() }),
     ...(request.consumer_org === undefined ? {} : { consumerOrg: request.consumer_org }),
@@ -165,7 +165,7 @@ export function createTokenClient(options: TokenClientOptions): TokenClient {
   return {
     async getToken(request) {
       const minTtl = request.min_ttl ?? DEFAULT_MIN_TTL_SECONDS;
-      const key = keyOf(request);
+      const key = cacheKey(request);
       const cached = cache.get(key);
       if (cached !== undefined) {
         const remaining = Math.floor((cached.expiresAt - now()) / 1000);

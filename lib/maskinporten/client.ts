@@ -1,21 +1,36 @@
 // Grant -> token: signs a fresh grant per attempt, posts it to Maskinporten, retries what is transient, maps the rest.
 import { randomUUID } from "node:crypto";
 import { buildGrantClaims, signGrant } from "../grant/index.ts";
-import type { HttpResponse } from "../http/transport.ts";
+import { defaultTransport, type HttpResponse, type HttpTransport } from "../http/transport.ts";
 import { Problem, SigningUnavailable } from "../problem/index.ts";
 import type { TokenRequest } from "../request/types.ts";
 import type { Signer, SigningKey } from "../signer/signer.ts";
 import { parseTokenResponse } from "./response.ts";
-import { type AttemptOutcome, isTimeout, type RetryOptions } from "./retry.ts";
+import {
+  type AttemptOutcome,
+  failedAnswer,
+  isTimeout,
+  type RetryClock,
+  type RetrySchedule,
+  retryClock,
+  retrySchedule,
+  retryTransient,
+} from "./retry.ts";
 import type { AttemptRecord, TokenResult, TokenSource, UpstreamDeps } from "./types.ts";
-import { RetryingUpstream } from "./upstream.ts";
 
-/** `timeoutMs` is UPSTREAM_TIMEOUT_MS; the other retry settings default to DEFAULT_RETRY. */
-export interface MaskinportenClientOptions extends RetryOptions {
+export interface MaskinportenClientOptions {
   /** The environment's issuer: the grant's `aud`. */
   issuer: string;
   tokenUrl: string;
   clientId: string;
+  /** Per attempt (UPSTREAM_TIMEOUT_MS). */
+  timeoutMs: number;
+  /** Retries after the first attempt; default 2. */
+  maxRetries?: number;
+  /** Longest single wait between attempts; a Retry-After beyond it ends the retries. Default 3000 ms. */
+  maxWaitMs?: number;
+  /** Time for one requestToken, all attempts and waits; default 25 s, inside API Gateway's 29 s. */
+  budgetMs?: number;
 }
 
 export const JWT_BEARER_GRANT_TYPE = "urn:ietf:params:oauth:grant-type:jwt-bearer";
@@ -28,20 +43,34 @@ interface Fetched {
   receivedAt: number;
 }
 
-export class MaskinportenClient extends RetryingUpstream implements TokenSource {
+export class MaskinportenClient implements TokenSource {
+  private readonly fetch: HttpTransport;
+  private readonly now: () => number;
+  private readonly monotonic: () => number;
   private readonly randomUUID: () => string;
+  private readonly retryClock: RetryClock;
+  private readonly schedule: RetrySchedule;
 
   constructor(
     private readonly options: MaskinportenClientOptions,
     private readonly signer: Signer,
     private readonly deps: UpstreamDeps = {},
   ) {
-    super("maskinporten", options, deps);
+    this.fetch = deps.fetch ?? defaultTransport();
+    this.now = deps.now ?? Date.now;
+    this.monotonic = deps.monotonic ?? (() => performance.now());
     this.randomUUID = deps.randomUUID ?? randomUUID;
+    this.retryClock = retryClock(this.monotonic, deps);
+    this.schedule = retrySchedule(options);
   }
 
   async requestToken(request: TokenRequest, attempts: AttemptRecord[] = []): Promise<TokenResult> {
-    return this.retrying((n) => this.attempt(request, n, attempts));
+    return retryTransient(
+      (n) => this.attempt(request, n, attempts),
+      this.schedule,
+      this.retryClock,
+      "maskinporten",
+    );
   }
 
   /** One grant, one POST. Resolves ok or transient; throws a Problem for what must not be retried. */
@@ -100,7 +129,7 @@ export class MaskinportenClient extends RetryingUpstream implements TokenSource 
         : { kind: "ok", value: { token, receivedAt } };
     }
     done(`http_${status}`);
-    return this.notOk(response, text);
+    return failedAnswer(response, text, this.now(), "maskinporten");
   }
 
   private async post(grant: string): Promise<Fetched> {

@@ -1,6 +1,5 @@
 // Maskinporten's answers, validated: the token body on 200, the OAuth error on 4xx (sanitised, never the raw body).
 import * as z from "zod/mini";
-import "../validation/english.ts";
 import { parseJson } from "../json/index.ts";
 import { UPSTREAM_NAMES, type Upstream } from "../problem/index.ts";
 import type { TokenAnswerBody, TokenResponse } from "./types.ts";
@@ -13,7 +12,7 @@ const TokenResponseSchema = z.object({
   scope: z.string(),
 });
 
-/** Maskinporten's validated token body, or undefined when the body is not one. */
+/** The validated token body, or undefined when the body is not JSON of that shape. */
 export function parseTokenResponse(text: string): TokenResponse | undefined {
   const parsed = TokenResponseSchema.safeParse(parseJson(text));
   return parsed.success ? parsed.data : undefined;

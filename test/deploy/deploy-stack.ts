@@ -79,9 +79,9 @@ export async function deployLikeSls(
   return { status: updated.StackStatus, resources: await listResources(cfn, stackName) };
 }
 
-/** Creates a stack from one template file (an infra/*.yml) with `parameters`. */
+/** Creates a stack from one template body (an infra/*.yml) with `parameters`. */
 export async function deployTemplate(
-  path: string,
+  body: string,
   stackName: string,
   parameters: Record<string, string>,
 ): Promise<DeployedStack> {
@@ -89,7 +89,7 @@ export async function deployTemplate(
   await cfn.send(
     new CreateStackCommand({
       StackName: stackName,
-      TemplateBody: readFileSync(path, "utf8"),
+      TemplateBody: body,
       Parameters: Object.entries(parameters).map(([ParameterKey, ParameterValue]) => ({
         ParameterKey,
         ParameterValue,

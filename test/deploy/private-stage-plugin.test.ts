@@ -107,6 +107,24 @@ describe("the pid pseudonym key", () => {
     }
   });
 
+  it("grants the token and jwks roles alike when both are named (both build the broker, which checks the key)", () => {
+    const resources = { TokenRole: role(), JwksRole: role(), HealthRole: role(), KeyWatchRole: role() };
+    plugin(
+      {
+        signingKeys: `kms:${KEY_A}`,
+        keyAccess: {},
+        pidPseudonymKey: `kms:${HMAC_KEY}`,
+        pidPseudonymKeyRole: ["TokenRole", "JwksRole"],
+      },
+      resources,
+    ).grantKeyAccess();
+    const mac = { Effect: "Allow", Action: ["kms:GenerateMac"], Resource: [HMAC_KEY] };
+    expect(resources.TokenRole.Properties.Policies[0]?.PolicyDocument.Statement).toEqual([mac]);
+    expect(resources.JwksRole.Properties.Policies[0]?.PolicyDocument.Statement).toEqual([mac]);
+    expect(resources.HealthRole.Properties.Policies[0]?.PolicyDocument.Statement).toEqual([]);
+    expect(resources.KeyWatchRole.Properties.Policies[0]?.PolicyDocument.Statement).toEqual([]);
+  });
+
   it("grants nothing when unset, and refuses an alias, a file key or a missing role", () => {
     expect(parsePseudonymKey("")).toBeUndefined();
     expect(parsePseudonymKey(undefined)).toBeUndefined();

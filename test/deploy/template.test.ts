@@ -36,6 +36,7 @@ const FUNCTIONS = {
   token: "TokenLambdaFunction",
   jwks: "JwksLambdaFunction",
   health: "HealthLambdaFunction",
+  keyWatch: "KeyWatchLambdaFunction",
 };
 type FunctionName = keyof typeof FUNCTIONS;
 
@@ -99,7 +100,7 @@ describe("npm run package", () => {
       readdirSync(kms.output)
         .filter((f) => f.endsWith(".zip"))
         .sort(),
-    ).toEqual(["health.zip", "jwks.zip", "token.zip"]);
+    ).toEqual(["health.zip", "jwks.zip", "keyWatch.zip", "token.zip"]);
     expect(kms.stdout).toMatch(/Bundle size[\s\S]*token\.zip\s+[\d.]+ KiB/);
   });
 });
@@ -196,11 +197,11 @@ describe("API Gateway", () => {
 });
 
 describe("the function roles", () => {
-  it("are one per function: three distinct roles, no shared osls role", () => {
+  it("are one per function: four distinct roles, no shared osls role", () => {
     for (const template of [kms.template, secretsManager.template, withKid.template]) {
       const roles = resourcesOf(template, "AWS::IAM::Role").map(([id]) => id);
       expect(roles).not.toContain("IamRoleLambdaExecution");
-      expect(roles.length).toBeGreaterThanOrEqual(3);
+      expect(roles.length).toBeGreaterThanOrEqual(4);
       const used = (Object.keys(FUNCTIONS) as FunctionName[]).map((fn) => roleIdOf(template, fn));
       expect(new Set(used).size).toBe(used.length);
       for (const id of used) expect(roles).toContain(id);
@@ -217,6 +218,23 @@ describe("the function roles", () => {
     expect(keyStatements(kms.template, "jwks")).toEqual([
       { Effect: "Allow", Action: ["kms:GetPublicKey"], Resource: [KMS_ARN] },
     ]);
+  });
+
+  it("the key watch signs its admin token with the configured key, or reads the secret, and nothing else", () => {
+    expect(keyStatements(kms.template, "keyWatch")).toEqual([
+      { Effect: "Allow", Action: ["kms:Sign", "kms:GetPublicKey"], Resource: [KMS_ARN] },
+    ]);
+    expect(keyStatements(secretsManager.template, "keyWatch")).toEqual([
+      { Effect: "Allow", Action: ["secretsmanager:GetSecretValue"], Resource: [SECRET_ARN] },
+    ]);
+  });
+
+  it("jwks and health have no kms:Sign and no secretsmanager:GetSecretValue (KMS key)", () => {
+    for (const fn of ["jwks", "health"] as const) {
+      const actions = roleStatements(kms.template, fn).flatMap(actionsOf);
+      expect(actions).not.toContain("kms:Sign");
+      expect(actions).not.toContain("secretsmanager:GetSecretValue");
+    }
   });
 
   it("health touches no key at all: no KMS, no Secrets Manager", () => {
@@ -262,6 +280,7 @@ describe("the function roles", () => {
         ["token", "TokenLogGroup"],
         ["jwks", "JwksLogGroup"],
         ["health", "HealthLogGroup"],
+        ["keyWatch", "KeyWatchLogGroup"],
       ] as const) {
         const logs = roleStatements(template, fn).filter((s) =>
           actionsOf(s).some((a) => a.startsWith("logs:")),
@@ -285,17 +304,54 @@ describe("the function roles", () => {
         TokenLogGroup: "/aws/lambda/maskinporten-broker-dev-token",
         JwksLogGroup: "/aws/lambda/maskinporten-broker-dev-jwks",
         HealthLogGroup: "/aws/lambda/maskinporten-broker-dev-health",
+        KeyWatchLogGroup: "/aws/lambda/maskinporten-broker-dev-keyWatch",
       });
       for (const name of Object.values(names)) expect(name).not.toContain("*");
     }
   });
 
   it("are named as infra/kms-key.yml names the signer (maskinporten-broker-<stage>-<region>-<function>)", () => {
+    const suffix = { token: "token", jwks: "jwks", health: "health", keyWatch: "key-watch" };
     for (const fn of Object.keys(FUNCTIONS) as FunctionName[]) {
       expect(kms.template.Resources[roleIdOf(kms.template, fn)]?.Properties?.RoleName).toEqual({
-        "Fn::Sub": `maskinporten-broker-dev-\${AWS::Region}-${fn}`,
+        "Fn::Sub": `maskinporten-broker-dev-\${AWS::Region}-${suffix[fn]}`,
       });
     }
+  });
+});
+
+describe("the key watch", () => {
+  it("is triggered by a daily schedule (EventBridge), which may invoke it", () => {
+    const rules = resourcesOf(kms.template, "AWS::Events::Rule");
+    expect(rules).toHaveLength(1);
+    const [ruleId, rule] = rules[0] ?? [];
+    expect(rule?.Properties).toMatchObject({
+      ScheduleExpression: "cron(0 6 * * ? *)",
+      State: "ENABLED",
+      Targets: [{ Arn: { "Fn::GetAtt": ["KeyWatchLambdaFunction", "Arn"] } }],
+    });
+    const permissions = resourcesOf(kms.template, "AWS::Lambda::Permission").filter(
+      ([, p]) => p.Properties?.Principal === "events.amazonaws.com",
+    );
+    expect(permissions.map(([, p]) => p.Properties)).toEqual([
+      expect.objectContaining({
+        FunctionName: { "Fn::GetAtt": ["KeyWatchLambdaFunction", "Arn"] },
+        SourceArn: { "Fn::GetAtt": [ruleId, "Arn"] },
+      }),
+    ]);
+  });
+
+  it("has no API route, a longer timeout, and renews only when keyAutoRenew says so", () => {
+    const methods = resourcesOf(kms.template, "AWS::ApiGateway::Method");
+    expect(JSON.stringify(methods)).not.toContain("KeyWatchLambdaFunction");
+    const fn = kms.template.Resources.KeyWatchLambdaFunction?.Properties;
+    expect(fn?.Timeout).toBe(300);
+    const environment = fn?.Environment as { Variables?: Record<string, unknown> } | undefined;
+    expect(environment?.Variables).toMatchObject({
+      KEY_AUTO_RENEW: "false",
+      KEY_EXPIRY_WARN_DAYS: "30",
+      KEY_ADMIN_CLIENT: "",
+    });
   });
 });
 
@@ -316,6 +372,7 @@ describe("the functions", () => {
     expect(functions.map(([id]) => id).sort()).toEqual([
       "HealthLambdaFunction",
       "JwksLambdaFunction",
+      "KeyWatchLambdaFunction",
       "TokenLambdaFunction",
     ]);
     for (const [id, fn] of functions) {
@@ -326,10 +383,10 @@ describe("the functions", () => {
 
   it("leave SIGNING_KID empty (unset: thumbprint kid or x5c) unless signingKid is given", () => {
     const defaults = [...environmentOf(kms.template), ...environmentOf(secretsManager.template)];
-    expect(defaults).toHaveLength(6);
+    expect(defaults).toHaveLength(8);
     for (const variables of defaults) expect(variables?.SIGNING_KID).toBe("");
     const given = environmentOf(withKid.template);
-    expect(given).toHaveLength(3);
+    expect(given).toHaveLength(4);
     for (const variables of given) expect(variables?.SIGNING_KID).toBe("broker-2026-01");
   });
 
