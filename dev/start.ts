@@ -8,6 +8,7 @@ import { loadPolicy } from "../lib/policy/index.ts";
 import { createClientSigner } from "../lib/signer/index.ts";
 import { credentialLookup, type LocalCredentials, loadOrCreateCredentials } from "./credentials.ts";
 import { type Route, type RunningGateway, startGateway } from "./gateway.ts";
+import { policyPrincipal } from "./identity.ts";
 import { type MaskinportenEmulator, startMaskinportenEmulator } from "./maskinporten-emulator.ts";
 import { createSigV4Verifier } from "./sigv4.ts";
 
@@ -109,10 +110,11 @@ async function writeLocalPolicy(
   // Altinn token: a rule's consumer_orgs and exchanges are requirements, so that takes three rules. With several
   // clients every rule names the clients it covers: here all of them.
   const covers = clients.length > 1 ? { clients: ["*"] } : {};
-  const rules = credentials.credentials.flatMap((c) => [
-    { principal: c.principalArn, scopes: EXAMPLE_SCOPES, ...covers },
-    { principal: c.principalArn, scopes: EXAMPLE_SCOPES, consumer_orgs: [EXAMPLE_CONSUMER_ORG], ...covers },
-    { principal: c.principalArn, scopes: EXAMPLE_SCOPES, exchanges: ["altinn"], ...covers },
+  const principals = [...new Set(credentials.credentials.map((c) => policyPrincipal(c.principalArn)))];
+  const rules = principals.flatMap((principal) => [
+    { principal, scopes: EXAMPLE_SCOPES, ...covers },
+    { principal, scopes: EXAMPLE_SCOPES, consumer_orgs: [EXAMPLE_CONSUMER_ORG], ...covers },
+    { principal, scopes: EXAMPLE_SCOPES, exchanges: ["altinn"], ...covers },
   ]);
   await writeFile(path, `${JSON.stringify({ rules }, null, 2)}\n`, { mode: 0o600 });
   return path;

@@ -11,13 +11,11 @@ export function createHealthHandler(report: () => Promise<HealthReport>): Lambda
 
 const defaultReport = lazy(async () => {
   const config = loadConfig();
-  return healthOf(
-    config,
-    await loadPolicy(
-      config.policy,
-      config.clients.map((client) => client.name),
-    ),
+  await loadPolicy(
+    config.policy,
+    config.clients.map((client) => client.name),
   );
+  return healthOf();
 });
 
 export const handler: LambdaHandler = createHealthHandler(defaultReport);

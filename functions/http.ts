@@ -1,8 +1,7 @@
 // The middy glue every route shares: one broker per cold start, the request id, JSON answers, errors -> problem+json.
-import { Logger } from "@aws-lambda-powertools/logger";
 import middy from "@middy/core";
 import type { APIGatewayProxyEvent, APIGatewayProxyResult, Context } from "aws-lambda";
-import { SERVICE_NAME } from "../lib/audit/index.ts";
+import { diagnosticLogger, SERVICE_NAME } from "../lib/audit/index.ts";
 import type { Broker } from "../lib/broker/broker.ts";
 import { ConfigError } from "../lib/config/index.ts";
 import { problemResponse, toProblem } from "../lib/problem/index.ts";
@@ -53,7 +52,7 @@ export function jsonTextResponse(
   return { statusCode, headers: { "Content-Type": "application/json", ...headers }, body: json };
 }
 
-const glueLogger = new Logger({ serviceName: SERVICE_NAME });
+const glueLogger = diagnosticLogger(SERVICE_NAME);
 
 /**
  * A route handler wrapped in middy: any error becomes problem+json, except an invalid configuration, which

@@ -27,20 +27,33 @@ function bodyOf(event: APIGatewayProxyEvent): RawTokenBody {
   };
 }
 
+/** Tokens whose JSON the body writer keeps: one per cached token a container serves, within reason. */
+const REMEMBERED_TOKENS = 64;
+
 /**
- * `JSON.stringify(body)`, byte for byte, keeping the JSON of the last access token: cache hits serve the same
- * token again and again, and escaping its ~1 KB anew is a good part of a hit's own work.
+ * `JSON.stringify(body)`, byte for byte, keeping the JSON of the last REMEMBERED_TOKENS access tokens (first in,
+ * first out): cache hits serve the same few tokens again and again, and escaping ~1 KB anew is a good part of a
+ * hit's own work. The same cached string comes back on every hit, so its hash is computed once.
  */
-export function tokenBodyWriter(): (body: TokenAnswer["body"]) => string {
-  let lastToken = "";
-  let lastTokenJson = '""';
-  return (body) => {
-    if (body.access_token !== lastToken) {
-      lastToken = body.access_token;
-      lastTokenJson = JSON.stringify(lastToken);
+export function tokenBodyWriter(capacity = REMEMBERED_TOKENS): (body: TokenAnswer["body"]) => string {
+  const json = new Map<string, string>();
+  const ring: (string | undefined)[] = new Array(capacity).fill(undefined);
+  let next = 0;
+  const tokenJson = (token: string): string => {
+    let known = json.get(token);
+    if (known === undefined) {
+      known = JSON.stringify(token);
+      const forgotten = ring[next];
+      if (forgotten !== undefined) json.delete(forgotten);
+      ring[next] = token;
+      next = (next + 1) % capacity;
+      json.set(token, known);
     }
+    return known;
+  };
+  return (body) => {
     const exchange = body.exchange === undefined ? "" : `,"exchange":${JSON.stringify(body.exchange)}`;
-    return `{"access_token":${lastTokenJson},"token_type":${JSON.stringify(body.token_type)},"expires_in":${JSON.stringify(body.expires_in)},"scope":${JSON.stringify(body.scope)}${exchange}}`;
+    return `{"access_token":${tokenJson(body.access_token)},"token_type":${JSON.stringify(body.token_type)},"expires_in":${JSON.stringify(body.expires_in)},"scope":${JSON.stringify(body.scope)}${exchange}}`;
   };
 }
 

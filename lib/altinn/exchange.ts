@@ -1,19 +1,18 @@
 // Maskinporten token -> Altinn token: GET the exchange endpoint with the token as Bearer, retry what is transient, map the rest.
-import { setTimeout as delay } from "node:timers/promises";
 import { decodeJwt } from "jose";
 import { defaultTransport, type HttpResponse, type HttpTransport } from "../http/transport.ts";
-import { parseOAuthError } from "../maskinporten/response.ts";
+import { parseJson } from "../json/index.ts";
 import {
   type AttemptOutcome,
-  DEFAULT_RETRY,
+  failedAnswer,
   isTimeout,
-  parseRetryAfter,
   type RetryClock,
   type RetrySchedule,
+  retryClock,
+  retrySchedule,
   retryTransient,
 } from "../maskinporten/retry.ts";
 import type { UpstreamDeps } from "../maskinporten/types.ts";
-import { UpstreamRejected } from "../problem/index.ts";
 
 export interface AltinnExchangeOptions {
   /** ALTINN_EXCHANGE_URL. */
@@ -64,17 +63,8 @@ export class AltinnExchange implements TokenExchange {
     this.fetch = deps.fetch ?? defaultTransport();
     this.now = deps.now ?? Date.now;
     this.monotonic = deps.monotonic ?? (() => performance.now());
-    this.retryClock = {
-      monotonic: this.monotonic,
-      random: deps.random ?? Math.random,
-      sleep: deps.sleep ?? ((ms) => delay(ms)),
-    };
-    this.schedule = {
-      timeoutMs: options.timeoutMs,
-      maxRetries: options.maxRetries ?? DEFAULT_RETRY.maxRetries,
-      maxWaitMs: options.maxWaitMs ?? DEFAULT_RETRY.maxWaitMs,
-      budgetMs: options.budgetMs ?? DEFAULT_RETRY.budgetMs,
-    };
+    this.retryClock = retryClock(this.monotonic, deps);
+    this.schedule = retrySchedule(options);
   }
 
   exchange(maskinportenToken: string, attempts: ExchangeAttempt[] = []): Promise<AltinnToken> {
@@ -121,17 +111,7 @@ export class AltinnExchange implements TokenExchange {
         : { kind: "ok", value: token };
     }
     done(`http_${status}`);
-    if (status >= 400 && status < 500 && status !== 429) {
-      const { error, errorDescription } = parseOAuthError(text, status, "altinn");
-      throw new UpstreamRejected(status, error, errorDescription, "altinn");
-    }
-    const retryAfterMs = parseRetryAfter(response.headers.get("retry-after"), this.now());
-    return {
-      kind: "transient",
-      outcome: `http_${status}`,
-      status,
-      ...(retryAfterMs === undefined ? {} : { retryAfterMs }),
-    };
+    return failedAnswer(response, text, this.now(), "altinn");
   }
 
   /**
@@ -156,10 +136,6 @@ export class AltinnExchange implements TokenExchange {
 /** A JSON string's content, the text itself when it is not one; undefined for any other JSON. */
 function unquoted(text: string): string | undefined {
   if (!text.startsWith('"')) return text;
-  try {
-    const value: unknown = JSON.parse(text);
-    return typeof value === "string" ? value.trim() : undefined;
-  } catch {
-    return undefined;
-  }
+  const value = parseJson(text);
+  return typeof value === "string" ? value.trim() : undefined;
 }

@@ -1,10 +1,12 @@
-// The audit record of every /token request (Powertools Logger) and the TokenBroker EMF metrics (Powertools Metrics).
+// The audit record of every /token request (one line at any log level) and its TokenBroker EMF metrics (one line),
+// written together in one write; diagnostics levelled (diagnostics.ts).
 import { createHash } from "node:crypto";
-import { Logger } from "@aws-lambda-powertools/logger";
-import { Metrics, MetricUnit } from "@aws-lambda-powertools/metrics";
 import type { ExchangeAttempt } from "../altinn/exchange.ts";
 import type { AttemptRecord } from "../maskinporten/types.ts";
 import { type Problem, type Upstream, UpstreamRejected, UpstreamUnavailable } from "../problem/index.ts";
+import { auditLine, type LineWriter, stdoutWriter } from "./audit-line.ts";
+import { type DiagnosticLogger, diagnosticLogger } from "./diagnostics.ts";
+import { type EmfTarget, emfLine, type MetricValue } from "./emf.ts";
 
 export const SERVICE_NAME = "maskinporten-broker";
 export const METRICS_NAMESPACE = "TokenBroker";
@@ -29,7 +31,8 @@ export interface AuditRecord {
   exchange: "altinn" | null;
   /** HMAC-SHA-256 of the request's pid under PID_PSEUDONYM_KEY; never the pid. Null without a pid. */
   pid_pseudonym: string | null;
-  cache: "hit" | "miss" | "coalesced" | "refresh" | null;
+  /** `refused`: a Maskinporten refusal for this request, remembered; no grant was signed. */
+  cache: "hit" | "miss" | "coalesced" | "refresh" | "refused" | null;
   /** The grant behind this token, when this request (or refresh) signed one. */
   grant_jti?: string;
   /** Grants signed for this request (more than one when attempts were retried). */
@@ -83,59 +86,79 @@ export function upstreamOf(problem: Problem): Pick<AuditRecord, "upstream"> {
 }
 
 export interface AuditSinks {
-  logger?: Logger;
-  metrics?: Metrics;
+  /** Diagnostics (clock skew, key refresh failures): they follow the log level. */
+  logger?: DiagnosticLogger;
+  /** Where audit lines and their EMF documents go (both lines in one call); stdout by default. */
+  write?: LineWriter;
+  /** Wall clock, epoch ms: the audit line's and the EMF document's timestamp. */
+  now?: () => number;
 }
 
-const CACHE_METRIC = { hit: "CacheHits", miss: "CacheMisses", coalesced: "Coalesced" } as const;
+const EMF_TARGET: EmfTarget = { namespace: METRICS_NAMESPACE, service: SERVICE_NAME };
+const counts = new Map<string, MetricValue>();
+/** A count of 1, one frozen object per metric name (the hit path allocates none). */
+const COUNT = (name: string): MetricValue => {
+  let count = counts.get(name);
+  if (count === undefined) {
+    count = Object.freeze({ name, unit: "Count", value: 1 } as const);
+    counts.set(name, count);
+  }
+  return count;
+};
+const MS = (name: string, value: number): MetricValue => ({ name, unit: "Milliseconds", value });
+
+const CACHE_METRIC: Readonly<Record<string, string>> = {
+  hit: "CacheHits",
+  miss: "CacheMisses",
+  coalesced: "Coalesced",
+};
 const START_FAILURE_METRIC: Readonly<Record<string, string>> = {
   signing_unavailable: "SigningErrors",
   upstream_unavailable: "UpstreamErrors",
 };
 
 export class AuditTrail {
-  readonly logger: Logger;
-  private readonly metrics: Metrics;
+  readonly logger: DiagnosticLogger;
+  private readonly write: LineWriter;
+  private readonly now: () => number;
 
   constructor(sinks: AuditSinks = {}) {
-    this.logger = sinks.logger ?? new Logger({ serviceName: SERVICE_NAME });
-    this.metrics = sinks.metrics ?? new Metrics({ namespace: METRICS_NAMESPACE, serviceName: SERVICE_NAME });
+    this.logger = sinks.logger ?? diagnosticLogger(SERVICE_NAME);
+    this.write = sinks.write ?? stdoutWriter;
+    this.now = sinks.now ?? Date.now;
   }
 
-  /** Writes the record and publishes its metrics: one log line and one EMF document per call. */
+  /** Writes the record and publishes its metrics: one audit line and one EMF document per call. */
   record(
     record: AuditRecord,
     attempts: readonly AttemptRecord[],
     exchangeAttempts: readonly ExchangeAttempt[] = [],
+    extra: readonly MetricValue[] = [],
   ): void {
-    if (record.event === "token_failed") this.logger.warn(record.event, { ...record });
-    else this.logger.info(record.event, { ...record });
-    if (record.client !== null) {
-      // Two dimension sets in this one document: per service (what the alarms watch) and per service and client.
-      this.metrics.addDimensions({});
-      this.metrics.addDimensions({ Client: record.client });
-    }
-    if (record.event !== "token_refreshed") this.metrics.addMetric("TokenRequests", MetricUnit.Count, 1);
-    if (record.event === "token_denied") this.metrics.addMetric("Denied", MetricUnit.Count, 1);
-    if (record.code === "rate_limited") this.metrics.addMetric("RateLimited", MetricUnit.Count, 1);
-    if (record.cache !== null && record.cache !== "refresh") {
-      this.metrics.addMetric(CACHE_METRIC[record.cache], MetricUnit.Count, 1);
-    }
+    const metrics: MetricValue[] = [...extra];
+    if (record.event !== "token_refreshed") metrics.push(COUNT("TokenRequests"));
+    if (record.event === "token_denied") metrics.push(COUNT("Denied"));
+    if (record.code === "rate_limited") metrics.push(COUNT("RateLimited"));
+    const cacheMetric = record.cache === null ? undefined : CACHE_METRIC[record.cache];
+    if (cacheMetric !== undefined) metrics.push(COUNT(cacheMetric));
     for (const attempt of attempts) {
-      this.metrics.addMetric("SignLatency", MetricUnit.Milliseconds, attempt.signMs);
+      metrics.push(MS("SignLatency", attempt.signMs));
       if (attempt.outcome === "signing_error") {
-        this.metrics.addMetric("SigningErrors", MetricUnit.Count, 1);
+        metrics.push(COUNT("SigningErrors"));
         continue;
       }
-      this.metrics.addMetric("UpstreamLatency", MetricUnit.Milliseconds, attempt.upstreamMs);
-      if (attempt.outcome !== "ok") this.metrics.addMetric("UpstreamErrors", MetricUnit.Count, 1);
+      metrics.push(MS("UpstreamLatency", attempt.upstreamMs));
+      if (attempt.outcome !== "ok") metrics.push(COUNT("UpstreamErrors"));
     }
     // Altinn apart from Maskinporten: an alarm on UpstreamErrors says Maskinporten, one on ExchangeErrors Altinn.
     for (const attempt of exchangeAttempts) {
-      this.metrics.addMetric("ExchangeLatency", MetricUnit.Milliseconds, attempt.upstreamMs);
-      if (attempt.outcome !== "ok") this.metrics.addMetric("ExchangeErrors", MetricUnit.Count, 1);
+      metrics.push(MS("ExchangeLatency", attempt.upstreamMs));
+      if (attempt.outcome !== "ok") metrics.push(COUNT("ExchangeErrors"));
     }
-    this.metrics.publishStoredMetrics();
+    // With a client, two dimension sets in the EMF document: per service (what the alarms watch) and per client.
+    const now = this.now();
+    const audit = auditLine(record, new Date(now).toISOString(), SERVICE_NAME);
+    this.write(metrics.length === 0 ? audit : audit + emfLine(EMF_TARGET, now, metrics, record.client));
   }
 
   /**
@@ -144,12 +167,16 @@ export class AuditTrail {
    */
   startFailed(record: AuditRecord): void {
     const metric = record.code === undefined ? undefined : START_FAILURE_METRIC[record.code];
-    if (metric !== undefined) this.metrics.addMetric(metric, MetricUnit.Count, 1);
-    this.record(record, []);
+    this.record(record, [], [], metric === undefined ? [] : [COUNT(metric)]);
   }
 
   /** Maskinporten's clock and ours differ by more than 5 s. */
   clockSkew(skewMs: number): void {
     this.logger.warn("maskinporten_clock_skew", { skew_ms: Math.round(skewMs) });
+  }
+
+  /** A diagnostic warning (e.g. a failed signing key refresh), at WARN through the levelled logger. */
+  warn(event: string, fields: Readonly<Record<string, unknown>>): void {
+    this.logger.warn(event, { ...fields });
   }
 }

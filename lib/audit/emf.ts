@@ -14,10 +14,53 @@ export interface EmfTarget {
   service: string;
 }
 
+/** The parts of a document that depend only on which metrics it has and the client: made once per such shape. */
+interface Shape {
+  /** `"CloudWatchMetrics":[…]},"service":…[,"Client":…]` */
+  middle: string;
+  /** The metric names in document order, each with how many values it has and its `,"Name":` text. */
+  names: { name: string; count: number; member: string }[];
+}
+
+/** Shapes seen (a handful: hit, miss, denied, failed, ... per client); dropped wholesale past a bound. */
+const shapes = new Map<string, Shape>();
+const MAX_SHAPES = 512;
+
+function shapeOf(target: EmfTarget, metrics: readonly MetricValue[], client: string | null): Shape {
+  let key = `${target.namespace}\u0000${target.service}\u0000${client ?? "\u0001"}`;
+  for (const metric of metrics) key += `\u0000${metric.name}\u0000${metric.unit}`;
+  let shape = shapes.get(key);
+  if (shape === undefined) {
+    const definitions: { Name: string; Unit: MetricUnit }[] = [];
+    const names: Shape["names"] = [];
+    for (const metric of metrics) {
+      const seen = names.find((n) => n.name === metric.name);
+      if (seen !== undefined) seen.count++;
+      else {
+        names.push({ name: metric.name, count: 1, member: `,${JSON.stringify(metric.name)}:` });
+        definitions.push({ Name: metric.name, Unit: metric.unit });
+      }
+    }
+    const cloudWatch = [
+      {
+        Namespace: target.namespace,
+        Dimensions: client === null ? [["service"]] : [["service"], ["service", "Client"]],
+        Metrics: definitions,
+      },
+    ];
+    const dimensions = `"service":${JSON.stringify(target.service)}${client === null ? "" : `,"Client":${JSON.stringify(client)}`}`;
+    shape = { middle: `"CloudWatchMetrics":${JSON.stringify(cloudWatch)}},${dimensions}`, names };
+    if (shapes.size >= MAX_SHAPES) shapes.clear();
+    shapes.set(key, shape);
+  }
+  return shape;
+}
+
 /**
  * `{"_aws":{"Timestamp":…,"CloudWatchMetrics":[{"Namespace":…,"Dimensions":[["service"],…],"Metrics":[…]}]},
  * "service":…,["Client":…,]<name>:<value or values>}` with its newline. With a client, two dimension sets: per
  * service (what the alarms watch) and per service and client. A metric named twice gets an array of values.
+ * What depends only on the metrics' names and the client is serialised once per such shape.
  */
 export function emfLine(
   target: EmfTarget,
@@ -25,30 +68,14 @@ export function emfLine(
   metrics: readonly MetricValue[],
   client: string | null,
 ): string {
-  const values = new Map<string, number | number[]>();
-  const definitions: { Name: string; Unit: MetricUnit }[] = [];
-  for (const metric of metrics) {
-    const seen = values.get(metric.name);
-    if (seen === undefined) {
-      values.set(metric.name, metric.value);
-      definitions.push({ Name: metric.name, Unit: metric.unit });
-    } else if (Array.isArray(seen)) seen.push(metric.value);
-    else values.set(metric.name, [seen, metric.value]);
+  const shape = shapeOf(target, metrics, client);
+  let values = "";
+  for (const { name, count, member } of shape.names) {
+    const value =
+      count === 1
+        ? metrics.find((m) => m.name === name)?.value
+        : metrics.filter((m) => m.name === name).map((m) => m.value);
+    values += `${member}${JSON.stringify(value)}`;
   }
-  const document: Record<string, unknown> = {
-    _aws: {
-      Timestamp: timestampMs,
-      CloudWatchMetrics: [
-        {
-          Namespace: target.namespace,
-          Dimensions: client === null ? [["service"]] : [["service"], ["service", "Client"]],
-          Metrics: definitions,
-        },
-      ],
-    },
-    service: target.service,
-    ...(client === null ? {} : { Client: client }),
-  };
-  for (const [name, value] of values) document[name] = value;
-  return `${JSON.stringify(document)}\n`;
+  return `{"_aws":{"Timestamp":${JSON.stringify(timestampMs)},${shape.middle}${values}}\n`;
 }

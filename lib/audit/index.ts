@@ -1,4 +1,5 @@
 // Audit records and metrics: what the security team reads.
+export { AUDIT_LEVEL, auditLine, type LineWriter } from "./audit-line.ts";
 export {
   type AuditEvent,
   type AuditRecord,
@@ -11,3 +12,4 @@ export {
   tokenFingerprint,
   upstreamOf,
 } from "./audit-trail.ts";
+export { type DiagnosticLogger, diagnosticLogger, logThreshold } from "./diagnostics.ts";

@@ -1,4 +1,5 @@
-// The one use case: authorize (policy) -> cache (single flight) -> sign and exchange (TokenSource) -> audit.
+// The one use case: authorize (policy) -> refusal memory -> cache (single flight) -> grant budget -> sign and
+// exchange (TokenSource) -> audit.
 import { AltinnExchange, type ExchangeAttempt, type TokenExchange } from "../altinn/exchange.ts";
 import {
   type AuditRecord,
@@ -14,16 +15,31 @@ import {
   type Expiring,
   LifetimeTooShort,
   type LoadTrigger,
+  RefusalMemory,
   TokenCache,
 } from "../cache/index.ts";
 import { type Config, ConfigError } from "../config/index.ts";
-import type { AttemptRecord, TokenResponse, TokenSource, UpstreamDeps } from "../maskinporten/types.ts";
+import type {
+  AttemptRecord,
+  TokenAnswerBody,
+  TokenResponse,
+  TokenSource,
+  UpstreamDeps,
+} from "../maskinporten/types.ts";
 import { decide, loadPolicy, normalisePrincipal, type Policy, type Principal } from "../policy/index.ts";
-import { AccessDenied, InvalidRequest, type Problem, toProblem } from "../problem/index.ts";
+import {
+  AccessDenied,
+  InvalidRequest,
+  type Problem,
+  RateLimited,
+  toProblem,
+  UpstreamRejected,
+} from "../problem/index.ts";
 import { cacheKey, type RawTokenBody, repeatingParser } from "../request/index.ts";
-import type { PublicJwk, Signer } from "../signer/index.ts";
+import type { PublicJwk, Signer, SignerDeps } from "../signer/index.ts";
 import { loadPidPseudonymizer, type PidPseudonymizer } from "../signer/pseudonym-key.ts";
 import { BrokerClients, type ClientRequest } from "./clients.ts";
+import { GrantBudget } from "./grant-budget.ts";
 import { type HealthReport, healthOf } from "./health.ts";
 import { PidPseudonyms } from "./pid-pseudonyms.ts";
 
@@ -48,14 +64,7 @@ export interface TokenCall {
 }
 
 export interface TokenAnswer {
-  body: {
-    access_token: string;
-    token_type: string;
-    expires_in: number;
-    scope: string;
-    /** Present when the token is the exchanged one. */
-    exchange?: "altinn";
-  };
+  body: TokenAnswerBody;
   cache: CacheOutcome;
 }
 
@@ -80,9 +89,11 @@ export interface BrokerDeps {
   policy?: Policy;
   /** fetch, wall clock, jti and retry timing for the Maskinporten client. */
   upstream?: Omit<UpstreamDeps, "monotonic" | "onClockSkew">;
-  /** Monotonic clock (ms) shared by the cache and the upstream client: lifetimes count from the response. */
+  /** Monotonic clock (ms) shared by the cache, the refusal memory, the grant budget and the upstream client. */
   monotonic?: () => number;
   sinks?: AuditSinks;
+  /** SDK clients and clock for the signers the broker creates (their warnings go to the audit trail's logger). */
+  signerDeps?: Omit<SignerDeps, "log">;
 }
 
 /** A token as cached: Maskinporten's answer (or Altinn's, for an exchange) and the attempts that produced it. */
@@ -93,6 +104,12 @@ interface Minted {
   attempts: readonly AttemptRecord[];
   /** The calls to Altinn that produced an exchanged token. */
   exchangeAttempts: readonly ExchangeAttempt[];
+}
+
+/** The key of the Maskinporten request behind an exchange: the same request without the exchange. */
+function maskinportenKey(request: ClientRequest): string {
+  const { exchange: _exchange, ...plain } = request;
+  return cacheKey(plain);
 }
 
 /**
@@ -138,6 +155,10 @@ export async function createBroker(config: Config, deps: BrokerDeps = {}): Promi
       ...(deps.signer === undefined ? {} : { signer: deps.signer }),
       ...(deps.signers === undefined ? {} : { signers: deps.signers }),
       ...(deps.tokenSource === undefined ? {} : { tokenSource: deps.tokenSource }),
+      signerDeps: {
+        ...deps.signerDeps,
+        log: ({ event, ...failure }) => audit.warn(event, failure),
+      },
       upstream: { ...deps.upstream, monotonic, onClockSkew: (skewMs) => audit.clockSkew(skewMs) },
     }),
     deps.pseudonymizer ??
@@ -164,18 +185,38 @@ export async function createBroker(config: Config, deps: BrokerDeps = {}): Promi
     // Already audited as token_refreshed by the refresh itself; the served token stays valid.
     onRefreshError: () => undefined,
   });
+  // Maskinporten's refusals, under the key of the Maskinporten request (an exchange's without it).
+  const refusals = new RefusalMemory<UpstreamRejected>({
+    seconds: config.cache.refusalSeconds,
+    maxEntries: config.cache.maxEntries,
+    monotonic,
+  });
+  const budget = new GrantBudget({ perMinute: config.grantsPerPrincipalPerMinute, monotonic });
+
+  /** Spends one grant of the principal's budget, or refuses with 429 and when to try again. */
+  function spend(who: string): void {
+    const retryAfterSeconds = budget.spend(who);
+    if (retryAfterSeconds === undefined) return;
+    throw new RateLimited(
+      `${who} has spent its grant budget on this instance (${config.grantsPerPrincipalPerMinute} grants a minute); cached tokens are still served`,
+      retryAfterSeconds,
+    );
+  }
 
   /**
    * Signs and exchanges one grant with the request's client (with retries), collecting its attempts for the audit
    * record; for an exchange, then trades that Maskinporten token (cached under its own key) for Altinn's.
    */
   async function mint(
+    who: string,
     request: ClientRequest,
     attempts: AttemptRecord[],
     exchangeAttempts: ExchangeAttempt[],
     record: AuditRecord,
   ): Promise<Expiring<Minted>> {
-    if (request.exchange !== undefined) return exchanged(request, attempts, exchangeAttempts, record);
+    if (request.exchange !== undefined) return exchanged(who, request, attempts, exchangeAttempts, record);
+    // One grant of the budget of the principal this load is for, however many attempts its retries take.
+    spend(who);
     const result = await clients.of(request).source.requestToken(request, attempts);
     return {
       value: {
@@ -190,6 +231,7 @@ export async function createBroker(config: Config, deps: BrokerDeps = {}): Promi
 
   /** An Altinn token: lives until its own exp, whatever the Maskinporten token it came from had left. */
   async function exchanged(
+    who: string,
     request: ClientRequest,
     attempts: AttemptRecord[],
     exchangeAttempts: ExchangeAttempt[],
@@ -198,7 +240,7 @@ export async function createBroker(config: Config, deps: BrokerDeps = {}): Promi
     const { exchange: _exchange, ...plain } = request;
     const plainRecord: AuditRecord = { ...record, exchange: null };
     const from = await cache.get(cacheKey(plain), EXCHANGE_SOURCE_MIN_TTL, (trigger: LoadTrigger) =>
-      trigger === "miss" ? mint(plain, attempts, [], plainRecord) : refresh(plain, plainRecord),
+      trigger === "miss" ? mint(who, plain, attempts, [], plainRecord) : refresh(who, plain, plainRecord),
     );
     const altinn = await exchange.exchange(from.value.token.access_token, exchangeAttempts);
     return {
@@ -239,15 +281,26 @@ export async function createBroker(config: Config, deps: BrokerDeps = {}): Promi
       record = { ...record, client: request.client };
       const decision = decide(policy, principal, request);
       if (!decision.allowed) throw new AccessDenied(decision.reason);
+      const key = cacheKey(request);
+      const refusalKey = request.exchange === undefined ? key : maskinportenKey(request);
+      const refusal = refusals.recall(refusalKey);
+      if (refusal !== undefined) {
+        record = { ...record, cache: "refused" };
+        throw refusal;
+      }
       const refreshRecord = record;
+      const who = principal.arn;
       // Inline, unnamed callbacks: the hit path creates no named closures (tsx/esbuild keepNames names each one).
       const result = await cache
-        .get(cacheKey(request), minTtl, (trigger: LoadTrigger) =>
+        .get(key, minTtl, (trigger: LoadTrigger) =>
           trigger === "miss"
-            ? mint(request, attempts, exchangeAttempts, refreshRecord)
-            : refresh(request, refreshRecord),
+            ? mint(who, request, attempts, exchangeAttempts, refreshRecord)
+            : refresh(who, request, refreshRecord),
         )
         .catch((error: unknown) => {
+          if (error instanceof UpstreamRejected && error.upstream === "maskinporten") {
+            refusals.remember(refusalKey, error);
+          }
           if (!(error instanceof LifetimeTooShort)) throw error;
           const issuer = request.exchange === undefined ? "Maskinporten" : "Altinn";
           throw new InvalidRequest(
@@ -282,19 +335,27 @@ export async function createBroker(config: Config, deps: BrokerDeps = {}): Promi
       return { body, cache: result.outcome };
     } catch (error) {
       const problem = toProblem(error);
-      const event = problem.code === "access_denied" ? "token_denied" : "token_failed";
+      const denied = problem.code === "access_denied" || problem.code === "rate_limited";
+      const event = denied ? "token_denied" : "token_failed";
       throw failed({ ...record, event }, attempts, exchangeAttempts, started, problem);
     }
   }
 
-  /** A background refresh: signs a grant nobody waits for, so it gets its own audit record. */
-  async function refresh(request: ClientRequest, trigger: AuditRecord): Promise<Expiring<Minted>> {
+  /**
+   * A background refresh: signs a grant nobody waits for, so it gets its own audit record; the grant is spent
+   * from the budget of the caller whose hit set it off (past the budget the cached token is kept, not renewed).
+   */
+  async function refresh(
+    who: string,
+    request: ClientRequest,
+    trigger: AuditRecord,
+  ): Promise<Expiring<Minted>> {
     const started = monotonic();
     const attempts: AttemptRecord[] = [];
     const exchangeAttempts: ExchangeAttempt[] = [];
     const record: AuditRecord = { ...trigger, event: "token_refreshed", cache: "refresh" };
     try {
-      const fresh = await mint(request, attempts, exchangeAttempts, trigger);
+      const fresh = await mint(who, request, attempts, exchangeAttempts, trigger);
       audit.record(
         {
           ...record,
@@ -342,6 +403,6 @@ export async function createBroker(config: Config, deps: BrokerDeps = {}): Promi
     audit,
     // Every client's key, with the same members in the same order as `npm run jwks` prints for registration.
     jwks: () => clients.jwks(),
-    health: () => healthOf(config, policy),
+    health: healthOf,
   };
 }

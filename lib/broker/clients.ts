@@ -1,10 +1,11 @@
 // The broker's Maskinporten clients by name: each one's signer and token source, all loaded in parallel at cold start.
-import { type ClientConfig, type Config, ConfigError } from "../config/index.ts";
-import type { TokenRequest } from "../grant/index.ts";
+import type { ClientConfig, Config } from "../config/index.ts";
+import { ConfigError } from "../config/index.ts";
 import { MaskinportenClient } from "../maskinporten/client.ts";
 import type { TokenSource, UpstreamDeps } from "../maskinporten/types.ts";
 import { InvalidRequest } from "../problem/index.ts";
-import { createClientSigner, type Signer } from "../signer/index.ts";
+import type { TokenRequest } from "../request/types.ts";
+import { createClientSigner, type Signer, type SignerDeps } from "../signer/index.ts";
 import { type Jwks, jwksOf } from "../signer/jwks.ts";
 
 /** One configured client, ready to sign for. */
@@ -23,12 +24,15 @@ export interface ClientsDeps {
   signers?: Readonly<Record<string, Signer>>;
   /** Replaces every client's Maskinporten client (and then `upstream` is unused). */
   tokenSource?: TokenSource;
+  /** What the signers the broker creates are given (SDK clients, clock, where a key refresh failure is logged). */
+  signerDeps?: SignerDeps;
   upstream: UpstreamDeps;
 }
 
 /** Loads one client's key and builds its Maskinporten client. */
 async function loadClient(config: Config, client: ClientConfig, deps: ClientsDeps): Promise<BrokerClient> {
-  const signer = deps.signers?.[client.name] ?? deps.signer ?? (await createClientSigner(client));
+  const signer =
+    deps.signers?.[client.name] ?? deps.signer ?? (await createClientSigner(client, deps.signerDeps));
   const source =
     deps.tokenSource ??
     new MaskinportenClient(

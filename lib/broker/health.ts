@@ -1,26 +1,14 @@
-// GET /health: what the configuration says, from Config and the loaded policy only (never KMS or Maskinporten).
-import type { Config, SigningAlg, SigningKeyRef } from "../config/index.ts";
-import type { Policy } from "../policy/index.ts";
+// GET /health: that the broker is up, and which version; nothing about its client, key or policy (the whole account may ask).
+import packageJson from "../../package.json" with { type: "json" };
 
 export interface HealthReport {
   status: "ok";
-  maskinporten_env: Config["maskinporten"]["env"];
-  issuer: string;
-  clients: { name: string; client_id: string; key_source: SigningKeyRef["source"]; alg: SigningAlg }[];
-  policy_rules: number;
+  version: string;
 }
 
-export function healthOf(config: Config, policy: Policy): HealthReport {
-  return {
-    status: "ok",
-    maskinporten_env: config.maskinporten.env,
-    issuer: config.maskinporten.issuer,
-    clients: config.clients.map((client) => ({
-      name: client.name,
-      client_id: client.clientId,
-      key_source: client.signing.key.source,
-      alg: client.signing.alg,
-    })),
-    policy_rules: policy.rules.length,
-  };
+export const VERSION: string = packageJson.version;
+
+/** Called once configuration and policy have loaded: their content is not reported. */
+export function healthOf(): HealthReport {
+  return { status: "ok", version: VERSION };
 }

@@ -4,6 +4,7 @@ import { Sha256 } from "@aws-crypto/sha256-js";
 import { fromNodeProviderChain } from "@aws-sdk/credential-providers";
 import { SignatureV4 } from "@smithy/signature-v4";
 import { backoffMs, parseRetryAfter } from "../maskinporten/retry.ts";
+import { cacheKey as requestKey } from "../request/cache-key.ts";
 import { TokenBrokerError } from "./errors.ts";
 import { readError, readToken, type TokenResponse } from "./response.ts";
 
@@ -66,19 +67,17 @@ interface CachedToken {
   expiresAt: number;
 }
 
-/** Equal requests share a token: the scope set sorted and de-duplicated, as the broker keys its own cache. */
+/** Equal requests share a token: the broker's own cache key (lib/request/cache-key.ts) over the same fields. */
 function cacheKey(request: GetTokenRequest): string {
-  const scopes = [...new Set(request.scope.split(" ").filter((s) => s !== ""))].sort();
-  const resource = request.resource === undefined ? null : [...new Set([request.resource].flat())].sort();
-  return JSON.stringify([
-    request.client ?? null,
-    scopes,
-    resource,
-    request.consumer_org ?? null,
-    request.systemuser_org ?? null,
-    request.pid ?? null,
-    request.exchange ?? null,
-  ]);
+  return requestKey({
+    scopes: request.scope.split(" ").filter((s) => s !== ""),
+    ...(request.resource === undefined ? {} : { resource: [request.resource].flat() }),
+    ...(request.consumer_org === undefined ? {} : { consumerOrg: request.consumer_org }),
+    ...(request.systemuser_org === undefined ? {} : { systemuserOrg: request.systemuser_org }),
+    ...(request.pid === undefined ? {} : { pid: request.pid }),
+    ...(request.exchange === undefined ? {} : { exchange: request.exchange }),
+    ...(request.client === undefined ? {} : { client: request.client }),
+  });
 }
 
 /** Only the fields the broker knows: it rejects unknown ones. */

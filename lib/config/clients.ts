@@ -1,7 +1,6 @@
 // The Maskinporten clients the broker signs for: CLIENTS / CLIENTS_FILE (several) or the single-client variables ("default").
 import { readFileSync } from "node:fs";
 import * as z from "zod/mini";
-import "../validation/english.ts";
 import { ConfigError } from "./config-error.ts";
 import {
   KID_PATTERN,
@@ -41,29 +40,33 @@ export const SINGLE_CLIENT_VARIABLES = [
 const CLIENT_ID_RULE = "expected the Maskinporten client id";
 const SIGNING_KEY_RULE = "expected kms:<key>, secretsmanager:<secret> or file:<path>";
 
-const ClientSchema = z.strictObject({
-  name: z
-    .string({ error: "expected a name of letters, digits, '-' or '_'" })
-    .check(z.regex(CLIENT_NAME_PATTERN, "expected a name of 1 to 64 letters, digits, '-' or '_'")),
-  client_id: z.string({ error: CLIENT_ID_RULE }).check(z.trim(), z.minLength(1, CLIENT_ID_RULE)),
-  signing_key: z.pipe(
-    z.string({ error: SIGNING_KEY_RULE }),
-    z.transform((s: string, ctx) => {
-      try {
-        return parseSigningKeyRef(s.trim());
-      } catch (error) {
-        ctx.issues.push({ code: "custom", message: (error as Error).message, input: s });
-        return z.NEVER;
-      }
-    }),
-  ),
-  kid: z.optional(
-    z
-      .string({ error: "expected a string" })
-      .check(z.regex(KID_PATTERN, "expected letters, digits, '.', '_' or '-' (at most 200)")),
-  ),
-  alg: z._default(z.enum(SIGNING_ALGS, { error: "expected RS256, RS384 or RS512" }), "RS256"),
-});
+const ClientSchema = z.strictObject(
+  {
+    name: z
+      .string({ error: "expected a name of letters, digits, '-' or '_'" })
+      .check(z.regex(CLIENT_NAME_PATTERN, "expected a name of 1 to 64 letters, digits, '-' or '_'")),
+    client_id: z.string({ error: CLIENT_ID_RULE }).check(z.trim(), z.minLength(1, CLIENT_ID_RULE)),
+    signing_key: z.pipe(
+      z.string({ error: SIGNING_KEY_RULE }),
+      z.transform((s: string, ctx) => {
+        try {
+          return parseSigningKeyRef(s.trim());
+        } catch (error) {
+          ctx.issues.push({ code: "custom", message: (error as Error).message, input: s });
+          return z.NEVER;
+        }
+      }),
+    ),
+    kid: z.optional(
+      z
+        .string({ error: "expected a string" })
+        .check(z.regex(KID_PATTERN, "expected letters, digits, '.', '_' or '-' (at most 200)")),
+    ),
+    alg: z._default(z.enum(SIGNING_ALGS, { error: "expected RS256, RS384 or RS512" }), "RS256"),
+  },
+  // Unknown fields are named by parseClients from the issue's keys.
+  { error: (issue) => (issue.code === "unrecognized_keys" ? undefined : "expected a client object") },
+);
 
 const DocumentSchema = z.strictObject(
   {

@@ -1,6 +1,5 @@
 // Environment -> validated, typed Config (zod), once per cold start; a bad value stops start-up naming the variable.
 import * as z from "zod/mini";
-import "../validation/english.ts";
 import { type ClientConfig, clientForm, readClients, singleClient } from "./clients.ts";
 import { ConfigError } from "./config-error.ts";
 import { KID_PATTERN, parseSigningKeyRef, SIGNING_ALGS, type SigningKeyRef } from "./signing.ts";
@@ -13,13 +12,7 @@ export {
   type SigningConfig,
 } from "./clients.ts";
 export { ConfigError } from "./config-error.ts";
-export {
-  KID_PATTERN,
-  parseSigningKeyRef,
-  SIGNING_ALGS,
-  type SigningAlg,
-  type SigningKeyRef,
-} from "./signing.ts";
+export * from "./signing.ts";
 
 export const MASKINPORTEN_ENVIRONMENTS = {
   test: {
@@ -42,7 +35,10 @@ export interface Config {
   /** At least one; names unique. The single-client variables define one named "default". */
   clients: readonly ClientConfig[];
   policy: PolicySource;
-  cache: { maxEntries: number; refreshAheadSeconds: number };
+  /** refusalSeconds: how long a Maskinporten 4xx is remembered per request (0 = not at all). */
+  cache: { maxEntries: number; refreshAheadSeconds: number; refusalSeconds: number };
+  /** Grants one principal may have signed per minute on one instance (0 = no limit). */
+  grantsPerPrincipalPerMinute: number;
   upstreamTimeoutMs: number;
   /** Altinn's token exchange (ALTINN_EXCHANGE_URL, by default the environment's). */
   altinn: { exchangeUrl: string };
@@ -186,6 +182,8 @@ const EnvSchema = z.object({
   TOKEN_CACHE_MAX_ENTRIES: integer("TOKEN_CACHE_MAX_ENTRIES", 1, 1_000_000, 1000),
   TOKEN_REFRESH_AHEAD_SECONDS: integer("TOKEN_REFRESH_AHEAD_SECONDS", 0, 3600, 15),
   UPSTREAM_TIMEOUT_MS: integer("UPSTREAM_TIMEOUT_MS", 100, 8000, 3000),
+  REFUSAL_CACHE_SECONDS: integer("REFUSAL_CACHE_SECONDS", 0, 3600, 30),
+  GRANTS_PER_PRINCIPAL_PER_MINUTE: integer("GRANTS_PER_PRINCIPAL_PER_MINUTE", 0, 1_000_000, 600),
   ALTINN_EXCHANGE_URL: httpsUrl("ALTINN_EXCHANGE_URL"),
   PID_PSEUDONYM_KEY: keyRef("PID_PSEUDONYM_KEY"),
   ...KeyLifecycleEnv,
@@ -267,7 +265,12 @@ export function loadConfig(env: Readonly<Record<string, string | undefined>> = p
     },
     clients: clients.clients,
     policy,
-    cache: { maxEntries: e.TOKEN_CACHE_MAX_ENTRIES, refreshAheadSeconds: e.TOKEN_REFRESH_AHEAD_SECONDS },
+    cache: {
+      maxEntries: e.TOKEN_CACHE_MAX_ENTRIES,
+      refreshAheadSeconds: e.TOKEN_REFRESH_AHEAD_SECONDS,
+      refusalSeconds: e.REFUSAL_CACHE_SECONDS,
+    },
+    grantsPerPrincipalPerMinute: e.GRANTS_PER_PRINCIPAL_PER_MINUTE,
     upstreamTimeoutMs: e.UPSTREAM_TIMEOUT_MS,
     altinn: { exchangeUrl: e.ALTINN_EXCHANGE_URL ?? defaults.altinnExchangeUrl },
     ...(e.PID_PSEUDONYM_KEY === undefined ? {} : { pidPseudonymKey: e.PID_PSEUDONYM_KEY }),

@@ -3,9 +3,11 @@
 import type { IncomingMessage } from "node:http";
 
 // Not `import ... from "node:http"`: an ES import of node:http reads every export, and one of them loads undici
-// (~45 ms at a cold start). The module objects themselves are the same.
+// (~45 ms at a cold start). The module objects themselves are the same. node:https (and TLS with it) is loaded on
+// the first https call: a function that never calls out (jwks, health) or only plain http (the local emulator)
+// never pays for it.
 const http = process.getBuiltinModule("node:http");
-const https = process.getBuiltinModule("node:https");
+let https: typeof import("node:https") | undefined;
 
 /** The part of a fetch Response the upstream clients read. */
 export interface HttpResponse {
@@ -43,12 +45,20 @@ function headerValue(response: IncomingMessage, name: string): string | null {
  */
 export function nodeTransport(): HttpTransport {
   const options = { keepAlive: true, timeout: IDLE_SOCKET_MS };
-  const agents = { https: new https.Agent(options), http: new http.Agent(options) };
+  const plain = new http.Agent(options);
+  let secureAgent: import("node:https").Agent | undefined;
   return (url, request) =>
     new Promise<HttpResponse>((resolve, reject) => {
       const target = new URL(url);
       const secure = target.protocol === "https:";
-      const send = secure ? https.request : http.request;
+      let send = http.request;
+      let agent: import("node:http").Agent = plain;
+      if (secure) {
+        https ??= process.getBuiltinModule("node:https");
+        secureAgent ??= new https.Agent(options);
+        send = https.request;
+        agent = secureAgent;
+      }
       const outgoing = send(
         target,
         {
@@ -57,7 +67,7 @@ export function nodeTransport(): HttpTransport {
             request.body === undefined
               ? request.headers
               : { ...request.headers, "content-length": String(Buffer.byteLength(request.body)) },
-          agent: secure ? agents.https : agents.http,
+          agent,
           ...(request.signal === undefined ? {} : { signal: request.signal }),
         },
         (response) => {

@@ -1,6 +1,7 @@
 // The daily key watch: each client's status as a log record and EMF metrics; with auto-renew, an audited renewal.
 import { Logger } from "@aws-lambda-powertools/logger";
 import { Metrics, MetricUnit } from "@aws-lambda-powertools/metrics";
+import { auditLine, type LineWriter, stdoutWriter } from "../audit/audit-line.ts";
 import { METRICS_NAMESPACE, SERVICE_NAME } from "../audit/index.ts";
 import type { Config } from "../config/index.ts";
 import type { AdminTokenRecord } from "./admin-token.ts";
@@ -11,6 +12,20 @@ import type { KeyStatus } from "./status.ts";
 export interface KeyWatchSinks {
   logger?: Logger;
   metrics?: Metrics;
+  /** Where audit lines go (stdout): written whatever the log level. */
+  write?: LineWriter;
+  /** Wall clock (epoch ms) of the audit lines' timestamps. */
+  now?: () => number;
+}
+
+/** Writes one audit record; any record with an `event`. */
+type AuditWrite = <T extends { readonly event: string }>(record: T) => void;
+
+/** Writes audit records (a registration changed, a grant signed) as audit lines, which no log level drops. */
+function auditWriter(sinks: KeyWatchSinks): AuditWrite {
+  const write = sinks.write ?? stdoutWriter;
+  const now = sinks.now ?? Date.now;
+  return (record) => write(auditLine(record, new Date(now()).toISOString(), SERVICE_NAME));
 }
 
 export interface KeyWatchOptions {
@@ -38,6 +53,7 @@ const messageOf = (error: unknown) =>
 export class KeyWatch {
   private readonly logger: Logger;
   private readonly metrics: Metrics;
+  private readonly audit: AuditWrite;
 
   constructor(
     private readonly lifecycles: readonly KeyLifecycle[],
@@ -46,21 +62,21 @@ export class KeyWatch {
   ) {
     this.logger = sinks.logger ?? new Logger({ serviceName: SERVICE_NAME });
     this.metrics = sinks.metrics ?? new Metrics({ namespace: METRICS_NAMESPACE, serviceName: SERVICE_NAME });
+    this.audit = auditWriter(sinks);
   }
 
-  /** The watch of every configured client; each admin token it mints is recorded in its log. */
+  /** The watch of every configured client; each admin token it mints is audited. */
   static async fromConfig(
     config: Config,
     deps: KeySetupDeps = {},
     sinks: KeyWatchSinks = {},
   ): Promise<KeyWatch> {
-    const logger = sinks.logger ?? new Logger({ serviceName: SERVICE_NAME });
-    const onAdminToken = (record: AdminTokenRecord) => {
-      if (record.event === "admin_token_failed") logger.warn(record.event, { ...record });
-      else logger.info(record.event, { ...record });
-    };
+    const onAdminToken: (record: AdminTokenRecord) => void = auditWriter({
+      ...sinks,
+      ...(deps.now === undefined ? {} : { now: deps.now }),
+    });
     const lifecycles = await createKeyLifecycles(config, { ...deps, onAdminToken });
-    return new KeyWatch(lifecycles, config.keys, { ...sinks, logger });
+    return new KeyWatch(lifecycles, config.keys, sinks);
   }
 
   /** Watches every client; throws KeyWatchFailed (after reporting the rest) when any could not be read or renewed. */
@@ -90,7 +106,8 @@ export class KeyWatch {
         const before = renewal.before.report.keys.find((k) => k.signing);
         const after = renewal.after.report.keys.find((k) => k.signing);
         // An audit record: who changed the registration, which key, from and to which expiry.
-        this.logger.warn("key_renewed", {
+        this.audit({
+          event: "key_renewed",
           ...base,
           kid: renewal.kid,
           trigger: "key_watch",

@@ -1,18 +1,19 @@
 // Grant -> token: signs a fresh grant per attempt, posts it to Maskinporten, retries what is transient, maps the rest.
 import { randomUUID } from "node:crypto";
-import { setTimeout as delay } from "node:timers/promises";
-import { buildGrantClaims, signGrant, type TokenRequest } from "../grant/index.ts";
+import { buildGrantClaims, signGrant } from "../grant/index.ts";
 import { defaultTransport, type HttpResponse, type HttpTransport } from "../http/transport.ts";
-import { Problem, SigningUnavailable, UpstreamRejected } from "../problem/index.ts";
+import { Problem, SigningUnavailable } from "../problem/index.ts";
+import type { TokenRequest } from "../request/types.ts";
 import type { Signer, SigningKey } from "../signer/signer.ts";
-import { parseOAuthError, parseTokenResponse } from "./response.ts";
+import { parseTokenResponse } from "./response.ts";
 import {
   type AttemptOutcome,
-  DEFAULT_RETRY,
+  failedAnswer,
   isTimeout,
-  parseRetryAfter,
   type RetryClock,
   type RetrySchedule,
+  retryClock,
+  retrySchedule,
   retryTransient,
 } from "./retry.ts";
 import type { AttemptRecord, TokenResult, TokenSource, UpstreamDeps } from "./types.ts";
@@ -59,17 +60,8 @@ export class MaskinportenClient implements TokenSource {
     this.now = deps.now ?? Date.now;
     this.monotonic = deps.monotonic ?? (() => performance.now());
     this.randomUUID = deps.randomUUID ?? randomUUID;
-    this.retryClock = {
-      monotonic: this.monotonic,
-      random: deps.random ?? Math.random,
-      sleep: deps.sleep ?? ((ms) => delay(ms)),
-    };
-    this.schedule = {
-      timeoutMs: options.timeoutMs,
-      maxRetries: options.maxRetries ?? DEFAULT_RETRY.maxRetries,
-      maxWaitMs: options.maxWaitMs ?? DEFAULT_RETRY.maxWaitMs,
-      budgetMs: options.budgetMs ?? DEFAULT_RETRY.budgetMs,
-    };
+    this.retryClock = retryClock(this.monotonic, deps);
+    this.schedule = retrySchedule(options);
   }
 
   async requestToken(request: TokenRequest, attempts: AttemptRecord[] = []): Promise<TokenResult> {
@@ -137,17 +129,7 @@ export class MaskinportenClient implements TokenSource {
         : { kind: "ok", value: { token, receivedAt } };
     }
     done(`http_${status}`);
-    if (status >= 400 && status < 500 && status !== 429) {
-      const { error, errorDescription } = parseOAuthError(text, status);
-      throw new UpstreamRejected(status, error, errorDescription);
-    }
-    const retryAfterMs = parseRetryAfter(response.headers.get("retry-after"), this.now());
-    return {
-      kind: "transient",
-      outcome: `http_${status}`,
-      status,
-      ...(retryAfterMs === undefined ? {} : { retryAfterMs }),
-    };
+    return failedAnswer(response, text, this.now(), "maskinporten");
   }
 
   private async post(grant: string): Promise<Fetched> {

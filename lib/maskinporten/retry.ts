@@ -1,5 +1,7 @@
 // Retrying an upstream call: jittered exponential backoff, Retry-After, and the attempt loop both upstream clients share.
-import { UPSTREAM_NAMES, type Upstream, UpstreamUnavailable } from "../problem/index.ts";
+import { setTimeout as delay } from "node:timers/promises";
+import { UPSTREAM_NAMES, type Upstream, UpstreamRejected, UpstreamUnavailable } from "../problem/index.ts";
+import { parseOAuthError } from "./response.ts";
 
 /** Base of the backoff: the first retry waits 100–200 ms, the second 200–400 ms. */
 export const BACKOFF_BASE_MS = 200;
@@ -50,11 +52,63 @@ export interface RetrySchedule {
 /** The defaults both upstream clients use: three attempts, waits up to 3 s, 25 s in all (inside API Gateway's 29 s). */
 export const DEFAULT_RETRY = { maxRetries: 2, maxWaitMs: 3000, budgetMs: 25_000 } as const;
 
+/** A client's schedule: its timeout, the rest as given or by default. */
+export function retrySchedule(
+  options: Pick<RetrySchedule, "timeoutMs"> & Partial<RetrySchedule>,
+): RetrySchedule {
+  return {
+    timeoutMs: options.timeoutMs,
+    maxRetries: options.maxRetries ?? DEFAULT_RETRY.maxRetries,
+    maxWaitMs: options.maxWaitMs ?? DEFAULT_RETRY.maxWaitMs,
+    budgetMs: options.budgetMs ?? DEFAULT_RETRY.budgetMs,
+  };
+}
+
 export interface RetryClock {
   monotonic: () => number;
   /** [0,1) for jitter. */
   random: () => number;
   sleep: (ms: number) => Promise<void>;
+}
+
+/** The clock from a client's injectables; Math.random and a real sleep by default. */
+export function retryClock(
+  monotonic: () => number,
+  deps: { random?: () => number; sleep?: (ms: number) => Promise<void> },
+): RetryClock {
+  return { monotonic, random: deps.random ?? Math.random, sleep: deps.sleep ?? ((ms) => delay(ms)) };
+}
+
+/**
+ * A non-2xx answer: a redirect throws UpstreamUnavailable and a 4xx other than 429 UpstreamRejected (its OAuth
+ * error passed on), neither retried; anything else is transient, with the wait its Retry-After asks for.
+ */
+export function failedAnswer(
+  response: { readonly status: number; readonly headers: { get(name: string): string | null } },
+  text: string,
+  nowMs: number,
+  upstream: Upstream,
+): TransientOutcome {
+  const status = response.status;
+  if (status >= 300 && status < 400) {
+    // Never followed (the grant or token would go wherever Location says), and no retry will answer differently.
+    const where = upstream === "altinn" ? "ALTINN_EXCHANGE_URL" : "the token URL";
+    throw new UpstreamUnavailable(
+      `${UPSTREAM_NAMES[upstream]} answered ${status}, a redirect, which the broker does not follow (check ${where})`,
+      { upstreamStatus: status, upstream },
+    );
+  }
+  if (status >= 400 && status < 500 && status !== 429) {
+    const { error, errorDescription } = parseOAuthError(text, status, upstream);
+    throw new UpstreamRejected(status, error, errorDescription, upstream);
+  }
+  const retryAfterMs = parseRetryAfter(response.headers.get("retry-after"), nowMs);
+  return {
+    kind: "transient",
+    outcome: `http_${status}`,
+    status,
+    ...(retryAfterMs === undefined ? {} : { retryAfterMs }),
+  };
 }
 
 /**

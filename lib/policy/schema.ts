@@ -1,6 +1,5 @@
 // The policy document (docs/api.md, "Policy") as a zod schema; a bad document is refused naming the rule and the field.
 import * as z from "zod/mini";
-import "../validation/english.ts";
 import { CLIENT_NAME_PATTERN, ConfigError, DEFAULT_CLIENT_NAME } from "../config/index.ts";
 import { isOrgNumber, isResourceUri, RESOURCE_RULE, SCOPE_TOKEN } from "../request/index.ts";
 import { ACCOUNT_ID, type Arn, parseArn, rolePath } from "./arn.ts";
@@ -95,30 +94,40 @@ const clientOrStar = patternOrStar(
 const listOf = <T extends z.ZodMiniType<string, string>>(item: T, error: string) =>
   z._default(z.array(item, { error }), []);
 
-const RuleSchema = z.strictObject({
-  principal,
-  scopes: z
-    .array(scopePattern, { error: "expected an array of scope patterns" })
-    .check(z.minLength(1, "expected at least one scope")),
-  consumer_orgs: listOf(orgOrStar, "expected an array"),
-  systemuser_orgs: listOf(orgOrStar, "expected an array"),
-  resources: listOf(resourceOrStar, "expected an array"),
-  clients: listOf(clientOrStar, "expected an array of client names"),
-  exchanges: z._default(
-    z.array(z.literal("altinn", { error: 'expected "altinn"' }), { error: 'expected an array: ["altinn"]' }),
-    [],
-  ),
-  pid: z._default(z.boolean({ error: "expected true or false" }), false),
-});
+const RuleSchema = z.strictObject(
+  {
+    principal,
+    scopes: z
+      .array(scopePattern, { error: "expected an array of scope patterns" })
+      .check(z.minLength(1, "expected at least one scope")),
+    consumer_orgs: listOf(orgOrStar, "expected an array"),
+    systemuser_orgs: listOf(orgOrStar, "expected an array"),
+    resources: listOf(resourceOrStar, "expected an array"),
+    clients: listOf(clientOrStar, "expected an array of client names"),
+    exchanges: z._default(
+      z.array(z.literal("altinn", { error: 'expected "altinn"' }), {
+        error: 'expected an array: ["altinn"]',
+      }),
+      [],
+    ),
+    pid: z._default(z.boolean({ error: "expected true or false" }), false),
+  },
+  // Unknown fields are named by validatePolicy from the issue's keys.
+  { error: (issue) => (issue.code === "unrecognized_keys" ? undefined : "expected a rule object") },
+);
 
 /** A validated rule, its principal pattern parsed once at cold start. */
 function compiled(rule: z.infer<typeof RuleSchema>): PolicyRule {
   return { ...rule, principal: rule.principal.text, principalArn: rule.principal.arn };
 }
 
-const PolicySchema = z.strictObject({
-  rules: z.array(z.unknown(), { message: "expected an array of rules" }),
-});
+const PolicySchema = z.strictObject(
+  { rules: z.array(z.unknown(), { error: "expected an array of rules" }) },
+  {
+    error: (issue) =>
+      issue.code === "unrecognized_keys" ? `unknown field(s) ${issue.keys.join(", ")}` : "expected an object",
+  },
+);
 
 /** `rules[2] (principal arn:…)`: how a message names a rule. */
 function ruleLabel(index: number, raw: unknown): string {

@@ -5,6 +5,7 @@ export type ProblemCode =
   | "access_denied"
   | "payload_too_large"
   | "unsupported_media_type"
+  | "rate_limited"
   | "upstream_rejected"
   | "upstream_unavailable"
   | "signing_unavailable"
@@ -16,6 +17,7 @@ export const PROBLEM_TABLE: Readonly<Record<ProblemCode, { status: number; title
   access_denied: { status: 403, title: "Access denied" },
   payload_too_large: { status: 413, title: "Payload too large" },
   unsupported_media_type: { status: 415, title: "Unsupported media type" },
+  rate_limited: { status: 429, title: "Too many grants" },
   upstream_rejected: { status: 502, title: "Upstream service rejected the request" },
   upstream_unavailable: { status: 503, title: "Upstream service unavailable" },
   signing_unavailable: { status: 503, title: "Signing key unavailable" },
@@ -34,7 +36,7 @@ export const PROBLEM_TYPE_BASE = "https://github.com/maskinporten-broker/problem
 /** A domain error with a stable code. `detail` is safe to show to callers; `cause` never is. */
 export abstract class Problem extends Error {
   abstract readonly code: ProblemCode;
-  /** Seconds a caller should wait before retrying (503s). */
+  /** Seconds a caller should wait before retrying (429 and 503s): the Retry-After header. */
   retryAfterSeconds?: number;
   /** Name of the underlying error (e.g. an AWS exception name), for the audit log only. */
   readonly causeName?: string;
@@ -76,6 +78,15 @@ export class PayloadTooLarge extends Problem {
 
 export class UnsupportedMediaType extends Problem {
   readonly code = "unsupported_media_type";
+}
+
+/** The principal's grant budget is spent on this instance; cached tokens are still served. */
+export class RateLimited extends Problem {
+  readonly code = "rate_limited";
+  constructor(detail: string, retryAfterSeconds: number) {
+    super(detail);
+    this.retryAfterSeconds = retryAfterSeconds;
+  }
 }
 
 /** Maskinporten (or Altinn) answered 4xx: its OAuth `error` and `error_description` go back to the caller. */

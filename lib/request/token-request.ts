@@ -1,13 +1,12 @@
 // The POST /token body, parsed once at the edge: size, media type, JSON, then every field (zod); errors name the field.
 import * as z from "zod/mini";
-import "../validation/english.ts";
 import { CLIENT_NAME_PATTERN } from "../config/index.ts";
-import type { TokenRequest } from "../grant/index.ts";
 import { InvalidRequest, PayloadTooLarge, UnsupportedMediaType } from "../problem/index.ts";
 import { isOrgNumber } from "./org-number.ts";
 import { isPid, PID_MESSAGE } from "./pid.ts";
 import { isResourceUri, MAX_RESOURCES, RESOURCE_RULE } from "./resource.ts";
 import { scopeSet, sortedSet, splitScope } from "./scope.ts";
+import type { TokenRequest } from "./types.ts";
 
 export const MAX_BODY_BYTES = 8 * 1024;
 export const DEFAULT_MIN_TTL = 30;
@@ -121,11 +120,14 @@ const bodySchema = (options: TokenRequestOptions) =>
       ),
     );
 
-/** One schema per environment, built once. */
-const SCHEMAS = {
-  test: bodySchema({ environment: "test" }),
-  prod: bodySchema({ environment: "prod" }),
-} as const;
+type BodySchema = ReturnType<typeof bodySchema>;
+/** One schema per environment, built on first use (a container only ever parses for its own). */
+const SCHEMAS: { test?: BodySchema; prod?: BodySchema } = {};
+const schemaFor = (options: TokenRequestOptions): BodySchema => {
+  const schema = SCHEMAS[options.environment] ?? bodySchema(options);
+  SCHEMAS[options.environment] = schema;
+  return schema;
+};
 
 /** Accepts `application/json` with optional parameters; a charset, when given, must be UTF-8. */
 export function isJsonMediaType(contentType: string | undefined): boolean {
@@ -155,7 +157,7 @@ export function parseTokenRequest(raw: RawTokenBody, options: TokenRequestOption
   } catch {
     throw new InvalidRequest("body: expected a JSON object (malformed JSON or not UTF-8)");
   }
-  const parsed = SCHEMAS[options.environment].safeParse(json);
+  const parsed = schemaFor(options).safeParse(json);
   if (!parsed.success) {
     const issue = parsed.error.issues[0];
     throw new InvalidRequest(issue?.message ?? "body: invalid request");

@@ -85,6 +85,17 @@ describe("AltinnExchange", () => {
     });
   });
 
+  it("answers a redirect with upstream_unavailable naming Altinn, without following or retrying it", async () => {
+    emu.altinn.injectFault({ type: "status", status: 302 });
+    const before = emu.altinn.requests.length;
+    const { client, attempts } = harness();
+    const error = await rejection(client.exchange(maskinportenToken, attempts));
+    expect(error).toBeInstanceOf(UpstreamUnavailable);
+    expect(error).toMatchObject({ upstream: "altinn", upstreamStatus: 302 });
+    expect((error as UpstreamUnavailable).detail).toMatch(/ALTINN_EXCHANGE_URL/);
+    expect(emu.altinn.requests.length - before).toBe(1);
+  });
+
   it("maps Altinn's 401 to upstream_rejected naming Altinn, without retrying", async () => {
     const before = emu.altinn.requests.length;
     const { client, attempts } = harness();

@@ -1,6 +1,7 @@
 import { Metrics, MetricUnit } from "@aws-lambda-powertools/metrics";
 import { describe, expect, it, vi } from "vitest";
 import { emfLine, type MetricValue } from "../../lib/audit/emf.ts";
+import { type AuditRecord, AuditTrail } from "../../lib/audit/index.ts";
 
 const TARGET = { namespace: "TokenBroker", service: "maskinporten-broker" };
 
@@ -70,4 +71,58 @@ describe("emfLine", () => {
       expect(withoutTimestamp(document)).toEqual(withoutTimestamp(powertoolsDocument(metrics, client)));
     });
   }
+
+  it("serialises each document's own values and client, however often its shape was seen before", () => {
+    for (let i = 0; i < 3; i++) {
+      for (const [, metrics, client] of cases) {
+        const changed = metrics.map((m, j) => ({ ...m, value: m.value + i * 10 + j / 4 }));
+        for (const who of [client, "other-client", null]) {
+          const document = JSON.parse(emfLine(TARGET, 1_795_000_000_000 + i, changed, who)) as Record<
+            string,
+            unknown
+          >;
+          expect(withoutTimestamp(document)).toEqual(withoutTimestamp(powertoolsDocument(changed, who)));
+        }
+      }
+    }
+  });
+});
+
+describe("AuditTrail", () => {
+  it("writes a record's audit line and its EMF document in one write, each on its own line", () => {
+    const writes: string[] = [];
+    const audit = new AuditTrail({ write: (text) => writes.push(text), now: () => 1_795_000_000_000 });
+    const record: AuditRecord = {
+      event: "token_issued",
+      principal: "arn:aws:iam::111122223333:role/payroll-svc",
+      session: "i-0abc",
+      account: "111122223333",
+      source_ip: "10.0.0.7",
+      vpce_id: null,
+      client: "default",
+      scopes: ["skatteetaten:mva"],
+      resource: null,
+      consumer_org: null,
+      systemuser_org: null,
+      exchange: null,
+      pid_pseudonym: null,
+      cache: "hit",
+      latency_ms: 0,
+      request_id: "r-1",
+    };
+    audit.record(record, []);
+    audit.record(record, []);
+    expect(writes).toHaveLength(2);
+    for (const text of writes) {
+      const lines = text.split("\n");
+      expect(lines).toHaveLength(3);
+      expect(lines[2]).toBe("");
+      expect(JSON.parse(lines[0] ?? "")).toMatchObject({
+        event: "token_issued",
+        cache: "hit",
+        client: "default",
+      });
+      expect(JSON.parse(lines[1] ?? "")).toMatchObject({ TokenRequests: 1, CacheHits: 1, Client: "default" });
+    }
+  });
 });

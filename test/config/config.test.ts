@@ -35,7 +35,8 @@ describe("loadConfig", () => {
         },
       ],
       policy: { kind: "inline", json: '{"rules":[]}' },
-      cache: { maxEntries: 1000, refreshAheadSeconds: 15 },
+      cache: { maxEntries: 1000, refreshAheadSeconds: 15, refusalSeconds: 30 },
+      grantsPerPrincipalPerMinute: 600,
       upstreamTimeoutMs: 3000,
       altinn: { exchangeUrl: "https://platform.tt02.altinn.no/authentication/api/v1/exchange/maskinporten" },
       keys: { adminUrl: "https://api.test.samarbeid.digdir.no", warnDays: 30, autoRenew: false },
@@ -91,6 +92,8 @@ describe("loadConfig", () => {
       TOKEN_CACHE_MAX_ENTRIES: "50",
       TOKEN_REFRESH_AHEAD_SECONDS: "0",
       UPSTREAM_TIMEOUT_MS: " 1500 ",
+      REFUSAL_CACHE_SECONDS: "5",
+      GRANTS_PER_PRINCIPAL_PER_MINUTE: "20",
     });
     expect(config).toMatchObject({
       maskinporten: { issuer: "http://127.0.0.1:9999/", tokenUrl: "http://127.0.0.1:9999/token" },
@@ -107,9 +110,16 @@ describe("loadConfig", () => {
         },
       ],
       policy: { kind: "file", path: "policy.json" },
-      cache: { maxEntries: 50, refreshAheadSeconds: 0 },
+      cache: { maxEntries: 50, refreshAheadSeconds: 0, refusalSeconds: 5 },
+      grantsPerPrincipalPerMinute: 20,
       upstreamTimeoutMs: 1500,
     });
+  });
+
+  it("REFUSAL_CACHE_SECONDS=0 and GRANTS_PER_PRINCIPAL_PER_MINUTE=0 turn refusal memory and the grant budget off", () => {
+    expect(
+      loadConfig({ ...MINIMAL, REFUSAL_CACHE_SECONDS: "0", GRANTS_PER_PRINCIPAL_PER_MINUTE: "0" }),
+    ).toMatchObject({ cache: { refusalSeconds: 0 }, grantsPerPrincipalPerMinute: 0 });
   });
 
   it("reads the key lifecycle variables: self-service host per environment, warn days, auto-renew, admin client", () => {
@@ -159,6 +169,11 @@ describe("loadConfig", () => {
     ["TOKEN_REFRESH_AHEAD_SECONDS", { TOKEN_REFRESH_AHEAD_SECONDS: "-1" }],
     ["UPSTREAM_TIMEOUT_MS", { UPSTREAM_TIMEOUT_MS: "1.5" }],
     ["UPSTREAM_TIMEOUT_MS", { UPSTREAM_TIMEOUT_MS: "60000" }],
+    ["REFUSAL_CACHE_SECONDS", { REFUSAL_CACHE_SECONDS: "-1" }],
+    ["REFUSAL_CACHE_SECONDS", { REFUSAL_CACHE_SECONDS: "3601" }],
+    ["REFUSAL_CACHE_SECONDS", { REFUSAL_CACHE_SECONDS: "0.5" }],
+    ["GRANTS_PER_PRINCIPAL_PER_MINUTE", { GRANTS_PER_PRINCIPAL_PER_MINUTE: "-1" }],
+    ["GRANTS_PER_PRINCIPAL_PER_MINUTE", { GRANTS_PER_PRINCIPAL_PER_MINUTE: "many" }],
     ["ALTINN_EXCHANGE_URL", { ALTINN_EXCHANGE_URL: "http://platform.altinn.no/exchange" }],
     ["ALTINN_EXCHANGE_URL", { ALTINN_EXCHANGE_URL: "platform.altinn.no" }],
     ["PID_PSEUDONYM_KEY", { PID_PSEUDONYM_KEY: "hmac:abc" }],

@@ -3,7 +3,6 @@
 // the emulator) and capturing its EMF output.
 import { readdirSync, readFileSync } from "node:fs";
 import { join } from "node:path";
-import { Metrics } from "@aws-lambda-powertools/metrics";
 import type { Context, ScheduledEvent } from "aws-lambda";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { createKeyWatchHandler } from "../../functions/key-watch.ts";
@@ -98,9 +97,7 @@ let emitted: Set<MetricKey>;
 
 /** lib/audit over every kind of /token record: each event, cache outcome, code, client and attempt outcome. */
 function runAuditTrail(): void {
-  const audit = new AuditTrail({
-    metrics: new Metrics({ namespace: "TokenBroker", serviceName: "maskinporten-broker" }),
-  });
+  const audit = new AuditTrail();
   for (const event of EVENTS) {
     for (const cache of CACHES) {
       for (const code of CODES) {

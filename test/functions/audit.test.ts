@@ -40,7 +40,17 @@ const sumMetric = (documents: Record<string, unknown>[], name: string): number =
     return sum + (typeof value === "number" ? 1 : 0);
   }, 0);
 
+/** Lambda's application log-level filter as documented: a missing or unknown `level` counts as INFO. */
+const LEVELS = ["TRACE", "DEBUG", "INFO", "WARN", "ERROR", "FATAL"];
+const survivesLambdaFilter = (line: Record<string, unknown>, setting: string): boolean => {
+  const level = LEVELS.indexOf(String(line.level ?? "").toUpperCase());
+  return (level < 0 ? LEVELS.indexOf("INFO") : level) >= LEVELS.indexOf(setting);
+};
+
 beforeAll(async () => {
+  // The whole scenario runs with both log levels at ERROR: audit records must not depend on them.
+  vi.stubEnv("POWERTOOLS_LOG_LEVEL", "ERROR");
+  vi.stubEnv("AWS_LAMBDA_LOG_LEVEL", "ERROR");
   fixture = await startControlledBroker({
     expiresIn: 120,
     env: { TOKEN_REFRESH_AHEAD_SECONDS: "15" },
@@ -77,23 +87,28 @@ async function scenario(): Promise<void> {
     body: '{"error":"invalid_grant","error_description":"MP-124"}',
   });
   await send(tokenEvent(altinn, { identity: roleCaller("altinn-svc") }));
+  await send(tokenEvent(altinn, { identity: roleCaller("altinn-svc") }));
+  fixture.advance(31); // past REFUSAL_CACHE_SECONDS: the refusal is forgotten
   const down = { type: "status", status: 503 } as const;
   fixture.emulator.injectFault(down, down, down);
   await send(tokenEvent(altinn, { identity: roleCaller("altinn-svc") }));
   fixture.signer.failNext(1);
   await send(tokenEvent(altinn, { identity: roleCaller("altinn-svc") }));
-  fixture.advance(80);
+  fixture.advance(49);
   await send(tokenEvent(mva));
   await vi.waitFor(() => {
     if (!output.json().some((line) => line.event === "token_refreshed")) throw new Error("no refresh yet");
   });
 }
-afterAll(() => fixture.close());
+afterAll(async () => {
+  vi.unstubAllEnvs();
+  await fixture.close();
+});
 
-describe("audit trail over a full scenario", () => {
+describe("audit trail over a full scenario, POWERTOOLS_LOG_LEVEL=ERROR and AWS_LAMBDA_LOG_LEVEL=ERROR", () => {
   it("ran the scenario it claims: hits, misses, coalescing, denials, bad input and upstream failures", () => {
     expect(statuses).toEqual([
-      200, 200, 200, 200, 200, 200, 200, 200, 403, 403, 400, 413, 502, 503, 503, 200,
+      200, 200, 200, 200, 200, 200, 200, 200, 403, 403, 400, 413, 502, 502, 503, 503, 200,
     ]);
     expect(tokens.length).toBe(9);
     expect(grants.length).toBeGreaterThanOrEqual(6);
@@ -121,6 +136,24 @@ describe("audit trail over a full scenario", () => {
       expect(line).not.toMatch(/eyJ[\w-]+\.eyJ[\w-]+\./);
       expect(line).not.toMatch(/PRIVATE KEY/);
     }
+  });
+
+  it("at log level ERROR, every request still has its one audit record, which Lambda's ERROR filter keeps", () => {
+    const audit = output.json().filter((line) => REQUEST_EVENTS.has(String(line.event)));
+    expect(audit.map((r) => r.request_id).sort()).toEqual([...requestIds].sort());
+    const kept = output
+      .json()
+      .filter((line) => survivesLambdaFilter(line, "ERROR") && REQUEST_EVENTS.has(String(line.event)));
+    expect(kept).toHaveLength(requestIds.length);
+    for (const setting of LEVELS) {
+      expect(
+        audit.every((line) => survivesLambdaFilter(line, setting)),
+        setting,
+      ).toBe(true);
+    }
+    // Diagnostics follow the level: nothing below ERROR came from the levelled logger.
+    const levelled = output.json().filter((line) => typeof line.level === "string" && line.level !== "FATAL");
+    expect(levelled.filter((line) => ["DEBUG", "INFO", "WARN"].includes(String(line.level)))).toEqual([]);
   });
 
   it("writes exactly one audit record per request, with every required field", () => {
@@ -165,13 +198,15 @@ describe("audit trail over a full scenario", () => {
       "arn:aws:iam::111122223333:role/payroll-svc may not request scope altinn:x",
     ]);
     const failed = records.filter((r) => r.event === "token_failed");
-    expect(failed.map((r) => [r.code, r.upstream_status ?? null])).toEqual([
-      ["invalid_request", null],
-      ["payload_too_large", null],
-      ["upstream_rejected", 400],
-      ["upstream_unavailable", 503],
-      ["signing_unavailable", null],
+    expect(failed.map((r) => [r.code, r.upstream_status ?? null, r.cache ?? null])).toEqual([
+      ["invalid_request", null, null],
+      ["payload_too_large", null, null],
+      ["upstream_rejected", 400, null],
+      ["upstream_rejected", null, "refused"],
+      ["upstream_unavailable", 503, null],
+      ["signing_unavailable", null, null],
     ]);
+    expect(failed[3]).not.toHaveProperty("grant_jti");
     const refreshed = output.json().filter((line) => line.event === "token_refreshed");
     expect(refreshed).toHaveLength(1);
     expect(refreshed[0]).toMatchObject({

@@ -1,7 +1,8 @@
+import { Logger } from "@aws-lambda-powertools/logger";
 import type { Context, ScheduledEvent } from "aws-lambda";
 import { afterEach, describe, expect, it } from "vitest";
 import { createKeyWatchHandler } from "../../functions/key-watch.ts";
-import { KeyWatch, loadKeyConfig } from "../../lib/keys/index.ts";
+import { KeyWatch, type KeyWatchSinks, loadKeyConfig } from "../../lib/keys/index.ts";
 import { CLIENT_SCOPES } from "../support/broker-fixture.ts";
 import { CLIENT_ORG, closeKeyFixtures, type KeyFixture, startKeyFixture } from "../support/key-fixture.ts";
 import { captureOutput } from "../support/output.ts";
@@ -16,9 +17,9 @@ const SCHEDULE = {
 const CONTEXT = { awsRequestId: "key-watch-1", functionName: "key-watch" } as Context;
 
 /** Runs the scheduled handler over the fixture's environment; returns its result (or error) and what it wrote. */
-async function runWatch(fixture: KeyFixture, env: Record<string, string> = {}) {
+async function runWatch(fixture: KeyFixture, env: Record<string, string> = {}, sinks: KeyWatchSinks = {}) {
   const config = loadKeyConfig({ ...fixture.env, ...env });
-  const handler = createKeyWatchHandler(() => KeyWatch.fromConfig(config, { now: fixture.now }));
+  const handler = createKeyWatchHandler(() => KeyWatch.fromConfig(config, { now: fixture.now }, sinks));
   const output = captureOutput();
   try {
     const result = await handler(SCHEDULE, CONTEXT).catch((error: unknown) => error);
@@ -82,15 +83,18 @@ describe("the scheduled key watch", () => {
     expect(records.some((r) => JSON.stringify(r).includes("eyJ"))).toBe(false);
   });
 
-  it("with KEY_AUTO_RENEW=true renews a key under the threshold and audits it", async () => {
+  it("with KEY_AUTO_RENEW=true renews a key under the threshold and audits it, whatever the log level", async () => {
     const fixture = await startKeyFixture(10, 1);
-    const { result, records } = await runWatch(fixture, { KEY_AUTO_RENEW: "true" });
+    const silent = new Logger({ serviceName: "maskinporten-broker", logLevel: "SILENT" });
+    const { result, records } = await runWatch(fixture, { KEY_AUTO_RENEW: "true" }, { logger: silent });
 
     expect(result).toEqual([
       { client: "default", client_id: fixture.clientId, ok: true, signing_days_left: 365, renewed: true },
     ]);
     const renewed = records.find((r) => r.message === "key_renewed");
     expect(renewed).toMatchObject({
+      level: "FATAL",
+      event: "key_renewed",
       client: "default",
       client_id: fixture.clientId,
       kid: fixture.kid,

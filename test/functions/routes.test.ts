@@ -6,6 +6,7 @@ import { createJwksHandler } from "../../functions/jwks.ts";
 import { createTokenHandler } from "../../functions/token.ts";
 import { healthOf } from "../../lib/broker/index.ts";
 import { PolicyError } from "../../lib/policy/index.ts";
+import packageJson from "../../package.json" with { type: "json" };
 import { type ControlledBroker, startControlledBroker, tokenEvent } from "../support/broker-fixture.ts";
 import { type CapturedOutput, captureOutput } from "../support/output.ts";
 
@@ -53,34 +54,15 @@ describe("GET /.well-known/jwks.json", () => {
 });
 
 describe("GET /health", () => {
-  it("reports ok from configuration and policy alone", async () => {
-    const report = healthOf(
-      {
-        maskinporten: { env: "test", issuer: "https://test.maskinporten.no/", tokenUrl: "x" },
-        clients: [
-          {
-            name: "default",
-            clientId: "c",
-            signing: { key: { source: "kms", keyId: "alias/x" }, alg: "RS256" },
-          },
-        ],
-        policy: { kind: "inline", json: "{}" },
-        cache: { maxEntries: 1, refreshAheadSeconds: 1 },
-        upstreamTimeoutMs: 1000,
-        keys: { adminUrl: "https://api.test.samarbeid.digdir.no", warnDays: 30, autoRenew: false },
-        altinn: {
-          exchangeUrl: "https://platform.tt02.altinn.no/authentication/api/v1/exchange/maskinporten",
-        },
-      },
-      { rules: [] },
+  it("tells a caller only that the broker is up, and its version: no client id, key source or policy", async () => {
+    const response = await createHealthHandler(async () => healthOf())(
+      get("/health"),
+      lambdaContext("health"),
     );
-    const response = await createHealthHandler(async () => report)(get("/health"), lambdaContext("health"));
     expect(response.statusCode).toBe(200);
-    expect(JSON.parse(response.body)).toMatchObject({
-      status: "ok",
-      clients: [{ name: "default", client_id: "c", key_source: "kms" }],
-      policy_rules: 0,
-    });
+    expect(response.headers).toMatchObject({ "Cache-Control": "no-store" });
+    expect(JSON.parse(response.body)).toEqual({ status: "ok", version: packageJson.version });
+    expect(response.body).not.toMatch(new RegExp(`${fixture.env.MASKINPORTEN_CLIENT_ID}|kms|file|rules`));
   });
 });
 

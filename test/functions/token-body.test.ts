@@ -17,13 +17,18 @@ const body = fc.record(
 describe("tokenBodyWriter", () => {
   it("writes JSON.stringify(body) exactly, for any sequence of bodies (same token again or a new one, exchanged or not)", () => {
     fc.assert(
-      fc.property(fc.array(body, { minLength: 1, maxLength: 8 }), fc.array(fc.nat(7)), (bodies, repeats) => {
-        const write = tokenBodyWriter();
-        const sequence = [...bodies, ...repeats.map((i) => bodies[i % bodies.length] ?? bodies[0])];
-        for (const b of sequence) {
-          if (b !== undefined) expect(write(b)).toBe(JSON.stringify(b));
-        }
-      }),
+      fc.property(
+        fc.array(body, { minLength: 1, maxLength: 8 }),
+        fc.array(fc.nat(7)),
+        fc.integer({ min: 1, max: 4 }),
+        (bodies, repeats, capacity) => {
+          const write = tokenBodyWriter(capacity);
+          const sequence = [...bodies, ...repeats.map((i) => bodies[i % bodies.length] ?? bodies[0])];
+          for (const b of sequence) {
+            if (b !== undefined) expect(write(b)).toBe(JSON.stringify(b));
+          }
+        },
+      ),
     );
   });
 

@@ -108,8 +108,8 @@ describe("POST /token", () => {
     expect(fixture.signer.signs).toBe(2);
   });
 
-  it("does not cache a failed mint: the next request tries again", async () => {
-    fixture = await startControlledBroker();
+  it("caches no failed mint: with REFUSAL_CACHE_SECONDS=0 the next request tries Maskinporten again", async () => {
+    fixture = await startControlledBroker({ env: { REFUSAL_CACHE_SECONDS: "0" } });
     fixture.emulator.injectFault({
       type: "status",
       status: 400,

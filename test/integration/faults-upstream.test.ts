@@ -1,10 +1,10 @@
 // Maskinporten misbehaving, seen through the token handler: the documented status and code within a bounded
 // time, retries within their bound (emulator counts), no failure cached, a still-valid cached token kept.
-import { afterAll, afterEach, beforeAll, describe, expect, it, vi } from "vitest";
+import { afterAll, afterEach, beforeAll, describe, expect, it } from "vitest";
 import type { EmulatorFault } from "../../dev/maskinporten-emulator.ts";
 import { BACKOFF_BASE_MS } from "../../lib/maskinporten/retry.ts";
+import { auditLines } from "../support/audit-lines.ts";
 import { type BrokerFixture, fixtureHandler, invoke, startBrokerFixture } from "../support/broker-fixture.ts";
-import { captureOutput } from "../support/output.ts";
 
 const TIMEOUT_MS = 300;
 /** MaskinportenClient's default: the first attempt and two retries. */
@@ -105,14 +105,14 @@ describe("Maskinporten faults through the token handler", () => {
     expect(calls() - before).toBe(1);
   });
 
-  it("answers 502 upstream_rejected on a 4xx without retrying, passing the OAuth error on; nothing is cached", async () => {
+  it("answers 502 upstream_rejected on a 4xx without retrying, passing the OAuth error on; no token is cached", async () => {
     const before = calls();
     fixture.emulator.injectFault({
       type: "status",
       status: 400,
       body: JSON.stringify({ error: "invalid_scope", error_description: "MP-200 scope not on the client" }),
     });
-    const token = handler();
+    const token = handler({ REFUSAL_CACHE_SECONDS: "0" });
     const rejected = await invoke(token, { scope: SCOPE });
     expect(rejected.status).toBe(502);
     expect(rejected.body).toMatchObject({
@@ -132,74 +132,64 @@ describe("Maskinporten faults through the token handler", () => {
 
 describe("a still-valid cached token while Maskinporten is down", () => {
   it("keeps serving it, refreshes in the background without failing callers, and never serves it below min_ttl", async () => {
-    const output = captureOutput();
-    try {
-      await stillValidWhileDown(() =>
-        output.json().filter((r) => r.event === "token_refreshed" && r.code === "upstream_unavailable"),
-      );
-    } finally {
-      output.restore();
-    }
+    let clock = 1_000_000;
+    const audit = auditLines();
+    const token = fixtureHandler(
+      fixture,
+      { UPSTREAM_TIMEOUT_MS: String(TIMEOUT_MS), TOKEN_REFRESH_AHEAD_SECONDS: "15" },
+      { monotonic: () => clock, sinks: { write: audit.write } },
+    );
+    /** The failed background refresh a hit set off, once it has finished: its audit record. */
+    const failedRefresh = async (refreshed: Promise<Record<string, unknown>>) =>
+      expect(await refreshed).toMatchObject({ code: "upstream_unavailable", grants_signed: ATTEMPTS });
+    const before = calls();
+    const first = await invoke(token, { scope: SCOPE, min_ttl: 30 });
+    expect(first.status).toBe(200);
+    expect(first.body.expires_in).toBe(120);
+    fixture.emulator.injectFault(...faults({ type: "status", status: 503 }, 100));
+
+    // Outside the refresh-ahead window: a plain hit, no upstream call at all.
+    clock += 50_000;
+    const hit = await invoke(token, { scope: SCOPE, min_ttl: 30 });
+    expect(hit).toMatchObject({ status: 200, headers: { "X-Token-Cache": "hit" } });
+    expect(hit.body).toMatchObject({ access_token: first.body.access_token, expires_in: 70 });
+    expect(calls() - before).toBe(1);
+
+    // 40 s left, within min_ttl + refresh-ahead: served, while a background refresh fails (3 attempts).
+    clock += 30_000;
+    let refreshed = audit.next("token_refreshed");
+    const inWindow = await invoke(token, { scope: SCOPE, min_ttl: 30 });
+    expect(inWindow).toMatchObject({ status: 200, headers: { "X-Token-Cache": "hit" } });
+    expect(inWindow.body).toMatchObject({ access_token: first.body.access_token, expires_in: 40 });
+    await failedRefresh(refreshed);
+    expect(calls() - before).toBe(1 + ATTEMPTS);
+    refreshed = audit.next("token_refreshed");
+    const stillServed = await invoke(token, { scope: SCOPE, min_ttl: 30 });
+    expect(stillServed.body.access_token).toBe(first.body.access_token);
+    expect(stillServed.headers["X-Token-Cache"]).toBe("hit");
+    await failedRefresh(refreshed);
+    expect(calls() - before).toBe(1 + 2 * ATTEMPTS);
+
+    // 20 s left: below min_ttl, so it is not valid for this caller; Maskinporten is still down.
+    clock += 20_000;
+    const tooShort = await invoke(token, { scope: SCOPE, min_ttl: 30 });
+    expect(tooShort.status).toBe(503);
+    expect(tooShort.body).toMatchObject({ code: "upstream_unavailable" });
+    expect(tooShort.body.access_token).toBeUndefined();
+    expect(calls() - before).toBe(1 + 3 * ATTEMPTS);
+    // ...but a caller content with 20 s still gets it (and sets off one more failing background refresh).
+    refreshed = audit.next("token_refreshed");
+    const modest = await invoke(token, { scope: SCOPE, min_ttl: 20 });
+    expect(modest.body).toMatchObject({ access_token: first.body.access_token, expires_in: 20 });
+    await failedRefresh(refreshed);
+    expect(calls() - before).toBe(1 + 4 * ATTEMPTS);
+
+    fixture.emulator.clearFaults();
+    const upstreamBefore = calls();
+    const fresh = await invoke(token, { scope: SCOPE, min_ttl: 30 });
+    expect(fresh).toMatchObject({ status: 200, headers: { "X-Token-Cache": "miss" } });
+    expect(fresh.body.access_token).not.toBe(first.body.access_token);
+    expect(fresh.body.expires_in).toBe(120);
+    expect(calls() - upstreamBefore).toBe(1);
   });
 });
-
-/**
- * The scenario, given the failed background refreshes audited so far: each must have been audited (the refresh
- * has settled) before the next request, or that request would join it instead of starting its own.
- */
-async function stillValidWhileDown(failedRefreshes: () => unknown[]): Promise<void> {
-  const refreshesFailed = (n: number) =>
-    vi.waitFor(() => expect(failedRefreshes()).toHaveLength(n), { timeout: 10_000, interval: 20 });
-  let clock = 1_000_000;
-  const token = fixtureHandler(
-    fixture,
-    { UPSTREAM_TIMEOUT_MS: String(TIMEOUT_MS), TOKEN_REFRESH_AHEAD_SECONDS: "15" },
-    { monotonic: () => clock },
-  );
-  const before = calls();
-  const first = await invoke(token, { scope: SCOPE, min_ttl: 30 });
-  expect(first.status).toBe(200);
-  expect(first.body.expires_in).toBe(120);
-  fixture.emulator.injectFault(...faults({ type: "status", status: 503 }, 100));
-
-  // Outside the refresh-ahead window: a plain hit, no upstream call at all.
-  clock += 50_000;
-  const hit = await invoke(token, { scope: SCOPE, min_ttl: 30 });
-  expect(hit).toMatchObject({ status: 200, headers: { "X-Token-Cache": "hit" } });
-  expect(hit.body).toMatchObject({ access_token: first.body.access_token, expires_in: 70 });
-  expect(calls() - before).toBe(1);
-
-  // 40 s left, within min_ttl + refresh-ahead: served, while a background refresh fails (3 attempts).
-  clock += 30_000;
-  const inWindow = await invoke(token, { scope: SCOPE, min_ttl: 30 });
-  expect(inWindow).toMatchObject({ status: 200, headers: { "X-Token-Cache": "hit" } });
-  expect(inWindow.body).toMatchObject({ access_token: first.body.access_token, expires_in: 40 });
-  await refreshesFailed(1);
-  expect(calls() - before).toBe(1 + ATTEMPTS);
-  const stillServed = await invoke(token, { scope: SCOPE, min_ttl: 30 });
-  expect(stillServed.body.access_token).toBe(first.body.access_token);
-  expect(stillServed.headers["X-Token-Cache"]).toBe("hit");
-  await refreshesFailed(2);
-  expect(calls() - before).toBe(1 + 2 * ATTEMPTS);
-
-  // 20 s left: below min_ttl, so it is not valid for this caller; Maskinporten is still down.
-  clock += 20_000;
-  const tooShort = await invoke(token, { scope: SCOPE, min_ttl: 30 });
-  expect(tooShort.status).toBe(503);
-  expect(tooShort.body).toMatchObject({ code: "upstream_unavailable" });
-  expect(tooShort.body.access_token).toBeUndefined();
-  expect(calls() - before).toBe(1 + 3 * ATTEMPTS);
-  // ...but a caller content with 20 s still gets it (and sets off one more failing background refresh).
-  const modest = await invoke(token, { scope: SCOPE, min_ttl: 20 });
-  expect(modest.body).toMatchObject({ access_token: first.body.access_token, expires_in: 20 });
-  await refreshesFailed(3);
-  expect(calls() - before).toBe(1 + 4 * ATTEMPTS);
-
-  fixture.emulator.clearFaults();
-  const upstreamBefore = calls();
-  const fresh = await invoke(token, { scope: SCOPE, min_ttl: 30 });
-  expect(fresh).toMatchObject({ status: 200, headers: { "X-Token-Cache": "miss" } });
-  expect(fresh.body.access_token).not.toBe(first.body.access_token);
-  expect(fresh.body.expires_in).toBe(120);
-  expect(calls() - upstreamBefore).toBe(1);
-}

@@ -3,7 +3,8 @@ import { DeleteSecretCommand } from "@aws-sdk/client-secrets-manager";
 import { calculateJwkThumbprint, decodeProtectedHeader } from "jose";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { type MaskinportenEmulator, startMaskinportenEmulator } from "../../dev/maskinporten-emulator.ts";
-import { ConfigError } from "../../lib/config/index.ts";
+import { createBroker } from "../../lib/broker/index.ts";
+import { ConfigError, loadConfig } from "../../lib/config/index.ts";
 import { createSigner } from "../../lib/signer/index.ts";
 import {
   REFRESH_INTERVAL_MS,
@@ -13,6 +14,7 @@ import {
 } from "../../lib/signer/secrets-manager.ts";
 import { createSecret, rotateSecret, secretsClient } from "../support/aws.ts";
 import { createCertificate } from "../support/certificate.ts";
+import { captureOutput } from "../support/output.ts";
 import { exchangeAtEmulator, signedGrant } from "../support/signed-grant.ts";
 import { keyFileText, newKey } from "../support/signer.ts";
 
@@ -167,6 +169,37 @@ describe("SecretsManagerSigner against moto", () => {
     });
   });
 
+  it("a broker's failed key refresh is logged through the broker's logger, like every other warning", async () => {
+    const time = clock();
+    const arn = await createSecret(sm, { private_key: pem(newKey()), kid: "good" });
+    const broker = await createBroker(
+      loadConfig({
+        MASKINPORTEN_ENV: "test",
+        MASKINPORTEN_CLIENT_ID: "c",
+        SIGNING_KEY: `secretsmanager:${arn}`,
+        POLICY: '{"rules":[]}',
+      }),
+      { signerDeps: { secretsManagerClient: sm, now: time.now } },
+    );
+    await rotateSecret(sm, arn, "not json");
+    time.advance(REFRESH_INTERVAL_MS);
+    const output = captureOutput();
+    try {
+      expect((await broker.jwks()).keys[0]?.kid).toBe("good");
+    } finally {
+      output.restore();
+    }
+    expect(output.json()).toEqual([
+      expect.objectContaining({
+        level: "WARN",
+        message: "signing_key_refresh_failed",
+        service: "maskinporten-broker",
+        secret: arn,
+        causeName: "ConfigError",
+      }),
+    ]);
+  });
+
   describe("refused at load", () => {
     const refused = async (secret: object | string, message: string | RegExp, now?: () => number) => {
       const arn = await createSecret(sm, secret);
@@ -228,7 +261,10 @@ describe("SecretsManagerSigner against moto", () => {
       await refused({ kid: "k" }, "private_key: expected a PKCS#8 PEM string or a private JWK object");
       await refused({ private_key: key, kid: "not a kid!" }, "kid: expected letters, digits");
       await refused({ private_key: "not a key" }, "private_key: not a PKCS#8 PEM or private JWK");
-      await refused({ private_key: pem(newKey("ec-p256")) }, "an EC P-256 cannot sign RS256");
+      await refused(
+        { private_key: pem(newKey("ec-p256")) },
+        "unsupported key type ec for RS256; Maskinporten accepts only RSA keys",
+      );
     });
 
     it("an unknown secret, as a configuration mistake", async () => {

@@ -1,3 +1,5 @@
+import { createServer } from "node:http";
+import type { AddressInfo } from "node:net";
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from "vitest";
 import { type MaskinportenEmulator, startMaskinportenEmulator } from "../../dev/maskinporten-emulator.ts";
 import { MaskinportenClient, type MaskinportenClientOptions } from "../../lib/maskinporten/client.ts";
@@ -214,4 +216,54 @@ describe("MaskinportenClient", () => {
     await harness({}, { onClockSkew: (ms) => quiet.push(ms) }).client.requestToken({ scopes: [SCOPE] });
     expect(quiet).toEqual([]);
   });
+});
+
+describe("redirects", () => {
+  const transports = [
+    { name: "the default transport", viaFetch: false },
+    { name: "fetch", viaFetch: true },
+  ];
+  it.each(transports)(
+    "never follows a redirect ($name): a 302 from the token URL is an error, and its Location gets no request",
+    async ({ viaFetch }) => {
+      const target: string[] = [];
+      const elsewhere = createServer((request, response) => {
+        target.push(request.url ?? "");
+        response.end("{}");
+      });
+      await new Promise<void>((resolve) => elsewhere.listen(0, "127.0.0.1", resolve));
+      const { port: targetPort } = elsewhere.address() as AddressInfo;
+      const asked: string[] = [];
+      const redirecting = createServer((request, response) => {
+        asked.push(request.method ?? "");
+        response.writeHead(302, { location: `http://127.0.0.1:${targetPort}/token` }).end();
+      });
+      await new Promise<void>((resolve) => redirecting.listen(0, "127.0.0.1", resolve));
+      const { port } = redirecting.address() as AddressInfo;
+      try {
+        const redirectModes: unknown[] = [];
+        const { client, attempts } = harness(
+          { tokenUrl: `http://127.0.0.1:${port}/token` },
+          viaFetch
+            ? {
+                fetch: async (url, init) => {
+                  redirectModes.push(init.redirect);
+                  return globalThis.fetch(url, init);
+                },
+              }
+            : {},
+        );
+        const error = await problemOf(client.requestToken({ scopes: [SCOPE] }, attempts));
+        expect(error).toBeInstanceOf(UpstreamUnavailable);
+        expect(error).toMatchObject({ upstreamStatus: 302, detail: expect.stringContaining("redirect") });
+        if (viaFetch) expect(redirectModes).toEqual(["manual"]);
+        expect(asked).toEqual(["POST"]);
+        expect(target).toEqual([]);
+        expect(attempts.map((a) => a.outcome)).toEqual(["http_302"]);
+      } finally {
+        await new Promise((resolve) => redirecting.close(resolve));
+        await new Promise((resolve) => elsewhere.close(resolve));
+      }
+    },
+  );
 });

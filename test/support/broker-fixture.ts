@@ -88,6 +88,22 @@ export function tokenEvent(body: unknown, options: EventOptions = {}): APIGatewa
   });
 }
 
+/** Registers the broker's client at the emulator with the signer's key: CLIENT_SCOPES plus `moreScopes`. */
+export async function registerBrokerClient(
+  emulator: MaskinportenEmulator,
+  signer: Signer,
+  moreScopes: readonly string[] = [],
+): Promise<void> {
+  emulator.registerClient({
+    clientId: CLIENT_ID,
+    orgNumber: CLIENT_ORG,
+    jwks: [(await signer.current()).jwk],
+    scopes: [...CLIENT_SCOPES, ...moreScopes],
+    delegations: [{ consumerOrg: CONSUMER_ORG, scopes: ["skatteetaten:mva"] }],
+    systemUsers: [{ orgNumber: SYSTEMUSER_ORG, scopes: ["altinn:x"] }],
+  });
+}
+
 export interface BrokerFixture {
   emulator: MaskinportenEmulator;
   /** Configuration variables pointing at the emulator, the key file and TEST_POLICY. */
@@ -106,14 +122,7 @@ export async function startBrokerFixture(options: EmulatorOptions = {}): Promise
   const keyPath = await dir.write("signing-key.pem", privateKeyText);
   const signer = await FileSigner.load(keyPath, { alg: "RS256", kid: KID });
   const emulator = await startMaskinportenEmulator(options);
-  emulator.registerClient({
-    clientId: CLIENT_ID,
-    orgNumber: CLIENT_ORG,
-    jwks: [(await signer.current()).jwk],
-    scopes: CLIENT_SCOPES,
-    delegations: [{ consumerOrg: CONSUMER_ORG, scopes: ["skatteetaten:mva"] }],
-    systemUsers: [{ orgNumber: SYSTEMUSER_ORG, scopes: ["altinn:x"] }],
-  });
+  await registerBrokerClient(emulator, signer);
   return {
     emulator,
     signer,
@@ -161,10 +170,14 @@ export interface Invocation {
   elapsedMs: number;
 }
 
-/** Calls the handler with a POST /token body, as the default caller; parses the JSON answer. */
-export async function invoke(handler: LambdaHandler, body: unknown): Promise<Invocation> {
+/** Calls the handler with a POST /token body, as the default caller unless told; parses the JSON answer. */
+export async function invoke(
+  handler: LambdaHandler,
+  body: unknown,
+  options: EventOptions = {},
+): Promise<Invocation> {
   const started = performance.now();
-  const response = await handler(tokenEvent(body), lambdaContext("fixture-token"));
+  const response = await handler(tokenEvent(body, options), lambdaContext("fixture-token"));
   const elapsedMs = performance.now() - started;
   const headers = Object.fromEntries(Object.entries(response.headers ?? {}).map(([k, v]) => [k, String(v)]));
   return {

@@ -1,0 +1,96 @@
+import { afterEach, describe, expect, it, vi } from "vitest";
+import { type AuditRecord, AuditTrail, auditLine } from "../../lib/audit/index.ts";
+import { captureOutput } from "../support/output.ts";
+
+const RECORD: AuditRecord = {
+  event: "token_denied",
+  principal: "arn:aws:iam::111122223333:role/payroll-svc",
+  session: "i-0abc",
+  account: "111122223333",
+  source_ip: "10.0.0.7",
+  vpce_id: null,
+  client: "default",
+  scopes: ["skatteetaten:mva"],
+  resource: null,
+  consumer_org: null,
+  systemuser_org: null,
+  exchange: null,
+  pid_pseudonym: null,
+  cache: null,
+  latency_ms: 0,
+  request_id: "r-1",
+  code: "rate_limited",
+  reason: "",
+};
+
+afterEach(() => {
+  vi.unstubAllEnvs();
+});
+
+describe("audit lines", () => {
+  it("an audit record is one JSON line at level FATAL, with its fields as given and empty ones left out", () => {
+    const line = auditLine(RECORD, "2026-01-01T00:00:00.000Z", "maskinporten-broker");
+    expect(line.endsWith("\n")).toBe(true);
+    expect(line.slice(0, -1)).not.toContain("\n");
+    expect(JSON.parse(line)).toEqual({
+      level: "FATAL",
+      message: "token_denied",
+      timestamp: "2026-01-01T00:00:00.000Z",
+      service: "maskinporten-broker",
+      event: "token_denied",
+      principal: RECORD.principal,
+      session: "i-0abc",
+      account: "111122223333",
+      source_ip: "10.0.0.7",
+      client: "default",
+      scopes: ["skatteetaten:mva"],
+      latency_ms: 0,
+      request_id: "r-1",
+      code: "rate_limited",
+    });
+  });
+
+  it.each([
+    ["WARN", "WARN"],
+    ["ERROR", "ERROR"],
+    ["SILENT", "FATAL"],
+  ])(
+    "audit records are written at POWERTOOLS_LOG_LEVEL=%s / AWS_LAMBDA_LOG_LEVEL=%s; diagnostics follow the level",
+    (powertools, lambda) => {
+      vi.stubEnv("POWERTOOLS_LOG_LEVEL", powertools);
+      vi.stubEnv("AWS_LAMBDA_LOG_LEVEL", lambda);
+      const output = captureOutput();
+      try {
+        const trail = new AuditTrail({ now: () => Date.parse("2026-01-01T00:00:00Z") });
+        trail.record(RECORD, []);
+        trail.warn("signing_key_refresh_failed", { secret: "s" });
+        trail.clockSkew(9000);
+      } finally {
+        output.restore();
+      }
+      const lines = output.json();
+      expect(lines.filter((l) => l.event === "token_denied")).toHaveLength(1);
+      const diagnostics = lines.filter((l) => l.message === "signing_key_refresh_failed");
+      expect(diagnostics).toHaveLength(powertools === "WARN" && lambda === "WARN" ? 1 : 0);
+      expect(lines.filter((l) => l.message === "maskinporten_clock_skew")).toHaveLength(diagnostics.length);
+    },
+  );
+
+  it("at the default level a diagnostic warning goes through the levelled logger, as JSON with its fields", () => {
+    const output = captureOutput();
+    try {
+      new AuditTrail().warn("signing_key_refresh_failed", { secret: "s", cause_name: "ConfigError" });
+    } finally {
+      output.restore();
+    }
+    expect(output.json()).toEqual([
+      expect.objectContaining({
+        level: "WARN",
+        message: "signing_key_refresh_failed",
+        service: "maskinporten-broker",
+        secret: "s",
+        cause_name: "ConfigError",
+      }),
+    ]);
+  });
+});

@@ -1,0 +1,54 @@
+import fc from "fast-check";
+import { describe, expect, it } from "vitest";
+import { GrantBudget } from "../../lib/broker/grant-budget.ts";
+
+const budget = (perMinute: number, maxPrincipals?: number) => {
+  let now = 0;
+  const grants = new GrantBudget({
+    perMinute,
+    monotonic: () => now,
+    ...(maxPrincipals === undefined ? {} : { maxPrincipals }),
+  });
+  return { grants, advance: (ms: number) => (now += ms) };
+};
+
+describe("GrantBudget", () => {
+  it("lets a principal spend its whole budget at once, then says when the next grant is due", () => {
+    const { grants } = budget(20);
+    for (let i = 0; i < 20; i++) expect(grants.spend("p")).toBeUndefined();
+    expect(grants.spend("p")).toBe(3);
+    expect(grants.spend("q")).toBeUndefined();
+  });
+
+  it("never signs more than the budget plus what a minute refills, whatever the timing", () => {
+    fc.assert(
+      fc.property(fc.integer({ min: 1, max: 50 }), fc.array(fc.nat(5_000), { maxLength: 300 }), (n, gaps) => {
+        const { grants, advance } = budget(n);
+        let spent = 0;
+        let elapsed = 0;
+        for (const gap of gaps) {
+          advance(gap);
+          elapsed += gap;
+          if (grants.spend("p") === undefined) spent++;
+        }
+        expect(spent).toBeLessThanOrEqual(n + Math.floor((elapsed * n) / 60_000));
+      }),
+    );
+  });
+
+  it("0 is no limit", () => {
+    const { grants } = budget(0);
+    for (let i = 0; i < 1000; i++) expect(grants.spend("p")).toBeUndefined();
+  });
+
+  it("keeps a bounded number of principals, dropping full buckets first: one that is still short stays short", () => {
+    const { grants, advance } = budget(1, 3);
+    grants.spend("short"); // the oldest bucket
+    grants.spend("full");
+    advance(60_000); // both full again
+    grants.spend("short"); // short again, still the oldest
+    grants.spend("b");
+    grants.spend("c"); // over the bound: "full" (the same as no bucket) goes, not the oldest
+    expect(grants.spend("short")).toBe(60);
+  });
+});
