@@ -26,14 +26,27 @@ const SECRET_ALPHABET = `${UPPER_ALNUM}abcdefghijklmnopqrstuvwxyz+/`;
 const fileSchema = z.object({
   credentials: z
     .array(
-      z.strictObject({
-        accessKeyId: z
-          .string()
-          .regex(/^[A-Z0-9]{16,128}$/, "an access key id is 16-128 uppercase letters/digits"),
-        secretAccessKey: z.string().min(1),
-        sessionToken: z.string().min(1).optional(),
-        principalArn: z.string().refine(isPrincipalArn, "not an IAM role, IAM user or STS assumed-role ARN"),
-      }),
+      z
+        .strictObject({
+          accessKeyId: z
+            .string()
+            .regex(/^[A-Z0-9]{16,128}$/, "an access key id is 16-128 uppercase letters/digits"),
+          secretAccessKey: z.string().min(1),
+          sessionToken: z.string().min(1).optional(),
+          principalArn: z
+            .string()
+            .refine(isPrincipalArn, "not an IAM role, IAM user or STS assumed-role ARN"),
+        })
+        // As in AWS: AKIA… keys are long-term and never come with a session token; ASIA… keys are temporary and always do.
+        .refine((c) => !(c.accessKeyId.startsWith("AKIA") && c.sessionToken !== undefined), {
+          message:
+            "an AKIA… access key is long-term and has no session token (temporary keys start with ASIA)",
+          path: ["sessionToken"],
+        })
+        .refine((c) => !(c.accessKeyId.startsWith("ASIA") && c.sessionToken === undefined), {
+          message: "an ASIA… access key is temporary and needs its sessionToken",
+          path: ["sessionToken"],
+        }),
     )
     .min(1),
 });

@@ -1,10 +1,8 @@
 // The local stand-in for the private REST API: node:http in, SigV4 checked like aws_iam, the Lambda handlers behind.
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from "node:http";
 import type { AddressInfo } from "node:net";
-import type { APIGatewayProxyEvent, APIGatewayProxyResult, Context } from "aws-lambda";
+import type { LambdaHandler } from "../functions/http.ts";
 import { apiGatewayEvent, type CallerIdentity, lambdaContext } from "./api-gateway-event.ts";
-
-export type LambdaHandler = (event: APIGatewayProxyEvent, context: Context) => Promise<APIGatewayProxyResult>;
 
 export interface Route {
   method: string;
@@ -18,7 +16,8 @@ export interface SignedRequest {
   method: string;
   path: string;
   rawQuery: string;
-  headers: Readonly<Record<string, string>>;
+  /** Headers as received; a header sent on several lines has each line's value, in order. */
+  headers: Readonly<Record<string, string | readonly string[]>>;
   body: Buffer;
 }
 
@@ -66,6 +65,16 @@ function singleHeaders(req: IncomingMessage): Record<string, string> {
   return out;
 }
 
+/** Every header line, repeats kept apart (Node's `req.headers` would join them with ", "); own properties only. */
+function headerLines(req: IncomingMessage): Record<string, string[]> {
+  const lines: Record<string, string[]> = Object.create(null);
+  for (let i = 0; i + 1 < req.rawHeaders.length; i += 2) {
+    const name = (req.rawHeaders[i] ?? "").toLowerCase();
+    lines[name] = [...(lines[name] ?? []), req.rawHeaders[i + 1] ?? ""];
+  }
+  return lines;
+}
+
 function gatewayError(res: ServerResponse, status: number, message: string): void {
   res.writeHead(status, { "Content-Type": "application/json", "x-amzn-ErrorType": "AccessDeniedException" });
   res.end(JSON.stringify({ message }));
@@ -79,12 +88,11 @@ async function serve(options: GatewayOptions, req: IncomingMessage, res: ServerR
   const route = options.routes.find((r) => r.method === method && r.resource === url.pathname);
   // API Gateway answers unknown routes with 403 "Missing Authentication Token", before any auth.
   if (route === undefined) return gatewayError(res, 403, "Missing Authentication Token");
-  const headers = singleHeaders(req);
   const auth = options.authenticate({
     method,
     path: url.pathname,
     rawQuery: url.search.slice(1),
-    headers,
+    headers: headerLines(req),
     body,
   });
   if (!auth.ok) return gatewayError(res, auth.status, auth.message);
@@ -93,7 +101,7 @@ async function serve(options: GatewayOptions, req: IncomingMessage, res: ServerR
     path: url.pathname,
     resource: route.resource,
     query: url.searchParams,
-    headers,
+    headers: singleHeaders(req),
     body: body.length === 0 ? null : body.toString("utf8"),
     sourceIp: req.socket.remoteAddress ?? "127.0.0.1",
     identity: auth.identity,

@@ -4,6 +4,7 @@ import {
   ACCOUNT_ID,
   type Arn,
   assumedRole,
+  formatArn,
   IAM_NAME,
   isAssumedRole,
   isRole,
@@ -81,4 +82,15 @@ export function localIdentity(accessKey: string, principalArn: string): LocalIde
 /** True when `localIdentity` accepts the ARN; used to validate the credentials file. */
 export function isPrincipalArn(value: string): boolean {
   return localArn(value) !== undefined;
+}
+
+/**
+ * The principal a policy rule names for a local principal: a role session as its role, a role without its path
+ * (as the policy writes roles), a user as it is.
+ */
+export function policyPrincipal(principalArn: string): string {
+  const arn = localArn(principalArn);
+  if (arn === undefined)
+    throw new Error(`Not an IAM role, IAM user or STS assumed-role ARN: ${principalArn}`);
+  return formatArn(withoutRolePath(assumedRole(arn)?.role ?? arn));
 }

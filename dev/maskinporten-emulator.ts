@@ -2,7 +2,6 @@
 import { randomUUID } from "node:crypto";
 import { createServer, type IncomingMessage, type ServerResponse } from "node:http";
 import type { AddressInfo } from "node:net";
-import { setTimeout as sleep } from "node:timers/promises";
 import type { JWK } from "jose";
 import { createAccessTokenIssuer } from "./emulator/access-token.ts";
 import {
@@ -10,13 +9,7 @@ import {
   type AltinnExchangeEmulator,
   createAltinnExchange,
 } from "./emulator/altinn.ts";
-import {
-  defaultFaultBody,
-  type EmulatorFault,
-  type FaultType,
-  MALFORMED_JSON_BODY,
-  NON_JSON_BODY,
-} from "./emulator/faults.ts";
+import { defaultFaultBody, type EmulatorFault, type FaultType, playFault } from "./emulator/faults.ts";
 import {
   type AcceptedGrant,
   checkGrant,
@@ -136,27 +129,14 @@ export async function startMaskinportenEmulator(
     const form = new URLSearchParams(body ?? "");
     const record: ReceivedRequest = { jti: unverifiedJti(form.get("assertion")), outcome: 0 };
     requests.push(record);
-    const fault = faults.shift();
-    if (fault !== undefined) record.fault = fault.type;
-    if (fault?.type === "delay") await sleep(fault.ms, undefined, { signal: closing.signal });
     const answer = (status: number, payload: string, contentType = "application/json"): void => {
       record.outcome = status;
       res.writeHead(status, { "Content-Type": contentType, "Cache-Control": "no-store" });
       res.end(payload);
     };
-    switch (fault?.type) {
-      case "drop":
-        record.outcome = "dropped";
-        req.socket.destroy();
-        return;
-      case "status":
-        if (fault.retryAfter !== undefined) res.setHeader("Retry-After", fault.retryAfter);
-        return answer(fault.status, fault.body ?? defaultFaultBody(fault.status));
-      case "malformed-json":
-        return answer(200, MALFORMED_JSON_BODY);
-      case "non-json":
-        return answer(200, NON_JSON_BODY, "text/html");
-    }
+    const fault = faults.shift();
+    const stage = { req, res, answer, record, closing: closing.signal, statusBody: defaultFaultBody };
+    if (await playFault(fault, stage)) return;
     if (body === undefined || !isForm(req)) {
       const error = new OAuthError("invalid_request", "MP-011", "Invalid request: expected a form body");
       return answer(400, oauthErrorBody(error));

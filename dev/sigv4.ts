@@ -22,6 +22,8 @@ export interface SigV4VerifierOptions {
   now?: () => number;
   /** How far X-Amz-Date may be from now; API Gateway allows 5 minutes. */
   maxSkewMs?: number;
+  /** Derives (and may cache) signing keys; by default each verifier caches its own. */
+  signingKeys?: SigningKeyDerivation;
 }
 
 export const ALGORITHM = "AWS4-HMAC-SHA256";
@@ -94,8 +96,9 @@ export function canonicalQuery(rawQuery: string): string {
   return pairs.map(([name, value]) => `${name}=${value}`).join("&");
 }
 
-function canonicalHeaderValue(value: string | undefined): string {
-  return (value ?? "").replace(/\s+/g, " ").trim();
+/** One line of the canonical headers: each value trimmed, inner whitespace collapsed, repeats joined by ",". */
+function canonicalHeaderValue(values: readonly string[] | undefined): string {
+  return (values ?? []).map((value) => value.replace(/\s+/g, " ").trim()).join(",");
 }
 
 function sha256Hex(data: string | Buffer): string {
@@ -110,12 +113,36 @@ export function signingKey(secret: string, date: string, region: string, service
   return hmac(hmac(hmac(hmac(`AWS4${secret}`, date), region), service), TERMINATOR);
 }
 
+export type SigningKeyDerivation = typeof signingKey;
+
+/**
+ * `derive` memoised per secret, date, region and service: the four HMACs of a derivation are most of a
+ * verification's cost, and a key serves a whole day. Bounded; the oldest derivation goes first.
+ */
+export function cachedSigningKeys(
+  derive: SigningKeyDerivation = signingKey,
+  maxEntries = 256,
+): SigningKeyDerivation {
+  const keys = new Map<string, Buffer>();
+  return (secret, date, region, service) => {
+    const id = JSON.stringify([secret, date, region, service]);
+    let key = keys.get(id);
+    if (key === undefined) {
+      key = derive(secret, date, region, service);
+      if (keys.size >= maxEntries) keys.delete(keys.keys().next().value ?? "");
+      keys.set(id, key);
+    }
+    return key;
+  };
+}
+
 function sameSecret(a: string, b: string): boolean {
   // Hashing first gives equal lengths, so timingSafeEqual neither throws nor leaks the length.
   return timingSafeEqual(createHash("sha256").update(a).digest(), createHash("sha256").update(b).digest());
 }
 
-interface Authorization {
+/** What a request's signature claims, wherever it was carried (the Authorization header or the query string). */
+interface Claim {
   accessKeyId: string;
   date: string;
   region: string;
@@ -123,10 +150,26 @@ interface Authorization {
   terminator: string;
   signedHeaders: string[];
   signature: string;
+  /** X-Amz-Date (or Date) in ISO 8601 basic format. */
+  requestDate: string | undefined;
+  securityToken: string | undefined;
+  /** Presigned URLs only: seconds the signature stays valid after requestDate. */
+  expiresSeconds?: number;
+  canonicalQuery: string;
+}
+
+function splitCredential(
+  credential: string,
+): Pick<Claim, "accessKeyId" | "date" | "region" | "service" | "terminator"> | string {
+  const parts = credential.split("/");
+  if (parts.length !== 5)
+    return "Credential should be of the form <access key>/<date>/<region>/<service>/aws4_request.";
+  const [accessKeyId = "", date = "", region = "", service = "", terminator = ""] = parts;
+  return { accessKeyId, date, region, service, terminator };
 }
 
 /** Splits `AWS4-HMAC-SHA256 Credential=…, SignedHeaders=…, Signature=…`; a string is the refusal message. */
-function parseAuthorization(header: string): Authorization | string {
+function headerClaim(header: string, headers: HeaderMap, rawQuery: string): Claim | string {
   const space = header.indexOf(" ");
   const algorithm = space < 0 ? header : header.slice(0, space);
   if (algorithm !== ALGORITHM)
@@ -140,43 +183,116 @@ function parseAuthorization(header: string): Authorization | string {
   if (missing.length > 0) {
     return missing.map((name) => `Authorization header requires '${name}' parameter.`).join(" ");
   }
-  const credential = (params.get("Credential") ?? "").split("/");
-  if (credential.length !== 5) {
-    return "Credential should be of the form <access key>/<date>/<region>/<service>/aws4_request.";
+  const credential = splitCredential(params.get("Credential") ?? "");
+  if (typeof credential === "string") return credential;
+  const signedHeaders = (params.get("SignedHeaders") ?? "").split(";");
+  const token = headers.get("x-amz-security-token");
+  if (token !== undefined && !signedHeaders.includes("x-amz-security-token")) {
+    return "'X-Amz-Security-Token' must be a 'SignedHeader' in the AWS Authorization.";
   }
-  const [accessKeyId = "", date = "", region = "", service = "", terminator = ""] = credential;
+  const xAmzDate = headers.get("x-amz-date")?.join(",");
+  const dateMs = Date.parse(headers.get("date")?.join(",") ?? "");
   return {
-    accessKeyId,
-    date,
-    region,
-    service,
-    terminator,
-    signedHeaders: (params.get("SignedHeaders") ?? "").split(";"),
+    ...credential,
+    signedHeaders,
     signature: params.get("Signature") ?? "",
+    requestDate: xAmzDate ?? (Number.isNaN(dateMs) ? undefined : amzDate(dateMs)),
+    securityToken: token?.join(","),
+    canonicalQuery: canonicalQuery(rawQuery),
+  };
+}
+
+const QUERY_AUTH = [
+  "X-Amz-Algorithm",
+  "X-Amz-Credential",
+  "X-Amz-Date",
+  "X-Amz-Expires",
+  "X-Amz-SignedHeaders",
+  "X-Amz-Signature",
+];
+/** The longest validity a presigned SigV4 URL may claim: 7 days. */
+const MAX_EXPIRES_SECONDS = 604_800;
+
+/** The X-Amz-* parameters of a presigned URL; a string is the refusal message. */
+function queryClaim(rawQuery: string): Claim | string {
+  const params = new Map<string, string>();
+  for (const part of rawQuery.split("&")) {
+    const eq = part.indexOf("=");
+    const name = decode(eq < 0 ? part : part.slice(0, eq));
+    if (!params.has(name)) params.set(name, decode(eq < 0 ? "" : part.slice(eq + 1)));
+  }
+  const missing = QUERY_AUTH.filter((name) => !params.get(name));
+  if (missing.length > 0) {
+    return (
+      missing.map((name) => `AWS query-string parameters must include '${name}'.`).join(" ") +
+      " Re-examine the query-string parameters."
+    );
+  }
+  if (params.get("X-Amz-Algorithm") !== ALGORITHM) {
+    return `Unsupported authorization algorithm '${params.get("X-Amz-Algorithm")}'; expected ${ALGORITHM}.`;
+  }
+  const expires = params.get("X-Amz-Expires") ?? "";
+  const expiresSeconds = /^\d{1,7}$/.test(expires) ? Number(expires) : Number.NaN;
+  if (!(expiresSeconds >= 1 && expiresSeconds <= MAX_EXPIRES_SECONDS)) {
+    return `X-Amz-Expires must be a number of seconds from 1 to ${MAX_EXPIRES_SECONDS}, not '${expires}'.`;
+  }
+  const credential = splitCredential(params.get("X-Amz-Credential") ?? "");
+  if (typeof credential === "string") return credential;
+  const unsigned = rawQuery
+    .split("&")
+    .filter(
+      (part) =>
+        decode(part.slice(0, part.indexOf("=") < 0 ? part.length : part.indexOf("="))) !== "X-Amz-Signature",
+    )
+    .join("&");
+  return {
+    ...credential,
+    signedHeaders: (params.get("X-Amz-SignedHeaders") ?? "").split(";"),
+    signature: params.get("X-Amz-Signature") ?? "",
+    requestDate: params.get("X-Amz-Date"),
+    securityToken: params.get("X-Amz-Security-Token"),
+    expiresSeconds,
+    canonicalQuery: canonicalQuery(unsigned),
   };
 }
 
 export interface CanonicalParts {
   method: string;
   path: string;
-  rawQuery: string;
-  headers: Readonly<Record<string, string>>;
+  canonicalQuery: string;
+  headers: HeaderMap;
   signedHeaders: readonly string[];
   payloadHash: string;
 }
 
 export function canonicalRequest(parts: CanonicalParts): string {
   const headerLines = parts.signedHeaders.map(
-    (name) => `${name}:${canonicalHeaderValue(parts.headers[name])}\n`,
+    (name) => `${name}:${canonicalHeaderValue(parts.headers.get(name))}\n`,
   );
   return [
     parts.method,
     canonicalPath(parts.path),
-    canonicalQuery(parts.rawQuery),
+    parts.canonicalQuery,
     headerLines.join(""),
     parts.signedHeaders.join(";"),
     parts.payloadHash,
   ].join("\n");
+}
+
+/** Header values by lower-case name, every line of a repeated header in arrival order; no prototype to trip on. */
+export type HeaderMap = ReadonlyMap<string, readonly string[]>;
+
+function headerMap(headers: SignedRequest["headers"]): HeaderMap {
+  const map = new Map<string, string[]>();
+  for (const [name, value] of Object.entries(headers)) {
+    const key = name.toLowerCase();
+    map.set(key, [...(map.get(key) ?? []), ...(typeof value === "string" ? [value] : value)]);
+  }
+  return map;
+}
+
+function hasQueryAuth(rawQuery: string): boolean {
+  return rawQuery.split("&").some((part) => decode(part.split("=", 1)[0] ?? "") === "X-Amz-Algorithm");
 }
 
 /** A verifier for the local gateway's `authenticate` hook. */
@@ -184,45 +300,56 @@ export function createSigV4Verifier(options: SigV4VerifierOptions): (request: Si
   const service = options.service ?? "execute-api";
   const now = options.now ?? Date.now;
   const maxSkewMs = options.maxSkewMs ?? FIVE_MINUTES_MS;
+  const keyFor = options.signingKeys ?? cachedSigningKeys();
 
   return (request) => {
-    const headers: Record<string, string> = {};
-    for (const [name, value] of Object.entries(request.headers)) headers[name.toLowerCase()] = value;
+    const headers = headerMap(request.headers);
+    const header = headers.get("authorization")?.join(",").trim();
+    const presigned = hasQueryAuth(request.rawQuery);
+    if ((header === undefined || header === "") && !presigned) return deny(MISSING_TOKEN);
+    if (header !== undefined && presigned) {
+      return deny(
+        "Only one auth mechanism allowed; only the X-Amz-Algorithm query parameter, Signature query string " +
+          "parameter or the Authorization header should be specified",
+      );
+    }
+    const claim =
+      header !== undefined ? headerClaim(header, headers, request.rawQuery) : queryClaim(request.rawQuery);
+    if (typeof claim === "string") return deny(claim);
 
-    const header = headers.authorization;
-    if (header === undefined || header.trim() === "") return deny(MISSING_TOKEN);
-    const auth = parseAuthorization(header.trim());
-    if (typeof auth === "string") return deny(auth);
-
-    const xAmzDate = headers["x-amz-date"];
-    const dateMs = headers.date === undefined ? Number.NaN : Date.parse(headers.date);
-    const requestDate = xAmzDate ?? (Number.isNaN(dateMs) ? undefined : amzDate(dateMs));
+    const { requestDate } = claim;
     const requestMs = requestDate === undefined ? undefined : parseAmzDate(requestDate);
     if (requestDate === undefined || requestMs === undefined) {
       return deny("Authorization header requires existence of either a 'X-Amz-Date' or a 'Date' header.");
     }
-    if (auth.date !== requestDate.slice(0, 8)) {
+    if (claim.date !== requestDate.slice(0, 8)) {
       return deny(
         "Date in Credential scope does not match YYYYMMDD from ISO-8601 version of date from HTTP: " +
-          `'${auth.date}' != '${requestDate.slice(0, 8)}', from '${requestDate}'.`,
+          `'${claim.date}' != '${requestDate.slice(0, 8)}', from '${requestDate}'.`,
       );
     }
-    if (auth.region !== options.region) {
-      return deny(`Credential should be scoped to a valid region, not '${auth.region}'.`);
+    if (claim.region !== options.region) {
+      return deny(`Credential should be scoped to a valid region, not '${claim.region}'.`);
     }
-    if (auth.service !== service)
+    if (claim.service !== service)
       return deny(`Credential should be scoped to correct service: '${service}'.`);
-    if (auth.terminator !== TERMINATOR) {
+    if (claim.terminator !== TERMINATOR) {
       return deny(
-        `Credential should be scoped with a valid terminator: '${TERMINATOR}', not '${auth.terminator}'.`,
+        `Credential should be scoped with a valid terminator: '${TERMINATOR}', not '${claim.terminator}'.`,
       );
     }
-    if (!auth.signedHeaders.includes("host")) {
+    if (!claim.signedHeaders.includes("host")) {
       return deny("'Host' or ':authority' must be a 'SignedHeader' in the AWS Authorization.");
     }
 
     const nowMs = now();
-    if (requestMs < nowMs - maxSkewMs) {
+    if (claim.expiresSeconds !== undefined && nowMs > requestMs + claim.expiresSeconds * 1000) {
+      return deny(
+        `Signature expired: ${amzDate(requestMs + claim.expiresSeconds * 1000)} is now earlier than ` +
+          `${amzDate(nowMs)} (X-Amz-Date ${requestDate} + X-Amz-Expires ${claim.expiresSeconds} s).`,
+      );
+    }
+    if (claim.expiresSeconds === undefined && requestMs < nowMs - maxSkewMs) {
       return deny(
         `Signature expired: ${requestDate} is now earlier than ${amzDate(nowMs - maxSkewMs)} ` +
           `(${amzDate(nowMs)} - 5 min.)`,
@@ -235,18 +362,17 @@ export function createSigV4Verifier(options: SigV4VerifierOptions): (request: Si
       );
     }
 
-    const known = options.lookup(auth.accessKeyId);
+    const known = options.lookup(claim.accessKeyId);
     if (known === undefined) return deny(INVALID_TOKEN);
-    const token = headers["x-amz-security-token"];
-    if (token !== undefined && !auth.signedHeaders.includes("x-amz-security-token")) {
-      return deny("'X-Amz-Security-Token' must be a 'SignedHeader' in the AWS Authorization.");
-    }
+    // A long-term key carries no session token, and a temporary one must carry exactly its own.
     const tokenMatches =
-      known.sessionToken === undefined ? token === undefined : sameSecret(token ?? "", known.sessionToken);
+      known.sessionToken === undefined
+        ? claim.securityToken === undefined
+        : sameSecret(claim.securityToken ?? "", known.sessionToken);
     if (!tokenMatches) return deny(INVALID_TOKEN);
 
     const bodyHash = sha256Hex(request.body);
-    const declaredHash = headers["x-amz-content-sha256"];
+    const declaredHash = headers.get("x-amz-content-sha256")?.join(",");
     if (declaredHash !== undefined && declaredHash !== bodyHash) {
       return deny("The provided 'x-amz-content-sha256' header does not match what was computed.");
     }
@@ -254,16 +380,16 @@ export function createSigV4Verifier(options: SigV4VerifierOptions): (request: Si
     const canonical = canonicalRequest({
       method: request.method,
       path: request.path,
-      rawQuery: request.rawQuery,
+      canonicalQuery: claim.canonicalQuery,
       headers,
-      signedHeaders: auth.signedHeaders,
+      signedHeaders: claim.signedHeaders,
       payloadHash: bodyHash,
     });
-    const scope = `${auth.date}/${auth.region}/${auth.service}/${TERMINATOR}`;
+    const scope = `${claim.date}/${claim.region}/${claim.service}/${TERMINATOR}`;
     const stringToSign = [ALGORITHM, requestDate, scope, sha256Hex(canonical)].join("\n");
-    const expected = hmac(signingKey(known.secretAccessKey, auth.date, auth.region, service), stringToSign);
-    const provided = /^[0-9a-f]{64}$/.test(auth.signature)
-      ? Buffer.from(auth.signature, "hex")
+    const expected = hmac(keyFor(known.secretAccessKey, claim.date, claim.region, service), stringToSign);
+    const provided = /^[0-9a-f]{64}$/.test(claim.signature)
+      ? Buffer.from(claim.signature, "hex")
       : Buffer.alloc(0);
     if (provided.length !== expected.length || !timingSafeEqual(provided, expected)) {
       return deny(
@@ -271,6 +397,6 @@ export function createSigV4Verifier(options: SigV4VerifierOptions): (request: Si
           `The String-to-Sign should have been\n'${stringToSign}'\n`,
       );
     }
-    return { ok: true, identity: localIdentity(auth.accessKeyId, known.principalArn) };
+    return { ok: true, identity: localIdentity(claim.accessKeyId, known.principalArn) };
   };
 }

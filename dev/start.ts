@@ -8,6 +8,7 @@ import { loadPolicy } from "../lib/policy/index.ts";
 import { createSigner } from "../lib/signer/index.ts";
 import { credentialLookup, type LocalCredentials, loadOrCreateCredentials } from "./credentials.ts";
 import { type Route, type RunningGateway, startGateway } from "./gateway.ts";
+import { policyPrincipal } from "./identity.ts";
 import { type MaskinportenEmulator, startMaskinportenEmulator } from "./maskinporten-emulator.ts";
 import { createSigV4Verifier } from "./sigv4.ts";
 
@@ -64,10 +65,11 @@ async function writeLocalPolicy(dir: string, credentials: LocalCredentials): Pro
   const path = join(dir, "policy.json");
   // Each principal asks for the local client's own organisation, on behalf of EXAMPLE_CONSUMER_ORG, and for an
   // Altinn token: a rule's consumer_orgs and exchanges are requirements, so that takes three rules.
-  const rules = credentials.credentials.flatMap((c) => [
-    { principal: c.principalArn, scopes: EXAMPLE_SCOPES },
-    { principal: c.principalArn, scopes: EXAMPLE_SCOPES, consumer_orgs: [EXAMPLE_CONSUMER_ORG] },
-    { principal: c.principalArn, scopes: EXAMPLE_SCOPES, exchanges: ["altinn"] },
+  const principals = [...new Set(credentials.credentials.map((c) => policyPrincipal(c.principalArn)))];
+  const rules = principals.flatMap((principal) => [
+    { principal, scopes: EXAMPLE_SCOPES },
+    { principal, scopes: EXAMPLE_SCOPES, consumer_orgs: [EXAMPLE_CONSUMER_ORG] },
+    { principal, scopes: EXAMPLE_SCOPES, exchanges: ["altinn"] },
   ]);
   await writeFile(path, `${JSON.stringify({ rules }, null, 2)}\n`, { mode: 0o600 });
   return path;

@@ -1,9 +1,8 @@
 // The emulator's Altinn token exchange: verifies a Maskinporten token the emulator issued, answers an Altinn JWT, injects faults.
 import { randomBytes, randomUUID } from "node:crypto";
 import type { IncomingMessage, ServerResponse } from "node:http";
-import { setTimeout as sleep } from "node:timers/promises";
 import { importJWK, type JWK, type JWTPayload, jwtVerify, SignJWT } from "jose";
-import { type EmulatorFault, MALFORMED_JSON_BODY, NON_JSON_BODY } from "./faults.ts";
+import { type EmulatorFault, playFault } from "./faults.ts";
 
 /** Altinn's path for exchanging a Maskinporten token (prod: platform.altinn.no, TT02: platform.tt02.altinn.no). */
 export const ALTINN_EXCHANGE_PATH = "/authentication/api/v1/exchange/maskinporten";
@@ -112,23 +111,8 @@ export async function createAltinnExchange(params: AltinnExchangeParams): Promis
         return answer(405, "");
       }
       const fault = faults.shift();
-      if (fault !== undefined) record.fault = fault.type;
-      switch (fault?.type) {
-        case "delay":
-          await sleep(fault.ms, undefined, { signal: params.closing });
-          break;
-        case "drop":
-          record.outcome = "dropped";
-          req.socket.destroy();
-          return;
-        case "status":
-          if (fault.retryAfter !== undefined) res.setHeader("Retry-After", fault.retryAfter);
-          return answer(fault.status, fault.body ?? "");
-        case "malformed-json":
-          return answer(200, MALFORMED_JSON_BODY, "application/json");
-        case "non-json":
-          return answer(200, NON_JSON_BODY, "text/html");
-      }
+      const stage = { req, res, answer, record, closing: params.closing, statusBody: () => "" };
+      if (await playFault(fault, stage)) return;
       const source = await verified(req);
       if (source === undefined) {
         res.setHeader("WWW-Authenticate", 'Bearer error="invalid_token"');

@@ -1,6 +1,7 @@
 // Maskinporten token -> Altinn token: GET the exchange endpoint with the token as Bearer, retry what is transient, map the rest.
 import { decodeJwt } from "jose";
 import { defaultTransport, type HttpResponse, type HttpTransport } from "../http/transport.ts";
+import { parseJson } from "../json/index.ts";
 import {
   type AttemptOutcome,
   failedAnswer,
@@ -135,10 +136,6 @@ export class AltinnExchange implements TokenExchange {
 /** A JSON string's content, the text itself when it is not one; undefined for any other JSON. */
 function unquoted(text: string): string | undefined {
   if (!text.startsWith('"')) return text;
-  try {
-    const value: unknown = JSON.parse(text);
-    return typeof value === "string" ? value.trim() : undefined;
-  } catch {
-    return undefined;
-  }
+  const value = parseJson(text);
+  return typeof value === "string" ? value.trim() : undefined;
 }

@@ -19,7 +19,13 @@ import {
   TokenCache,
 } from "../cache/index.ts";
 import { type Config, ConfigError } from "../config/index.ts";
-import type { AttemptRecord, TokenResponse, TokenSource, UpstreamDeps } from "../maskinporten/types.ts";
+import type {
+  AttemptRecord,
+  TokenAnswerBody,
+  TokenResponse,
+  TokenSource,
+  UpstreamDeps,
+} from "../maskinporten/types.ts";
 import { decide, loadPolicy, normalisePrincipal, type Policy, type Principal } from "../policy/index.ts";
 import {
   AccessDenied,
@@ -58,14 +64,7 @@ export interface TokenCall {
 }
 
 export interface TokenAnswer {
-  body: {
-    access_token: string;
-    token_type: string;
-    expires_in: number;
-    scope: string;
-    /** Present when the token is the exchanged one. */
-    exchange?: "altinn";
-  };
+  body: TokenAnswerBody;
   cache: CacheOutcome;
 }
 

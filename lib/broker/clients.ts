@@ -1,9 +1,9 @@
 // The broker's Maskinporten clients by name: each one's signer and token source, all loaded in parallel at cold start.
 import { type ClientConfig, type Config, ConfigError, DEFAULT_CLIENT_NAME } from "../config/index.ts";
-import type { TokenRequest } from "../grant/index.ts";
 import { MaskinportenClient } from "../maskinporten/client.ts";
 import type { TokenSource, UpstreamDeps } from "../maskinporten/types.ts";
 import { InvalidRequest } from "../problem/index.ts";
+import type { TokenRequest } from "../request/types.ts";
 import { createSigner, type Signer, type SignerDeps } from "../signer/index.ts";
 import { type Jwks, jwksOf } from "../signer/jwks.ts";
 

@@ -12,13 +12,7 @@ export {
   type SigningConfig,
 } from "./clients.ts";
 export { ConfigError } from "./config-error.ts";
-export {
-  KID_PATTERN,
-  parseSigningKeyRef,
-  SIGNING_ALGS,
-  type SigningAlg,
-  type SigningKeyRef,
-} from "./signing.ts";
+export * from "./signing.ts";
 
 export const MASKINPORTEN_ENVIRONMENTS = {
   test: {

@@ -1,24 +1,11 @@
 // Config + request -> the JWT grant's header and claims (pure), and the compact JWS over a SigningKey.
 import { base64url } from "jose";
+import type { TokenRequest } from "../request/types.ts";
 import type { KeyHeader, SigningKey } from "../signer/signer.ts";
 
 /** The default grant lifetime; Maskinporten refuses more than 120 s. */
 export const GRANT_LIFETIME_SECONDS = 30;
 export const MAX_GRANT_LIFETIME_SECONDS = 120;
-
-/** What the caller asks a token for, already validated at the edge. */
-export interface TokenRequest {
-  readonly scopes: readonly string[];
-  readonly resource?: readonly string[];
-  readonly consumerOrg?: string;
-  readonly systemuserOrg?: string;
-  /** The configured client's name: it picks the client id and key; the grant itself does not carry it. */
-  readonly client?: string;
-  /** The national identity number the token is restricted to (end-user-restricted token). Personal data: never logged. */
-  readonly pid?: string;
-  /** Exchange the Maskinporten token for this service's token; not part of the grant. */
-  readonly exchange?: "altinn";
-}
 
 export interface SystemUserAuthorization {
   type: "urn:altinn:systemuser";

@@ -1,8 +1,9 @@
 // Grant -> token: signs a fresh grant per attempt, posts it to Maskinporten, retries what is transient, maps the rest.
 import { randomUUID } from "node:crypto";
-import { buildGrantClaims, signGrant, type TokenRequest } from "../grant/index.ts";
+import { buildGrantClaims, signGrant } from "../grant/index.ts";
 import { defaultTransport, type HttpResponse, type HttpTransport } from "../http/transport.ts";
 import { Problem, SigningUnavailable } from "../problem/index.ts";
+import type { TokenRequest } from "../request/types.ts";
 import type { Signer, SigningKey } from "../signer/signer.ts";
 import { parseTokenResponse } from "./response.ts";
 import {

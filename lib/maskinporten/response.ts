@@ -1,7 +1,8 @@
 // Maskinporten's answers, validated: the token body on 200, the OAuth error on 4xx (sanitised, never the raw body).
 import * as z from "zod/mini";
+import { parseJson } from "../json/index.ts";
 import { UPSTREAM_NAMES, type Upstream } from "../problem/index.ts";
-import type { TokenResponse } from "./types.ts";
+import type { TokenAnswerBody, TokenResponse } from "./types.ts";
 
 const TokenResponseSchema = z.object({
   access_token: z.string().check(z.minLength(1)),
@@ -15,6 +16,16 @@ const TokenResponseSchema = z.object({
 export function parseTokenResponse(text: string): TokenResponse | undefined {
   const parsed = TokenResponseSchema.safeParse(parseJson(text));
   return parsed.success ? parsed.data : undefined;
+}
+
+const TokenAnswerSchema = z.extend(TokenResponseSchema, { exchange: z.optional(z.literal("altinn")) });
+
+/** The broker's validated answer (for its callers), or undefined when the body is not one. */
+export function parseTokenAnswer(text: string): TokenAnswerBody | undefined {
+  const parsed = TokenAnswerSchema.safeParse(parseJson(text));
+  if (!parsed.success) return undefined;
+  const { exchange, ...token } = parsed.data;
+  return exchange === undefined ? token : { ...token, exchange };
 }
 
 const OAuthErrorSchema = z.object({ error: z.string(), error_description: z.optional(z.string()) });
@@ -48,12 +59,4 @@ export function parseOAuthError(
       .replace(/(?<!\d)\d{11}(?!\d)/g, "[pid]")
       .slice(0, MAX_DESCRIPTION),
   };
-}
-
-function parseJson(text: string): unknown {
-  try {
-    return JSON.parse(text);
-  } catch {
-    return undefined;
-  }
 }

@@ -1,13 +1,20 @@
 // The shapes the upstream client promises to the broker: a token, the facts of each attempt, and its injectables.
-import type { TokenRequest } from "../grant/index.ts";
-import type { HttpTransport } from "../http/transport.ts";
 
-/** Maskinporten's success body, validated. */
+import type { HttpTransport } from "../http/transport.ts";
+import type { TokenRequest } from "../request/types.ts";
+
+/** A token answer, validated: Maskinporten's success body, and the core of the broker's own answer. */
 export interface TokenResponse {
   access_token: string;
   token_type: string;
+  /** Seconds the token is still valid, counted from when the answer was written. */
   expires_in: number;
   scope: string;
+}
+
+/** The broker's answer to POST /token: the token, marked `exchange: "altinn"` when it is an exchanged Altinn token. */
+export interface TokenAnswerBody extends TokenResponse {
+  exchange?: "altinn";
 }
 
 /** What one attempt did: for the audit record and metrics. Never contains the grant or the token. */

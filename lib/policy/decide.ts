@@ -1,5 +1,5 @@
 // Principal + request -> allow or deny(reason). Default deny; ONE rule must permit everything that was asked.
-import type { TokenRequest } from "../grant/index.ts";
+import type { TokenRequest } from "../request/types.ts";
 import { arnMatches } from "./arn.ts";
 import { globMatch } from "./glob.ts";
 import type { Principal } from "./principal.ts";

@@ -1,6 +1,7 @@
 // The canonical cache key of a token request: requests Maskinporten would answer alike share it, no others.
-import type { TokenRequest } from "../grant/index.ts";
+
 import { scopeSet, sortedSet } from "./scope.ts";
+import type { TokenRequest } from "./types.ts";
 
 /**
  * Every request field that shapes the token, in canonical form: the client (whose id and key sign the grant),

@@ -15,3 +15,4 @@ export {
   repeatingParser,
   type TokenRequestOptions,
 } from "./token-request.ts";
+export type { TokenRequest } from "./types.ts";

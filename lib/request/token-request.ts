@@ -1,12 +1,12 @@
 // The POST /token body, parsed once at the edge: size, media type, JSON, then every field (zod); errors name the field.
 import * as z from "zod/mini";
 import { CLIENT_NAME_PATTERN } from "../config/index.ts";
-import type { TokenRequest } from "../grant/index.ts";
 import { InvalidRequest, PayloadTooLarge, UnsupportedMediaType } from "../problem/index.ts";
 import { isOrgNumber } from "./org-number.ts";
 import { isPid, PID_MESSAGE } from "./pid.ts";
 import { isResourceUri, MAX_RESOURCES, RESOURCE_RULE } from "./resource.ts";
 import { scopeSet, sortedSet, splitScope } from "./scope.ts";
+import type { TokenRequest } from "./types.ts";
 
 export const MAX_BODY_BYTES = 8 * 1024;
 export const DEFAULT_MIN_TTL = 30;

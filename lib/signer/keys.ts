@@ -31,28 +31,16 @@ export function parsePrivateKey(material: string | object, origin: string): KeyO
   }
 }
 
-const CURVE_ALG: Readonly<Record<string, JwsAlg>> = { "P-256": "ES256", "P-384": "ES384" };
-
-/** Throws unless `alg` fits the key: RS* for RSA (at least 2048 bits), ES256/ES384 for the matching curve. */
+/** Throws unless the key is RSA of at least 2048 bits: Maskinporten accepts RS256/384/512 grants only. */
 export function assertAlgFits(key: KeyObject, alg: JwsAlg, origin: string): void {
-  const details = key.asymmetricKeyDetails;
-  if (key.asymmetricKeyType === "rsa") {
-    if (!alg.startsWith("RS")) throw new ConfigError(`${origin}: an RSA key cannot sign ${alg}`);
-    if ((details?.modulusLength ?? 0) < 2048)
-      throw new ConfigError(`${origin}: RSA keys must be at least 2048 bits`);
-    return;
+  if (key.asymmetricKeyType !== "rsa") {
+    throw new ConfigError(
+      `${origin}: unsupported key type ${key.asymmetricKeyType ?? "unknown"} for ${alg}; Maskinporten accepts only RSA keys`,
+    );
   }
-  if (key.asymmetricKeyType === "ec") {
-    const curve =
-      details?.namedCurve === "prime256v1" ? "P-256" : details?.namedCurve === "secp384r1" ? "P-384" : "";
-    if (CURVE_ALG[curve] !== alg) {
-      throw new ConfigError(
-        `${origin}: an EC ${curve || "key"} cannot sign ${alg} (Maskinporten accepts only RSA)`,
-      );
-    }
-    return;
+  if ((key.asymmetricKeyDetails?.modulusLength ?? 0) < 2048) {
+    throw new ConfigError(`${origin}: RSA keys must be at least 2048 bits`);
   }
-  throw new ConfigError(`${origin}: unsupported key type ${key.asymmetricKeyType ?? "unknown"}; use RSA`);
 }
 
 /** The public JWK of a key (private or public), with its kid (given, or the RFC 7638 thumbprint). */
@@ -63,10 +51,8 @@ export async function publicJwkOf(
   x5c?: string[],
 ): Promise<PublicJwk> {
   const jwk = (key.type === "public" ? key : createPublicKey(key)).export({ format: "jwk" });
-  const { kty, n, e, crv, x, y } = jwk;
-  const base = Object.fromEntries(
-    Object.entries({ kty, n, e, crv, x, y }).filter(([, v]) => v !== undefined),
-  );
+  // Every caller has checked the key with assertAlgFits: an RSA key always exports n and e.
+  const base = { kty: "RSA", n: String(jwk.n), e: String(jwk.e) };
   const thumbprint = kid ?? (await calculateJwkThumbprint(base));
   return { ...base, kid: thumbprint, alg, use: "sig", ...(x5c === undefined ? {} : { x5c }) };
 }
@@ -80,13 +66,5 @@ export function inMemorySigningKey(
   keyRef: string,
 ): SigningKey {
   const digest = DIGEST_OF[alg];
-  const dsaEncoding = alg.startsWith("ES") ? "ieee-p1363" : undefined;
-  return {
-    alg,
-    header,
-    jwk,
-    keyRef,
-    sign: async (input) =>
-      new Uint8Array(sign(digest, input, dsaEncoding === undefined ? key : { key, dsaEncoding })),
-  };
+  return { alg, header, jwk, keyRef, sign: async (input) => new Uint8Array(sign(digest, input, key)) };
 }

@@ -1,12 +1,13 @@
 // The one interface every key source implements: sign a JWS signing input, describe the public key.
 import type { JWK } from "jose";
 
-export type JwsAlg = "RS256" | "RS384" | "RS512" | "ES256" | "ES384";
+/** The algorithms Maskinporten accepts for a grant: RSA PKCS#1 v1.5 only. */
+export type JwsAlg = "RS256" | "RS384" | "RS512";
 
 /** How a grant header names its key: a registered `kid`, or a certificate chain (leaf first, base64 DER). */
 export type KeyHeader = { kid: string } | { x5c: string[] };
 
-/** The public half as registered at Maskinporten: kty, alg, use "sig", kid, n/e (or crv/x/y), x5c if any. */
+/** The public half as registered at Maskinporten: kty, alg, use "sig", kid, n/e, x5c if any. */
 export type PublicJwk = JWK & { kid: string; alg: JwsAlg; use: "sig" };
 
 /**
@@ -33,6 +34,4 @@ export const DIGEST_OF: Readonly<Record<JwsAlg, "sha256" | "sha384" | "sha512">>
   RS256: "sha256",
   RS384: "sha384",
   RS512: "sha512",
-  ES256: "sha256",
-  ES384: "sha384",
 };

@@ -86,3 +86,26 @@ describe("local credentials file", () => {
     expect(randomString(alphabet, 3, bytes)).toBe("A99");
   });
 });
+
+describe("credentials file entries, as AWS issues keys", () => {
+  async function load(entry: object): Promise<unknown> {
+    const path = await tempPath();
+    await loadOrCreateCredentials({ path });
+    const file = JSON.parse(await readFile(path, "utf8"));
+    await writeFile(path, JSON.stringify({ credentials: [...file.credentials, entry] }));
+    return loadOrCreateCredentials({ path });
+  }
+  const base = { secretAccessKey: "x".repeat(40), principalArn: "arn:aws:iam::111122223333:role/svc" };
+
+  it("refuses a session token on a long-term (AKIA…) key", async () => {
+    await expect(load({ ...base, accessKeyId: "AKIAWITHTOKEN0000000", sessionToken: "t" })).rejects.toThrow(
+      "sessionToken: an AKIA… access key is long-term and has no session token",
+    );
+  });
+
+  it("refuses a temporary (ASIA…) key without its session token", async () => {
+    await expect(load({ ...base, accessKeyId: "ASIANOTOKEN000000000" })).rejects.toThrow(
+      "sessionToken: an ASIA… access key is temporary and needs its sessionToken",
+    );
+  });
+});

@@ -1,4 +1,5 @@
 import { execFile } from "node:child_process";
+import { request as httpRequest } from "node:http";
 import { promisify } from "node:util";
 import { Sha256 } from "@aws-crypto/sha256-js";
 import { SignatureV4 } from "@smithy/signature-v4";
@@ -6,11 +7,13 @@ import fc from "fast-check";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { type RunningGateway, type SignedRequest, startGateway } from "../../dev/gateway.ts";
 import {
+  cachedSigningKeys,
   createSigV4Verifier,
   INVALID_TOKEN,
   type KnownCredential,
   MISSING_TOKEN,
   SIGNATURE_MISMATCH,
+  signingKey,
   uriEncode,
 } from "../../dev/sigv4.ts";
 
@@ -46,8 +49,11 @@ interface SignInput {
   applyChecksum?: boolean;
 }
 
+/** A signed request whose headers each came on one line. */
+type Signed = SignedRequest & { headers: Record<string, string> };
+
 /** Signs with @smithy/signature-v4 (the AWS SDK's signer) and returns what the gateway would see. */
-async function signed(input: SignInput = {}): Promise<SignedRequest> {
+async function signed(input: SignInput = {}): Promise<Signed> {
   const body = input.body ?? '{"scope":"skatteetaten:mva"}';
   const signer = new SignatureV4({
     service: input.service ?? "execute-api",
@@ -298,9 +304,213 @@ describe("SigV4 verification of curl --aws-sigv4 signatures", () => {
     expect((await curl(KEY.secretAccessKey, "/token?a=1&b=x%20y")).status).toBe(200);
   });
 
+  it("hands the verifier a header sent on several lines line by line, as AWS canonicalises it", async () => {
+    const host = new URL(url).host;
+    const body = '{"scope":"skatteetaten:mva"}';
+    const signer = new SignatureV4({
+      service: "execute-api",
+      region: REGION,
+      credentials: KEY,
+      sha256: Sha256,
+    });
+    const signedRequest = await signer.sign(
+      {
+        method: "POST",
+        protocol: "http:",
+        hostname: host,
+        path: "/token",
+        headers: { host, "content-type": "application/json", "my-header1": "value2,value2,value1" },
+        body,
+      },
+      { signingDate: new Date() },
+    );
+    const send = (repeated: string[]) =>
+      new Promise<number>((resolve, reject) => {
+        const { "my-header1": _, ...single } = signedRequest.headers;
+        const lines = [...Object.entries(single).flat(), ...repeated.flatMap((v) => ["My-Header1", v])];
+        const req = httpRequest(`${url}/token`, { method: "POST", headers: lines }, (res) => {
+          res.resume();
+          res.on("end", () => resolve(res.statusCode ?? 0));
+        });
+        req.on("error", reject);
+        req.end(body);
+      });
+    expect(await send(["value2", "value2", "value1"])).toBe(200);
+    expect(await send(["value1", "value2", "value2"])).toBe(403);
+  });
+
   it("refuses curl's signature made with the wrong secret", async () => {
     const response = await curl("x".repeat(40));
     expect(response.status).toBe(403);
     expect(JSON.parse(response.body).message).toContain(SIGNATURE_MISMATCH);
+  });
+});
+
+/** Presigns with @smithy/signature-v4 (query-string SigV4) and returns what the gateway would see. */
+async function presigned(
+  input: { date?: number; expiresIn?: number; credentials?: SignInput["credentials"] } = {},
+): Promise<Signed> {
+  const signer = new SignatureV4({
+    service: "execute-api",
+    region: REGION,
+    credentials: input.credentials ?? KEY,
+    sha256: Sha256,
+  });
+  const request = await signer.presign(
+    {
+      method: "GET",
+      protocol: "https:",
+      hostname: "abc.execute-api.eu-north-1.amazonaws.com",
+      path: "/health",
+      query: { b: "2" },
+      headers: { host: "abc.execute-api.eu-north-1.amazonaws.com" },
+    },
+    { signingDate: new Date(input.date ?? NOW), expiresIn: input.expiresIn ?? 60 },
+  );
+  const rawQuery = Object.entries(request.query ?? {})
+    .map(([k, v]) => `${uriEncode(k)}=${uriEncode(String(v))}`)
+    .join("&");
+  return { method: "GET", path: "/health", rawQuery, headers: { ...request.headers }, body: Buffer.alloc(0) };
+}
+
+describe("what API Gateway accepts beyond the Authorization header", () => {
+  it("canonicalises a repeated header as AWS does: each value trimmed, joined by ','", async () => {
+    // AWS's get-header-key-duplicate vector, with our region and service: value2,value2,value1 in arrival order.
+    const signer = new SignatureV4({
+      service: "execute-api",
+      region: REGION,
+      credentials: KEY,
+      sha256: Sha256,
+    });
+    const request = await signer.sign(
+      {
+        method: "GET",
+        protocol: "https:",
+        hostname: "abc.execute-api.eu-north-1.amazonaws.com",
+        path: "/health",
+        headers: { host: "abc.execute-api.eu-north-1.amazonaws.com", "my-header1": "value2,value2,value1" },
+      },
+      { signingDate: new Date(NOW) },
+    );
+    const lines = { ...request.headers, "my-header1": ["value2", " value2 ", "value1"] };
+    const base = { method: "GET", path: "/health", rawQuery: "", body: Buffer.alloc(0) };
+    expect(verify({ ...base, headers: lines }).ok).toBe(true);
+    expect(verify({ ...base, headers: { ...lines, "my-header1": ["value1", "value2", "value2"] } }).ok).toBe(
+      false,
+    );
+  });
+
+  it("accepts a presigned URL (query-string SigV4) until X-Amz-Expires runs out", async () => {
+    expect(verify(await presigned({ expiresIn: 60 }))).toMatchObject({ ok: true });
+    expect(verify(await presigned({ date: NOW - 59_000, expiresIn: 60 }))).toMatchObject({ ok: true });
+    expect(refusal(verify(await presigned({ date: NOW - 61_000, expiresIn: 60 })))).toContain(
+      "Signature expired",
+    );
+    // A week is the longest a presigned URL may claim; older than 5 minutes is fine within it.
+    expect(verify(await presigned({ date: NOW - 3_600_000, expiresIn: 7_200 }))).toMatchObject({ ok: true });
+    expect(refusal(verify(await presigned({ date: NOW + 6 * 60_000 })))).toContain(
+      "Signature not yet current",
+    );
+  });
+
+  it("refuses a presigned URL whose parameters changed, or that is incomplete", async () => {
+    const request = await presigned({ expiresIn: 60 });
+    const longer = request.rawQuery.replace("X-Amz-Expires=60", "X-Amz-Expires=6000");
+    expect(refusal(verify({ ...request, rawQuery: longer }))).toContain(SIGNATURE_MISMATCH);
+    const tooLong = request.rawQuery.replace("X-Amz-Expires=60", "X-Amz-Expires=604801");
+    expect(refusal(verify({ ...request, rawQuery: tooLong }))).toContain("X-Amz-Expires must be");
+    const unsigned = request.rawQuery.replace(/&?X-Amz-Signature=[0-9a-f]+/, "");
+    expect(refusal(verify({ ...request, rawQuery: unsigned }))).toContain("must include 'X-Amz-Signature'");
+  });
+
+  it("accepts a presigned URL made with session credentials, which carries the token in the query", async () => {
+    const request = await presigned({ credentials: TEMP });
+    expect(request.rawQuery).toContain("X-Amz-Security-Token=session-tok");
+    expect(verify(request)).toMatchObject({ ok: true });
+  });
+
+  it("refuses a request that is signed both ways", async () => {
+    const query = await presigned();
+    const header = await signed({ method: "GET", path: "/health", body: "" });
+    expect(refusal(verify({ ...query, headers: header.headers }))).toContain(
+      "Only one auth mechanism allowed",
+    );
+  });
+});
+
+describe("what a hostile request gets: a 403, never a crash", () => {
+  it.each(["__proto__", "constructor", "toString", "hasOwnProperty"])(
+    "answers SignedHeaders=%s with a signature mismatch",
+    async (name) => {
+      const request = await signed();
+      const authorization = request.headers.authorization?.replace(
+        "SignedHeaders=",
+        `SignedHeaders=${name};`,
+      );
+      expect(
+        refusal(verify({ ...request, headers: { ...request.headers, authorization: authorization ?? "" } })),
+      ).toContain(SIGNATURE_MISMATCH);
+    },
+  );
+
+  it("answers constructor-like query parameters and a __proto__ header by the signature alone", async () => {
+    // (Not __proto__ in the query: @smithy/signature-v4 itself drops that parameter from what it signs.)
+    expect(verify(await signed({ query: { constructor: "y", hasOwnProperty: "z" } })).ok).toBe(true);
+    const request = await signed();
+    const headers = JSON.parse(
+      `{"__proto__": ["a"], "constructor": "b", ${JSON.stringify(request.headers).slice(1)}`,
+    );
+    expect(verify({ ...request, headers }).ok).toBe(true);
+  });
+
+  it("refuses a session token sent with a long-term access key", async () => {
+    const request = await signed({ credentials: { ...KEY, sessionToken: "made-up" } });
+    expect(request.headers["x-amz-security-token"]).toBe("made-up");
+    expect(refusal(verify(request))).toBe(INVALID_TOKEN);
+    const presignedWithToken = await presigned({ credentials: { ...KEY, sessionToken: "made-up" } });
+    expect(refusal(verify(presignedWithToken))).toBe(INVALID_TOKEN);
+  });
+});
+
+describe("the signing key derivation", () => {
+  it("is done once per secret, date, region and service, not per request", async () => {
+    const derived: string[] = [];
+    const counting = cachedSigningKeys((secret, date, region, service) => {
+      derived.push(`${secret.slice(0, 1)}/${date}`);
+      return signingKey(secret, date, region, service);
+    });
+    const cached = createSigV4Verifier({
+      region: REGION,
+      lookup: (id) => known.get(id),
+      now: () => NOW,
+      signingKeys: counting,
+    });
+    for (let i = 0; i < 3; i += 1) expect(cached(await signed()).ok).toBe(true);
+    expect(derived).toEqual(["s/20250601"]);
+    expect(cached(await signed({ credentials: TEMP })).ok).toBe(true);
+    const tomorrow = NOW + 24 * 3_600_000;
+    const nextDay = createSigV4Verifier({
+      region: REGION,
+      lookup: (id) => known.get(id),
+      now: () => tomorrow,
+      signingKeys: counting,
+    });
+    expect(nextDay(await signed({ date: tomorrow })).ok).toBe(true);
+    expect(derived).toEqual(["s/20250601", "t/20250601", "s/20250602"]);
+  });
+
+  it("keeps a bounded number of keys, dropping the oldest", () => {
+    let derivations = 0;
+    const keys = cachedSigningKeys((...args) => {
+      derivations += 1;
+      return signingKey(...args);
+    }, 2);
+    keys("a", "20250601", REGION, "execute-api");
+    keys("b", "20250601", REGION, "execute-api");
+    keys("c", "20250601", REGION, "execute-api");
+    keys("c", "20250601", REGION, "execute-api");
+    expect(derivations).toBe(3);
+    keys("a", "20250601", REGION, "execute-api");
+    expect(derivations).toBe(4);
   });
 });

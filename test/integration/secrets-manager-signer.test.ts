@@ -261,7 +261,10 @@ describe("SecretsManagerSigner against moto", () => {
       await refused({ kid: "k" }, "private_key: expected a PKCS#8 PEM string or a private JWK object");
       await refused({ private_key: key, kid: "not a kid!" }, "kid: expected letters, digits");
       await refused({ private_key: "not a key" }, "private_key: not a PKCS#8 PEM or private JWK");
-      await refused({ private_key: pem(newKey("ec-p256")) }, "an EC P-256 cannot sign RS256");
+      await refused(
+        { private_key: pem(newKey("ec-p256")) },
+        "unsupported key type ec for RS256; Maskinporten accepts only RSA keys",
+      );
     });
 
     it("an unknown secret, as a configuration mistake", async () => {

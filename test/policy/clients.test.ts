@@ -1,5 +1,4 @@
 import { describe, expect, it } from "vitest";
-import type { TokenRequest } from "../../lib/grant/index.ts";
 import {
   decide,
   loadPolicy,
@@ -7,6 +6,7 @@ import {
   PolicyError,
   validatePolicy,
 } from "../../lib/policy/index.ts";
+import type { TokenRequest } from "../../lib/request/index.ts";
 
 const ROLE = "arn:aws:iam::111122223333:role";
 const CLIENTS = ["payroll", "vat"];

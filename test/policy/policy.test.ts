@@ -3,7 +3,6 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import fc from "fast-check";
 import { describe, expect, it } from "vitest";
-import type { TokenRequest } from "../../lib/grant/index.ts";
 import {
   decide,
   loadPolicy,
@@ -11,6 +10,7 @@ import {
   PolicyError,
   validatePolicy,
 } from "../../lib/policy/index.ts";
+import type { TokenRequest } from "../../lib/request/index.ts";
 import { PID_A, PID_B } from "../support/pid.ts";
 
 const ROLE = "arn:aws:iam::111122223333:role";

@@ -12,6 +12,7 @@ const REFERENCE_DOCS = [
   "deployment.md",
   "key-custody.md",
   "local.md",
+  "callers.md",
   "operations.md",
   "performance.md",
   "decisions.md",

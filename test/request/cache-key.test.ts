@@ -1,5 +1,5 @@
 import { describe, expect, it } from "vitest";
-import type { TokenRequest } from "../../lib/grant/index.ts";
+import type { TokenRequest } from "../../lib/request/index.ts";
 import { cacheKey } from "../../lib/request/index.ts";
 import { PID_A, PID_B } from "../support/pid.ts";
 

@@ -32,15 +32,13 @@ async function signsVerifiably(key: SigningKey): Promise<void> {
 const PRIVATE_MEMBERS = ["d", "p", "q", "dp", "dq", "qi"];
 
 describe("FileSigner", () => {
-  it.each<[string, "rsa" | "ec-p256" | "ec-p384", KeyFormat, JwsAlg]>([
-    ["RSA PKCS#8 PEM", "rsa", "pem", "RS256"],
-    ["RSA JWK", "rsa", "jwk", "RS512"],
-    ["EC P-256 PEM", "ec-p256", "pem", "ES256"],
-    ["EC P-384 JWK", "ec-p384", "jwk", "ES384"],
-  ])("loads an %s and signs grants its public JWK verifies", async (_name, type, format, alg) => {
-    const key = await (await load(keyFileText(newKey(type), format), alg)).current();
+  it.each<[string, KeyFormat, JwsAlg]>([
+    ["RSA PKCS#8 PEM", "pem", "RS256"],
+    ["RSA JWK", "jwk", "RS512"],
+  ])("loads an %s and signs grants its public JWK verifies", async (_name, format, alg) => {
+    const key = await (await load(keyFileText(newKey(), format), alg)).current();
     expect(key.alg).toBe(alg);
-    expect(key.jwk).toMatchObject({ alg, use: "sig", kty: type === "rsa" ? "RSA" : "EC" });
+    expect(key.jwk).toMatchObject({ alg, use: "sig", kty: "RSA" });
     for (const member of PRIVATE_MEMBERS) expect(key.jwk).not.toHaveProperty(member);
     await signsVerifiably(key);
   });
@@ -63,12 +61,13 @@ describe("FileSigner", () => {
     await signsVerifiably(key);
   });
 
-  it.each<[string, "rsa" | "ec-p256", JwsAlg]>([
-    ["an RSA key for ES256", "rsa", "ES256"],
-    ["an EC key for RS256", "ec-p256", "RS256"],
-    ["a P-256 key for ES384", "ec-p256", "ES384"],
-  ])("refuses %s", async (_name, type, alg) => {
-    await expect(load(keyFileText(newKey(type), "pem"), alg)).rejects.toThrow(ConfigError);
+  it.each<[string, "ec-p256" | "ec-p384", KeyFormat]>([
+    ["an EC P-256 PEM", "ec-p256", "pem"],
+    ["an EC P-384 JWK", "ec-p384", "jwk"],
+  ])("refuses %s: Maskinporten accepts only RSA keys", async (_name, type, format) => {
+    await expect(load(keyFileText(newKey(type), format), "RS256")).rejects.toThrow(
+      "unsupported key type ec for RS256; Maskinporten accepts only RSA keys",
+    );
   });
 
   it("refuses RSA keys under 2048 bits", async () => {
