@@ -57,6 +57,8 @@ export class TokenCache<V> {
   private oldest: Entry<V> | undefined;
   /** Most recently used. */
   private newest: Entry<V> | undefined;
+  /** The entry object evicted last, for the next insert to reuse. */
+  private spare: Entry<V> | undefined;
 
   constructor(private readonly options: TokenCacheOptions) {}
 
@@ -142,7 +144,11 @@ export class TokenCache<V> {
     if (previous !== undefined) this.remove(previous);
     const now = this.options.monotonic();
     if (fresh.expiresAt <= now) return;
-    const entry: Entry<V> = {
+    // A full cache evicts its oldest entry first and reuses that object for the new one: a big cache then
+    // allocates nothing per insert that the collector would have to move to the old generation.
+    while (this.entries.size >= this.options.maxEntries && this.oldest !== undefined)
+      this.evictOldest(this.oldest);
+    const entry: Entry<V> = this.spare ?? {
       value: fresh.value,
       expiresAt: fresh.expiresAt,
       key,
@@ -150,9 +156,13 @@ export class TokenCache<V> {
       older: undefined,
       newer: undefined,
     };
+    this.spare = undefined;
+    entry.value = fresh.value;
+    entry.expiresAt = fresh.expiresAt;
+    entry.key = key;
+    entry.loadedAt = now;
     this.entries.set(key, entry);
     this.append(entry);
-    while (this.entries.size > this.options.maxEntries && this.oldest !== undefined) this.remove(this.oldest);
   }
 
   /** Marks `entry` most recently used. */
@@ -165,6 +175,12 @@ export class TokenCache<V> {
   private remove(entry: Entry<V>): void {
     this.entries.delete(entry.key);
     this.unlink(entry);
+  }
+
+  /** Evicts the least recently used entry and keeps its object to reuse. */
+  private evictOldest(oldest: Entry<V>): void {
+    this.remove(oldest);
+    this.spare = oldest;
   }
 
   private append(entry: Entry<V>): void {

@@ -72,7 +72,9 @@ console.log(
 console.log(formatTable(figures));
 for (const f of figures.filter((f) => f.note !== undefined))
   console.log(`  ${f.scenario} / ${f.metric}: ${f.note}`);
-const goals = figures.filter((f) => f.scenario === "headline" || f.metric.startsWith("bundle"));
+const goals = figures.filter(
+  (f) => f.budget !== undefined && (f.scenario === "headline" || f.metric.startsWith("bundle")),
+);
 if (goals.length > 0) console.log("\nGoals:");
 for (const f of goals) {
   const verdict = f.pass ? "met" : "MISSED";
