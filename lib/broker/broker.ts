@@ -193,12 +193,15 @@ export async function createBroker(config: Config, deps: BrokerDeps = {}): Promi
   });
   const budget = new GrantBudget({ perMinute: config.grantsPerPrincipalPerMinute, monotonic });
 
-  /** Spends one grant of the principal's budget, or refuses with 429 and when to try again. */
-  function spend(who: string): void {
-    const retryAfterSeconds = budget.spend(who);
+  /**
+   * Spends one grant of the principal's budget for the request's client (each client counts on its own), or
+   * refuses with 429 and when to try again.
+   */
+  function spend(who: string, client: string): void {
+    const retryAfterSeconds = budget.spend(`${client} ${who}`);
     if (retryAfterSeconds === undefined) return;
     throw new RateLimited(
-      `${who} has spent its grant budget on this instance (${config.grantsPerPrincipalPerMinute} grants a minute); cached tokens are still served`,
+      `${who} has spent its grant budget for client ${client} on this instance (${config.grantsPerPrincipalPerMinute} grants a minute); cached tokens are still served`,
       retryAfterSeconds,
     );
   }
@@ -216,7 +219,7 @@ export async function createBroker(config: Config, deps: BrokerDeps = {}): Promi
   ): Promise<Expiring<Minted>> {
     if (request.exchange !== undefined) return exchanged(who, request, attempts, exchangeAttempts, record);
     // One grant of the budget of the principal this load is for, however many attempts its retries take.
-    spend(who);
+    spend(who, request.client);
     const result = await clients.of(request).source.requestToken(request, attempts);
     return {
       value: {

@@ -4,6 +4,7 @@ import fc from "fast-check";
 import { decodeJwt, type JWTPayload } from "jose";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { isOrgNumber } from "../../lib/request/index.ts";
+import { FileSigner } from "../../lib/signer/file.ts";
 import {
   ACCOUNT,
   type BrokerFixture,
@@ -13,7 +14,7 @@ import {
   startBrokerFixture,
 } from "../support/broker-fixture.ts";
 import { PID_A, PID_B } from "../support/pid.ts";
-import { keyDirectory } from "../support/signer.ts";
+import { keyDirectory, keyFileText, newKey } from "../support/signer.ts";
 
 const SCOPES = ["iso:a", "iso:b", "iso:c", "iso:d"];
 const RESOURCES = ["https://a.example/api", "https://b.example/api", "https://c.example/v1?x=1"];
@@ -23,6 +24,8 @@ const ORGS = Array.from({ length: 200 }, (_, i) => String(310_000_000 + i))
   .slice(0, 3);
 const CLIENT_ORG = "974760673";
 const caller = roleCaller("isolation-svc");
+/** The configured clients' names and Maskinporten client ids. */
+const CLIENT_IDS: Readonly<Record<string, string>> = { default: "broker-client", second: "broker-client-2" };
 
 /**
  * One request field: its values (undefined = left out), its canonical form, and what the issued token must say
@@ -98,11 +101,11 @@ const FIELDS: readonly Field[] = [
   },
   {
     name: "client",
-    // One client is configured: naming it or leaving it out is the same request.
-    values: fc.option(fc.constant("default"), { nil: undefined }),
-    canonical: (value) => value ?? "default",
-    fits: (claims) => expect(claims.client_id).toBe("broker-client"),
-    fitsAltinn: (claims) => expect(claims.client_id).toBe("broker-client"),
+    // Two clients are configured, each with its own client id and key: a request names one of them.
+    values: fc.constantFrom(...Object.keys(CLIENT_IDS)),
+    canonical: (value) => value,
+    fits: (claims, value) => expect(claims.client_id).toBe(CLIENT_IDS[String(value)]),
+    fitsAltinn: (claims, value) => expect(claims.client_id).toBe(CLIENT_IDS[String(value)]),
   },
   {
     name: "pid",
@@ -159,6 +162,7 @@ const POLICY = {
           ...orgs,
           ...pid,
           ...exchanges,
+          clients: ["*"],
         })),
       ),
     ),
@@ -168,6 +172,8 @@ const POLICY = {
 let fixture: BrokerFixture;
 let keys: Awaited<ReturnType<typeof keyDirectory>>;
 let pseudonymKey: string;
+/** CLIENTS: the fixture's client ("default") and a second one with a key of its own. */
+let clients: string;
 beforeAll(async () => {
   keys = await keyDirectory();
   pseudonymKey = await keys.write(
@@ -175,13 +181,31 @@ beforeAll(async () => {
     "e3b98a4da31a127d4bde6e43033f66ba274cab0eb7eb1c70ec41402bf6273dd8",
   );
   fixture = await startBrokerFixture();
-  fixture.emulator.registerClient({
-    clientId: fixture.env.MASKINPORTEN_CLIENT_ID ?? "",
-    orgNumber: CLIENT_ORG,
-    jwks: [(await fixture.signer.current()).jwk],
-    scopes: SCOPES,
-    delegations: ORGS.map((consumerOrg) => ({ consumerOrg, scopes: SCOPES })),
-    systemUsers: ORGS.map((orgNumber) => ({ orgNumber, scopes: SCOPES })),
+  const secondKey = await keys.write("second.pem", keyFileText(newKey(), "pem"));
+  const signers = {
+    default: fixture.signer,
+    second: await FileSigner.load(secondKey, { alg: "RS256", kid: "second-key" }),
+  };
+  for (const [name, signer] of Object.entries(signers)) {
+    fixture.emulator.registerClient({
+      clientId: CLIENT_IDS[name] ?? "",
+      orgNumber: CLIENT_ORG,
+      jwks: [(await signer.current()).jwk],
+      scopes: SCOPES,
+      delegations: ORGS.map((consumerOrg) => ({ consumerOrg, scopes: SCOPES })),
+      systemUsers: ORGS.map((orgNumber) => ({ orgNumber, scopes: SCOPES })),
+    });
+  }
+  clients = JSON.stringify({
+    clients: [
+      {
+        name: "default",
+        client_id: CLIENT_IDS.default,
+        signing_key: fixture.env.SIGNING_KEY,
+        kid: fixture.env.SIGNING_KID,
+      },
+      { name: "second", client_id: CLIENT_IDS.second, signing_key: `file:${secondKey}`, kid: "second-key" },
+    ],
   });
 });
 afterAll(async () => {
@@ -194,7 +218,14 @@ describe("cache isolation", () => {
     // A clock that stands still: no token ages out or is refreshed while the property runs.
     const handler = fixtureHandler(
       fixture,
-      { POLICY: JSON.stringify(POLICY), PID_PSEUDONYM_KEY: `file:${pseudonymKey}` },
+      {
+        POLICY: JSON.stringify(POLICY),
+        PID_PSEUDONYM_KEY: `file:${pseudonymKey}`,
+        CLIENTS: clients,
+        MASKINPORTEN_CLIENT_ID: "",
+        SIGNING_KEY: "",
+        SIGNING_KID: "",
+      },
       { monotonic: () => 1_000_000, sinks: { write: () => undefined } },
     );
     const tokenOf = new Map<string, string>();

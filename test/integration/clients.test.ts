@@ -176,3 +176,26 @@ describe("loading several clients' keys", () => {
     );
   });
 });
+
+describe("the grant budget with several clients", () => {
+  it("counts each client on its own: a principal past its budget for one client still gets grants for the other", async () => {
+    const handler = createTokenHandler(
+      createBroker(loadConfig({ ...fixture.env, GRANTS_PER_PRINCIPAL_PER_MINUTE: "1" }), {
+        monotonic: () => 1_000_000,
+      }),
+    );
+    const ask = async (body: unknown) => {
+      const response = await handler(
+        tokenEvent(body, { identity: roleCaller("ops") }),
+        lambdaContext("token"),
+      );
+      return { status: response.statusCode, body: JSON.parse(response.body) as Record<string, unknown> };
+    };
+    expect((await ask({ scope: "skatteetaten:mva", client: "payroll" })).status).toBe(200);
+    expect(await ask({ scope: "skatteetaten:inntektsmottak", client: "payroll" })).toMatchObject({
+      status: 429,
+      body: { code: "rate_limited", detail: expect.stringContaining("for client payroll") },
+    });
+    expect((await ask({ scope: "skatteetaten:inntektsmottak", client: "vat" })).status).toBe(200);
+  });
+});
