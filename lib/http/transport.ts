@@ -39,11 +39,17 @@ function headerValue(response: IncomingMessage, name: string): string | null {
   return Array.isArray(value) ? value.join(", ") : value;
 }
 
+/** TLS trust of the https agent; by default Node's own CA store (what the Lambda path uses). */
+export interface TransportOptions {
+  /** Certificates to trust instead of the default store, PEM (tests: a local https server's own certificate). */
+  ca?: string | readonly string[];
+}
+
 /**
  * A transport over node:https (and node:http, for the local emulator) that keeps connections open between calls.
  * It resolves once the whole body has arrived; the signal covers the body too.
  */
-export function nodeTransport(): HttpTransport {
+export function nodeTransport(tls: TransportOptions = {}): HttpTransport {
   const options = { keepAlive: true, timeout: IDLE_SOCKET_MS };
   const plain = new http.Agent(options);
   let secureAgent: import("node:https").Agent | undefined;
@@ -55,7 +61,11 @@ export function nodeTransport(): HttpTransport {
       let agent: import("node:http").Agent = plain;
       if (secure) {
         https ??= process.getBuiltinModule("node:https");
-        secureAgent ??= new https.Agent(options);
+        secureAgent ??= new https.Agent(
+          tls.ca === undefined
+            ? options
+            : { ...options, ca: typeof tls.ca === "string" ? tls.ca : [...tls.ca] },
+        );
         send = https.request;
         agent = secureAgent;
       }

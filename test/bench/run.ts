@@ -87,8 +87,9 @@ console.log(
   `\n${figures.length} figures, ${figures.filter((f) => f.pass === true).length} budgets met, ${missed.length} missed, ${failed.length} scenario(s) failed`,
 );
 
+// A partial run (`npm run bench -- eviction`) must not replace the full run's results.json with its subset.
 writeFileSync(
-  join(import.meta.dirname, "results.json"),
+  join(import.meta.dirname, only.length === 0 ? "results.json" : "results.partial.json"),
   `${JSON.stringify(
     {
       date: started.toISOString(),

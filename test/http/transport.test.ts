@@ -1,9 +1,12 @@
+import { generateKeyPairSync } from "node:crypto";
 import { once } from "node:events";
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from "node:http";
+import { createServer as createHttpsServer } from "node:https";
 import type { AddressInfo, Socket } from "node:net";
 import { afterEach, describe, expect, it } from "vitest";
 import { nodeTransport } from "../../lib/http/transport.ts";
 import { isTimeout } from "../../lib/maskinporten/retry.ts";
+import { createCertificate } from "../support/certificate.ts";
 
 interface Received {
   method: string | undefined;
@@ -12,7 +15,7 @@ interface Received {
   socket: Socket;
 }
 
-let server: Server | undefined;
+let server: Pick<Server, "close" | "closeAllConnections" | "address" | "listen" | "once"> | undefined;
 
 afterEach(async () => {
   const open = server;
@@ -25,9 +28,10 @@ afterEach(async () => {
 /** A loopback server; `answer` handles each request after its body has arrived. */
 async function serve(
   answer: (request: Received, response: ServerResponse) => void,
+  tls?: { key: string; cert: string },
 ): Promise<{ url: string; received: Received[] }> {
   const received: Received[] = [];
-  server = createServer((req, res) => {
+  const handle = (req: IncomingMessage, res: ServerResponse) => {
     let body = "";
     req.setEncoding("utf8");
     req.on("data", (chunk: string) => {
@@ -38,10 +42,20 @@ async function serve(
       received.push(request);
       answer(request, res);
     });
-  });
+  };
+  server = tls === undefined ? createServer(handle) : createHttpsServer(tls, handle);
+  // https: by name, so the certificate's subject (CN=localhost) is what the client checks the host against.
   server.listen(0, "127.0.0.1");
-  await once(server, "listening");
-  return { url: `http://127.0.0.1:${(server.address() as AddressInfo).port}/token`, received };
+  await once(server as Server, "listening");
+  const origin = tls === undefined ? "http://127.0.0.1" : "https://localhost";
+  return { url: `${origin}:${(server.address() as AddressInfo).port}/token`, received };
+}
+
+/** A self-signed certificate for localhost and its key, made for this run. */
+function localhostCertificate(): { key: string; cert: string } {
+  const { privateKey } = generateKeyPairSync("rsa", { modulusLength: 2048 });
+  const { pem } = createCertificate({ subject: "localhost", key: privateKey });
+  return { key: privateKey.export({ type: "pkcs8", format: "pem" }).toString(), cert: pem };
 }
 
 describe("nodeTransport", () => {
@@ -129,5 +143,38 @@ describe("nodeTransport", () => {
     );
     expect((error as NodeJS.ErrnoException).code).toBe("ECONNREFUSED");
     expect(isTimeout(error)).toBe(false);
+  });
+
+  describe("over https", () => {
+    it("posts and answers over TLS to a server whose certificate it trusts, reusing the connection", async () => {
+      const tls = localhostCertificate();
+      const upstream = await serve((request, res) => {
+        res.writeHead(200, { "content-type": "application/json" });
+        res.end(JSON.stringify({ secure: "encrypted" in request.socket, body: request.body }));
+      }, tls);
+      const transport = nodeTransport({ ca: tls.cert });
+      for (let i = 0; i < 2; i++) {
+        const response = await transport(upstream.url, {
+          method: "POST",
+          headers: { "content-type": "application/x-www-form-urlencoded" },
+          body: `assertion=ø${i}`,
+        });
+        expect(response.status).toBe(200);
+        expect(response.headers.get("Content-Type")).toBe("application/json");
+        expect(JSON.parse(await response.text())).toEqual({ secure: true, body: `assertion=ø${i}` });
+      }
+      expect(upstream.received[1]?.headers["content-length"]).toBe(String(Buffer.byteLength("assertion=ø1")));
+      expect(upstream.received[1]?.socket).toBe(upstream.received[0]?.socket);
+    });
+
+    it("refuses a server whose certificate it does not trust, before sending anything", async () => {
+      const upstream = await serve((_request, res) => res.end("{}"), localhostCertificate());
+      const error = await nodeTransport()(upstream.url, { method: "POST", headers: {}, body: "x" }).catch(
+        (e: unknown) => e,
+      );
+      expect((error as NodeJS.ErrnoException).code).toBe("DEPTH_ZERO_SELF_SIGNED_CERT");
+      expect(isTimeout(error)).toBe(false);
+      expect(upstream.received).toHaveLength(0);
+    });
   });
 });
