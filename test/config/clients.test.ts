@@ -2,7 +2,8 @@ import { mkdtemp, rm, writeFile } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { ConfigError, loadClients, loadConfig } from "../../lib/config/index.ts";
+import { loadClients, loadConfig } from "../../lib/config/index.ts";
+import { configErrorOf as messageOf } from "../support/config-error.ts";
 
 const SHARED = { MASKINPORTEN_ENV: "test", POLICY: '{"rules":[]}' };
 const SINGLE = { MASKINPORTEN_CLIENT_ID: "client-1", SIGNING_KEY: "kms:alias/maskinporten" };
@@ -11,16 +12,6 @@ const TWO = {
     { name: "payroll", client_id: "mp-payroll", signing_key: "kms:alias/payroll", kid: "payroll-1" },
     { name: "vat_2", client_id: "mp-vat", signing_key: "file:/keys/vat.pem", alg: "RS512" },
   ],
-};
-
-const messageOf = (env: Record<string, string | undefined>): string => {
-  try {
-    loadConfig(env);
-  } catch (error) {
-    expect(error).toBeInstanceOf(ConfigError);
-    return (error as Error).message;
-  }
-  return expect.unreachable("expected a ConfigError");
 };
 
 let dir: string;

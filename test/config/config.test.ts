@@ -1,22 +1,13 @@
 import fc from "fast-check";
 import { describe, expect, it } from "vitest";
 import { ConfigError, loadConfig, parseSigningKeyRef } from "../../lib/config/index.ts";
+import { configErrorOf as messageOf } from "../support/config-error.ts";
 
 const MINIMAL = {
   MASKINPORTEN_ENV: "test",
   MASKINPORTEN_CLIENT_ID: "client-1",
   SIGNING_KEY: "kms:alias/maskinporten",
   POLICY: '{"rules":[]}',
-};
-
-const messageOf = (env: Record<string, string | undefined>): string => {
-  try {
-    loadConfig(env);
-  } catch (error) {
-    expect(error).toBeInstanceOf(ConfigError);
-    return (error as Error).message;
-  }
-  return expect.unreachable("expected a ConfigError");
 };
 
 describe("loadConfig", () => {
