@@ -9,6 +9,11 @@ const DAYS_IN_MONTH = [31, 29, 31, 30, 31, 30, 31, 31, 30, 31, 30, 31] as const;
 export const PID_MESSAGE =
   "pid: expected an 11-digit national identity or D-number with valid control digits";
 
+/** `text` with every run of 11 or more digits (a pid, or one inside a longer number) replaced by "[pid]". */
+export function withoutPids(text: string): string {
+  return text.replace(/\d{11,}/g, "[pid]");
+}
+
 export interface PidOptions {
   /**
    * Accept the synthetic identities of the national test data (month + 40, or month + 80): only in

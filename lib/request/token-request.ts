@@ -3,7 +3,7 @@ import * as z from "zod/mini";
 import { CLIENT_NAME_PATTERN } from "../config/index.ts";
 import { InvalidRequest, PayloadTooLarge, UnsupportedMediaType } from "../problem/index.ts";
 import { isOrgNumber } from "./org-number.ts";
-import { isPid, PID_MESSAGE } from "./pid.ts";
+import { isPid, PID_MESSAGE, withoutPids } from "./pid.ts";
 import { isResourceUri, MAX_RESOURCES, RESOURCE_RULE } from "./resource.ts";
 import { scopeSet, sortedSet, splitScope } from "./scope.ts";
 import type { TokenRequest } from "./types.ts";
@@ -109,7 +109,8 @@ const bodySchema = (options: TokenRequestOptions) =>
       {
         error: (issue) =>
           issue.code === "unrecognized_keys"
-            ? `unknown field(s): ${issue.keys.map((k) => JSON.stringify(k.slice(0, 50))).join(", ")}`
+            ? // A field name is echoed, but never a pid a caller put in one.
+              `unknown field(s): ${issue.keys.map((k) => JSON.stringify(withoutPids(k).slice(0, 50))).join(", ")}`
             : "body: expected a JSON object",
       },
     )

@@ -110,6 +110,15 @@ describe("parseTokenRequest", () => {
     }
   });
 
+  it("never echoes a pid given as the name of an unknown field, nor a part of one", () => {
+    for (const name of [PID_A, `pid_${PID_A}`, `${PID_A}9`, `${"x".repeat(45)}${PID_A}`]) {
+      const detail = detailOf({ scope: "a", [name]: 1 });
+      expect(detail).toMatch(/^invalid_request: unknown field\(s\): /);
+      expect(detail).not.toMatch(/\d{5}/);
+    }
+    expect(detailOf({ scope: "a", audience2: 1 })).toBe('invalid_request: unknown field(s): "audience2"');
+  });
+
   it("refuses a pid with a wrong control digit, or not a string of 11 digits, without echoing it", () => {
     const wrong = `${PID_A.slice(0, 10)}${(Number(PID_A[10]) + 1) % 10}`;
     for (const pid of [wrong, PID_A.slice(0, 10), Number(PID_A), `${PID_A} `, [PID_A], { pid: PID_A }]) {
