@@ -2,6 +2,7 @@
 import * as z from "zod/mini";
 import { parseJson } from "../json/index.ts";
 import { UPSTREAM_NAMES, type Upstream } from "../problem/index.ts";
+import { withoutPids } from "../request/pid.ts";
 import type { TokenAnswerBody, TokenResponse } from "./types.ts";
 
 const TokenResponseSchema = z.object({
@@ -52,11 +53,11 @@ export function parseOAuthError(
     };
   }
   return {
-    error: parsed.data.error,
-    errorDescription: (parsed.data.error_description ?? "")
-      .replace(/[\p{Cc}\p{Cf}]+/gu, " ")
-      // An upstream that quotes the grant back could quote a pid: eleven digits never pass on.
-      .replace(/(?<!\d)\d{11}(?!\d)/g, "[pid]")
-      .slice(0, MAX_DESCRIPTION),
+    // An upstream that quotes the grant back could quote a pid: eleven digits in a row never pass on, in the
+    // error code or the description, nor inside a longer number.
+    error: withoutPids(parsed.data.error),
+    errorDescription: withoutPids(
+      (parsed.data.error_description ?? "").replace(/[\p{Cc}\p{Cf}]+/gu, " "),
+    ).slice(0, MAX_DESCRIPTION),
   };
 }

@@ -94,6 +94,14 @@ describe("Maskinporten response bodies", () => {
       error_description: "MP-011 pid 17058510068 invalid",
     });
     expect(parseOAuthError(body, 400).errorDescription).toBe("MP-011 pid [pid] invalid");
+    const inLongerNumber = JSON.stringify({
+      error: "invalid_pid_17058510068",
+      error_description: "ref 170585100689 and 17058510068x",
+    });
+    expect(parseOAuthError(inLongerNumber, 400)).toEqual({
+      error: "invalid_pid_[pid]",
+      errorDescription: "ref [pid] and [pid]x",
+    });
     expect(parseOAuthError("", 401, "altinn").errorDescription).toBe(
       "Altinn answered HTTP 401 without an OAuth error body",
     );
