@@ -192,6 +192,8 @@ export async function createBroker(config: Config, deps: BrokerDeps = {}): Promi
     monotonic,
   });
   const budget = new GrantBudget({ perMinute: config.grantsPerPrincipalPerMinute, monotonic });
+  /** Whose budget each refusal is about: a caller who only waited on that load tries again with its own. */
+  const budgetOf = new WeakMap<RateLimited, string>();
 
   /**
    * Spends one grant of the principal's budget for the request's client (each client counts on its own), or
@@ -200,10 +202,12 @@ export async function createBroker(config: Config, deps: BrokerDeps = {}): Promi
   function spend(who: string, client: string): void {
     const retryAfterSeconds = budget.spend(`${client} ${who}`);
     if (retryAfterSeconds === undefined) return;
-    throw new RateLimited(
+    const refusal = new RateLimited(
       `${who} has spent its grant budget for client ${client} on this instance (${config.grantsPerPrincipalPerMinute} grants a minute); cached tokens are still served`,
       retryAfterSeconds,
     );
+    budgetOf.set(refusal, who);
+    throw refusal;
   }
 
   /**
@@ -300,6 +304,15 @@ export async function createBroker(config: Config, deps: BrokerDeps = {}): Promi
             ? mint(who, request, attempts, exchangeAttempts, refreshRecord)
             : refresh(who, request, refreshRecord),
         )
+        .catch((error: unknown) => {
+          // Another principal's spent budget ended the load this caller waited on: load again, on its own budget.
+          if (!(error instanceof RateLimited) || budgetOf.get(error) === who) throw error;
+          return cache.get(key, minTtl, (trigger: LoadTrigger) =>
+            trigger === "miss"
+              ? mint(who, request, attempts, exchangeAttempts, refreshRecord)
+              : refresh(who, request, refreshRecord),
+          );
+        })
         .catch((error: unknown) => {
           if (error instanceof UpstreamRejected && error.upstream === "maskinporten") {
             refusals.remember(refusalKey, error);

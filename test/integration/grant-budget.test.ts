@@ -101,6 +101,22 @@ describe("each principal has a grant budget", () => {
     expect((await refreshed).grant_jti).toBeUndefined();
   });
 
+  it("a principal past its budget never refuses another principal waiting on the same load, nor names itself to it", async () => {
+    const { handler, audit } = budgeted(1);
+    expect((await invoke(handler, { scope: SCOPES[0] })).status).toBe(200);
+    const [spent, waiting] = await Promise.all([
+      invoke(handler, { scope: SCOPES[1] }),
+      invoke(handler, { scope: SCOPES[1] }, { identity: OTHER }),
+    ]);
+    expect(spent).toMatchObject({ status: 429, body: { code: "rate_limited" } });
+    expect(waiting).toMatchObject({ status: 200 });
+    expect(JSON.stringify(waiting.body)).not.toContain("payroll-svc");
+    const issued = audit.records.filter(
+      (r) => r.event === "token_issued" && JSON.stringify(r.scopes) === JSON.stringify([SCOPES[1]]),
+    );
+    expect(issued.map((r) => r.principal)).toEqual([`arn:aws:iam::111122223333:role/payroll-batch`]);
+  });
+
   it("GRANTS_PER_PRINCIPAL_PER_MINUTE=0 turns the budget off", async () => {
     const { handler } = budgeted(0);
     for (const scope of SCOPES.slice(0, 30)) expect((await invoke(handler, { scope })).status).toBe(200);
