@@ -1,16 +1,13 @@
 // Maskinporten token -> Altinn token: GET the exchange endpoint with the token as Bearer, retry what is transient, map the rest.
 import { decodeJwt } from "jose";
-import { defaultTransport, type HttpResponse, type HttpTransport } from "../http/transport.ts";
+import type { HttpResponse } from "../http/transport.ts";
 import { parseJson } from "../json/index.ts";
 import {
   type AttemptOutcome,
   failedAnswer,
   isTimeout,
-  type RetryClock,
-  type RetrySchedule,
-  retryClock,
-  retrySchedule,
-  retryTransient,
+  type UpstreamRuntime,
+  upstreamRuntime,
 } from "../maskinporten/retry.ts";
 import type { UpstreamDeps } from "../maskinporten/types.ts";
 
@@ -50,30 +47,17 @@ export interface TokenExchange {
 const COMPACT_JWT = /^[A-Za-z0-9_-]+\.[A-Za-z0-9_-]+\.[A-Za-z0-9_-]*$/;
 
 export class AltinnExchange implements TokenExchange {
-  private readonly fetch: HttpTransport;
-  private readonly now: () => number;
-  private readonly monotonic: () => number;
-  private readonly retryClock: RetryClock;
-  private readonly schedule: RetrySchedule;
+  private readonly runtime: UpstreamRuntime;
 
   constructor(
     private readonly options: AltinnExchangeOptions,
     deps: Omit<UpstreamDeps, "randomUUID" | "onClockSkew"> = {},
   ) {
-    this.fetch = deps.fetch ?? defaultTransport();
-    this.now = deps.now ?? Date.now;
-    this.monotonic = deps.monotonic ?? (() => performance.now());
-    this.retryClock = retryClock(this.monotonic, deps);
-    this.schedule = retrySchedule(options);
+    this.runtime = upstreamRuntime(options, deps, "altinn");
   }
 
   exchange(maskinportenToken: string, attempts: ExchangeAttempt[] = []): Promise<AltinnToken> {
-    return retryTransient(
-      (n) => this.attempt(maskinportenToken, n, attempts),
-      this.schedule,
-      this.retryClock,
-      "altinn",
-    );
+    return this.runtime.retry((n) => this.attempt(maskinportenToken, n, attempts));
   }
 
   /** One GET. Resolves ok or transient; throws UpstreamRejected for a 4xx other than 429. */
@@ -82,11 +66,11 @@ export class AltinnExchange implements TokenExchange {
     attempt: number,
     log: ExchangeAttempt[],
   ): Promise<AttemptOutcome<AltinnToken>> {
-    const started = this.monotonic();
+    const started = this.runtime.monotonic();
     let response: HttpResponse;
     let text: string;
     try {
-      response = await this.fetch(this.options.url, {
+      response = await this.runtime.fetch(this.options.url, {
         method: "GET",
         headers: { authorization: `Bearer ${maskinportenToken}`, accept: "text/plain, application/json" },
         redirect: "manual",
@@ -95,10 +79,10 @@ export class AltinnExchange implements TokenExchange {
       text = await response.text();
     } catch (error) {
       const outcome = isTimeout(error) ? "timeout" : "network";
-      log.push({ attempt, upstreamMs: this.monotonic() - started, outcome });
+      log.push({ attempt, upstreamMs: this.runtime.monotonic() - started, outcome });
       return { kind: "transient", outcome, cause: error };
     }
-    const receivedAt = this.monotonic();
+    const receivedAt = this.runtime.monotonic();
     const status = response.status;
     const done = (outcome: string) =>
       log.push({ attempt, upstreamStatus: status, upstreamMs: receivedAt - started, outcome });
@@ -111,7 +95,7 @@ export class AltinnExchange implements TokenExchange {
         : { kind: "ok", value: token };
     }
     done(`http_${status}`);
-    return failedAnswer(response, text, this.now(), "altinn");
+    return failedAnswer(response, text, this.runtime.now(), "altinn");
   }
 
   /**
@@ -128,7 +112,7 @@ export class AltinnExchange implements TokenExchange {
       return undefined;
     }
     if (typeof exp !== "number" || !Number.isFinite(exp)) return undefined;
-    const leftMs = exp * 1000 - this.now();
+    const leftMs = exp * 1000 - this.runtime.now();
     return leftMs > 0 ? { accessToken, expiresAt: receivedAt + leftMs } : undefined;
   }
 }

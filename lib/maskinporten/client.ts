@@ -1,7 +1,7 @@
 // Grant -> token: signs a fresh grant per attempt, posts it to Maskinporten, retries what is transient, maps the rest.
 import { randomUUID } from "node:crypto";
 import { buildGrantClaims, signGrant } from "../grant/index.ts";
-import { defaultTransport, type HttpResponse, type HttpTransport } from "../http/transport.ts";
+import type { HttpResponse } from "../http/transport.ts";
 import { Problem, SigningUnavailable } from "../problem/index.ts";
 import type { TokenRequest } from "../request/types.ts";
 import type { Signer, SigningKey } from "../signer/signer.ts";
@@ -10,11 +10,8 @@ import {
   type AttemptOutcome,
   failedAnswer,
   isTimeout,
-  type RetryClock,
-  type RetrySchedule,
-  retryClock,
-  retrySchedule,
-  retryTransient,
+  type UpstreamRuntime,
+  upstreamRuntime,
 } from "./retry.ts";
 import type { AttemptRecord, TokenResult, TokenSource, UpstreamDeps } from "./types.ts";
 
@@ -44,33 +41,20 @@ interface Fetched {
 }
 
 export class MaskinportenClient implements TokenSource {
-  private readonly fetch: HttpTransport;
-  private readonly now: () => number;
-  private readonly monotonic: () => number;
+  private readonly runtime: UpstreamRuntime;
   private readonly randomUUID: () => string;
-  private readonly retryClock: RetryClock;
-  private readonly schedule: RetrySchedule;
 
   constructor(
     private readonly options: MaskinportenClientOptions,
     private readonly signer: Signer,
     private readonly deps: UpstreamDeps = {},
   ) {
-    this.fetch = deps.fetch ?? defaultTransport();
-    this.now = deps.now ?? Date.now;
-    this.monotonic = deps.monotonic ?? (() => performance.now());
+    this.runtime = upstreamRuntime(options, deps, "maskinporten");
     this.randomUUID = deps.randomUUID ?? randomUUID;
-    this.retryClock = retryClock(this.monotonic, deps);
-    this.schedule = retrySchedule(options);
   }
 
   async requestToken(request: TokenRequest, attempts: AttemptRecord[] = []): Promise<TokenResult> {
-    return retryTransient(
-      (n) => this.attempt(request, n, attempts),
-      this.schedule,
-      this.retryClock,
-      "maskinporten",
-    );
+    return this.runtime.retry((n) => this.attempt(request, n, attempts));
   }
 
   /** One grant, one POST. Resolves ok or transient; throws a Problem for what must not be retried. */
@@ -83,7 +67,7 @@ export class MaskinportenClient implements TokenSource {
     const record = (fields: Omit<AttemptRecord, "attempt" | "grantJti">): void => {
       log.push({ attempt, grantJti, ...fields });
     };
-    const signStarted = this.monotonic();
+    const signStarted = this.runtime.monotonic();
     let key: SigningKey | undefined;
     let grant: string;
     try {
@@ -91,12 +75,12 @@ export class MaskinportenClient implements TokenSource {
       const claims = buildGrantClaims(request, {
         issuer: this.options.issuer,
         clientId: this.options.clientId,
-        now: this.now() / 1000,
+        now: this.runtime.now() / 1000,
         jti: grantJti,
       });
       grant = await signGrant(key, claims);
     } catch (error) {
-      const signMs = this.monotonic() - signStarted;
+      const signMs = this.runtime.monotonic() - signStarted;
       record({ keyRef: key?.keyRef ?? "unknown", signMs, upstreamMs: 0, outcome: "signing_error" });
       if (error instanceof Problem) throw error;
       throw new SigningUnavailable("The grant could not be signed", {
@@ -104,19 +88,19 @@ export class MaskinportenClient implements TokenSource {
         causeName: error instanceof Error ? error.name : typeof error,
       });
     }
-    const signMs = this.monotonic() - signStarted;
-    const upstreamStarted = this.monotonic();
+    const signMs = this.runtime.monotonic() - signStarted;
+    const upstreamStarted = this.runtime.monotonic();
     let fetched: Fetched;
     try {
       fetched = await this.post(grant);
     } catch (error) {
       const outcome = isTimeout(error) ? "timeout" : "network";
-      record({ keyRef: key.keyRef, signMs, upstreamMs: this.monotonic() - upstreamStarted, outcome });
+      record({ keyRef: key.keyRef, signMs, upstreamMs: this.runtime.monotonic() - upstreamStarted, outcome });
       return { kind: "transient", outcome, cause: error };
     }
     const { response, text, receivedAt } = fetched;
     const status = response.status;
-    const upstreamMs = this.monotonic() - upstreamStarted;
+    const upstreamMs = this.runtime.monotonic() - upstreamStarted;
     this.checkClock(response.headers.get("date"));
     const done = (outcome: string) =>
       record({ keyRef: key.keyRef, signMs, upstreamStatus: status, upstreamMs, outcome });
@@ -129,18 +113,18 @@ export class MaskinportenClient implements TokenSource {
         : { kind: "ok", value: { token, receivedAt } };
     }
     done(`http_${status}`);
-    return failedAnswer(response, text, this.now(), "maskinporten");
+    return failedAnswer(response, text, this.runtime.now(), "maskinporten");
   }
 
   private async post(grant: string): Promise<Fetched> {
-    const response = await this.fetch(this.options.tokenUrl, {
+    const response = await this.runtime.fetch(this.options.tokenUrl, {
       method: "POST",
       headers: { "content-type": "application/x-www-form-urlencoded", accept: "application/json" },
       body: new URLSearchParams({ grant_type: JWT_BEARER_GRANT_TYPE, assertion: grant }).toString(),
       redirect: "manual",
       signal: AbortSignal.timeout(this.options.timeoutMs),
     });
-    const receivedAt = this.monotonic();
+    const receivedAt = this.runtime.monotonic();
     return { response, text: await response.text(), receivedAt };
   }
 
@@ -148,7 +132,7 @@ export class MaskinportenClient implements TokenSource {
     if (date === null || this.deps.onClockSkew === undefined) return;
     const theirs = Date.parse(date);
     if (Number.isNaN(theirs)) return;
-    const skewMs = theirs - this.now();
+    const skewMs = theirs - this.runtime.now();
     if (Math.abs(skewMs) > CLOCK_SKEW_WARNING_MS) this.deps.onClockSkew(skewMs);
   }
 }

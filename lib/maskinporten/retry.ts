@@ -1,7 +1,9 @@
 // Retrying an upstream call: jittered exponential backoff, Retry-After, and the attempt loop both upstream clients share.
 import { setTimeout as delay } from "node:timers/promises";
+import { defaultTransport, type HttpTransport } from "../http/transport.ts";
 import { UPSTREAM_NAMES, type Upstream, UpstreamRejected, UpstreamUnavailable } from "../problem/index.ts";
 import { parseOAuthError } from "./response.ts";
+import type { UpstreamDeps } from "./types.ts";
 
 /** Base of the backoff: the first retry waits 100–200 ms, the second 200–400 ms. */
 export const BACKOFF_BASE_MS = 200;
@@ -52,18 +54,6 @@ export interface RetrySchedule {
 /** The defaults both upstream clients use: three attempts, waits up to 3 s, 25 s in all (inside API Gateway's 29 s). */
 export const DEFAULT_RETRY = { maxRetries: 2, maxWaitMs: 3000, budgetMs: 25_000 } as const;
 
-/** A client's schedule: its timeout, the rest as given or by default. */
-export function retrySchedule(
-  options: Pick<RetrySchedule, "timeoutMs"> & Partial<RetrySchedule>,
-): RetrySchedule {
-  return {
-    timeoutMs: options.timeoutMs,
-    maxRetries: options.maxRetries ?? DEFAULT_RETRY.maxRetries,
-    maxWaitMs: options.maxWaitMs ?? DEFAULT_RETRY.maxWaitMs,
-    budgetMs: options.budgetMs ?? DEFAULT_RETRY.budgetMs,
-  };
-}
-
 export interface RetryClock {
   monotonic: () => number;
   /** [0,1) for jitter. */
@@ -71,12 +61,45 @@ export interface RetryClock {
   sleep: (ms: number) => Promise<void>;
 }
 
-/** The clock from a client's injectables; Math.random and a real sleep by default. */
-export function retryClock(
-  monotonic: () => number,
-  deps: { random?: () => number; sleep?: (ms: number) => Promise<void> },
-): RetryClock {
-  return { monotonic, random: deps.random ?? Math.random, sleep: deps.sleep ?? ((ms) => delay(ms)) };
+/** What both upstream clients build from their injectables: transport, clocks, and their retry loop. */
+export interface UpstreamRuntime {
+  fetch: HttpTransport;
+  /** Wall clock, epoch ms. */
+  now: () => number;
+  /** Monotonic clock, ms. */
+  monotonic: () => number;
+  /** Runs attempts under the client's schedule until one answers or the retries end (retryTransient). */
+  retry<T>(attempt: (n: number) => Promise<AttemptOutcome<T>>): Promise<T>;
+}
+
+/**
+ * A client's runtime: the injected transport and clocks or their production defaults (keep-alive transport,
+ * Date.now, performance.now, Math.random, a real sleep), and its schedule (its timeout, the rest as given or by
+ * default).
+ */
+export function upstreamRuntime(
+  options: Pick<RetrySchedule, "timeoutMs"> & Partial<RetrySchedule>,
+  deps: Pick<UpstreamDeps, "fetch" | "now" | "monotonic" | "random" | "sleep">,
+  upstream: Upstream,
+): UpstreamRuntime {
+  const monotonic = deps.monotonic ?? (() => performance.now());
+  const schedule: RetrySchedule = {
+    timeoutMs: options.timeoutMs,
+    maxRetries: options.maxRetries ?? DEFAULT_RETRY.maxRetries,
+    maxWaitMs: options.maxWaitMs ?? DEFAULT_RETRY.maxWaitMs,
+    budgetMs: options.budgetMs ?? DEFAULT_RETRY.budgetMs,
+  };
+  const clock: RetryClock = {
+    monotonic,
+    random: deps.random ?? Math.random,
+    sleep: deps.sleep ?? ((ms) => delay(ms)),
+  };
+  return {
+    fetch: deps.fetch ?? defaultTransport(),
+    now: deps.now ?? Date.now,
+    monotonic,
+    retry: (attempt) => retryTransient(attempt, schedule, clock, upstream),
+  };
 }
 
 /**
