@@ -5,13 +5,14 @@ import { UPSTREAM_NAMES, type Upstream } from "../problem/index.ts";
 import { withoutPids } from "../request/pid.ts";
 import type { TokenAnswerBody, TokenResponse } from "./types.ts";
 
-const TokenResponseSchema = z.object({
+const tokenFields = {
   access_token: z.string().check(z.minLength(1)),
   token_type: z.string().check(z.minLength(1)),
   // zod's number() already refuses Infinity and NaN.
   expires_in: z.number().check(z.positive()),
   scope: z.string(),
-});
+};
+const TokenResponseSchema = z.object(tokenFields);
 
 /** The validated token body, or undefined when the body is not JSON of that shape. */
 export function parseTokenResponse(text: string): TokenResponse | undefined {
@@ -19,11 +20,15 @@ export function parseTokenResponse(text: string): TokenResponse | undefined {
   return parsed.success ? parsed.data : undefined;
 }
 
-const TokenAnswerSchema = z.extend(TokenResponseSchema, { exchange: z.optional(z.literal("altinn")) });
+// Built on first use: only the caller client reads the broker's answers (the Lambda never does).
+let tokenAnswerSchema:
+  | z.ZodMiniObject<typeof tokenFields & { exchange: z.ZodMiniOptional<z.ZodMiniLiteral<"altinn">> }>
+  | undefined;
 
 /** The broker's validated answer (for its callers), or undefined when the body is not one. */
 export function parseTokenAnswer(text: string): TokenAnswerBody | undefined {
-  const parsed = TokenAnswerSchema.safeParse(parseJson(text));
+  tokenAnswerSchema ??= z.object({ ...tokenFields, exchange: z.optional(z.literal("altinn")) });
+  const parsed = tokenAnswerSchema.safeParse(parseJson(text));
   if (!parsed.success) return undefined;
   const { exchange, ...token } = parsed.data;
   return exchange === undefined ? token : { ...token, exchange };

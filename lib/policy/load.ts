@@ -1,5 +1,5 @@
 // Loads the policy named by the configuration (POLICY_FILE or inline POLICY) once per cold start.
-import { readFile } from "node:fs/promises";
+import { readFileSync } from "node:fs";
 import type { PolicySource } from "../config/index.ts";
 import { type Policy, PolicyError, validatePolicy } from "./schema.ts";
 
@@ -12,7 +12,7 @@ export async function loadPolicy(source: PolicySource, clients?: readonly string
   let text: string;
   if (source.kind === "file") {
     try {
-      text = await readFile(source.path, "utf8");
+      text = readFileSync(source.path, "utf8");
     } catch (error) {
       throw new PolicyError(
         `${origin}: cannot read the file (${(error as NodeJS.ErrnoException).code ?? "error"})`,

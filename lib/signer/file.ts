@@ -1,5 +1,5 @@
 // FileSigner: a PKCS#8 PEM or JWK private key read from a local file (local runs, tests, break-glass).
-import { readFile } from "node:fs/promises";
+import { readFileSync } from "node:fs";
 import { ConfigError } from "../config/index.ts";
 import { assertAlgFits, inMemorySigningKey, parsePrivateKey, publicJwkOf } from "./keys.ts";
 import type { JwsAlg, Signer, SigningKey } from "./signer.ts";
@@ -12,7 +12,7 @@ export class FileSigner implements Signer {
     const origin = `SIGNING_KEY file:${path}`;
     let text: string;
     try {
-      text = await readFile(path, "utf8");
+      text = readFileSync(path, "utf8");
     } catch (error) {
       throw new ConfigError(
         `${origin}: cannot read the key file (${(error as NodeJS.ErrnoException).code ?? "error"})`,

@@ -3,7 +3,8 @@ import type { KMSClient } from "@aws-sdk/client-kms";
 import type { SecretsManagerClient } from "@aws-sdk/client-secrets-manager";
 import { type ClientConfig, ConfigError, DEFAULT_CLIENT_NAME, type SigningConfig } from "../config/index.ts";
 import { FileSigner } from "./file.ts";
-import type { RefreshLog } from "./secrets-manager.ts";
+import { KmsSigner } from "./kms.ts";
+import { type RefreshLog, SecretsManagerSigner } from "./secrets-manager.ts";
 import type { Signer } from "./signer.ts";
 
 export type { KeyHeader, PublicJwk, Signer, SigningKey } from "./signer.ts";
@@ -23,23 +24,18 @@ export async function createSigner(signing: SigningConfig, deps: SignerDeps = {}
   switch (signing.key.source) {
     case "file":
       return FileSigner.load(signing.key.path, options);
-    case "kms": {
-      // Loaded on demand so a file-key deployment never evaluates the AWS SDK.
-      const { KmsSigner } = await import("./kms.ts");
+    case "kms":
       return KmsSigner.load(signing.key.keyId, {
         ...options,
         ...(deps.kmsClient === undefined ? {} : { client: deps.kmsClient }),
       });
-    }
-    case "secretsmanager": {
-      const { SecretsManagerSigner } = await import("./secrets-manager.ts");
+    case "secretsmanager":
       return SecretsManagerSigner.load(signing.key.secretId, {
         ...options,
         ...(deps.secretsManagerClient === undefined ? {} : { client: deps.secretsManagerClient }),
         ...(deps.now === undefined ? {} : { now: deps.now }),
         ...(deps.log === undefined ? {} : { log: deps.log }),
       });
-    }
   }
 }
 
