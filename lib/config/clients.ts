@@ -40,41 +40,46 @@ export const SINGLE_CLIENT_VARIABLES = [
 const CLIENT_ID_RULE = "expected the Maskinporten client id";
 const SIGNING_KEY_RULE = "expected kms:<key>, secretsmanager:<secret> or file:<path>";
 
-const ClientSchema = z.strictObject(
-  {
-    name: z
-      .string({ error: "expected a name of letters, digits, '-' or '_'" })
-      .check(z.regex(CLIENT_NAME_PATTERN, "expected a name of 1 to 64 letters, digits, '-' or '_'")),
-    client_id: z.string({ error: CLIENT_ID_RULE }).check(z.trim(), z.minLength(1, CLIENT_ID_RULE)),
-    signing_key: z.pipe(
-      z.string({ error: SIGNING_KEY_RULE }),
-      z.transform((s: string, ctx) => {
-        try {
-          return parseSigningKeyRef(s.trim());
-        } catch (error) {
-          ctx.issues.push({ code: "custom", message: (error as Error).message, input: s });
-          return z.NEVER;
-        }
-      }),
-    ),
-    kid: z.optional(
-      z
-        .string({ error: "expected a string" })
-        .check(z.regex(KID_PATTERN, "expected letters, digits, '.', '_' or '-' (at most 200)")),
-    ),
-    alg: z._default(z.enum(SIGNING_ALGS, { error: "expected RS256, RS384 or RS512" }), "RS256"),
-  },
-  // Unknown fields are named by parseClients from the issue's keys.
-  { error: (issue) => (issue.code === "unrecognized_keys" ? undefined : "expected a client object") },
+// Built on first use (z.lazy): only the CLIENTS / CLIENTS_FILE form reads them.
+const ClientSchema = z.lazy(() =>
+  z.strictObject(
+    {
+      name: z
+        .string({ error: "expected a name of letters, digits, '-' or '_'" })
+        .check(z.regex(CLIENT_NAME_PATTERN, "expected a name of 1 to 64 letters, digits, '-' or '_'")),
+      client_id: z.string({ error: CLIENT_ID_RULE }).check(z.trim(), z.minLength(1, CLIENT_ID_RULE)),
+      signing_key: z.pipe(
+        z.string({ error: SIGNING_KEY_RULE }),
+        z.transform((s: string, ctx) => {
+          try {
+            return parseSigningKeyRef(s.trim());
+          } catch (error) {
+            ctx.issues.push({ code: "custom", message: (error as Error).message, input: s });
+            return z.NEVER;
+          }
+        }),
+      ),
+      kid: z.optional(
+        z
+          .string({ error: "expected a string" })
+          .check(z.regex(KID_PATTERN, "expected letters, digits, '.', '_' or '-' (at most 200)")),
+      ),
+      alg: z._default(z.enum(SIGNING_ALGS, { error: "expected RS256, RS384 or RS512" }), "RS256"),
+    },
+    // Unknown fields are named by parseClients from the issue's keys.
+    { error: (issue) => (issue.code === "unrecognized_keys" ? undefined : "expected a client object") },
+  ),
 );
 
-const DocumentSchema = z.strictObject(
-  {
-    clients: z
-      .array(z.unknown(), { error: "expected an array of clients" })
-      .check(z.minLength(1, "expected at least one client")),
-  },
-  { error: () => 'expected {"clients": [{"name", "client_id", "signing_key", "kid"?, "alg"?}, ...]}' },
+const DocumentSchema = z.lazy(() =>
+  z.strictObject(
+    {
+      clients: z
+        .array(z.unknown(), { error: "expected an array of clients" })
+        .check(z.minLength(1, "expected at least one client")),
+    },
+    { error: () => 'expected {"clients": [{"name", "client_id", "signing_key", "kid"?, "alg"?}, ...]}' },
+  ),
 );
 
 /** `clients[1] (name vat).signing_key` */

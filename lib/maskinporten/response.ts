@@ -34,7 +34,10 @@ export function parseTokenAnswer(text: string): TokenAnswerBody | undefined {
   return exchange === undefined ? token : { ...token, exchange };
 }
 
-const OAuthErrorSchema = z.object({ error: z.string(), error_description: z.optional(z.string()) });
+// Built on first use (z.lazy): read only when Maskinporten refuses.
+const OAuthErrorSchema = z.lazy(() =>
+  z.object({ error: z.string(), error_description: z.optional(z.string()) }),
+);
 /** RFC 6749 section 5.2: error is NQSCHAR (printable ASCII without `"` and `\`). */
 const ERROR_CODE = /^[\x20\x21\x23-\x5b\x5d-\x7e]{1,100}$/;
 const MAX_DESCRIPTION = 500;

@@ -37,26 +37,29 @@ export interface SecretsManagerSignerOptions {
 
 /** The secret's JSON (docs/key-custody.md): `{"private_key": PEM | JWK, "kid"?: "...", "certificate_chain"?: [PEM, ...]}`. */
 const CHAIN_SHAPE = "certificate_chain: expected an array of PEM certificates, leaf first";
-const SecretSchema = z.strictObject(
-  {
-    private_key: z.union([z.string().check(z.minLength(1)), z.record(z.string(), z.unknown())], {
-      error: "private_key: expected a PKCS#8 PEM string or a private JWK object",
-    }),
-    kid: z.optional(
-      z
-        .string({ error: "kid: expected a string" })
-        .check(
-          z.regex(KID_PATTERN, { error: "kid: expected letters, digits, '.', '_' or '-' (at most 200)" }),
-        ),
-    ),
-    certificate_chain: z.optional(
-      z
-        .array(z.string({ error: CHAIN_SHAPE }), { error: CHAIN_SHAPE })
-        .check(z.minLength(1, { error: "certificate_chain: expected at least the leaf certificate" })),
-    ),
-  },
-  // Unknown members are named by parseSecret from the issue's keys.
-  { error: (issue) => (issue.code === "unrecognized_keys" ? undefined : "expected a JSON object") },
+// Built on first use (z.lazy): only a Secrets Manager key reads it.
+const SecretSchema = z.lazy(() =>
+  z.strictObject(
+    {
+      private_key: z.union([z.string().check(z.minLength(1)), z.record(z.string(), z.unknown())], {
+        error: "private_key: expected a PKCS#8 PEM string or a private JWK object",
+      }),
+      kid: z.optional(
+        z
+          .string({ error: "kid: expected a string" })
+          .check(
+            z.regex(KID_PATTERN, { error: "kid: expected letters, digits, '.', '_' or '-' (at most 200)" }),
+          ),
+      ),
+      certificate_chain: z.optional(
+        z
+          .array(z.string({ error: CHAIN_SHAPE }), { error: CHAIN_SHAPE })
+          .check(z.minLength(1, { error: "certificate_chain: expected at least the leaf certificate" })),
+      ),
+    },
+    // Unknown members are named by parseSecret from the issue's keys.
+    { error: (issue) => (issue.code === "unrecognized_keys" ? undefined : "expected a JSON object") },
+  ),
 );
 
 const defaultLog: RefreshLog = (failure) => console.warn(JSON.stringify({ level: "WARN", ...failure }));
