@@ -14,6 +14,18 @@ export function withoutPids(text: string): string {
   return text.replace(/\d{11,}/g, "[pid]");
 }
 
+/** True when `text` holds a run of 11 or more digits: what withoutPids would mask. */
+export function holdsPidLike(text: string): boolean {
+  return /\d{11}/.test(text);
+}
+
+/**
+ * Why a request field other than pid is refused when it holds such a run: the broker would otherwise write it to
+ * the audit log, the denial and the grant (a pid is personal data, and goes in the pid field).
+ */
+export const PID_ELSEWHERE =
+  "must not hold 11 or more digits in a row (a national identity number goes in pid)";
+
 export interface PidOptions {
   /**
    * Accept the synthetic identities of the national test data (month + 40, or month + 80): only in

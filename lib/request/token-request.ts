@@ -3,7 +3,7 @@ import * as z from "zod/mini";
 import { CLIENT_NAME_PATTERN } from "../config/index.ts";
 import { InvalidRequest, PayloadTooLarge, UnsupportedMediaType } from "../problem/index.ts";
 import { isOrgNumber } from "./org-number.ts";
-import { isPid, PID_MESSAGE, withoutPids } from "./pid.ts";
+import { holdsPidLike, isPid, PID_ELSEWHERE, PID_MESSAGE, withoutPids } from "./pid.ts";
 import { isResourceUri, MAX_RESOURCES, RESOURCE_RULE } from "./resource.ts";
 import { scopeSet, sortedSet, splitScope } from "./scope.ts";
 import type { TokenRequest } from "./types.ts";
@@ -58,6 +58,10 @@ const scope = z.pipe(
       ctx.issues.push({ code: "custom", message: `scope: ${split.error}`, input: value });
       return z.NEVER;
     }
+    if (split.scopes.some(holdsPidLike)) {
+      ctx.issues.push({ code: "custom", message: `scope: a scope-token ${PID_ELSEWHERE}`, input: value });
+      return z.NEVER;
+    }
     return scopeSet(split.scopes);
   }),
 );
@@ -82,6 +86,7 @@ const resource = z.pipe(
         `resource: expected 1 to ${MAX_RESOURCES} URIs`,
       ),
       z.refine((list: string[]) => list.every(isResourceUri), `resource: expected ${RESOURCE_RULE}`),
+      z.refine((list: string[]) => !list.some(holdsPidLike), `resource: a URI ${PID_ELSEWHERE}`),
     ),
   z.transform((list: string[]) => sortedSet(list)),
 );

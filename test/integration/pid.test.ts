@@ -64,6 +64,10 @@ beforeAll(async () => {
     await call({ scope: SCOPE });
     await call({ scope: SCOPE, pid: WRONG_CONTROL_DIGIT });
     await call({ scope: SCOPE, pid: PID_B }, "payroll-svc");
+    // A pid where it does not belong: in a scope, in a scope-token that is invalid anyway, in a resource.
+    await call({ scope: `${SCOPE} skatteetaten:${PID_A}` });
+    await call({ scope: `skatteetaten:"${PID_B}` });
+    await call({ scope: SCOPE, resource: `https://api.example.no/people/${D_NUMBER}` });
   } finally {
     output.restore();
   }
@@ -104,6 +108,27 @@ describe("pid (end-user-restricted tokens)", () => {
     expect(answers[6]).toMatchObject({ status: 403, body: { code: "access_denied" } });
     expect(String(answers[6]?.body.detail)).toContain('no "pid": true');
     expect(JSON.stringify(answers[6]?.body)).not.toContain(PID_B);
+  });
+
+  it("a pid inside scope or resource is 400 naming the field, and neither the answer nor the audit repeats it", () => {
+    const [inScope, inBadToken, inResource] = answers.slice(7);
+    expect(inScope).toMatchObject({ status: 400, body: { code: "invalid_request" } });
+    expect(String(inScope?.body.detail)).toMatch(
+      /^scope: a scope-token must not hold 11 or more digits.*pid/,
+    );
+    expect(inBadToken).toMatchObject({ status: 400, body: { code: "invalid_request" } });
+    expect(String(inBadToken?.body.detail)).toBe('scope: invalid scope-token "skatteetaten:\\"[pid]"');
+    expect(inResource).toMatchObject({ status: 400, body: { code: "invalid_request" } });
+    expect(String(inResource?.body.detail)).toMatch(/^resource: a URI must not hold 11 or more digits.*pid/);
+    for (const [answer, pid] of [
+      [inScope, PID_A],
+      [inBadToken, PID_B],
+      [inResource, D_NUMBER],
+    ] as const) {
+      expect(JSON.stringify(answer?.body)).not.toContain(pid);
+    }
+    // None of them reached Maskinporten.
+    expect(fixture.emulator.acceptedGrants.filter((g) => String(g.scope).includes(PID_A))).toEqual([]);
   });
 
   it("no captured log line contains a pid, while audit records carry a stable pid_pseudonym per person", () => {

@@ -12,7 +12,7 @@ import { startBrokerFixture, tokenEvent } from "../../support/broker-fixture.ts"
 import { type Figure, median } from "../figures.ts";
 import { buildFloors, deployedEnvironment, ensurePackage, runProbe, SERVERLESS } from "../packaged.ts";
 
-const RUNS = 9;
+const RUNS = 15;
 const SCENARIO = "cold start, packaged token function";
 /** Goals: cold start to the first token within 1.5x the floor; the token bundle within 120 KiB. */
 const COLD_RATIO_GOAL = 1.5;
