@@ -1,4 +1,5 @@
 // Single-flight, refresh-ahead, LRU cache of async results with an expiry on a monotonic clock; knows nothing about tokens' origin.
+import { EntryTable } from "./entry-table.ts";
 
 /** A loaded value and the monotonic instant (ms) it stops being valid. */
 export interface Expiring<V> {
@@ -41,17 +42,19 @@ export class LifetimeTooShort extends Error {
 
 /**
  * A stored value and when it was loaded (monotonic ms): its full lifetime is expiresAt - loadedAt. Entries form a
- * doubly linked list from least to most recently used, so a hit moves one and an eviction drops the head in O(1).
+ * doubly linked list from least to most recently used, so a hit moves one and an eviction drops the head in O(1);
+ * `slot` is where the entry sits in the table, so dropping it needs no lookup.
  */
 interface Entry<V> extends Expiring<V> {
   key: string;
+  slot: number;
   loadedAt: number;
   older: Entry<V> | undefined;
   newer: Entry<V> | undefined;
 }
 
 export class TokenCache<V> {
-  private readonly entries = new Map<string, Entry<V>>();
+  private readonly entries = new EntryTable<Entry<V>>();
   private readonly inflight = new Map<string, Promise<Expiring<V>>>();
   /** Least recently used: evicted first. */
   private oldest: Entry<V> | undefined;
@@ -76,13 +79,14 @@ export class TokenCache<V> {
     minSeconds: number,
     load: (trigger: LoadTrigger) => Promise<Expiring<V>>,
   ): Promise<CacheResult<V>> {
-    const entry = this.entries.get(key);
+    const hash = this.entries.hash(key);
+    const entry = this.entries.find(key, hash);
     if (entry !== undefined) {
       const remaining = this.remainingSeconds(entry);
       if (remaining >= minSeconds) {
         this.touch(entry);
         if (remaining < minSeconds + this.options.refreshAheadSeconds && this.refreshWouldGain(entry, key)) {
-          this.start(key, load, "refresh").catch((error: unknown) =>
+          this.start(key, hash, load, "refresh").catch((error: unknown) =>
             this.options.onRefreshError?.(key, error),
           );
         }
@@ -97,7 +101,7 @@ export class TokenCache<V> {
       }
     }
     const running = this.inflight.get(key);
-    const fresh = await (running ?? this.start(key, load, "miss"));
+    const fresh = await (running ?? this.start(key, hash, load, "miss"));
     const remaining = this.remainingSeconds(fresh);
     if (remaining < minSeconds) throw new LifetimeTooShort(remaining, minSeconds);
     return {
@@ -123,13 +127,14 @@ export class TokenCache<V> {
 
   private start(
     key: string,
+    hash: number,
     load: (trigger: LoadTrigger) => Promise<Expiring<V>>,
     trigger: LoadTrigger,
   ): Promise<Expiring<V>> {
     const promise = Promise.resolve()
       .then(() => load(trigger))
       .then((fresh) => {
-        this.store(key, fresh);
+        this.store(key, hash, fresh);
         return fresh;
       })
       .finally(() => {
@@ -139,8 +144,8 @@ export class TokenCache<V> {
     return promise;
   }
 
-  private store(key: string, fresh: Expiring<V>): void {
-    const previous = this.entries.get(key);
+  private store(key: string, hash: number, fresh: Expiring<V>): void {
+    const previous = this.entries.find(key, hash);
     if (previous !== undefined) this.remove(previous);
     const now = this.options.monotonic();
     if (fresh.expiresAt <= now) return;
@@ -153,6 +158,7 @@ export class TokenCache<V> {
       expiresAt: fresh.expiresAt,
       key,
       loadedAt: now,
+      slot: -1,
       older: undefined,
       newer: undefined,
     };
@@ -161,7 +167,7 @@ export class TokenCache<V> {
     entry.expiresAt = fresh.expiresAt;
     entry.key = key;
     entry.loadedAt = now;
-    this.entries.set(key, entry);
+    this.entries.add(entry, hash);
     this.append(entry);
   }
 
@@ -173,7 +179,7 @@ export class TokenCache<V> {
   }
 
   private remove(entry: Entry<V>): void {
-    this.entries.delete(entry.key);
+    this.entries.remove(entry);
     this.unlink(entry);
   }
 
