@@ -1,7 +1,7 @@
 // The Maskinporten clients the broker signs for: CLIENTS / CLIENTS_FILE (several) or the single-client variables ("default").
-import { readFileSync } from "node:fs";
 import * as z from "zod/mini";
 import { ConfigError } from "./config-error.ts";
+import { type DocumentSource, documentText } from "./document-source.ts";
 import {
   KID_PATTERN,
   parseSigningKeyRef,
@@ -133,24 +133,14 @@ export function parseClients(text: string): { clients: ClientConfig[] } | { erro
 }
 
 /** Where the clients document comes from, as the environment says. */
-export type ClientsSource = { kind: "inline"; json: string } | { kind: "file"; path: string };
+export type ClientsSource = DocumentSource;
 
 /** Reads and parses CLIENTS / CLIENTS_FILE; the problems come back prefixed with the variable. */
 export function readClients(source: ClientsSource): { clients: ClientConfig[] } | { errors: string[] } {
   const origin = source.kind === "file" ? `CLIENTS_FILE ${source.path}` : "CLIENTS";
-  let text: string;
-  if (source.kind === "file") {
-    try {
-      text = readFileSync(source.path, "utf8");
-    } catch (error) {
-      return {
-        errors: [`${origin}: cannot read the file (${(error as NodeJS.ErrnoException).code ?? "error"})`],
-      };
-    }
-  } else {
-    text = source.json;
-  }
-  const result = parseClients(text);
+  const document = documentText(source, origin);
+  if ("error" in document) return { errors: [document.error] };
+  const result = parseClients(document.text);
   return "errors" in result ? { errors: result.errors.map((e) => `${origin}: ${e}`) } : result;
 }
 

@@ -2,6 +2,7 @@
 import * as z from "zod/mini";
 import { type ClientConfig, clientForm, readClients, singleClient } from "./clients.ts";
 import { ConfigError } from "./config-error.ts";
+import type { DocumentSource } from "./document-source.ts";
 import { KID_PATTERN, parseSigningKeyRef, SIGNING_ALGS, type SigningKeyRef } from "./signing.ts";
 
 export {
@@ -12,6 +13,7 @@ export {
   type SigningConfig,
 } from "./clients.ts";
 export { ConfigError } from "./config-error.ts";
+export { type DocumentSource, documentText } from "./document-source.ts";
 export * from "./signing.ts";
 
 export const MASKINPORTEN_ENVIRONMENTS = {
@@ -27,7 +29,7 @@ export const MASKINPORTEN_ENVIRONMENTS = {
   },
 } as const;
 
-export type PolicySource = { kind: "file"; path: string } | { kind: "inline"; json: string };
+export type PolicySource = DocumentSource;
 
 export interface Config {
   /** Shared by every client: the environment and its endpoints. */

@@ -1,6 +1,5 @@
 // Loads the policy named by the configuration (POLICY_FILE or inline POLICY) once per cold start.
-import { readFileSync } from "node:fs";
-import type { PolicySource } from "../config/index.ts";
+import { documentText, type PolicySource } from "../config/index.ts";
 import { type Policy, PolicyError, validatePolicy } from "./schema.ts";
 
 /**
@@ -9,21 +8,11 @@ import { type Policy, PolicyError, validatePolicy } from "./schema.ts";
  */
 export async function loadPolicy(source: PolicySource, clients?: readonly string[]): Promise<Policy> {
   const origin = source.kind === "file" ? `POLICY_FILE ${source.path}` : "POLICY";
-  let text: string;
-  if (source.kind === "file") {
-    try {
-      text = readFileSync(source.path, "utf8");
-    } catch (error) {
-      throw new PolicyError(
-        `${origin}: cannot read the file (${(error as NodeJS.ErrnoException).code ?? "error"})`,
-      );
-    }
-  } else {
-    text = source.json;
-  }
+  const read = documentText(source, origin);
+  if ("error" in read) throw new PolicyError(read.error);
   let document: unknown;
   try {
-    document = JSON.parse(text);
+    document = JSON.parse(read.text);
   } catch (error) {
     throw new PolicyError(`${origin}: not valid JSON (${(error as Error).message})`);
   }
