@@ -20,15 +20,14 @@ export function parseTokenResponse(text: string): TokenResponse | undefined {
   return parsed.success ? parsed.data : undefined;
 }
 
-// Built on first use: only the caller client reads the broker's answers (the Lambda never does).
-let tokenAnswerSchema:
-  | z.ZodMiniObject<typeof tokenFields & { exchange: z.ZodMiniOptional<z.ZodMiniLiteral<"altinn">> }>
-  | undefined;
+// Built on first use (z.lazy): only the caller client reads the broker's answers (the Lambda never does).
+const TokenAnswerSchema = z.lazy(() =>
+  z.object({ ...tokenFields, exchange: z.optional(z.literal("altinn")) }),
+);
 
 /** The broker's validated answer (for its callers), or undefined when the body is not one. */
 export function parseTokenAnswer(text: string): TokenAnswerBody | undefined {
-  tokenAnswerSchema ??= z.object({ ...tokenFields, exchange: z.optional(z.literal("altinn")) });
-  const parsed = tokenAnswerSchema.safeParse(parseJson(text));
+  const parsed = TokenAnswerSchema.safeParse(parseJson(text));
   if (!parsed.success) return undefined;
   const { exchange, ...token } = parsed.data;
   return exchange === undefined ? token : { ...token, exchange };
