@@ -1,27 +1,9 @@
 import { afterEach, describe, expect, it, vi } from "vitest";
-import { type AuditRecord, AuditTrail, auditLine } from "../../lib/audit/index.ts";
+import { AuditTrail, auditLine } from "../../lib/audit/index.ts";
+import { auditRecord } from "../support/audit-lines.ts";
 import { captureOutput } from "../support/output.ts";
 
-const RECORD: AuditRecord = {
-  event: "token_denied",
-  principal: "arn:aws:iam::111122223333:role/payroll-svc",
-  session: "i-0abc",
-  account: "111122223333",
-  source_ip: "10.0.0.7",
-  vpce_id: null,
-  client: "default",
-  scopes: ["skatteetaten:mva"],
-  resource: null,
-  consumer_org: null,
-  systemuser_org: null,
-  exchange: null,
-  pid_pseudonym: null,
-  cache: null,
-  latency_ms: 0,
-  request_id: "r-1",
-  code: "rate_limited",
-  reason: "",
-};
+const RECORD = auditRecord({ event: "token_denied", code: "rate_limited", reason: "" });
 
 afterEach(() => {
   vi.unstubAllEnvs();

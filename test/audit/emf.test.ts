@@ -1,7 +1,8 @@
 import { Metrics, MetricUnit } from "@aws-lambda-powertools/metrics";
 import { describe, expect, it, vi } from "vitest";
 import { emfLine, type MetricValue } from "../../lib/audit/emf.ts";
-import { type AuditRecord, AuditTrail } from "../../lib/audit/index.ts";
+import { AuditTrail } from "../../lib/audit/index.ts";
+import { auditRecord } from "../support/audit-lines.ts";
 
 const TARGET = { namespace: "TokenBroker", service: "maskinporten-broker" };
 
@@ -92,24 +93,7 @@ describe("AuditTrail", () => {
   it("writes a record's audit line and its EMF document in one write, each on its own line", () => {
     const writes: string[] = [];
     const audit = new AuditTrail({ write: (text) => writes.push(text), now: () => 1_795_000_000_000 });
-    const record: AuditRecord = {
-      event: "token_issued",
-      principal: "arn:aws:iam::111122223333:role/payroll-svc",
-      session: "i-0abc",
-      account: "111122223333",
-      source_ip: "10.0.0.7",
-      vpce_id: null,
-      client: "default",
-      scopes: ["skatteetaten:mva"],
-      resource: null,
-      consumer_org: null,
-      systemuser_org: null,
-      exchange: null,
-      pid_pseudonym: null,
-      cache: "hit",
-      latency_ms: 0,
-      request_id: "r-1",
-    };
+    const record = auditRecord({ event: "token_issued", cache: "hit" });
     audit.record(record, []);
     audit.record(record, []);
     expect(writes).toHaveLength(2);

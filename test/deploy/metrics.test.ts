@@ -11,6 +11,7 @@ import { type AuditEvent, type AuditRecord, AuditTrail } from "../../lib/audit/i
 import { createKeyLifecycles, KeyWatch, loadKeyConfig } from "../../lib/keys/index.ts";
 import type { AttemptRecord } from "../../lib/maskinporten/types.ts";
 import { DASHBOARD_PATH, dashboardBody, dashboardTemplate, type MetricRow } from "../../scripts/dashboard.ts";
+import { auditRecord } from "../support/audit-lines.ts";
 import { CLIENT_SCOPES } from "../support/broker-fixture.ts";
 import { CLIENT_ORG, closeKeyFixtures, startKeyFixture } from "../support/key-fixture.ts";
 import { type CapturedOutput, captureOutput } from "../support/output.ts";
@@ -54,25 +55,15 @@ const EXCHANGES: ExchangeAttempt[][] = [
 ];
 
 function record(event: AuditEvent, cache: AuditRecord["cache"], client: string | null, code?: string) {
-  return {
+  return auditRecord({
     event,
-    principal: "arn:aws:iam::111122223333:role/payroll-svc",
     session: "run-1",
-    account: "111122223333",
-    source_ip: "10.0.0.7",
     vpce_id: "vpce-0123456789abcdef0",
     client,
-    scopes: ["skatteetaten:mva"],
-    resource: null,
-    consumer_org: null,
-    systemuser_org: null,
-    exchange: null,
-    pid_pseudonym: null,
     cache,
     latency_ms: 5,
-    request_id: "r-1",
     ...(code === undefined ? {} : { code, reason: code }),
-  } satisfies AuditRecord;
+  });
 }
 
 /** What the EMF documents in `lines` name: one key per metric and dimension set. */

@@ -1,5 +1,5 @@
 // Test support: an audit line writer that keeps the records and lets a test wait for the next one of an event.
-import type { LineWriter } from "../../lib/audit/index.ts";
+import type { AuditRecord, LineWriter } from "../../lib/audit/index.ts";
 
 export type AuditLine = Record<string, unknown>;
 
@@ -29,5 +29,34 @@ export function auditLines(): AuditLines {
       }
     },
     next: (event) => new Promise((resolve) => waiting.push({ event, resolve })),
+  };
+}
+
+/**
+ * A whole audit record of a payroll role's call for skatteetaten:mva, every optional request field empty; `fields`
+ * sets what a test is about (keys it adds come last, as the broker adds them).
+ */
+export function auditRecord({
+  event,
+  ...fields
+}: Partial<AuditRecord> & Pick<AuditRecord, "event">): AuditRecord {
+  return {
+    event,
+    principal: "arn:aws:iam::111122223333:role/payroll-svc",
+    session: "i-0abc",
+    account: "111122223333",
+    source_ip: "10.0.0.7",
+    vpce_id: null,
+    client: "default",
+    scopes: ["skatteetaten:mva"],
+    resource: null,
+    consumer_org: null,
+    systemuser_org: null,
+    exchange: null,
+    pid_pseudonym: null,
+    cache: null,
+    latency_ms: 0,
+    request_id: "r-1",
+    ...fields,
   };
 }
