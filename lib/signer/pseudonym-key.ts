@@ -1,6 +1,6 @@
 // The pid pseudonym: HMAC-SHA-256 of a pid under PID_PSEUDONYM_KEY (a file, a Secrets Manager secret, or a KMS HMAC key).
 import { createHmac } from "node:crypto";
-import { readFile } from "node:fs/promises";
+import { readFileSync } from "node:fs";
 // Types only: the clients are imported when that source is configured (see kms.ts).
 import type { KMSClient } from "@aws-sdk/client-kms";
 import type { SecretsManagerClient } from "@aws-sdk/client-secrets-manager";
@@ -40,7 +40,7 @@ export async function loadPidPseudonymizer(
       const origin = `PID_PSEUDONYM_KEY file:${ref.path}`;
       let text: string;
       try {
-        text = await readFile(ref.path, "utf8");
+        text = readFileSync(ref.path, "utf8");
       } catch (error) {
         throw new ConfigError(
           `${origin}: cannot read the file (${(error as NodeJS.ErrnoException).code ?? "error"})`,
