@@ -1,4 +1,7 @@
-// Test support: captures everything written to stdout and stderr (Powertools Logger and Metrics write there).
+// Test support: captures everything written to stdout and stderr (Powertools Logger and Metrics write there), and
+// the audit lines, which go to fd 1 without process.stdout (lib/audit/audit-line.ts).
+import { stdoutLines } from "../../lib/audit/audit-line.ts";
+
 export interface CapturedOutput {
   readonly lines: string[];
   /** Lines that parse as JSON objects. */
@@ -8,7 +11,7 @@ export interface CapturedOutput {
 
 export function captureOutput(): CapturedOutput {
   const lines: string[] = [];
-  const originals = { out: process.stdout.write, err: process.stderr.write };
+  const originals = { out: process.stdout.write, err: process.stderr.write, lines: stdoutLines.write };
   const capture = ((chunk: string | Uint8Array, ...rest: unknown[]) => {
     lines.push(
       ...String(typeof chunk === "string" ? chunk : Buffer.from(chunk).toString("utf8"))
@@ -21,6 +24,7 @@ export function captureOutput(): CapturedOutput {
   }) as typeof process.stdout.write;
   process.stdout.write = capture;
   process.stderr.write = capture;
+  stdoutLines.write = capture;
   return {
     lines,
     json: () =>
@@ -37,6 +41,7 @@ export function captureOutput(): CapturedOutput {
     restore() {
       process.stdout.write = originals.out;
       process.stderr.write = originals.err;
+      stdoutLines.write = originals.lines;
     },
   };
 }
