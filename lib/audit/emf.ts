@@ -1,5 +1,7 @@
 // One CloudWatch embedded-metric-format (EMF) document as one JSON line: the TokenBroker metrics of one record,
-// laid out as Powertools Metrics lays them out (same namespace, dimension sets, units, arrays for repeats).
+// laid out as Powertools Metrics lays them out (same namespace, dimension sets, units, arrays for repeats), plus
+// the audit line's `level`, so that no application log level of Lambda's drops the metrics the alarms watch.
+import { AUDIT_LEVEL } from "./audit-line.ts";
 
 export type MetricUnit = "Count" | "Milliseconds";
 
@@ -57,7 +59,13 @@ function shapeOf(target: EmfTarget, metrics: readonly MetricValue[], client: str
 }
 
 /**
- * `{"_aws":{"Timestamp":…,"CloudWatchMetrics":[{"Namespace":…,"Dimensions":[["service"],…],"Metrics":[…]}]},
+ * Lambda's advanced logging controls read a stdout line without `level` as INFO and drop it at WARN or above;
+ * CloudWatch extracts the metrics only from lines it keeps. EMF ignores a member no directive names.
+ */
+const LEVEL_AND_AWS = `{"level":${JSON.stringify(AUDIT_LEVEL)},"_aws":{"Timestamp":`;
+
+/**
+ * `{"level":"FATAL","_aws":{"Timestamp":…,"CloudWatchMetrics":[{"Namespace":…,"Dimensions":[["service"],…],"Metrics":[…]}]},
  * "service":…,["Client":…,]<name>:<value or values>}` with its newline. With a client, two dimension sets: per
  * service (what the alarms watch) and per service and client. A metric named twice gets an array of values.
  * What depends only on the metrics' names and the client is serialised once per such shape.
@@ -77,5 +85,5 @@ export function emfLine(
         : metrics.filter((m) => m.name === name).map((m) => m.value);
     values += `${member}${JSON.stringify(value)}`;
   }
-  return `{"_aws":{"Timestamp":${JSON.stringify(timestampMs)},${shape.middle}${values}}\n`;
+  return `${LEVEL_AND_AWS}${JSON.stringify(timestampMs)},${shape.middle}${values}}\n`;
 }

@@ -69,7 +69,10 @@ describe("emfLine", () => {
       expect(line.slice(0, -1)).not.toContain("\n");
       const document = JSON.parse(line) as Record<string, unknown>;
       expect((document._aws as { Timestamp: number }).Timestamp).toBe(1_795_000_000_123);
-      expect(withoutTimestamp(document)).toEqual(withoutTimestamp(powertoolsDocument(metrics, client)));
+      expect(withoutTimestamp(document)).toEqual({
+        ...withoutTimestamp(powertoolsDocument(metrics, client)),
+        level: "FATAL",
+      });
     });
   }
 
@@ -82,7 +85,10 @@ describe("emfLine", () => {
             string,
             unknown
           >;
-          expect(withoutTimestamp(document)).toEqual(withoutTimestamp(powertoolsDocument(changed, who)));
+          expect(withoutTimestamp(document)).toEqual({
+            ...withoutTimestamp(powertoolsDocument(changed, who)),
+            level: "FATAL",
+          });
         }
       }
     }

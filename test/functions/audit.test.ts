@@ -216,8 +216,15 @@ describe("audit trail over a full scenario, POWERTOOLS_LOG_LEVEL=ERROR and AWS_L
     });
   });
 
-  it("publishes the TokenBroker metrics in embedded metric format", () => {
+  it("publishes the TokenBroker metrics in embedded metric format, which Lambda's filter keeps at every level", () => {
     const documents = output.json().filter((line) => typeof line._aws === "object");
+    // Dropped documents would leave the alarms on SigningErrors and UpstreamErrors blind at log level WARN.
+    for (const setting of LEVELS) {
+      expect(
+        documents.every((doc) => survivesLambdaFilter(doc, setting)),
+        setting,
+      ).toBe(true);
+    }
     for (const doc of documents) {
       const aws = doc._aws as { CloudWatchMetrics: { Namespace: string }[] };
       expect(aws.CloudWatchMetrics[0]?.Namespace).toBe("TokenBroker");
