@@ -1,7 +1,7 @@
 // The daily key watch: each client's status as a log record and EMF metrics; with auto-renew, an audited renewal.
 import { Logger } from "@aws-lambda-powertools/logger";
 import { Metrics, MetricUnit } from "@aws-lambda-powertools/metrics";
-import { auditLine, type LineWriter, stdoutWriter } from "../audit/audit-line.ts";
+import { AUDIT_LEVEL, auditLine, type LineWriter, stdoutWriter } from "../audit/audit-line.ts";
 import { METRICS_NAMESPACE, SERVICE_NAME } from "../audit/index.ts";
 import type { Config } from "../config/index.ts";
 import type { AdminTokenRecord } from "./admin-token.ts";
@@ -145,10 +145,16 @@ export class KeyWatch {
       if (key.days_left === null) continue;
       this.metrics.addDimensions({ Client: client, Kid: key.kid });
       this.metrics.addMetric("RegisteredKeyDaysLeft", MetricUnit.Count, key.days_left);
-      this.metrics.publishStoredMetrics();
+      this.flush();
     }
     this.metrics.addDimensions({ Client: client });
     this.metrics.addMetric("SigningKeyDaysLeft", MetricUnit.Count, status.signingDaysLeft);
+    this.flush();
+  }
+
+  /** One EMF document, at the audit lines' level: Lambda's log-level filter reads no level as INFO. */
+  private flush(): void {
+    this.metrics.addMetadata("level", AUDIT_LEVEL);
     this.metrics.publishStoredMetrics();
   }
 
@@ -156,7 +162,7 @@ export class KeyWatch {
     this.logger.error(event, { ...base, error: messageOf(error) });
     this.metrics.addDimensions({ Client: base.client });
     this.metrics.addMetric("KeyWatchErrors", MetricUnit.Count, 1);
-    this.metrics.publishStoredMetrics();
+    this.flush();
     return { ...base, ok: false, error: messageOf(error) };
   }
 }

@@ -57,6 +57,8 @@ describe("the scheduled key watch", () => {
     const signing = metricDocs(records, "SigningKeyDaysLeft");
     expect(signing.map((d) => [d.Client, d.SigningKeyDaysLeft])).toEqual([["default", 10]]);
     expect(signing[0]?._aws?.CloudWatchMetrics[0]?.Dimensions).toEqual([["service", "Client"]]);
+    // The level no application log level of Lambda's drops: the key-expiry alarm keeps its data at WARN.
+    expect([...perKey, ...signing].map((d) => d.level)).toEqual(["FATAL", "FATAL", "FATAL"]);
 
     const status = records.find((r) => r.message === "key_status");
     expect(status).toMatchObject({
@@ -134,8 +136,8 @@ describe("the scheduled key watch", () => {
     const { result, records } = await runWatch(fixture);
     expect(result).toBeInstanceOf(Error);
     expect((result as Error).message).toBe("key watch failed for default");
-    expect(metricDocs(records, "KeyWatchErrors").map((d) => [d.Client, d.KeyWatchErrors])).toEqual([
-      ["default", 1],
+    expect(metricDocs(records, "KeyWatchErrors").map((d) => [d.Client, d.KeyWatchErrors, d.level])).toEqual([
+      ["default", 1, "FATAL"],
     ]);
     expect(records.find((r) => r.message === "key_watch_failed")).toMatchObject({
       level: "ERROR",
