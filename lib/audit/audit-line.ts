@@ -13,7 +13,7 @@ export type LineWriter = (line: string) => void;
 
 /**
  * fd 1 written with writeSync: in Lambda a pipe, which process.stdout would write synchronously too, but building
- * process.stdout (a socket over the pipe) costs 1-2 ms of the cold start, measured alone. Should fd 1 have been made
+ * process.stdout (a socket over the pipe) costs about a millisecond of the cold start. Should fd 1 have been made
  * non-blocking (by whoever built process.stdout) and its pipe be full, the rest of the line and every later line
  * go through process.stdout, which queues them in order: a line is never lost, cut, or interleaved.
  */
@@ -37,7 +37,7 @@ export const stdoutLines = {
 };
 
 const STDOUT_FD = 1;
-/** process.stdout, from the first time fd 1 refused a write (EAGAIN): every later line goes through it, in order. */
+/** process.stdout, once fd 1 once refused a write for now (EAGAIN). */
 let stream: NodeJS.WritableStream | undefined;
 
 /** Writes to stdout through stdoutLines.write, looked up on every write (tests replace it). */
