@@ -1,7 +1,4 @@
-// Test support: captures everything written to stdout and stderr (Powertools Logger and Metrics write there), and
-// the audit lines, which go to fd 1 without process.stdout (lib/audit/audit-line.ts).
-import { stdoutLines } from "../../lib/audit/audit-line.ts";
-
+// Test support: captures everything written to stdout and stderr (Powertools Logger and Metrics write there).
 export interface CapturedOutput {
   readonly lines: string[];
   /** Lines that parse as JSON objects. */
@@ -11,7 +8,7 @@ export interface CapturedOutput {
 
 export function captureOutput(): CapturedOutput {
   const lines: string[] = [];
-  const originals = { out: process.stdout.write, err: process.stderr.write, lines: stdoutLines.write };
+  const originals = { out: process.stdout.write, err: process.stderr.write };
   const capture = ((chunk: string | Uint8Array, ...rest: unknown[]) => {
     lines.push(
       ...String(typeof chunk === "string" ? chunk : Buffer.from(chunk).toString("utf8"))
@@ -24,7 +21,6 @@ export function captureOutput(): CapturedOutput {
   }) as typeof process.stdout.write;
   process.stdout.write = capture;
   process.stderr.write = capture;
-  stdoutLines.write = capture;
   return {
     lines,
     json: () =>
@@ -41,7 +37,6 @@ export function captureOutput(): CapturedOutput {
     restore() {
       process.stdout.write = originals.out;
       process.stderr.write = originals.err;
-      stdoutLines.write = originals.lines;
     },
   };
 }
