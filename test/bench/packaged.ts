@@ -79,11 +79,17 @@ export interface ProbeRun {
   nodeOptions: string;
   /** Extra node flags (e.g. --cpu-prof). */
   execArgv?: string[];
+  /**
+   * The probe's stdout: /dev/null by default (no reader competes for the CPU), or a pipe the bench drains, as
+   * Lambda's stdout is a pipe (what a cold start's first audit line costs depends on which).
+   */
+  stdout?: "null" | "pipe";
 }
 
 /**
  * Runs a probe in a fresh `node` and returns what it wrote to BENCH_OUTPUT. Its stdout (the audit log and EMF
- * documents) goes to /dev/null, as CloudWatch takes it off the process, so no reader competes for the CPU.
+ * documents) goes to /dev/null unless `stdout: "pipe"`: CloudWatch takes it off the process, so no reader
+ * competes for the CPU.
  */
 export async function runProbe<T>(run: ProbeRun): Promise<T> {
   const inputPath = join(run.cwd, `bench-input-${run.probe}.json`);
@@ -102,11 +108,12 @@ export async function runProbe<T>(run: ProbeRun): Promise<T> {
         BENCH_INPUT: inputPath,
         BENCH_OUTPUT: outputPath,
       },
-      stdio: ["ignore", "ignore", "pipe"],
+      stdio: ["ignore", run.stdout === "pipe" ? "pipe" : "ignore", "pipe"],
     },
   );
+  child.stdout?.resume();
   let stderr = "";
-  child.stderr.on("data", (chunk: Buffer) => {
+  child.stderr?.on("data", (chunk: Buffer) => {
     stderr = (stderr + chunk.toString()).slice(-4000);
   });
   const [code] = (await once(child, "exit")) as [number | null];

@@ -58,6 +58,7 @@ export default async function run(): Promise<Figure[]> {
         cwd: dir,
         env,
         nodeOptions: options,
+        stdout: "pipe",
       });
       if (result.status !== 200)
         throw new Error(`the first /token of a cold start answered ${result.status}`);
