@@ -61,7 +61,7 @@ describe("the Lambda path", () => {
     expect(inputs.some((input) => input.startsWith("lib/signer/"))).toBe(true);
     expect(dynamic).toEqual([]);
     // Files are read once, at cold start, with readFileSync: node:fs/promises is one more built-in module to
-    // load before the first token (about a millisecond), and waits on the thread pool for nothing.
+    // load before the first token (the floor loads none the broker does not), and waits on the thread pool.
     const promisesFs = Object.entries(result.metafile.inputs).flatMap(([input, { imports }]) =>
       imports
         .filter((imported) => imported.path === "node:fs/promises" || imported.path === "fs/promises")
