@@ -38,6 +38,12 @@ const withoutTimestamp = (document: Record<string, unknown>) => {
   return { ...document, _aws: { ...aws, Timestamp: 0 } };
 };
 
+/** What emfLine must print, timestamp aside: Powertools' document plus the audit lines' level. */
+const expectedDocument = (metrics: readonly MetricValue[], client: string | null) => ({
+  ...withoutTimestamp(powertoolsDocument(metrics, client)),
+  level: "FATAL",
+});
+
 describe("emfLine", () => {
   const cases: [string, MetricValue[], string | null][] = [
     [
@@ -69,10 +75,7 @@ describe("emfLine", () => {
       expect(line.slice(0, -1)).not.toContain("\n");
       const document = JSON.parse(line) as Record<string, unknown>;
       expect((document._aws as { Timestamp: number }).Timestamp).toBe(1_795_000_000_123);
-      expect(withoutTimestamp(document)).toEqual({
-        ...withoutTimestamp(powertoolsDocument(metrics, client)),
-        level: "FATAL",
-      });
+      expect(withoutTimestamp(document)).toEqual(expectedDocument(metrics, client));
     });
   }
 
@@ -85,10 +88,7 @@ describe("emfLine", () => {
             string,
             unknown
           >;
-          expect(withoutTimestamp(document)).toEqual({
-            ...withoutTimestamp(powertoolsDocument(changed, who)),
-            level: "FATAL",
-          });
+          expect(withoutTimestamp(document)).toEqual(expectedDocument(changed, who));
         }
       }
     }
