@@ -35,9 +35,9 @@ import {
   toProblem,
   UpstreamRejected,
 } from "../problem/index.ts";
+import { loadPidPseudonymizer, type PidPseudonymizer } from "../pseudonym/pseudonym-key.ts";
 import { cacheKey, type RawTokenBody, repeatingParser } from "../request/index.ts";
 import type { PublicJwk, Signer, SignerDeps } from "../signer/index.ts";
-import { loadPidPseudonymizer, type PidPseudonymizer } from "../signer/pseudonym-key.ts";
 import { BrokerClients, type ClientRequest } from "./clients.ts";
 import { GrantBudget } from "./grant-budget.ts";
 import { type HealthReport, healthOf } from "./health.ts";

@@ -1,6 +1,6 @@
 // The audit record's pid_pseudonym: computed once per person and kept while a token for them can be served.
 import { TokenCache } from "../cache/index.ts";
-import type { PidPseudonymizer } from "../signer/pseudonym-key.ts";
+import type { PidPseudonymizer } from "../pseudonym/pseudonym-key.ts";
 
 /** As long as the longest-lived token the broker caches (an Altinn token's 30 minutes): one HMAC per person per token. */
 export const PSEUDONYM_TTL_SECONDS = 30 * 60;

@@ -1,6 +1,6 @@
 import { describe, expect, it } from "vitest";
 import { PidPseudonyms, PSEUDONYM_TTL_SECONDS } from "../../lib/broker/pid-pseudonyms.ts";
-import type { PidPseudonymizer } from "../../lib/signer/pseudonym-key.ts";
+import type { PidPseudonymizer } from "../../lib/pseudonym/pseudonym-key.ts";
 import { PID_A, PID_B } from "../support/pid.ts";
 
 /** A pseudonymizer that counts its HMACs. */

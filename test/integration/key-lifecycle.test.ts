@@ -3,8 +3,8 @@ import { lambdaContext } from "../../dev/api-gateway-event.ts";
 import { createTokenHandler } from "../../functions/token.ts";
 import { createBroker } from "../../lib/broker/index.ts";
 import { loadConfig } from "../../lib/config/index.ts";
-import { keysCommand } from "../../lib/keys/command.ts";
 import { ADMIN_SCOPES, type KeyStatusReport } from "../../lib/keys/index.ts";
+import { keysCommand } from "../../scripts/cli/keys.ts";
 import { CLIENT_SCOPES, tokenEvent } from "../support/broker-fixture.ts";
 import { CLIENT_ORG, closeKeyFixtures, DAY_MS, startKeyFixture as setup } from "../support/key-fixture.ts";
 

@@ -1,7 +1,8 @@
 // Test support: the broker's client on the emulator with its signing key registered for a chosen number of days, a shared clock, and the keys command.
-import { keysCommand } from "../../lib/keys/command.ts";
+
 import { ADMIN_SCOPES, type KeyStatusReport } from "../../lib/keys/index.ts";
 import { FileSigner } from "../../lib/signer/file.ts";
+import { keysCommand } from "../../scripts/cli/keys.ts";
 import { type BrokerFixture, CLIENT_SCOPES, startBrokerFixture } from "./broker-fixture.ts";
 import { keyDirectory, keyFileText, newKey } from "./signer.ts";
 

@@ -6,8 +6,8 @@ import type { KMSClient } from "@aws-sdk/client-kms";
 import type { SecretsManagerClient } from "@aws-sdk/client-secrets-manager";
 import { ConfigError, type SigningKeyRef } from "../config/index.ts";
 import { SigningUnavailable } from "../problem/index.ts";
-import { AWS_CLIENT_OPTIONS } from "./aws-client.ts";
-import { type AwsService, awsErrorName, signingUnavailable } from "./aws-errors.ts";
+import { AWS_CLIENT_OPTIONS } from "../signer/aws-client.ts";
+import { type AwsService, awsErrorName, signingUnavailable } from "../signer/aws-errors.ts";
 
 /** The shortest key accepted from a file or a secret: HMAC-SHA-256's own block of strength. */
 export const MIN_PSEUDONYM_KEY_BYTES = 32;

@@ -1,13 +1,13 @@
 // `npm run keys -- status|renew|rotate|retire`: parses the command line, runs one lifecycle step, prints, picks the exit code.
 import { parseArgs } from "node:util";
-import { ConfigError, DEFAULT_CLIENT_NAME, KID_PATTERN, parseSigningKeyRef } from "../config/index.ts";
-import { Problem, UpstreamRejected } from "../problem/index.ts";
-import { createSigner } from "../signer/index.ts";
-import { ADMIN_SCOPES, SelfServiceError } from "./admin-api.ts";
-import { KeySetRefusal } from "./key-set.ts";
-import type { KeyLifecycle } from "./lifecycle.ts";
-import { createKeyLifecycles, type KeySetupDeps, loadKeyConfig } from "./setup.ts";
-import { type KeyStatus, refusesOwnKey } from "./status.ts";
+import { ConfigError, DEFAULT_CLIENT_NAME, KID_PATTERN, parseSigningKeyRef } from "../../lib/config/index.ts";
+import { ADMIN_SCOPES, SelfServiceError } from "../../lib/keys/admin-api.ts";
+import { KeySetRefusal } from "../../lib/keys/key-set.ts";
+import type { KeyLifecycle } from "../../lib/keys/lifecycle.ts";
+import { createKeyLifecycles, type KeySetupDeps, loadKeyConfig } from "../../lib/keys/setup.ts";
+import { type KeyStatus, refusesOwnKey } from "../../lib/keys/status.ts";
+import { Problem, UpstreamRejected } from "../../lib/problem/index.ts";
+import { createSigner } from "../../lib/signer/index.ts";
 
 export const KEYS_USAGE = `usage: npm run keys -- <command> [--client <name>]
   status                                  the registered keys; exit 0 when the signing key has at least
