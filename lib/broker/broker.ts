@@ -26,7 +26,14 @@ import type {
   TokenSource,
   UpstreamDeps,
 } from "../maskinporten/types.ts";
-import { decide, loadPolicy, normalisePrincipal, type Policy, type Principal } from "../policy/index.ts";
+import {
+  administrationGrants,
+  decide,
+  loadPolicy,
+  normalisePrincipal,
+  type Policy,
+  type Principal,
+} from "../policy/index.ts";
 import {
   AccessDenied,
   InvalidRequest,
@@ -164,6 +171,9 @@ export async function createBroker(config: Config, deps: BrokerDeps = {}): Promi
     deps.pseudonymizer ??
       (config.pidPseudonymKey === undefined ? undefined : loadPidPseudonymizer(config.pidPseudonymKey)),
   ]);
+  // Once per cold start: a security reviewer should see every rule that hands out the client's own administration.
+  const administration = administrationGrants(policy);
+  if (administration.length > 0) audit.warn("policy_grants_administration_scopes", { rules: administration });
   const pidRule = policy.rules.findIndex((rule) => rule.pid);
   if (pidRule >= 0 && pseudonymizer === undefined) {
     throw new ConfigError(

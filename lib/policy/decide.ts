@@ -1,9 +1,9 @@
 // Principal + request -> allow or deny(reason). Default deny; ONE rule must permit everything that was asked.
 import type { TokenRequest } from "../request/types.ts";
 import { arnMatches } from "./arn.ts";
-import { globMatch } from "./glob.ts";
 import type { Principal } from "./principal.ts";
 import type { Policy, PolicyRule } from "./schema.ts";
+import { scopeMatches, scopeRefusal } from "./scope-match.ts";
 
 export type PolicyDecision = { allowed: true; rule: number } | { allowed: false; reason: string };
 
@@ -48,8 +48,8 @@ const CHECKS: readonly RuleCheck[] = [
       : `${who} may not use client ${request.client}`;
   },
   (rule, request, who) => {
-    const scope = request.scopes.find((s) => !rule.scopes.some((pattern) => globMatch(pattern, s)));
-    return scope === undefined ? undefined : `${who} may not request scope ${scope}`;
+    const scope = request.scopes.find((s) => !rule.scopes.some((pattern) => scopeMatches(pattern, s)));
+    return scope === undefined ? undefined : scopeRefusal(who, scope);
   },
   (rule, request, who) =>
     requirement(

@@ -5,3 +5,4 @@ export { globMatch } from "./glob.ts";
 export { loadPolicy } from "./load.ts";
 export { normalisePrincipal, type Principal } from "./principal.ts";
 export { type Policy, PolicyError, type PolicyRule, validatePolicy } from "./schema.ts";
+export { administrationGrants, isAdministrationScope, scopeMatches } from "./scope-match.ts";
