@@ -293,10 +293,11 @@ export async function createBroker(config: Config, deps: BrokerDeps = {}): Promi
         systemuser_org: asked.systemuserOrg ?? null,
         exchange: asked.exchange ?? null,
       };
-      if (asked.pid !== undefined) record.pid_pseudonym = await pseudonyms.of(asked.pid);
       const request = clients.resolve(asked);
       record = { ...record, client: request.client };
       const decision = decide(policy, principal, request);
+      // The pseudonym costs a KMS call: only for a request a rule allows, or one denied for its pid alone.
+      if (decision.allowed || decision.pidOnly) record.pid_pseudonym = await pseudonyms.of(asked.pid);
       if (!decision.allowed) throw new AccessDenied(decision.reason);
       const key = cacheKey(request);
       const refusalKey = request.exchange === undefined ? key : maskinportenKey(request);

@@ -5,7 +5,13 @@ import type { Principal } from "./principal.ts";
 import type { Policy, PolicyRule } from "./schema.ts";
 import { scopeMatches, scopeRefusal } from "./scope-match.ts";
 
-export type PolicyDecision = { allowed: true; rule: number } | { allowed: false; reason: string };
+/**
+ * `pidOnly` (only when true): some rule allows everything but the pid, so the denial is about the pid itself (its audit record
+ * carries the pid's pseudonym; any other denial is made before the pseudonym is computed).
+ */
+export type PolicyDecision =
+  | { allowed: true; rule: number }
+  | { allowed: false; reason: string; pidOnly?: true };
 
 /** One part of a rule checked against the request: why it does not allow it, or undefined. */
 type RuleCheck = (rule: PolicyRule, request: TokenRequest, who: string) => string | undefined;
@@ -94,6 +100,9 @@ const CHECKS: readonly RuleCheck[] = [
   },
 ];
 
+/** The pid is checked last: a rule that fails there allows everything else. */
+const PID_STAGE = CHECKS.length - 1;
+
 /** How far a rule got: the index of the check that failed (principal = -1) and its reason; undefined = allowed. */
 function checkRule(
   rule: PolicyRule,
@@ -118,5 +127,6 @@ export function decide(policy: Policy, principal: Principal, request: TokenReque
     if (check === undefined) return { allowed: true, rule: index };
     if (check.stage > furthest.stage) furthest = check;
   }
-  return { allowed: false, reason: furthest.reason };
+  const denied = { allowed: false, reason: furthest.reason } as const;
+  return furthest.stage === PID_STAGE ? { ...denied, pidOnly: true } : denied;
 }

@@ -115,6 +115,7 @@ describe("a rule's lists are requirements", () => {
       expect(decision).toEqual({
         allowed: false,
         reason: `${ROLE}/svc may not request a pid-restricted token (the rule has no "pid": true)`,
+        pidOnly: true,
       });
     }
     const personal = rules({ ...base, pid: true });
@@ -125,6 +126,8 @@ describe("a rule's lists are requirements", () => {
     });
     const other = ask(rules({ ...base, scopes: ["other:x"], pid: true }), { scopes: S, pid: PID_A });
     expect(JSON.stringify(other)).not.toContain(PID_A);
+    // Denied before the pid was looked at: the broker computes no pseudonym for it.
+    expect(other).toEqual({ allowed: false, reason: `${ROLE}/svc may not request scope ${S[0]}` });
   });
 
   it("a principal that asks both for itself and on behalf of customers needs two rules", () => {
