@@ -39,8 +39,11 @@ export interface AltinnToken {
 
 /** Turns Maskinporten tokens into Altinn tokens; one instance per configured exchange URL. */
 export interface TokenExchange {
-  /** Appends one record per attempt to `attempts`; throws UpstreamRejected or UpstreamUnavailable naming Altinn. */
-  exchange(maskinportenToken: string, attempts?: ExchangeAttempt[]): Promise<AltinnToken>;
+  /**
+   * Appends one record per attempt to `attempts`; throws UpstreamRejected or UpstreamUnavailable naming Altinn.
+   * `admit` runs before every call to Altinn, retries included; what it throws ends the exchange.
+   */
+  exchange(maskinportenToken: string, attempts?: ExchangeAttempt[], admit?: () => void): Promise<AltinnToken>;
 }
 
 /** A compact JWS: three base64url parts. */
@@ -56,8 +59,15 @@ export class AltinnExchange implements TokenExchange {
     this.runtime = upstreamRuntime(options, deps, "altinn");
   }
 
-  exchange(maskinportenToken: string, attempts: ExchangeAttempt[] = []): Promise<AltinnToken> {
-    return this.runtime.retry((n) => this.attempt(maskinportenToken, n, attempts));
+  exchange(
+    maskinportenToken: string,
+    attempts: ExchangeAttempt[] = [],
+    admit: () => void = () => undefined,
+  ): Promise<AltinnToken> {
+    return this.runtime.retry((n) => {
+      admit();
+      return this.attempt(maskinportenToken, n, attempts);
+    });
   }
 
   /** One GET. Resolves ok or transient; throws UpstreamRejected for a 4xx other than 429. */

@@ -195,7 +195,7 @@ export async function createBroker(config: Config, deps: BrokerDeps = {}): Promi
     // Already audited as token_refreshed by the refresh itself; the served token stays valid.
     onRefreshError: () => undefined,
   });
-  // Maskinporten's refusals, under the key of the Maskinporten request (an exchange's without it).
+  // Maskinporten's and Altinn's refusals (4xx), each under the key of the request it refused.
   const refusals = new RefusalMemory<UpstreamRejected>({
     seconds: config.cache.refusalSeconds,
     maxEntries: config.cache.maxEntries,
@@ -259,7 +259,10 @@ export async function createBroker(config: Config, deps: BrokerDeps = {}): Promi
     const from = await cache.get(cacheKey(plain), EXCHANGE_SOURCE_MIN_TTL, (trigger: LoadTrigger) =>
       trigger === "miss" ? mint(who, plain, attempts, [], plainRecord) : refresh(who, plain, plainRecord),
     );
-    const altinn = await exchange.exchange(from.value.token.access_token, exchangeAttempts);
+    // Every call to Altinn, retries included, spends a grant of the budget: it bounds what a principal costs Altinn.
+    const altinn = await exchange.exchange(from.value.token.access_token, exchangeAttempts, () =>
+      spend(who, request.client),
+    );
     return {
       value: {
         token: {
@@ -300,8 +303,10 @@ export async function createBroker(config: Config, deps: BrokerDeps = {}): Promi
       if (decision.allowed || decision.pidOnly) record.pid_pseudonym = await pseudonyms.of(asked.pid);
       if (!decision.allowed) throw new AccessDenied(decision.reason);
       const key = cacheKey(request);
+      // Maskinporten's refusal of the request behind an exchange is remembered under that request's key, Altinn's
+      // under the exchange's own.
       const refusalKey = request.exchange === undefined ? key : maskinportenKey(request);
-      const refusal = refusals.recall(refusalKey);
+      const refusal = refusals.recall(refusalKey) ?? (refusalKey === key ? undefined : refusals.recall(key));
       if (refusal !== undefined) {
         record = { ...record, cache: "refused" };
         throw refusal;
@@ -325,8 +330,8 @@ export async function createBroker(config: Config, deps: BrokerDeps = {}): Promi
           );
         })
         .catch((error: unknown) => {
-          if (error instanceof UpstreamRejected && error.upstream === "maskinporten") {
-            refusals.remember(refusalKey, error);
+          if (error instanceof UpstreamRejected) {
+            refusals.remember(error.upstream === "maskinporten" ? refusalKey : key, error);
           }
           if (!(error instanceof LifetimeTooShort)) throw error;
           const issuer = request.exchange === undefined ? "Maskinporten" : "Altinn";
