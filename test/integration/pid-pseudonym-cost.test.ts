@@ -1,7 +1,7 @@
 // What a pid costs through the token handler: the pseudonym (a KMS GenerateMac with a kms: key) is computed only
 // for a request a rule could allow, so a caller without a rule can neither run up KMS calls nor evict pseudonyms.
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import type { PidPseudonymizer } from "../../lib/signer/pseudonym-key.ts";
+import type { PidPseudonymizer } from "../../lib/pseudonym/pseudonym-key.ts";
 import { auditLines } from "../support/audit-lines.ts";
 import {
   ACCOUNT,
