@@ -1,6 +1,6 @@
 // `npm start`: the embedded default. Local key, emulator, policy and SigV4 gateway in front of the real handlers.
 import { generateKeyPairSync } from "node:crypto";
-import { mkdir, readFile, writeFile } from "node:fs/promises";
+import { chmod, mkdir, readFile, writeFile } from "node:fs/promises";
 import { join, resolve } from "node:path";
 import { type ClientConfig, ConfigError, loadClients, loadConfig } from "../lib/config/index.ts";
 import { ADMIN_SCOPES } from "../lib/keys/admin-api.ts";
@@ -46,8 +46,11 @@ export interface LocalBroker {
     emulator: boolean;
     /** The configured clients' names. */
     clients: string[];
-    /** With the emulator: the variables `npm run keys` needs to manage the local client's keys there. */
-    keysEnv?: Record<string, string>;
+    /**
+     * With the emulator: a 0600 file of the variables `npm run keys` needs to manage the local clients' keys
+     * there (with the AWS variables too when a key is in KMS or Secrets Manager: they may hold credentials).
+     */
+    keysEnvFile?: string;
   };
   emulator?: MaskinportenEmulator;
   gateway: RunningGateway;
@@ -205,7 +208,7 @@ export async function startLocalBroker(options: LocalBrokerOptions = {}): Promis
       policy: env.POLICY_FILE ?? "inline POLICY",
       emulator: emulator !== undefined,
       clients: config.clients.map((client) => client.name),
-      ...(emulator === undefined ? {} : { keysEnv: keysEnvOf(env) }),
+      ...(emulator === undefined ? {} : { keysEnvFile: await writeKeysEnv(dir, env, config.clients) }),
     },
     ...(emulator === undefined ? {} : { emulator }),
     gateway,
@@ -216,12 +219,30 @@ export async function startLocalBroker(options: LocalBrokerOptions = {}): Promis
   };
 }
 
-/** The broker's variables as `npm start` completed them: what the key commands read, in the function's names. */
-function keysEnvOf(env: NodeJS.ProcessEnv): Record<string, string> {
-  return Object.fromEntries(
-    Object.entries(env).filter(
-      (entry): entry is [string, string] =>
-        /^(MASKINPORTEN_|SIGNING_|CLIENTS|KEY_)/.test(entry[0]) && entry[1] !== undefined && entry[1] !== "",
-    ),
-  );
+/** A value as a POSIX shell word: in single quotes, each quote written as '\''. */
+export function shellQuote(value: string): string {
+  return `'${value.replace(/'/g, `'\\''`)}'`;
+}
+
+/**
+ * Writes the broker's variables as `npm start` completed them (what the key commands read, in the function's
+ * names) to `<dir>/keys.env` for `set -a; . keys.env`. A key in KMS or Secrets Manager also needs the AWS
+ * variables it started with (endpoint, region, credentials), which is why this is a 0600 file, not the banner.
+ */
+async function writeKeysEnv(
+  dir: string,
+  env: NodeJS.ProcessEnv,
+  clients: readonly ClientConfig[],
+): Promise<string> {
+  const usesAws = clients.some((client) => client.signing.key.source !== "file");
+  const names = usesAws
+    ? /^(MASKINPORTEN_|SIGNING_|CLIENTS|KEY_|AWS_)/
+    : /^(MASKINPORTEN_|SIGNING_|CLIENTS|KEY_)/;
+  const lines = Object.entries(env)
+    .filter((entry): entry is [string, string] => names.test(entry[0]) && Boolean(entry[1]))
+    .map(([name, value]) => `${name}=${shellQuote(value)}\n`);
+  const path = join(dir, "keys.env");
+  await writeFile(path, lines.join(""), { mode: 0o600 });
+  await chmod(path, 0o600);
+  return path;
 }

@@ -1,11 +1,8 @@
 // `npm start`: runs the broker locally (see dev/start.ts) and prints how to call it.
-import { DEFAULT_REGION, EXAMPLE_SCOPES, startLocalBroker } from "../dev/start.ts";
+import { DEFAULT_REGION, EXAMPLE_SCOPES, shellQuote, startLocalBroker } from "../dev/start.ts";
 
-function shellQuote(value: string): string {
-  return `'${value.replace(/'/g, `'\\''`)}'`;
-}
-
-const port = Number(process.env.PORT ?? 3000);
+const DEFAULT_PORT = 3000;
+const port = Number(process.env.PORT ?? DEFAULT_PORT);
 if (!Number.isInteger(port) || port < 0 || port > 65535) {
   console.error(`PORT: expected a port number from 0 to 65535, got "${process.env.PORT}"`);
   process.exit(1);
@@ -18,6 +15,13 @@ try {
     dir: process.env.LOCAL_DIR ?? ".local",
   });
   const { credentials, settings } = broker;
+  // What the CLIs need to find this broker when it is not where they look by default, as shell assignments.
+  const listening = Number(new URL(broker.url).port);
+  const where = [
+    ...(listening === DEFAULT_PORT ? [] : [`PORT=${listening}`]),
+    ...(process.env.LOCAL_DIR === undefined ? [] : [`LOCAL_DIR=${shellQuote(process.env.LOCAL_DIR)}`]),
+    ...(broker.region === DEFAULT_REGION ? [] : [`AWS_REGION=${shellQuote(broker.region)}`]),
+  ].map((assignment) => `${assignment} `);
   const first = credentials.credentials[0];
   const readKey = `node -e ${shellQuote(
     `const c=JSON.parse(require("fs").readFileSync(${JSON.stringify(credentials.path)},"utf8")).credentials[0];process.stdout.write(c.accessKeyId+":"+c.secretAccessKey)`,
@@ -49,16 +53,13 @@ try {
     `  curl -sS --aws-sigv4 "aws:amz:${broker.region}:execute-api" --user "$(${readKey})" \\`,
     `    -H 'Content-Type: application/json' -d '${body}' ${broker.url}/token`,
     "",
-    `Or: npm run token -- --scope ${EXAMPLE_SCOPES[0]}${client === undefined ? "" : ` --client ${client}`}`,
+    `Or: ${where.join("")}npm run token -- --scope ${EXAMPLE_SCOPES[0]}${client === undefined ? "" : ` --client ${client}`}`,
     "",
   );
-  if (settings.keysEnv !== undefined) {
-    const assignments = Object.entries(settings.keysEnv).map(
-      ([name, value]) => `${name}=${shellQuote(value)}`,
-    );
+  if (settings.keysEnvFile !== undefined) {
     lines.push(
-      "The registered key on the emulator's self-service API (status, renew, rotate, retire):",
-      `  ${assignments.join(" ")} npm run --silent keys -- status`,
+      `The registered key on the emulator's self-service API (status, renew, rotate, retire), with the variables npm start used:`,
+      `  (set -a; . ${shellQuote(settings.keysEnvFile)}; npm run --silent keys -- status${client === undefined ? "" : ` --client ${client}`})`,
       "",
     );
   }

@@ -1,15 +1,12 @@
 // `npm start` as a newcomer runs it: a child process, its banner, its curl command, the client, and SigV4 refusals.
-import { type ChildProcess, execFile } from "node:child_process";
+import type { ChildProcess } from "node:child_process";
 import { readFile, stat } from "node:fs/promises";
 import { join } from "node:path";
-import { promisify } from "node:util";
 import { Sha256 } from "@aws-crypto/sha256-js";
 import { SignatureV4 } from "@smithy/signature-v4";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { createTokenClient } from "../../lib/client/index.ts";
-import { type NpmStart, startNpmStart } from "../support/npm-start.ts";
-
-const execFileAsync = promisify(execFile);
+import { type NpmStart, printedJson, runPrinted, startNpmStart } from "../support/npm-start.ts";
 
 let started: NpmStart;
 let child: ChildProcess;
@@ -39,7 +36,7 @@ describe("npm start", () => {
   });
 
   it("answers the printed curl command (the real curl --aws-sigv4) with a token", async () => {
-    const { stdout } = await execFileAsync("bash", ["-c", `${banner.curl} -i`]);
+    const { stdout } = await runPrinted(`${banner.curl} -i`);
     expect(stdout).toMatch(/^HTTP\/1\.1 200/);
     expect(stdout).toMatch(/x-token-cache: (miss|hit)/i);
     const body = JSON.parse(stdout.slice(stdout.indexOf("\r\n\r\n") + 4));
@@ -57,8 +54,16 @@ describe("npm start", () => {
     expect(claims.consumer).toEqual({ authority: "iso6523-actorid-upis", ID: "0192:310000000" });
   });
 
+  it("answers the printed npm run token line, which names the port and LOCAL_DIR it started with", async () => {
+    expect(banner.token).toBe(
+      `PORT=${new URL(banner.url).port} LOCAL_DIR='${started.dir}' npm run token -- --scope skatteetaten:mva`,
+    );
+    const { stdout } = await runPrinted(banner.token);
+    expect(printedJson(stdout)).toMatchObject({ token_type: "Bearer", scope: "skatteetaten:mva" });
+  });
+
   it("answers the printed key status command from the emulator's self-service API", async () => {
-    const { stdout } = await execFileAsync("bash", ["-c", banner.keys]);
+    const { stdout } = await runPrinted(banner.keys ?? "missing");
     const report = JSON.parse(stdout) as {
       client_id: string;
       keys: { signing: boolean; days_left: number }[];
@@ -76,13 +81,9 @@ describe("npm start", () => {
     expect(token.expires_in).toBeGreaterThan(25 * 60);
   });
 
-  it("npm run token -- --exchange altinn prints an exchanged token", async () => {
-    const { stdout } = await execFileAsync(
-      "npx",
-      ["tsx", "scripts/token.ts", "--scope", "skatteetaten:mva", "--exchange", "altinn"],
-      { env: { ...process.env, PORT: new URL(banner.url).port, LOCAL_DIR: started.dir } },
-    );
-    expect(JSON.parse(stdout)).toMatchObject({ scope: "skatteetaten:mva", exchange: "altinn" });
+  it("the printed npm run token line with --exchange altinn prints an exchanged token", async () => {
+    const { stdout } = await runPrinted(`${banner.token} --exchange altinn`);
+    expect(printedJson(stdout)).toMatchObject({ scope: "skatteetaten:mva", exchange: "altinn" });
   });
 
   describe("refuses at the gateway, before any handler runs", () => {
