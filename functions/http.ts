@@ -40,16 +40,11 @@ export function jsonResponse(
   body: unknown,
   headers: Record<string, string> = {},
 ): APIGatewayProxyResult {
-  return jsonTextResponse(statusCode, JSON.stringify(body), headers);
-}
-
-/** A response whose body is already JSON text. */
-export function jsonTextResponse(
-  statusCode: number,
-  json: string,
-  headers: Record<string, string> = {},
-): APIGatewayProxyResult {
-  return { statusCode, headers: { "Content-Type": "application/json", ...headers }, body: json };
+  return {
+    statusCode,
+    headers: { "Content-Type": "application/json", ...headers },
+    body: JSON.stringify(body),
+  };
 }
 
 const glueLogger = diagnosticLogger(SERVICE_NAME);

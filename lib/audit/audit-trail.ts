@@ -95,16 +95,7 @@ export interface AuditSinks {
 }
 
 const EMF_TARGET: EmfTarget = { namespace: METRICS_NAMESPACE, service: SERVICE_NAME };
-const counts = new Map<string, MetricValue>();
-/** A count of 1, one frozen object per metric name (the hit path allocates none). */
-const COUNT = (name: string): MetricValue => {
-  let count = counts.get(name);
-  if (count === undefined) {
-    count = Object.freeze({ name, unit: "Count", value: 1 } as const);
-    counts.set(name, count);
-  }
-  return count;
-};
+const COUNT = (name: string): MetricValue => ({ name, unit: "Count", value: 1 });
 const MS = (name: string, value: number): MetricValue => ({ name, unit: "Milliseconds", value });
 
 const CACHE_METRIC: Readonly<Record<string, string>> = {

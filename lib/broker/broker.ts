@@ -313,21 +313,16 @@ export async function createBroker(config: Config, deps: BrokerDeps = {}): Promi
       }
       const refreshRecord = record;
       const who = principal.arn;
-      // Inline, unnamed callbacks: the hit path creates no named closures (tsx/esbuild keepNames names each one).
+      const load = (trigger: LoadTrigger) =>
+        trigger === "miss"
+          ? mint(who, request, attempts, exchangeAttempts, refreshRecord)
+          : refresh(who, request, refreshRecord);
       const result = await cache
-        .get(key, minTtl, (trigger: LoadTrigger) =>
-          trigger === "miss"
-            ? mint(who, request, attempts, exchangeAttempts, refreshRecord)
-            : refresh(who, request, refreshRecord),
-        )
+        .get(key, minTtl, load)
         .catch((error: unknown) => {
           // Another principal's spent budget ended the load this caller waited on: load again, on its own budget.
           if (!(error instanceof RateLimited) || budgetOf.get(error) === who) throw error;
-          return cache.get(key, minTtl, (trigger: LoadTrigger) =>
-            trigger === "miss"
-              ? mint(who, request, attempts, exchangeAttempts, refreshRecord)
-              : refresh(who, request, refreshRecord),
-          );
+          return cache.get(key, minTtl, load);
         })
         .catch((error: unknown) => {
           if (error instanceof UpstreamRejected) {

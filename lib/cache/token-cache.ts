@@ -1,5 +1,4 @@
 // Single-flight, refresh-ahead, LRU cache of async results with an expiry on a monotonic clock; knows nothing about tokens' origin.
-import { EntryTable } from "./entry-table.ts";
 
 /** A loaded value and the monotonic instant (ms) it stops being valid. */
 export interface Expiring<V> {
@@ -40,28 +39,21 @@ export class LifetimeTooShort extends Error {
   }
 }
 
-/**
- * A stored value and when it was loaded (monotonic ms): its full lifetime is expiresAt - loadedAt. Entries form a
- * doubly linked list from least to most recently used, so a hit moves one and an eviction drops the head in O(1);
- * `slot` is where the entry sits in the table, so dropping it needs no lookup.
- */
+/** A stored value and when it was loaded (monotonic ms): its full lifetime is expiresAt - loadedAt. */
 interface Entry<V> extends Expiring<V> {
-  key: string;
-  slot: number;
   loadedAt: number;
-  older: Entry<V> | undefined;
-  newer: Entry<V> | undefined;
 }
 
 export class TokenCache<V> {
-  private readonly entries = new EntryTable<Entry<V>>();
+  /** In recency order, least recently used first: a hit deletes its key and sets it again at the end. */
+  private readonly entries = new Map<string, Entry<V>>();
+  /**
+   * One live iterator over the keys, kept: it only ever passes keys it evicts, so its next key is the least
+   * recently used, and it skips each deleted key once. A new `keys()` per eviction would walk every hole the
+   * deletes left since the Map last compacted: measured O(n), 66 µs per eviction at 100,000 entries.
+   */
+  private readonly eldest = this.entries.keys();
   private readonly inflight = new Map<string, Promise<Expiring<V>>>();
-  /** Least recently used: evicted first. */
-  private oldest: Entry<V> | undefined;
-  /** Most recently used. */
-  private newest: Entry<V> | undefined;
-  /** The entry object evicted last, for the next insert to reuse. */
-  private spare: Entry<V> | undefined;
 
   constructor(private readonly options: TokenCacheOptions) {}
 
@@ -79,20 +71,19 @@ export class TokenCache<V> {
     minSeconds: number,
     load: (trigger: LoadTrigger) => Promise<Expiring<V>>,
   ): Promise<CacheResult<V>> {
-    const hash = this.entries.hash(key);
-    const entry = this.entries.find(key, hash);
+    const entry = this.entries.get(key);
     if (entry !== undefined) {
       const remaining = this.remainingSeconds(entry);
       if (remaining >= minSeconds) {
-        this.touch(entry);
+        this.touch(key, entry);
         if (remaining < minSeconds + this.options.refreshAheadSeconds && this.refreshWouldGain(entry, key)) {
-          this.start(key, hash, load, "refresh").catch((error: unknown) =>
+          this.start(key, load, "refresh").catch((error: unknown) =>
             this.options.onRefreshError?.(key, error),
           );
         }
         return { value: entry.value, remainingSeconds: remaining, outcome: "hit" };
       }
-      if (remaining <= 0) this.remove(entry);
+      if (remaining <= 0) this.entries.delete(key);
       else {
         // Values for this key live shorter than asked: loading another one now cannot help the caller, so
         // it is refused from the cache instead of costing a load per request (at most one load per lifetime).
@@ -101,7 +92,7 @@ export class TokenCache<V> {
       }
     }
     const running = this.inflight.get(key);
-    const fresh = await (running ?? this.start(key, hash, load, "miss"));
+    const fresh = await (running ?? this.start(key, load, "miss"));
     const remaining = this.remainingSeconds(fresh);
     if (remaining < minSeconds) throw new LifetimeTooShort(remaining, minSeconds);
     return {
@@ -127,14 +118,13 @@ export class TokenCache<V> {
 
   private start(
     key: string,
-    hash: number,
     load: (trigger: LoadTrigger) => Promise<Expiring<V>>,
     trigger: LoadTrigger,
   ): Promise<Expiring<V>> {
     const promise = Promise.resolve()
       .then(() => load(trigger))
       .then((fresh) => {
-        this.store(key, hash, fresh);
+        this.store(key, fresh);
         return fresh;
       })
       .finally(() => {
@@ -144,65 +134,21 @@ export class TokenCache<V> {
     return promise;
   }
 
-  private store(key: string, hash: number, fresh: Expiring<V>): void {
-    const previous = this.entries.find(key, hash);
-    if (previous !== undefined) this.remove(previous);
+  private store(key: string, fresh: Expiring<V>): void {
+    this.entries.delete(key);
     const now = this.options.monotonic();
     if (fresh.expiresAt <= now) return;
-    // A full cache evicts its oldest entry first and reuses that object for the new one: a big cache then
-    // allocates nothing per insert that the collector would have to move to the old generation.
-    while (this.entries.size >= this.options.maxEntries && this.oldest !== undefined)
-      this.evictOldest(this.oldest);
-    const entry: Entry<V> = this.spare ?? {
-      value: fresh.value,
-      expiresAt: fresh.expiresAt,
-      key,
-      loadedAt: now,
-      slot: -1,
-      older: undefined,
-      newer: undefined,
-    };
-    this.spare = undefined;
-    entry.value = fresh.value;
-    entry.expiresAt = fresh.expiresAt;
-    entry.key = key;
-    entry.loadedAt = now;
-    this.entries.add(entry, hash);
-    this.append(entry);
+    while (this.entries.size >= this.options.maxEntries) {
+      const eldest = this.eldest.next();
+      if (eldest.done === true) break;
+      this.entries.delete(eldest.value);
+    }
+    this.entries.set(key, { value: fresh.value, expiresAt: fresh.expiresAt, loadedAt: now });
   }
 
-  /** Marks `entry` most recently used. */
-  private touch(entry: Entry<V>): void {
-    if (entry === this.newest) return;
-    this.unlink(entry);
-    this.append(entry);
-  }
-
-  private remove(entry: Entry<V>): void {
-    this.entries.remove(entry);
-    this.unlink(entry);
-  }
-
-  /** Evicts the least recently used entry and keeps its object to reuse. */
-  private evictOldest(oldest: Entry<V>): void {
-    this.remove(oldest);
-    this.spare = oldest;
-  }
-
-  private append(entry: Entry<V>): void {
-    entry.older = this.newest;
-    entry.newer = undefined;
-    if (this.newest === undefined) this.oldest = entry;
-    else this.newest.newer = entry;
-    this.newest = entry;
-  }
-
-  private unlink(entry: Entry<V>): void {
-    if (entry.older === undefined) this.oldest = entry.newer;
-    else entry.older.newer = entry.newer;
-    if (entry.newer === undefined) this.newest = entry.older;
-    else entry.newer.older = entry.older;
-    entry.older = undefined;
-    entry.newer = undefined;
+  /** Marks the entry under `key` most recently used. */
+  private touch(key: string, entry: Entry<V>): void {
+    this.entries.delete(key);
+    this.entries.set(key, entry);
   }
 }
