@@ -19,6 +19,9 @@ export function pidOf(day: number, month: number, year: number, individual: numb
   return k2 === 10 ? undefined : `${nine}${k1}${k2}`;
 }
 
+/** The second control digit for the first ten digits (remainder 10 gives 10, which no pid can carry). */
+export const secondControlDigit = (ten: string): number => check(ten, K2);
+
 /** The first valid pid at or after `individual` for that date. */
 export function somePid(day: number, month: number, year: number, individual = 100): string {
   for (let i = individual; i < 1000; i++) {
