@@ -64,10 +64,15 @@ beforeAll(async () => {
     await call({ scope: SCOPE });
     await call({ scope: SCOPE, pid: WRONG_CONTROL_DIGIT });
     await call({ scope: SCOPE, pid: PID_B }, "payroll-svc");
-    // A pid where it does not belong: in a scope, in a scope-token that is invalid anyway, in a resource.
+    // A pid where it does not belong: in a scope, in a scope-token that is invalid anyway, in a resource (alone or
+    // the second of two).
     await call({ scope: `${SCOPE} skatteetaten:${PID_A}` });
     await call({ scope: `skatteetaten:"${PID_B}` });
     await call({ scope: SCOPE, resource: `https://api.example.no/people/${D_NUMBER}` });
+    await call({
+      scope: SCOPE,
+      resource: ["https://api.example.no/people", `https://api.example.no/p/${PID_A}`],
+    });
   } finally {
     output.restore();
   }
@@ -111,7 +116,7 @@ describe("pid (end-user-restricted tokens)", () => {
   });
 
   it("a pid inside scope or resource is 400 naming the field, and neither the answer nor the audit repeats it", () => {
-    const [inScope, inBadToken, inResource] = answers.slice(7);
+    const [inScope, inBadToken, inResource, inSecondResource] = answers.slice(7);
     expect(inScope).toMatchObject({ status: 400, body: { code: "invalid_request" } });
     expect(String(inScope?.body.detail)).toMatch(
       /^scope: a scope-token must not hold 11 or more digits.*pid/,
@@ -120,10 +125,13 @@ describe("pid (end-user-restricted tokens)", () => {
     expect(String(inBadToken?.body.detail)).toBe('scope: invalid scope-token "skatteetaten:\\"[pid]"');
     expect(inResource).toMatchObject({ status: 400, body: { code: "invalid_request" } });
     expect(String(inResource?.body.detail)).toMatch(/^resource: a URI must not hold 11 or more digits.*pid/);
+    expect(inSecondResource).toMatchObject({ status: 400, body: { code: "invalid_request" } });
+    expect(String(inSecondResource?.body.detail)).toBe(String(inResource?.body.detail));
     for (const [answer, pid] of [
       [inScope, PID_A],
       [inBadToken, PID_B],
       [inResource, D_NUMBER],
+      [inSecondResource, PID_A],
     ] as const) {
       expect(JSON.stringify(answer?.body)).not.toContain(pid);
     }

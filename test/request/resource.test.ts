@@ -3,6 +3,7 @@ import { describe, expect, it } from "vitest";
 import { buildGrantClaims } from "../../lib/grant/index.ts";
 import { InvalidRequest } from "../../lib/problem/index.ts";
 import { isResourceUri, parseTokenRequest } from "../../lib/request/index.ts";
+import { PID_A } from "../support/pid.ts";
 
 const parse = (resource: unknown) =>
   parseTokenRequest(
@@ -72,6 +73,17 @@ describe("resource values", () => {
       expect(() => parse(bad)).toThrow(InvalidRequest);
       expect(() => parse(bad)).toThrow(/^resource: expected an absolute https URI/);
     }
+  });
+
+  it("a pid in any entry of a resource array is refused, not only in the first or in all of them", () => {
+    const clean = ["https://a.example/x", "https://b.example/y", "https://c.example/z"];
+    for (let at = 0; at < clean.length; at++) {
+      const list = clean.map((uri, i) => (i === at ? `${uri}/${PID_A}` : uri));
+      expect(() => parse(list), JSON.stringify(list)).toThrow(
+        /^resource: a URI must not hold 11 or more digits/,
+      );
+    }
+    expect(parse(clean).request.resource).toEqual(clean);
   });
 
   it("a resource reaches the grant byte for byte as the caller wrote it", () => {
