@@ -118,14 +118,94 @@ describe("TokenCache", () => {
     expect(await t.cache.get("k", 30, t.loader(60))).toMatchObject({ value: "v1", outcome: "hit" });
   });
 
-  it("does not reload on every hit when min_ttl plus refresh-ahead exceeds the whole lifetime", async () => {
+  it("does not reload on every hit when min_ttl plus refresh-ahead exceeds the whole lifetime, as the clock moves", async () => {
     const t = setup({ refreshAheadSeconds: 15 });
     await t.cache.get("k", 110, t.loader(120));
-    for (let i = 0; i < 20; i++) {
+    // Served while remaining >= 110: ages 0 to 10 s, every one of them under refresh-ahead (15 s) old.
+    for (let age = 0; age <= 10; age++) {
       expect((await t.cache.get("k", 110, t.loader(120))).outcome).toBe("hit");
       await flush();
+      t.advance(1);
     }
     expect(t.triggers).toEqual(["miss"]);
+  });
+
+  it("starts a background refresh only once the value is refresh-ahead old, to the millisecond", async () => {
+    const t = setup({ refreshAheadSeconds: 60 });
+    await t.cache.get("k", 30, t.loader(120));
+    // Inside the window (remaining < 30 + 60) from age 30 s on, but younger than 60 s: no refresh yet.
+    t.advance(31);
+    expect((await t.cache.get("k", 30, t.loader(120))).outcome).toBe("hit");
+    t.advance(28.999);
+    expect((await t.cache.get("k", 30, t.loader(120))).outcome).toBe("hit");
+    await flush();
+    expect(t.triggers).toEqual(["miss"]);
+    t.advance(0.001);
+    expect(await t.cache.get("k", 30, t.loader(120))).toMatchObject({ value: "v1", outcome: "hit" });
+    await flush();
+    expect(t.triggers).toEqual(["miss", "refresh"]);
+  });
+
+  it("starts no refresh outside the window: remaining exactly min_ttl + refresh-ahead is not inside it", async () => {
+    const t = setup({ refreshAheadSeconds: 15 });
+    await t.cache.get("k", 30, t.loader(120));
+    t.advance(75);
+    expect(await t.cache.get("k", 30, t.loader(120))).toMatchObject({ remainingSeconds: 45, outcome: "hit" });
+    await flush();
+    expect(t.triggers).toEqual(["miss"]);
+    t.advance(0.001);
+    expect(await t.cache.get("k", 30, t.loader(120))).toMatchObject({ remainingSeconds: 44, outcome: "hit" });
+    await flush();
+    expect(t.triggers).toEqual(["miss", "refresh"]);
+  });
+
+  it("serves a value whose remaining life equals min_ttl exactly, and loads one second later", async () => {
+    const t = setup({ refreshAheadSeconds: 0 });
+    await t.cache.get("k", 30, t.loader(120));
+    t.advance(90);
+    expect(await t.cache.get("k", 30, t.loader(120))).toEqual({
+      value: "v1",
+      remainingSeconds: 30,
+      outcome: "hit",
+    });
+    t.advance(1);
+    expect(await t.cache.get("k", 30, t.loader(120))).toEqual({
+      value: "v2",
+      remainingSeconds: 120,
+      outcome: "miss",
+    });
+  });
+
+  it("hands out a fresh value whose lifetime equals min_ttl exactly", async () => {
+    const t = setup({ refreshAheadSeconds: 0 });
+    expect(await t.cache.get("k", 60, t.loader(60))).toEqual({
+      value: "v1",
+      remainingSeconds: 60,
+      outcome: "miss",
+    });
+    await expect(t.cache.get("j", 61, t.loader(60))).rejects.toMatchObject({
+      remainingSeconds: 60,
+      minSeconds: 61,
+    });
+  });
+
+  it("loads again for a min_ttl equal to the lifetime once the cached value has aged below it", async () => {
+    const t = setup({ refreshAheadSeconds: 0 });
+    await t.cache.get("k", 30, t.loader(120));
+    t.advance(100);
+    expect(await t.cache.get("k", 120, t.loader(120))).toEqual({
+      value: "v2",
+      remainingSeconds: 120,
+      outcome: "miss",
+    });
+  });
+
+  it("drops a value at its expiry and loads afresh, even for a min_ttl over its lifetime", async () => {
+    const t = setup({ refreshAheadSeconds: 0 });
+    await t.cache.get("k", 10, t.loader(20));
+    t.advance(20);
+    await expect(t.cache.get("k", 30, t.loader(20))).rejects.toBeInstanceOf(LifetimeTooShort);
+    expect(t.loads).toBe(2);
   });
 
   it("refuses a min_ttl longer than the lifetime from the cache, loading at most once per lifetime", async () => {
