@@ -51,4 +51,16 @@ describe("GrantBudget", () => {
     grants.spend("c"); // over the bound: "full" (the same as no bucket) goes, not the oldest
     expect(grants.spend("short")).toBe(60);
   });
+
+  it("past the bound with no full bucket, forgets the oldest principal: it starts with a whole budget again", () => {
+    const { grants } = budget(1, 2);
+    grants.spend("oldest");
+    grants.spend("b");
+    grants.spend("c"); // a third bucket: "oldest" goes
+    expect(grants.spend("b")).toBe(60);
+    expect(grants.spend("c")).toBe(60);
+    expect(grants.spend("oldest")).toBeUndefined(); // a fresh bucket: "b" goes to make room
+    expect(grants.spend("c")).toBe(60);
+    expect(grants.spend("b")).toBeUndefined();
+  });
 });
