@@ -50,10 +50,23 @@ describe("buildGrantClaims", () => {
     expect(buildGrantClaims({ scopes: ["a"] }, params)).not.toHaveProperty("pid");
   });
 
-  it("refuses a lifetime over 120 s", () => {
-    expect(() => buildGrantClaims({ scopes: ["a"] }, { ...params, lifetimeSeconds: 121 })).toThrow(
-      RangeError,
-    );
+  it("an empty resource list gives no resource claim (Maskinporten refuses resource: [])", () => {
+    const claims = buildGrantClaims({ scopes: ["a"], resource: [] }, params);
+    expect(claims).not.toHaveProperty("resource");
+    expect(Object.keys(claims).sort()).toEqual(["aud", "exp", "iat", "iss", "jti", "scope"]);
+  });
+
+  it("refuses a lifetime of 0, under 0 or over 120 s, and takes 1 and 120", () => {
+    for (const lifetimeSeconds of [0, -1, 121, Number.NaN]) {
+      expect(
+        () => buildGrantClaims({ scopes: ["a"] }, { ...params, lifetimeSeconds }),
+        `${lifetimeSeconds}`,
+      ).toThrow(`grant lifetime must be 1..120 s, got ${lifetimeSeconds}`);
+    }
+    for (const lifetimeSeconds of [1, 120]) {
+      const claims = buildGrantClaims({ scopes: ["a"] }, { ...params, lifetimeSeconds });
+      expect(claims.exp - claims.iat).toBe(lifetimeSeconds);
+    }
   });
 
   it("never emits a claim Maskinporten does not list, and exp - iat stays within 1..120", () => {
