@@ -88,6 +88,33 @@ describe("Maskinporten response bodies", () => {
     );
   });
 
+  it("cuts an OAuth error's description at 500 characters, for any code and description (property)", () => {
+    const word = fc.constantFrom(
+      "MP-130",
+      "the",
+      "grant",
+      "is",
+      "expired",
+      "invalid",
+      "audience",
+      "jti",
+      "used",
+    );
+    fc.assert(
+      fc.property(
+        fc.stringMatching(/^[a-z_]{1,40}$/),
+        fc.array(word, { maxLength: 300, size: "max" }).map((words) => words.join(" ")),
+        (error, description) => {
+          const parsed = parseOAuthError(JSON.stringify({ error, error_description: description }), 400);
+          expect(parsed.error).toBe(error);
+          expect(parsed.errorDescription).toBe(description.slice(0, 500));
+        },
+      ),
+    );
+    const long = JSON.stringify({ error: "invalid_grant", error_description: "expired ".repeat(100) });
+    expect(parseOAuthError(long, 400).errorDescription).toHaveLength(500);
+  });
+
   it("never passes on eleven digits in a row (a pid quoted back), and names the upstream of a body that is no error", () => {
     const body = JSON.stringify({
       error: "invalid_request",
