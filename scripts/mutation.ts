@@ -1,0 +1,75 @@
+// `npm run test:mutation [group ...]`: Stryker on each file group in turn, against that group's own tests, then
+// every file's score; exits 1 when a file scores under the bar (docs/mutation.md).
+import { spawnSync } from "node:child_process";
+import { mkdirSync, readFileSync, renameSync } from "node:fs";
+
+/** The lowest mutation score (killed and timed out over all valid mutants) a file may have. */
+const BAR = 85;
+
+interface Group {
+  mutate: string[];
+  tests: string[];
+}
+
+/** Each group is mutated on its own and scored only by the tests that are about it. */
+const GROUPS: Readonly<Record<string, Group>> = {
+  request: { mutate: ["lib/request/**/*.ts", "!lib/request/index.ts"], tests: ["test/request/**/*.test.ts"] },
+  policy: { mutate: ["lib/policy/**/*.ts", "!lib/policy/index.ts"], tests: ["test/policy/**/*.test.ts"] },
+  cache: { mutate: ["lib/cache/**/*.ts", "!lib/cache/index.ts"], tests: ["test/cache/**/*.test.ts"] },
+  budget: { mutate: ["lib/broker/grant-budget.ts"], tests: ["test/broker/grant-budget.test.ts"] },
+  grant: {
+    mutate: ["lib/grant/**/*.ts"],
+    tests: ["test/grant/**/*.test.ts", "test/request/resource.test.ts"],
+  },
+  audit: { mutate: ["lib/audit/**/*.ts", "!lib/audit/index.ts"], tests: ["test/audit/**/*.test.ts"] },
+  response: { mutate: ["lib/maskinporten/response.ts"], tests: ["test/maskinporten/**/*.test.ts"] },
+};
+
+/** The part of Stryker's JSON report (mutation-testing-report-schema) the scores are made of. */
+interface Report {
+  files: Record<string, { mutants: { status: string }[] }>;
+}
+
+const DETECTED = new Set(["Killed", "Timeout"]);
+const UNDETECTED = new Set(["Survived", "NoCoverage"]);
+
+function run(name: string, group: Group): string {
+  const result = spawnSync(
+    "npx",
+    ["stryker", "run", "--mutate", group.mutate.join(","), "--testFiles", group.tests.join(",")],
+    { stdio: "inherit" },
+  );
+  if (result.status !== 0) throw new Error(`stryker on ${name} exited with ${result.status}`);
+  mkdirSync("reports/mutation", { recursive: true });
+  const report = `reports/mutation/${name}.json`;
+  renameSync("reports/mutation/mutation.json", report);
+  return report;
+}
+
+/** Per file: detected / (detected + undetected), as Stryker scores it (compile errors and ignored ones aside). */
+function scores(reportPath: string): { file: string; detected: number; undetected: number; score: number }[] {
+  const report = JSON.parse(readFileSync(reportPath, "utf8")) as Report;
+  return Object.entries(report.files).map(([file, { mutants }]) => {
+    const detected = mutants.filter((m) => DETECTED.has(m.status)).length;
+    const undetected = mutants.filter((m) => UNDETECTED.has(m.status)).length;
+    return { file, detected, undetected, score: (100 * detected) / Math.max(1, detected + undetected) };
+  });
+}
+
+const asked = process.argv.slice(2);
+const unknown = asked.filter((name) => !(name in GROUPS));
+if (unknown.length > 0) {
+  console.error(`unknown group(s) ${unknown.join(", ")}; groups: ${Object.keys(GROUPS).join(", ")}`);
+  process.exit(2);
+}
+const rows = (asked.length === 0 ? Object.keys(GROUPS) : asked).flatMap((name) =>
+  scores(run(name, GROUPS[name] as Group)),
+);
+console.log(`\nMutation score per file (bar ${BAR}%):`);
+for (const row of rows) {
+  const mark = row.score >= BAR ? "  " : "✗ ";
+  console.log(
+    `${mark}${row.file.padEnd(36)} ${row.score.toFixed(1).padStart(5)}%  ${row.detected} detected, ${row.undetected} not`,
+  );
+}
+if (rows.some((row) => row.score < BAR)) process.exit(1);
