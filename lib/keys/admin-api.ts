@@ -1,6 +1,10 @@
 // The client of Digdir's self-service API for a Maskinporten client's registered keys: GET / POST / DELETE of its JWKS.
 import { z } from "zod";
 import { isUpstreamUrl } from "../config/index.ts";
+import { defaultTransport, type HttpResponse, type HttpTransport } from "../http/transport.ts";
+import { parseJson } from "../json/index.ts";
+import { isTimeout } from "../maskinporten/retry.ts";
+import { SelfServiceError } from "./errors.ts";
 
 /** The scopes the self-service API asks of the admin token: reading the keys, and changing them. */
 export const ADMIN_SCOPES = { read: "idporten:dcr.read", write: "idporten:dcr.write" } as const;
@@ -39,20 +43,6 @@ const JwksAnswerSchema = z.object({ keys: z.array(RegisteredJwkSchema) });
 /** The members posted back: public members only, never anything the answer added beyond them. */
 export const POSTED_MEMBERS = ["kty", "alg", "use", "kid", "n", "e", "crv", "x", "y", "x5c", "exp"] as const;
 
-export type SelfServiceErrorCode = "admin_rejected" | "admin_unavailable" | "admin_malformed";
-
-/** The self-service API refused (4xx), was unreachable (5xx, network, timeout) or answered something unreadable. */
-export class SelfServiceError extends Error {
-  override name = "SelfServiceError";
-  constructor(
-    readonly code: SelfServiceErrorCode,
-    message: string,
-    readonly status?: number,
-  ) {
-    super(message);
-  }
-}
-
 /** Who asks the token endpoint for an admin token (one per scope), e.g. the broker's own Maskinporten client. */
 export type AdminTokenSource = (scope: AdminScope) => Promise<string>;
 
@@ -68,19 +58,19 @@ const MAX_DETAIL = 300;
 export class SelfServiceApi {
   private readonly baseUrl: string;
   private readonly timeoutMs: number;
-  private readonly fetch: typeof fetch;
+  private readonly transport: HttpTransport;
 
   constructor(
     options: SelfServiceApiOptions,
     private readonly token: AdminTokenSource,
-    deps: { fetch?: typeof fetch } = {},
+    deps: { fetch?: HttpTransport } = {},
   ) {
     if (!isUpstreamUrl(options.baseUrl)) {
       throw new TypeError("self-service API: expected an https URL (plain http only to a loopback host)");
     }
     this.baseUrl = options.baseUrl.replace(/\/+$/, "");
     this.timeoutMs = options.timeoutMs ?? 10_000;
-    this.fetch = deps.fetch ?? globalThis.fetch;
+    this.transport = deps.fetch ?? defaultTransport();
   }
 
   /** The client's registered keys, with their `exp`. */
@@ -106,10 +96,10 @@ export class SelfServiceApi {
   ): Promise<RegisteredJwk[]> {
     const token = await this.token(scope);
     const url = `${this.baseUrl}/api/v1/clients/${encodeURIComponent(clientId)}/jwks`;
-    let response: Response;
+    let response: HttpResponse;
     let text: string;
     try {
-      response = await this.fetch(url, {
+      response = await this.transport(url, {
         method,
         headers: {
           authorization: `Bearer ${token}`,
@@ -122,7 +112,7 @@ export class SelfServiceApi {
       });
       text = await response.text();
     } catch (error) {
-      const reason = error instanceof Error && error.name === "TimeoutError" ? "timed out" : "network error";
+      const reason = isTimeout(error) ? "timed out" : "network error";
       throw new SelfServiceError("admin_unavailable", `${method} ${url}: ${reason}`);
     }
     const status = response.status;
@@ -164,12 +154,4 @@ function describeError(text: string): string {
     .join(" ")
     .replace(/[\p{Cc}\p{Cf}\s]+/gu, " ")
     .slice(0, MAX_DETAIL)}`;
-}
-
-function parseJson(text: string): unknown {
-  try {
-    return JSON.parse(text);
-  } catch {
-    return undefined;
-  }
 }

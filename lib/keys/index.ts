@@ -4,11 +4,18 @@ export {
   type AdminScope,
   type RegisteredJwk,
   SelfServiceApi,
-  SelfServiceError,
 } from "./admin-api.ts";
 export type { AdminTokenRecord } from "./admin-token.ts";
-export { KeySetRefusal, MAX_REGISTERED_KEYS } from "./key-set.ts";
+export {
+  KeyError,
+  type KeyErrorCode,
+  KeySetChanged,
+  KeySetRefusal,
+  KeyWatchFailed,
+  SelfServiceError,
+} from "./errors.ts";
+export { MAX_REGISTERED_KEYS } from "./key-set.ts";
 export { KeyLifecycle, type ManagedClient, type Renewal, type Rotation } from "./lifecycle.ts";
 export { createKeyLifecycles, type KeySetupDeps, loadKeyConfig } from "./setup.ts";
 export { type KeyStatus, type KeyStatusReport, keyStatus } from "./status.ts";
-export { KeyWatch, KeyWatchFailed, type KeyWatchSinks, type WatchedClient } from "./watch.ts";
+export { KeyWatch, type KeyWatchSinks, type WatchedClient } from "./watch.ts";

@@ -1,13 +1,9 @@
 // The key set as pure operations: renew, add, retire. What to post is computed here; nothing here calls the API.
 import type { RegisteredJwk } from "./admin-api.ts";
+import { KeySetRefusal } from "./errors.ts";
 
 /** Maskinporten keeps at most this many keys per client. */
 export const MAX_REGISTERED_KEYS = 5;
-
-/** A change the set cannot take: the message says what to do instead. */
-export class KeySetRefusal extends Error {
-  override name = "KeySetRefusal";
-}
 
 /** True when two JWKs hold the same public key (RSA n/e, EC crv/x/y). */
 export function sameKeyMaterial(a: Pick<RegisteredJwk, "n" | "e" | "crv" | "x" | "y">, b: typeof a): boolean {

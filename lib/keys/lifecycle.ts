@@ -2,8 +2,9 @@
 import { setTimeout as delay } from "node:timers/promises";
 import { UpstreamRejected } from "../problem/index.ts";
 import type { PublicJwk, Signer } from "../signer/signer.ts";
-import { postable, type RegisteredJwk, type SelfServiceApi, SelfServiceError } from "./admin-api.ts";
-import { KeySetRefusal, renewed, withAdded, without } from "./key-set.ts";
+import { postable, type RegisteredJwk, type SelfServiceApi } from "./admin-api.ts";
+import { KeySetRefusal, SelfServiceError } from "./errors.ts";
+import { renewed, withAdded, without } from "./key-set.ts";
 import { type KeyStatus, keyStatus, refusedStatus, refusesOwnKey } from "./status.ts";
 
 /** A configured Maskinporten client, as the key lifecycle needs it. */

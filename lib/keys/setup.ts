@@ -1,5 +1,6 @@
 // Builds each configured client's KeyLifecycle from Config: its signer, the admin client's token, the self-service API.
 import { type ClientConfig, type Config, ConfigError, loadConfig } from "../config/index.ts";
+import type { HttpTransport } from "../http/transport.ts";
 import { MaskinportenClient } from "../maskinporten/client.ts";
 import type { UpstreamDeps } from "../maskinporten/types.ts";
 import { createSigner, type Signer, type SignerDeps } from "../signer/index.ts";
@@ -14,7 +15,7 @@ export function loadKeyConfig(env: Readonly<Record<string, string | undefined>> 
 }
 
 export interface KeySetupDeps extends KeyLifecycleDeps {
-  fetch?: typeof fetch;
+  fetch?: HttpTransport;
   signer?: SignerDeps;
   /** Receives the audit record of every admin token minted or refused (the grants signed for it). */
   onAdminToken?: (record: AdminTokenRecord) => void;

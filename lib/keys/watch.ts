@@ -5,6 +5,7 @@ import { AUDIT_LEVEL, auditLine, type LineWriter, stdoutWriter } from "../audit/
 import { METRICS_NAMESPACE, SERVICE_NAME } from "../audit/index.ts";
 import type { Config } from "../config/index.ts";
 import type { AdminTokenRecord } from "./admin-token.ts";
+import { KeyWatchFailed } from "./errors.ts";
 import type { KeyLifecycle } from "./lifecycle.ts";
 import { createKeyLifecycles, type KeySetupDeps } from "./setup.ts";
 import type { KeyStatus } from "./status.ts";
@@ -41,10 +42,6 @@ export interface WatchedClient {
   signing_days_left?: number;
   renewed?: boolean;
   error?: string;
-}
-
-export class KeyWatchFailed extends Error {
-  override name = "KeyWatchFailed";
 }
 
 const messageOf = (error: unknown) =>

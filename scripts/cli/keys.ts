@@ -1,8 +1,8 @@
 // `npm run keys -- status|renew|rotate|retire`: parses the command line, runs one lifecycle step, prints, picks the exit code.
 import { parseArgs } from "node:util";
 import { ConfigError, DEFAULT_CLIENT_NAME, KID_PATTERN, parseSigningKeyRef } from "../../lib/config/index.ts";
-import { ADMIN_SCOPES, SelfServiceError } from "../../lib/keys/admin-api.ts";
-import { KeySetRefusal } from "../../lib/keys/key-set.ts";
+import { ADMIN_SCOPES } from "../../lib/keys/admin-api.ts";
+import { KeyError } from "../../lib/keys/errors.ts";
 import type { KeyLifecycle } from "../../lib/keys/lifecycle.ts";
 import { createKeyLifecycles, type KeySetupDeps, loadKeyConfig } from "../../lib/keys/setup.ts";
 import { type KeyStatus, refusesOwnKey } from "../../lib/keys/status.ts";
@@ -26,8 +26,8 @@ export interface CommandIo {
 }
 
 /** Refusals worth a usage hint rather than a stack: bad arguments. */
-class UsageError extends Error {
-  override name = "UsageError";
+class UsageError extends KeyError {
+  readonly code = "usage";
 }
 
 type Values = { client?: string; kid?: string; to?: string; help?: boolean };
@@ -175,8 +175,6 @@ function messageOf(error: unknown): string {
   if (error instanceof Problem) {
     return `${error.detail}${error.causeName === undefined ? "" : ` (${error.causeName})`}`;
   }
-  if (error instanceof ConfigError || error instanceof SelfServiceError || error instanceof KeySetRefusal) {
-    return error.message;
-  }
+  if (error instanceof ConfigError || error instanceof KeyError) return error.message;
   return `unexpected error: ${error instanceof Error ? error.name : String(error)}`;
 }

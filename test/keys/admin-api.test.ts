@@ -1,5 +1,6 @@
 import { describe, expect, it } from "vitest";
-import { ADMIN_SCOPES, type AdminScope, SelfServiceApi, SelfServiceError } from "../../lib/keys/admin-api.ts";
+import { ADMIN_SCOPES, type AdminScope, SelfServiceApi } from "../../lib/keys/admin-api.ts";
+import { SelfServiceError } from "../../lib/keys/errors.ts";
 
 const TOKEN = "eyJhbGciOiJSUzI1NiJ9.secret-admin-token.sig";
 const BASE = "https://api.test.samarbeid.digdir.no";

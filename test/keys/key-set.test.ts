@@ -1,7 +1,8 @@
 import fc from "fast-check";
 import { describe, expect, it } from "vitest";
 import type { RegisteredJwk } from "../../lib/keys/admin-api.ts";
-import { KeySetRefusal, MAX_REGISTERED_KEYS, renewed, withAdded, without } from "../../lib/keys/key-set.ts";
+import { KeySetRefusal } from "../../lib/keys/errors.ts";
+import { MAX_REGISTERED_KEYS, renewed, withAdded, without } from "../../lib/keys/key-set.ts";
 import { keyStatus } from "../../lib/keys/status.ts";
 
 const key = (kid: string, exp?: number): RegisteredJwk => ({

@@ -1,4 +1,4 @@
-// Dev tooling stays out of the Lambda path: nothing in functions/ or lib/ imports dev/, directly or through a bundle.
+// The shape of the house: dev tooling stays out of the Lambda path, lib/ holds no command line, and its files stay small.
 import { readdirSync, readFileSync } from "node:fs";
 import { dirname, join, relative, resolve } from "node:path";
 import { build } from "esbuild";
@@ -68,5 +68,32 @@ describe("the Lambda path", () => {
         .map(() => input),
     );
     expect(promisesFs).toEqual([]);
+  });
+});
+
+/** Where a file reads the command line or picks the exit code: what belongs to scripts/, never to lib/. */
+function commandLineUses(path: string): string[] {
+  const source = readFileSync(join(ROOT, path), "utf8");
+  const uses = source.matchAll(
+    /\bprocess\s*\.\s*(argv|exitCode|exit)\b|\{[^}]*\b(argv|exit|exitCode)\b[^}]*\}\s*=\s*process\b/g,
+  );
+  return [...uses].map((match) => `${path} uses process.${match[1] ?? match[2]}`);
+}
+
+/** Files over this many lines are split by what they do. */
+const MAX_LIB_LINES = 300;
+/** Over the limit today and being split by issue 24's broker pipeline; remove the entry when it lands. */
+const SPLIT_PENDING = ["lib/broker/broker.ts"];
+
+describe("lib/", () => {
+  it("reads no process.argv and sets no exit code: the command line lives with the commands in scripts/", () => {
+    // The check finds what it looks for: every command in scripts/ sets its exit code.
+    expect(sources("scripts").flatMap(commandLineUses)).toContain("scripts/keys.ts uses process.exitCode");
+    expect(sources("lib").flatMap(commandLineUses)).toEqual([]);
+  });
+
+  it(`has no file over ${MAX_LIB_LINES} lines`, () => {
+    const lines = (path: string) => readFileSync(join(ROOT, path), "utf8").trimEnd().split("\n").length;
+    expect(sources("lib").filter((path) => lines(path) > MAX_LIB_LINES)).toEqual(SPLIT_PENDING);
   });
 });

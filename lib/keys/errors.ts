@@ -1,0 +1,52 @@
+// The key operations' errors: one base with a stable code, as lib/problem is for the service's answers.
+
+export type KeyErrorCode =
+  /** A command asked with arguments it cannot take. */
+  | "usage"
+  /** The self-service API refused (4xx). */
+  | "admin_rejected"
+  /** The self-service API was unreachable (5xx, 429, network, timeout). */
+  | "admin_unavailable"
+  /** The self-service API answered something unreadable. */
+  | "admin_malformed"
+  /** A change the key set cannot take; the message says what to do instead. */
+  | "key_set_refused"
+  /** The key set kept changing under a change, or lost a key the change kept: someone else writes it too. */
+  | "key_set_changed"
+  /** The key watch could not read or renew a client's keys (the others were still watched). */
+  | "key_watch_failed";
+
+/** A key operation's failure; its message is safe to print and names what to do. */
+export abstract class KeyError extends Error {
+  abstract readonly code: KeyErrorCode;
+
+  constructor(message: string) {
+    super(message);
+    this.name = new.target.name;
+  }
+}
+
+export class KeySetRefusal extends KeyError {
+  readonly code = "key_set_refused";
+}
+
+export class KeySetChanged extends KeyError {
+  readonly code = "key_set_changed";
+}
+
+export class KeyWatchFailed extends KeyError {
+  readonly code = "key_watch_failed";
+}
+
+export type SelfServiceErrorCode = "admin_rejected" | "admin_unavailable" | "admin_malformed";
+
+/** What the self-service API did wrong, with its HTTP status when it answered. */
+export class SelfServiceError extends KeyError {
+  constructor(
+    readonly code: SelfServiceErrorCode,
+    message: string,
+    readonly status?: number,
+  ) {
+    super(message);
+  }
+}
