@@ -73,6 +73,11 @@ export class SelfServiceApi {
     this.transport = deps.fetch ?? defaultTransport();
   }
 
+  /** Gets (or reuses) the admin token for `scope` now, so that a call right after waits for no token. */
+  async authorize(scope: AdminScope): Promise<void> {
+    await this.token(scope);
+  }
+
   /** The client's registered keys, with their `exp`. */
   async getJwks(clientId: string): Promise<RegisteredJwk[]> {
     return this.call("GET", clientId, ADMIN_SCOPES.read);

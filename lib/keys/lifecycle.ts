@@ -3,8 +3,9 @@ import { setTimeout as delay } from "node:timers/promises";
 import { UpstreamRejected } from "../problem/index.ts";
 import type { PublicJwk, Signer } from "../signer/signer.ts";
 import { postable, type RegisteredJwk, type SelfServiceApi } from "./admin-api.ts";
-import { KeySetRefusal, SelfServiceError } from "./errors.ts";
+import { KeySetRefusal } from "./errors.ts";
 import { renewed, withAdded, without } from "./key-set.ts";
+import { changeKeySet, type SetPlan, type WaitOptions } from "./set-change.ts";
 import { type KeyStatus, keyStatus, refusedStatus, refusesOwnKey } from "./status.ts";
 
 /** A configured Maskinporten client, as the key lifecycle needs it. */
@@ -38,13 +39,6 @@ export interface Rotation {
   /** False when exactly that key was registered already (nothing posted). */
   added: boolean;
   status: KeyStatus;
-}
-
-export interface WaitOptions {
-  /** How long to wait until GET shows the new key; default 120 s. */
-  timeoutMs?: number;
-  /** Between two reads; default 5 s. */
-  intervalMs?: number;
 }
 
 export class KeyLifecycle {
@@ -83,35 +77,41 @@ export class KeyLifecycle {
 
   /** Posts the set again with `kid` (default: the signing key) renewed for a year; every other key unchanged. */
   async renew(kid?: string): Promise<Renewal> {
-    const set = await this.api.getJwks(this.client.clientId);
-    const before = await this.statusOf(set);
     const target = kid ?? (await this.signingKid());
-    if (kid === undefined && !before.registered) {
-      throw new KeySetRefusal(
-        `${before.reason}; register it with: npm run keys -- rotate --to <its SIGNING_KEY> --kid ${target}`,
-      );
-    }
-    const answer = await this.api.postJwks(this.client.clientId, renewed(set, target));
-    return { kid: target, before, after: await this.statusOf(answer) };
+    const change = await this.change(async (set) => {
+      const before = await this.statusOf(set);
+      if (kid === undefined && !before.registered) {
+        throw new KeySetRefusal(
+          `${before.reason}; register it with: npm run keys -- rotate --to <its SIGNING_KEY> --kid ${target}`,
+        );
+      }
+      return renewed(set, target);
+    });
+    return {
+      kid: target,
+      before: await this.statusOf(change.before),
+      after: await this.statusOf(change.after),
+    };
   }
 
   /** Registers `jwk` beside the registered keys (never past 5) and waits until a read of the set shows it. */
   async rotate(publicJwk: PublicJwk, wait: WaitOptions = {}): Promise<Rotation> {
     const jwk = postable(publicJwk);
-    const set = await this.api.getJwks(this.client.clientId);
-    const addition = withAdded(set, jwk);
-    if (addition.kind === "present") return { kid: jwk.kid, added: false, status: await this.statusOf(set) };
-    await this.api.postJwks(this.client.clientId, addition.keys);
-    return { kid: jwk.kid, added: true, status: await this.statusOf(await this.visible(jwk.kid, wait)) };
+    const change = await this.change(async (set) => {
+      const addition = withAdded(set, jwk);
+      return addition.kind === "present" ? undefined : addition.keys;
+    }, wait);
+    return { kid: jwk.kid, added: change.posted, status: await this.statusOf(change.after) };
   }
 
   /** Removes `kid` from the set, never the key the broker signs with (DELETE when it was the last one). */
   async retire(kid: string): Promise<KeyStatus> {
-    const set = await this.api.getJwks(this.client.clientId);
-    const rest = without(set, kid, await this.signingKid());
-    if (rest.length > 0) return this.statusOf(await this.api.postJwks(this.client.clientId, rest));
-    await this.api.deleteJwks(this.client.clientId);
-    return this.statusOf([]);
+    const change = await this.change(async (set) => without(set, kid, await this.signingKid()));
+    return this.statusOf(change.after);
+  }
+
+  private change(plan: SetPlan, wait: WaitOptions = {}) {
+    return changeKeySet(this.api, this.client.clientId, plan, { now: this.now, sleep: this.sleep }, wait);
   }
 
   private async signingKid(): Promise<string> {
@@ -129,23 +129,5 @@ export class KeyLifecycle {
       now: this.now(),
       warnDays: this.options.warnDays,
     });
-  }
-
-  /** Reads the set until it shows `kid`. */
-  private async visible(kid: string, wait: WaitOptions): Promise<RegisteredJwk[]> {
-    const timeoutMs = wait.timeoutMs ?? 120_000;
-    const intervalMs = wait.intervalMs ?? 5000;
-    const deadline = this.now() + timeoutMs;
-    for (;;) {
-      const set = await this.api.getJwks(this.client.clientId);
-      if (set.some((k) => k.kid === kid)) return set;
-      if (this.now() + intervalMs > deadline) {
-        throw new SelfServiceError(
-          "admin_unavailable",
-          `key ${kid} was posted but the set does not show it after ${Math.round(timeoutMs / 1000)} s; check with npm run keys -- status`,
-        );
-      }
-      await this.sleep(intervalMs);
-    }
   }
 }
