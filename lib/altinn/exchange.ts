@@ -1,11 +1,11 @@
 // Maskinporten token -> Altinn token: GET the exchange endpoint with the token as Bearer, retry what is transient, map the rest.
-import { decodeJwt } from "jose";
 import type { HttpResponse } from "../http/transport.ts";
 import { parseJson } from "../json/index.ts";
+import { jwtTimes, MAX_TOKEN_LIFETIME_SECONDS } from "../maskinporten/lifetime.ts";
 import {
   type AttemptOutcome,
   failedAnswer,
-  isTimeout,
+  thrownOutcome,
   type UpstreamRuntime,
   upstreamRuntime,
 } from "../maskinporten/retry.ts";
@@ -88,7 +88,7 @@ export class AltinnExchange implements TokenExchange {
       });
       text = await response.text();
     } catch (error) {
-      const outcome = isTimeout(error) ? "timeout" : "network";
+      const outcome = thrownOutcome(error);
       log.push({ attempt, upstreamMs: this.runtime.monotonic() - started, outcome });
       return { kind: "transient", outcome, cause: error };
     }
@@ -109,20 +109,15 @@ export class AltinnExchange implements TokenExchange {
   }
 
   /**
-   * The body as a token: a bare JWT, or a JSON string holding one. Its lifetime is its own `exp`, counted from our
-   * wall clock; a body without a readable, future `exp` is not a token.
+   * The body as a token: a bare JWT, or a JSON string holding one. Its lifetime is its own `exp` (never beyond
+   * 24 h), counted from our wall clock; a body without a readable, future `exp` is not a token.
    */
   private altinnToken(text: string, receivedAt: number): AltinnToken | undefined {
     const accessToken = unquoted(text.trim());
     if (accessToken === undefined || !COMPACT_JWT.test(accessToken)) return undefined;
-    let exp: unknown;
-    try {
-      exp = decodeJwt(accessToken).exp;
-    } catch {
-      return undefined;
-    }
-    if (typeof exp !== "number" || !Number.isFinite(exp)) return undefined;
-    const leftMs = exp * 1000 - this.runtime.now();
+    const { exp } = jwtTimes(accessToken);
+    if (exp === undefined) return undefined;
+    const leftMs = Math.min(exp * 1000 - this.runtime.now(), MAX_TOKEN_LIFETIME_SECONDS * 1000);
     return leftMs > 0 ? { accessToken, expiresAt: receivedAt + leftMs } : undefined;
   }
 }

@@ -33,6 +33,20 @@ export type HttpTransport = (url: string, request: HttpRequest) => Promise<HttpR
 /** Idle keep-alive sockets close after this long, as fetch's do. */
 const IDLE_SOCKET_MS = 4_000;
 
+/**
+ * The largest answer body read (64 KiB): a token answer is a few KiB. Beyond it the call is aborted, so a huge body
+ * can neither exhaust the function's memory nor throw where nothing catches it.
+ */
+export const MAX_BODY_BYTES = 64 * 1024;
+
+/** The answer's body was longer than MAX_BODY_BYTES; the connection was dropped. */
+export class BodyTooLarge extends Error {
+  override name = "BodyTooLarge";
+  constructor() {
+    super(`the answer's body exceeds ${MAX_BODY_BYTES} bytes`);
+  }
+}
+
 function headerValue(response: IncomingMessage, name: string): string | null {
   const value = response.headers[name.toLowerCase()];
   if (value === undefined) return null;
@@ -47,7 +61,8 @@ export interface TransportOptions {
 
 /**
  * A transport over node:https (and node:http, for the local emulator) that keeps connections open between calls.
- * It resolves once the whole body has arrived; the signal covers the body too.
+ * It resolves once the whole body has arrived (at most MAX_BODY_BYTES, else it rejects with BodyTooLarge); the signal
+ * covers the body too.
  */
 export function nodeTransport(tls: TransportOptions = {}): HttpTransport {
   const options = { keepAlive: true, timeout: IDLE_SOCKET_MS };
@@ -82,7 +97,17 @@ export function nodeTransport(tls: TransportOptions = {}): HttpTransport {
         },
         (response) => {
           const chunks: Buffer[] = [];
-          response.on("data", (chunk: Buffer) => chunks.push(chunk));
+          let bytes = 0;
+          const tooLarge = () => {
+            reject(new BodyTooLarge());
+            response.destroy();
+          };
+          if (Number(response.headers["content-length"]) > MAX_BODY_BYTES) return tooLarge();
+          response.on("data", (chunk: Buffer) => {
+            bytes += chunk.length;
+            if (bytes > MAX_BODY_BYTES) tooLarge();
+            else chunks.push(chunk);
+          });
           response.on("error", reject);
           response.on("close", () => {
             if (!response.complete)

@@ -5,15 +5,16 @@ import type { HttpResponse } from "../http/transport.ts";
 import { Problem, SigningUnavailable } from "../problem/index.ts";
 import type { TokenRequest } from "../request/types.ts";
 import type { Signer, SigningKey } from "../signer/signer.ts";
+import { trustedLifetime } from "./lifetime.ts";
 import { parseTokenResponse } from "./response.ts";
 import {
   type AttemptOutcome,
   failedAnswer,
-  isTimeout,
+  thrownOutcome,
   type UpstreamRuntime,
   upstreamRuntime,
 } from "./retry.ts";
-import type { AttemptRecord, TokenResult, TokenSource, UpstreamDeps } from "./types.ts";
+import type { AttemptRecord, TokenResponse, TokenResult, TokenSource, UpstreamDeps } from "./types.ts";
 
 export interface MaskinportenClientOptions {
   /** The environment's issuer: the grant's `aud`. */
@@ -94,7 +95,7 @@ export class MaskinportenClient implements TokenSource {
     try {
       fetched = await this.post(grant);
     } catch (error) {
-      const outcome = isTimeout(error) ? "timeout" : "network";
+      const outcome = thrownOutcome(error);
       record({ keyRef: key.keyRef, signMs, upstreamMs: this.runtime.monotonic() - upstreamStarted, outcome });
       return { kind: "transient", outcome, cause: error };
     }
@@ -106,7 +107,7 @@ export class MaskinportenClient implements TokenSource {
       record({ keyRef: key.keyRef, signMs, upstreamStatus: status, upstreamMs, outcome });
 
     if (status >= 200 && status < 300) {
-      const token = parseTokenResponse(text);
+      const token = this.trustedToken(text);
       done(token === undefined ? "malformed_body" : "ok");
       return token === undefined
         ? { kind: "transient", outcome: "malformed_body", status }
@@ -114,6 +115,14 @@ export class MaskinportenClient implements TokenSource {
     }
     done(`http_${status}`);
     return failedAnswer(response, text, this.runtime.now(), "maskinporten");
+  }
+
+  /** The token body with its expires_in no longer than the token itself says it lives; undefined if not a token. */
+  private trustedToken(text: string): TokenResponse | undefined {
+    const token = parseTokenResponse(text);
+    if (token === undefined) return undefined;
+    const expiresIn = trustedLifetime(token.access_token, token.expires_in, this.runtime.now());
+    return expiresIn === undefined ? undefined : { ...token, expires_in: expiresIn };
   }
 
   private async post(grant: string): Promise<Fetched> {

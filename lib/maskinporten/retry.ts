@@ -1,6 +1,6 @@
 // Retrying an upstream call: jittered exponential backoff, Retry-After, and the attempt loop both upstream clients share.
 import { setTimeout as delay } from "node:timers/promises";
-import { defaultTransport, type HttpTransport } from "../http/transport.ts";
+import { BodyTooLarge, defaultTransport, type HttpTransport } from "../http/transport.ts";
 import { UPSTREAM_NAMES, type Upstream, UpstreamRejected, UpstreamUnavailable } from "../problem/index.ts";
 import { parseOAuthError } from "./response.ts";
 import type { UpstreamDeps } from "./types.ts";
@@ -13,6 +13,9 @@ export function backoffMs(retry: number, random: number, baseMs = BACKOFF_BASE_M
   const ceiling = baseMs * 2 ** (retry - 1);
   return Math.round(ceiling / 2 + (ceiling / 2) * Math.min(Math.max(random, 0), 1));
 }
+
+/** The longest Retry-After passed on to a caller: an upstream's "come back tomorrow" must not park our callers. */
+export const MAX_RETRY_AFTER_SECONDS = 300;
 
 const DELTA_SECONDS = /^\d{1,10}$/;
 /** The HTTP-date forms that name GMT (IMF-fixdate, RFC 850); anything else is not a date here. */
@@ -168,10 +171,21 @@ function unavailable(last: TransientOutcome, attempts: number, upstream: Upstrea
       ...(last.cause instanceof Error ? { causeName: last.cause.name } : {}),
       ...(last.retryAfterMs === undefined
         ? {}
-        : { retryAfterSeconds: Math.max(1, Math.ceil(last.retryAfterMs / 1000)) }),
+        : {
+            retryAfterSeconds: Math.min(
+              MAX_RETRY_AFTER_SECONDS,
+              Math.max(1, Math.ceil(last.retryAfterMs / 1000)),
+            ),
+          }),
       ...(last.status === undefined ? {} : { upstreamStatus: last.status }),
     },
   );
+}
+
+/** What a call that threw came to, for the attempt record: a timeout, a body over the cap, or a network error. */
+export function thrownOutcome(error: unknown): "timeout" | "oversized_body" | "network" {
+  if (isTimeout(error)) return "timeout";
+  return error instanceof BodyTooLarge ? "oversized_body" : "network";
 }
 
 /** A timeout (AbortSignal.timeout) or an abort, as opposed to another network error. */

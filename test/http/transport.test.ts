@@ -4,7 +4,7 @@ import { createServer, type IncomingMessage, type Server, type ServerResponse } 
 import { createServer as createHttpsServer } from "node:https";
 import type { AddressInfo, Socket } from "node:net";
 import { afterEach, describe, expect, it } from "vitest";
-import { nodeTransport } from "../../lib/http/transport.ts";
+import { BodyTooLarge, MAX_BODY_BYTES, nodeTransport } from "../../lib/http/transport.ts";
 import { isTimeout } from "../../lib/maskinporten/retry.ts";
 import { createCertificate } from "../support/certificate.ts";
 
@@ -131,6 +131,31 @@ describe("nodeTransport", () => {
     );
     expect(error).toBeInstanceOf(Error);
     expect(isTimeout(error)).toBe(false);
+  });
+
+  it("reads a body of exactly MAX_BODY_BYTES, and refuses one byte more, announced or streamed, with BodyTooLarge", async () => {
+    const full = "x".repeat(MAX_BODY_BYTES);
+    const upstream = await serve((request, res) => {
+      if (request.body === "announced") {
+        // Refused on its Content-Length, before any of the body is read.
+        res.writeHead(200, { "content-length": String(MAX_BODY_BYTES + 1) });
+        res.write("x");
+        return;
+      }
+      // A chunked answer announces no length: the cap is counted as the body arrives.
+      res.setHeader("transfer-encoding", "chunked");
+      const body = request.body === "over" ? `${full}x` : full;
+      res.write(body.slice(0, 1000));
+      res.end(body.slice(1000));
+    });
+    const transport = nodeTransport();
+    const post = (body: string) => transport(upstream.url, { method: "POST", headers: {}, body });
+    expect(await (await post("exact")).text()).toHaveLength(MAX_BODY_BYTES);
+    for (const body of ["over", "announced"]) {
+      const error = await post(body).catch((e: unknown) => e);
+      expect(error).toBeInstanceOf(BodyTooLarge);
+      expect(isTimeout(error)).toBe(false);
+    }
   });
 
   it("rejects when nothing listens (a network error, not a timeout)", async () => {
