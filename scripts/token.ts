@@ -11,7 +11,9 @@ const USAGE = `usage: npm run token -- --scope <scope ...> [--consumer-org <orgn
 --client names the broker's Maskinporten client (required when the broker has several).
 
 Without --url it calls the local broker (npm start) at http://127.0.0.1:$PORT (default 3000) with the
-local credentials in .local/; with --url it signs with the standard AWS credential chain.`;
+local credentials in $LOCAL_DIR/credentials.json (LOCAL_DIR default .local); npm start's banner prints the
+line with both set as it started. With --url it signs with the standard AWS credential chain (missing or
+expired credentials: credentials_error).`;
 
 function fail(message: string): never {
   console.error(`${message}\n\n${USAGE}`);
@@ -78,7 +80,8 @@ try {
   console.log(args.raw ? token.access_token : JSON.stringify(token, null, 2));
 } catch (error) {
   if (error instanceof TokenBrokerError) {
-    console.error(`${error.status} ${error.code}: ${error.detail}`);
+    // Status 0: no answer came (credentials, network); only an HTTP answer has a status worth printing.
+    console.error(`${error.status === 0 ? "" : `${error.status} `}${error.code}: ${error.detail}`);
     process.exit(1);
   }
   throw error;

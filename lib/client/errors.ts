@@ -2,10 +2,16 @@
 import type { ProblemCode } from "../problem/index.ts";
 
 /**
- * The broker's problem codes, plus what can fail around it: `gateway_rejected` (API Gateway refused the call,
- * e.g. a bad signature or throttling), `network_error`, `invalid_response` (not an answer the broker gives).
+ * The broker's problem codes, plus what can fail around it: `credentials_error` (no AWS credentials, expired
+ * ones, or ones API Gateway does not know), `gateway_rejected` (API Gateway refused the call, e.g. a bad signature
+ * or throttling), `network_error`, `invalid_response` (not an answer the broker gives).
  */
-export type TokenBrokerErrorCode = ProblemCode | "gateway_rejected" | "network_error" | "invalid_response";
+export type TokenBrokerErrorCode =
+  | ProblemCode
+  | "credentials_error"
+  | "gateway_rejected"
+  | "network_error"
+  | "invalid_response";
 
 export interface TokenBrokerErrorFields {
   code: TokenBrokerErrorCode;

@@ -21,6 +21,9 @@ const problemSchema = z.object({
 /** API Gateway's own refusals (signature, throttling, unknown route) are `{"message": "..."}`. */
 const gatewaySchema = z.object({ message: z.string() });
 
+/** API Gateway's words for credentials it does not accept: an unknown key, a wrong or expired session token. */
+const CREDENTIALS_REFUSED = /^The security token included in the request is (invalid|expired)/;
+
 function isProblemCode(code: string): code is ProblemCode {
   return Object.hasOwn(PROBLEM_TABLE, code);
 }
@@ -46,7 +49,9 @@ export function readError(status: number, text: string, retryAfterSeconds?: numb
   }
   const gateway = gatewaySchema.safeParse(body);
   if (gateway.success) {
-    return new TokenBrokerError({ code: "gateway_rejected", status, detail: gateway.data.message, ...retry });
+    const message = gateway.data.message;
+    const code = CREDENTIALS_REFUSED.test(message) ? "credentials_error" : "gateway_rejected";
+    return new TokenBrokerError({ code, status, detail: message, ...retry });
   }
   return invalid(status, `HTTP ${status} without a problem+json body`);
 }

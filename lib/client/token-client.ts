@@ -1,27 +1,27 @@
 // The caller's side of POST /token: SigV4-signed with the service's own AWS credentials, cached, coalesced, retried.
 import { setTimeout as delay } from "node:timers/promises";
 import { Sha256 } from "@aws-crypto/sha256-js";
-import { fromNodeProviderChain } from "@aws-sdk/credential-providers";
 import { SignatureV4 } from "@smithy/signature-v4";
 import { backoffMs, parseRetryAfter } from "../maskinporten/retry.ts";
 import { cacheKey as requestKey } from "../request/cache-key.ts";
 import { TokenBrokerError } from "./errors.ts";
+import {
+  type AwsCredentials,
+  type AwsCredentialsProvider,
+  credentialSource,
+  signingRegion,
+  tokenUrl,
+} from "./options.ts";
 import { readError, readToken, type TokenResponse } from "./response.ts";
+import { neverConnected, RETRYABLE_STATUS } from "./retry.ts";
 
-export interface AwsCredentials {
-  accessKeyId: string;
-  secretAccessKey: string;
-  sessionToken?: string;
-  expiration?: Date;
-}
-
-export type AwsCredentialsProvider = () => Promise<AwsCredentials>;
+export type { AwsCredentials, AwsCredentialsProvider };
 
 export interface TokenClientOptions {
   /** The broker's base URL, e.g. `https://<api-id>.execute-api.eu-north-1.amazonaws.com/prod`. */
   endpoint: string;
-  /** The region the API lives in; part of the SigV4 scope. */
-  region: string;
+  /** The region the API lives in; part of the SigV4 scope. Default: AWS_REGION. */
+  region?: string;
   /** Defaults to the standard AWS credential chain (environment, profile, SSO, web identity, ECS, IMDS). */
   credentials?: AwsCredentials | AwsCredentialsProvider;
   fetch?: typeof fetch;
@@ -30,7 +30,11 @@ export interface TokenClientOptions {
   sleep?: (ms: number) => Promise<unknown>;
   /** In [0, 1), for backoff jitter. */
   random?: () => number;
-  /** Retries after the first attempt for 503, 429 and network errors; default 2. */
+  /**
+   * Retries after the first attempt, only where the broker signed no grant: a 429 (its grant budget or API
+   * Gateway's throttling) and a connection that never opened. Default 2. A 503 is never retried: the broker has
+   * retried Maskinporten (and KMS) itself, so one getToken signs at most the broker's three grants.
+   */
   maxRetries?: number;
   /** A Retry-After longer than this is not waited for: the error is returned instead. Default 10 s. */
   maxRetryDelayMs?: number;
@@ -59,7 +63,6 @@ export interface TokenClient {
 }
 
 export const DEFAULT_MIN_TTL_SECONDS = 30;
-const RETRYABLE_STATUS = new Set([429, 503]);
 
 interface CachedToken {
   token: TokenResponse;
@@ -95,18 +98,12 @@ function requestBody(request: GetTokenRequest, minTtl: number): string {
   });
 }
 
-function tokenUrl(endpoint: string): URL {
-  const url = new URL(endpoint);
-  url.pathname = `${url.pathname.replace(/\/+$/, "")}/token`;
-  return url;
-}
-
 export function createTokenClient(options: TokenClientOptions): TokenClient {
   const url = tokenUrl(options.endpoint);
   const signer = new SignatureV4({
     service: "execute-api",
-    region: options.region,
-    credentials: options.credentials ?? fromNodeProviderChain(),
+    region: signingRegion(options.region, process.env),
+    credentials: credentialSource(options.credentials),
     sha256: Sha256,
   });
   const send = options.fetch ?? fetch;
@@ -135,7 +132,7 @@ export function createTokenClient(options: TokenClientOptions): TokenClient {
     return send(url, { method: "POST", headers, body });
   }
 
-  /** One request to the broker, retried on 503/429 (after Retry-After when given) and network errors. */
+  /** One request to the broker, retried on a 429 (after Retry-After when given) and a connection never opened. */
   async function fetchToken(key: string, body: string): Promise<TokenResponse> {
     for (let retry = 1; ; retry++) {
       let response: Response;
@@ -144,7 +141,8 @@ export function createTokenClient(options: TokenClientOptions): TokenClient {
         response = await post(body);
         text = await response.text();
       } catch (error) {
-        if (retry > maxRetries) {
+        if (error instanceof TokenBrokerError) throw error;
+        if (retry > maxRetries || !neverConnected(error)) {
           throw new TokenBrokerError(
             { code: "network_error", status: 0, detail: `The broker at ${url.origin} could not be reached` },
             { cause: error },

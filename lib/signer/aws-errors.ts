@@ -22,7 +22,14 @@ const REASONS: Readonly<Record<string, string>> = {
   DecryptionFailure:
     "could not decrypt %s (check the secret's KMS key and the broker's kms:Decrypt permission)",
   InvalidRequestException: "refused to read %s (it may be scheduled for deletion)",
+  ExpiredTokenException:
+    "rejected the AWS credentials used for %s as expired; refresh them (e.g. aws sso login)",
+  UnrecognizedClientException:
+    "does not recognise the AWS credentials used for %s (a wrong key, or a leftover AWS_SESSION_TOKEN)",
 };
+
+/** What the SDK throws when its credential chain (or an SSO token) yields nothing: AWS was never called. */
+const NO_CREDENTIALS = new Set(["CredentialsProviderError", "TokenProviderError"]);
 
 interface SdkErrorShape {
   name?: unknown;
@@ -38,8 +45,9 @@ export function awsErrorName(error: unknown): string | undefined {
 }
 
 /**
- * Maps a failed AWS call to `signing_unavailable`. A service error keeps its AWS name as `causeName`;
- * an error that never reached AWS (connection refused, DNS, timeout) is a network error named by its code.
+ * Maps a failed AWS call to `signing_unavailable`. A service error keeps its AWS name as `causeName`; no
+ * credentials is said as such; any other error that never reached AWS (connection refused, DNS, timeout) is a
+ * network error named by its code.
  */
 export function signingUnavailable(
   error: unknown,
@@ -49,6 +57,12 @@ export function signingUnavailable(
   const name = awsErrorName(error);
   if (name === undefined) {
     const shape = (typeof error === "object" && error !== null ? error : {}) as SdkErrorShape;
+    if (typeof shape.name === "string" && NO_CREDENTIALS.has(shape.name)) {
+      return new SigningUnavailable(
+        `${service} was not called for ${resource}: no AWS credentials (set AWS_PROFILE or AWS_ACCESS_KEY_ID, run aws sso login, or give the function its role)`,
+        { cause: error, causeName: shape.name },
+      );
+    }
     const code = typeof shape.code === "string" ? shape.code : undefined;
     const causeName = code ?? (typeof shape.name === "string" ? shape.name : "NetworkError");
     return new SigningUnavailable(`${service} could not be reached for ${resource} (network error)`, {

@@ -181,8 +181,8 @@ describe("createTokenClient", () => {
     expect(new Set(results.map((r) => r.access_token))).toEqual(new Set(["token-1"]));
   });
 
-  it("retries a 503 after its Retry-After", async () => {
-    broker.replies.push({ ...problem(503, "upstream_unavailable"), headers: { "retry-after": "1" } });
+  it("retries a 429 after its Retry-After", async () => {
+    broker.replies.push({ ...problem(429, "rate_limited"), headers: { "retry-after": "1" } });
     const { tokenClient, waits } = client();
     const result = await tokenClient.getToken({ scope: "skatteetaten:mva" });
     expect(waits).toEqual([1000]);
@@ -190,21 +190,33 @@ describe("createTokenClient", () => {
     expect(result.access_token).toBe("token-2");
   });
 
-  it("retries a 503 without Retry-After with growing backoff, then gives up with the code", async () => {
-    for (let i = 0; i < 3; i++) broker.replies.push(problem(503, "signing_unavailable"));
+  it("retries a 429 without Retry-After with growing backoff, then gives up with the code", async () => {
+    for (let i = 0; i < 3; i++) broker.replies.push(problem(429, "rate_limited"));
     const { tokenClient, waits } = client({ maxRetries: 2 });
     const error = await tokenClient.getToken({ scope: "skatteetaten:mva" }).catch((e: unknown) => e);
     expect(error).toBeInstanceOf(TokenBrokerError);
-    expect(error).toMatchObject({ code: "signing_unavailable", status: 503 });
+    expect(error).toMatchObject({ code: "rate_limited", status: 429 });
     expect(broker.requests).toHaveLength(3);
     expect(waits).toEqual([150, 300]);
   });
 
+  it.each(["upstream_unavailable", "signing_unavailable"])(
+    "does not retry a 503 %s: the broker already retried, and a retry would sign more grants",
+    async (code) => {
+      broker.replies.push({ ...problem(503, code), headers: { "retry-after": "1" } });
+      const { tokenClient, waits } = client();
+      const error = await tokenClient.getToken({ scope: "skatteetaten:mva" }).catch((e: unknown) => e);
+      expect(error).toMatchObject({ code, status: 503, retry_after: 1 });
+      expect(broker.requests).toHaveLength(1);
+      expect(waits).toEqual([]);
+    },
+  );
+
   it("does not wait for a Retry-After beyond its bound", async () => {
-    broker.replies.push({ ...problem(503, "upstream_unavailable"), headers: { "retry-after": "120" } });
+    broker.replies.push({ ...problem(429, "rate_limited"), headers: { "retry-after": "120" } });
     const { tokenClient, waits } = client();
     const error = await tokenClient.getToken({ scope: "skatteetaten:mva" }).catch((e: unknown) => e);
-    expect(error).toMatchObject({ code: "upstream_unavailable", retry_after: 120 });
+    expect(error).toMatchObject({ code: "rate_limited", retry_after: 120 });
     expect(waits).toEqual([]);
   });
 
@@ -252,18 +264,32 @@ describe("createTokenClient", () => {
     expect(broker.requests).toHaveLength(0);
   });
 
-  it("retries network errors, then reports network_error", async () => {
+  it("retries a connection that never opened, then reports network_error", async () => {
     let calls = 0;
+    const refused = Object.assign(new Error("connect ECONNREFUSED 127.0.0.1:1"), { code: "ECONNREFUSED" });
     const { tokenClient, waits } = client({
       fetch: async () => {
         calls++;
-        throw new TypeError("fetch failed");
+        throw new TypeError("fetch failed", { cause: refused });
       },
     });
     const error = await tokenClient.getToken({ scope: "x:y" }).catch((e: unknown) => e);
     expect(error).toMatchObject({ code: "network_error", status: 0 });
     expect(calls).toBe(3);
     expect(waits).toHaveLength(2);
+  });
+
+  it("does not retry a connection lost after the request was sent (the broker may have signed)", async () => {
+    let calls = 0;
+    const reset = Object.assign(new Error("other side closed"), { code: "UND_ERR_SOCKET" });
+    const { tokenClient } = client({
+      fetch: async () => {
+        calls++;
+        throw new TypeError("fetch failed", { cause: reset });
+      },
+    });
+    await expect(tokenClient.getToken({ scope: "x:y" })).rejects.toMatchObject({ code: "network_error" });
+    expect(calls).toBe(1);
   });
 
   it("rejects a 200 that is not a token response without echoing it", async () => {

@@ -49,7 +49,7 @@ describe("npm start with session credentials of an assumed role", () => {
     const token = await client(SESSION.sessionToken).getToken({ scope: "skatteetaten:mva" });
     expect(token).toMatchObject({ token_type: "Bearer", scope: "skatteetaten:mva" });
     await expect(client().getToken({ scope: "skatteetaten:mva" })).rejects.toMatchObject({
-      code: "gateway_rejected",
+      code: "credentials_error",
       status: 403,
     });
   });

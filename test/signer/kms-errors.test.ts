@@ -100,6 +100,37 @@ describe("KmsSigner error mapping", () => {
     expect(error.detail).toBe(`KMS could not be reached for the signing key ${KEY_ARN} (network error)`);
   });
 
+  it("says no AWS credentials at start (a real SDK client with an empty credential chain), not a network error", async () => {
+    const noCredentials = new KMSClient({
+      region: "eu-north-1",
+      credentials: async () => {
+        throw Object.assign(new Error("Could not load credentials from any providers"), {
+          name: "CredentialsProviderError",
+        });
+      },
+      maxAttempts: 1,
+    });
+    const error = await KmsSigner.load(KEY_ARN, { alg: "RS256", client: noCredentials }).catch((e) => e);
+    expect(error).toBeInstanceOf(SigningUnavailable);
+    expect(error).toMatchObject({ code: "signing_unavailable", causeName: "CredentialsProviderError" });
+    expect((error as SigningUnavailable).detail).toMatch(
+      new RegExp(`^KMS was not called for the signing key ${KEY_ARN}: no AWS credentials \\(`),
+    );
+  });
+
+  it("says expired when KMS rejects the credentials as expired", async () => {
+    const expired = new KMSServiceException({
+      name: "ExpiredTokenException",
+      $fault: "client",
+      $metadata: {},
+      message: RAW_AWS_MESSAGE,
+    });
+    const error = (await signWithFailure(expired)) as SigningUnavailable;
+    expect(error.causeName).toBe("ExpiredTokenException");
+    expect(error.detail).toMatch(/rejected the AWS credentials used for .* as expired/);
+    expect(error.detail).not.toContain(RAW_AWS_MESSAGE);
+  });
+
   it("maps an unreachable KMS endpoint at start (a real SDK client, nothing listening) to signing_unavailable", async () => {
     const port = await closedPort();
     const offline = new KMSClient({
