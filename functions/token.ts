@@ -58,7 +58,7 @@ export function createTokenHandler(source: BrokerSource, deps: TokenHandlerDeps 
           ...callerRecord(call).base,
           latency_ms: Math.round(monotonic() - started),
           code: problem.code,
-          reason: problem.detail,
+          reason: problem.auditReason,
         });
       }
       throw error;

@@ -11,7 +11,13 @@ import { type EmfTarget, emfLine, type MetricValue } from "./emf.ts";
 export const SERVICE_NAME = "maskinporten-broker";
 export const METRICS_NAMESPACE = "TokenBroker";
 
-export type AuditEvent = "token_issued" | "token_denied" | "token_failed" | "token_refreshed";
+/** `token_rejected`: the request itself was at fault (400, 413, 415); `token_failed`: the broker or an upstream. */
+export type AuditEvent =
+  | "token_issued"
+  | "token_denied"
+  | "token_rejected"
+  | "token_failed"
+  | "token_refreshed";
 
 /** The audit record (docs/api.md); `code` and `reason` added on denied and failed records. Never the token itself. */
 export interface AuditRecord {
@@ -108,6 +114,21 @@ const START_FAILURE_METRIC: Readonly<Record<string, string>> = {
   upstream_unavailable: "UpstreamErrors",
 };
 
+/**
+ * Which count a failed attempt adds to: a refusal (4xx other than 429: the request or the client's registration is
+ * wrong, and no retry helps) or an error (5xx, 429, timeout, network, redirect, a body that is no token: the
+ * service is failing). The alarms watch the errors; a caller asking for a scope the client lacks raises none.
+ */
+function failureMetric(
+  attempt: { readonly outcome: string; readonly upstreamStatus?: number },
+  error: string,
+  rejection: string,
+): string | undefined {
+  if (attempt.outcome === "ok") return undefined;
+  const status = attempt.upstreamStatus ?? 0;
+  return status >= 400 && status < 500 && status !== 429 ? rejection : error;
+}
+
 export class AuditTrail {
   readonly logger: DiagnosticLogger;
   private readonly write: LineWriter;
@@ -139,12 +160,14 @@ export class AuditTrail {
         continue;
       }
       metrics.push(MS("UpstreamLatency", attempt.upstreamMs));
-      if (attempt.outcome !== "ok") metrics.push(COUNT("UpstreamErrors"));
+      const failure = failureMetric(attempt, "UpstreamErrors", "UpstreamRejections");
+      if (failure !== undefined) metrics.push(COUNT(failure));
     }
     // Altinn apart from Maskinporten: an alarm on UpstreamErrors says Maskinporten, one on ExchangeErrors Altinn.
     for (const attempt of exchangeAttempts) {
       metrics.push(MS("ExchangeLatency", attempt.upstreamMs));
-      if (attempt.outcome !== "ok") metrics.push(COUNT("ExchangeErrors"));
+      const failure = failureMetric(attempt, "ExchangeErrors", "ExchangeRejections");
+      if (failure !== undefined) metrics.push(COUNT(failure));
     }
     // With a client, two dimension sets in the EMF document: per service (what the alarms watch) and per client.
     const now = this.now();

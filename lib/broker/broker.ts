@@ -2,6 +2,7 @@
 // exchange (TokenSource) -> audit.
 import { AltinnExchange, type ExchangeAttempt, type TokenExchange } from "../altinn/exchange.ts";
 import {
+  type AuditEvent,
   type AuditRecord,
   type AuditSinks,
   AuditTrail,
@@ -37,8 +38,11 @@ import {
 import {
   AccessDenied,
   InvalidRequest,
+  maskDigitRuns,
   type Problem,
+  type ProblemCode,
   RateLimited,
+  shownArn,
   toProblem,
   UpstreamRejected,
 } from "../problem/index.ts";
@@ -113,6 +117,22 @@ interface Minted {
   exchangeAttempts: readonly ExchangeAttempt[];
 }
 
+/**
+ * Whose fault a failed request was: the policy's (denied), the request's own (rejected: bad body, size, media
+ * type, a min_ttl that cannot be met), or the broker's or an upstream's (failed).
+ */
+const EVENT_OF: Readonly<Record<ProblemCode, AuditEvent>> = {
+  access_denied: "token_denied",
+  rate_limited: "token_denied",
+  invalid_request: "token_rejected",
+  payload_too_large: "token_rejected",
+  unsupported_media_type: "token_rejected",
+  upstream_rejected: "token_failed",
+  upstream_unavailable: "token_failed",
+  signing_unavailable: "token_failed",
+  internal_error: "token_failed",
+};
+
 /** The key of the Maskinporten request behind an exchange: the same request without the exchange. */
 function maskinportenKey(request: ClientRequest): string {
   const { exchange: _exchange, ...plain } = request;
@@ -131,8 +151,9 @@ export function callerRecord(call: Pick<TokenCall, "caller" | "requestId">): {
   const principal = userArn === null || userArn === "" ? null : normalisePrincipal(userArn);
   const base: AuditRecord = {
     event: "token_failed",
-    principal: principal?.arn ?? null,
-    session: principal?.session ?? null,
+    // The caller chose its session name (and a federated user's name): logged with digit runs masked.
+    principal: principal === null ? null : shownArn(principal.arn),
+    session: principal?.session === undefined ? null : maskDigitRuns(principal.session),
     account: call.caller.accountId ?? null,
     source_ip: call.caller.sourceIp ?? null,
     vpce_id: call.caller.vpceId ?? null,
@@ -213,7 +234,7 @@ export async function createBroker(config: Config, deps: BrokerDeps = {}): Promi
     const retryAfterSeconds = budget.spend(`${client} ${who}`);
     if (retryAfterSeconds === undefined) return;
     const refusal = new RateLimited(
-      `${who} has spent its grant budget for client ${client} on this instance (${config.grantsPerPrincipalPerMinute} grants a minute); cached tokens are still served`,
+      `${shownArn(who)} has spent its grant budget for client ${client} on this instance (${config.grantsPerPrincipalPerMinute} grants a minute); cached tokens are still served`,
       retryAfterSeconds,
     );
     budgetOf.set(refusal, who);
@@ -362,9 +383,13 @@ export async function createBroker(config: Config, deps: BrokerDeps = {}): Promi
       return { body, cache: result.outcome };
     } catch (error) {
       const problem = toProblem(error);
-      const denied = problem.code === "access_denied" || problem.code === "rate_limited";
-      const event = denied ? "token_denied" : "token_failed";
-      throw failed({ ...record, event }, attempts, exchangeAttempts, started, problem);
+      throw failed(
+        { ...record, event: EVENT_OF[problem.code] },
+        attempts,
+        exchangeAttempts,
+        started,
+        problem,
+      );
     }
   }
 
@@ -417,7 +442,7 @@ export async function createBroker(config: Config, deps: BrokerDeps = {}): Promi
         ...upstreamOf(problem),
         latency_ms: Math.round(monotonic() - started),
         code: problem.code,
-        reason: problem.detail,
+        reason: problem.auditReason,
       },
       attempts,
       exchangeAttempts,

@@ -3,7 +3,7 @@ import type { ClientConfig, Config } from "../config/index.ts";
 import { ConfigError } from "../config/index.ts";
 import { MaskinportenClient } from "../maskinporten/client.ts";
 import type { TokenSource, UpstreamDeps } from "../maskinporten/types.ts";
-import { InvalidRequest } from "../problem/index.ts";
+import { InvalidRequest, quoted } from "../problem/index.ts";
 import type { TokenRequest } from "../request/types.ts";
 import { createClientSigner, type Signer, type SignerDeps } from "../signer/index.ts";
 import { type Jwks, jwksOf } from "../signer/jwks.ts";
@@ -48,6 +48,11 @@ async function loadClient(config: Config, client: ClientConfig, deps: ClientsDep
   return { name: client.name, signer, source };
 }
 
+/** What a caller is told of a client name that is not configured, whatever it was. */
+export const UNKNOWN_CLIENT = "client: no configured Maskinporten client has this name";
+export const CLIENT_REQUIRED =
+  "client: required, this broker has several Maskinporten clients (ask its operator for the name)";
+
 export class BrokerClients {
   /** Requests without `client` resolved to the only client, kept per (frozen, reused) parsed request. */
   private readonly resolved = new WeakMap<TokenRequest, ClientRequest>();
@@ -75,13 +80,17 @@ export class BrokerClients {
     return [...this.byName.keys()];
   }
 
-  /** Settles the request's client; a missing one (with several configured) or an unknown one is invalid_request. */
+  /**
+   * Settles the request's client; a missing one (with several configured) or an unknown one is invalid_request.
+   * The caller is told neither its own value nor the configured names (the broker's configuration); the audit
+   * record gets both, the value masked.
+   */
   resolve(request: TokenRequest): ClientRequest {
     if (request.client !== undefined) {
       if (!this.byName.has(request.client)) {
-        throw new InvalidRequest(
-          `client: no Maskinporten client named ${request.client} is configured (configured: ${this.names.join(", ")})`,
-        );
+        throw new InvalidRequest(UNKNOWN_CLIENT, {
+          auditReason: `${UNKNOWN_CLIENT}: ${quoted(request.client, 64)} (configured: ${this.names.join(", ")})`,
+        });
       }
       return request as ClientRequest;
     }
@@ -89,9 +98,9 @@ export class BrokerClients {
     if (known !== undefined) return known;
     const [only, ...more] = this.byName.keys();
     if (only === undefined || more.length > 0) {
-      throw new InvalidRequest(
-        `client: required, this broker has several Maskinporten clients (${this.names.join(", ")})`,
-      );
+      throw new InvalidRequest(CLIENT_REQUIRED, {
+        auditReason: `${CLIENT_REQUIRED} (configured: ${this.names.join(", ")})`,
+      });
     }
     const settled: ClientRequest = Object.freeze({ ...request, client: only });
     this.resolved.set(request, settled);
@@ -101,8 +110,7 @@ export class BrokerClients {
   /** The client a resolved request names. */
   of(request: ClientRequest): BrokerClient {
     const client = this.byName.get(request.client);
-    if (client === undefined)
-      throw new InvalidRequest(`client: no Maskinporten client named ${request.client}`);
+    if (client === undefined) throw new InvalidRequest(UNKNOWN_CLIENT);
     return client;
   }
 

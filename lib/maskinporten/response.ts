@@ -1,8 +1,7 @@
 // Maskinporten's answers, validated: the token body on 200, the OAuth error on 4xx (sanitised, never the raw body).
 import * as z from "zod/mini";
 import { parseJson } from "../json/index.ts";
-import { UPSTREAM_NAMES, type Upstream } from "../problem/index.ts";
-import { withoutPids } from "../request/pid.ts";
+import { UPSTREAM_NAMES, type Upstream, upstreamText } from "../problem/index.ts";
 import type { TokenAnswerBody, TokenResponse } from "./types.ts";
 
 const tokenFields = {
@@ -60,11 +59,9 @@ export function parseOAuthError(
     };
   }
   return {
-    // An upstream that quotes the grant back could quote a pid: eleven digits in a row never pass on, in the
-    // error code or the description, nor inside a longer number.
-    error: withoutPids(parsed.data.error),
-    errorDescription: withoutPids(
-      (parsed.data.error_description ?? "").replace(/[\p{Cc}\p{Cf}]+/gu, " "),
-    ).slice(0, MAX_DESCRIPTION),
+    // An upstream that quotes the grant back could quote a pid, plain or encoded inside the grant: neither the
+    // error code nor the description passes on a digit run, a token or a base64url run. Digdir's MP- code stays.
+    error: upstreamText(parsed.data.error, 100),
+    errorDescription: upstreamText(parsed.data.error_description ?? "", MAX_DESCRIPTION),
   };
 }

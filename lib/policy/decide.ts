@@ -1,4 +1,5 @@
 // Principal + request -> allow or deny(reason). Default deny; ONE rule must permit everything that was asked.
+import { shownArn } from "../problem/index.ts";
 import type { TokenRequest } from "../request/types.ts";
 import { arnMatches } from "./arn.ts";
 import type { Principal } from "./principal.ts";
@@ -108,12 +109,13 @@ function checkRule(
   rule: PolicyRule,
   principal: Principal,
   request: TokenRequest,
+  who: string,
 ): { stage: number; reason: string } | undefined {
   if (principal.fields === undefined || !arnMatches(rule.principalArn, principal.fields)) {
-    return { stage: -1, reason: `no policy rule matches principal ${principal.arn}` };
+    return { stage: -1, reason: `no policy rule matches principal ${who}` };
   }
   for (const [stage, check] of CHECKS.entries()) {
-    const reason = check(rule, request, principal.arn);
+    const reason = check(rule, request, who);
     if (reason !== undefined) return { stage, reason };
   }
   return undefined;
@@ -121,9 +123,11 @@ function checkRule(
 
 /** The first rule that allows all of the request; else the reason of the rule that got furthest. */
 export function decide(policy: Policy, principal: Principal, request: TokenRequest): PolicyDecision {
-  let furthest = { stage: -2, reason: `no policy rule matches principal ${principal.arn}` };
+  // A reason names the principal as the audit record does: a name the caller chose is masked.
+  const who = shownArn(principal.arn);
+  let furthest = { stage: -2, reason: `no policy rule matches principal ${who}` };
   for (const [index, rule] of policy.rules.entries()) {
-    const check = checkRule(rule, principal, request);
+    const check = checkRule(rule, principal, request, who);
     if (check === undefined) return { allowed: true, rule: index };
     if (check.stage > furthest.stage) furthest = check;
   }

@@ -1,4 +1,13 @@
 // Every error the service can answer with, one class per stable code, and its HTTP mapping in one table.
+export {
+  DIGITS_MASK,
+  ENCODED_MASK,
+  holdsDigitRun,
+  maskDigitRuns,
+  quoted,
+  shownArn,
+  upstreamText,
+} from "./redact.ts";
 
 export type ProblemCode =
   | "invalid_request"
@@ -33,6 +42,16 @@ export const UPSTREAM_NAMES: Readonly<Record<Upstream, string>> = {
 
 export const PROBLEM_TYPE_BASE = "https://github.com/maskinporten-broker/problems/";
 
+export interface ProblemOptions {
+  cause?: unknown;
+  causeName?: string;
+  /**
+   * The audit record's `reason` when it says more than the caller may be told (a key ARN, the configured
+   * clients); `detail` otherwise. Caller-chosen text in it is masked as in `detail`.
+   */
+  auditReason?: string;
+}
+
 /** A domain error with a stable code. `detail` is safe to show to callers; `cause` never is. */
 export abstract class Problem extends Error {
   abstract readonly code: ProblemCode;
@@ -40,13 +59,16 @@ export abstract class Problem extends Error {
   retryAfterSeconds?: number;
   /** Name of the underlying error (e.g. an AWS exception name), for the audit log only. */
   readonly causeName?: string;
+  /** What the audit record says (never the response): `detail`, or more for the operator. */
+  readonly auditReason: string;
 
   constructor(
     readonly detail: string,
-    options: { cause?: unknown; causeName?: string } = {},
+    options: ProblemOptions = {},
   ) {
     super(detail, options.cause === undefined ? undefined : { cause: options.cause });
     if (options.causeName !== undefined) this.causeName = options.causeName;
+    this.auditReason = options.auditReason ?? detail;
     this.name = new.target.name;
   }
 
@@ -135,12 +157,10 @@ export class UpstreamUnavailable extends Problem {
   }
 }
 
+/** `detail` names the key by its role only ("the signing key"); its ARN goes in `auditReason`. */
 export class SigningUnavailable extends Problem {
   readonly code = "signing_unavailable";
-  constructor(
-    detail: string,
-    options: { cause?: unknown; causeName?: string; retryAfterSeconds?: number } = {},
-  ) {
+  constructor(detail: string, options: ProblemOptions & { retryAfterSeconds?: number } = {}) {
     super(detail, options);
     this.retryAfterSeconds = options.retryAfterSeconds ?? 1;
   }

@@ -7,7 +7,7 @@ import type { SecretsManagerClient } from "@aws-sdk/client-secrets-manager";
 import { ConfigError, type SigningKeyRef } from "../config/index.ts";
 import { SigningUnavailable } from "../problem/index.ts";
 import { AWS_CLIENT_OPTIONS } from "../signer/aws-client.ts";
-import { type AwsService, awsErrorName, signingUnavailable } from "../signer/aws-errors.ts";
+import { type AwsService, awsErrorName, keyUnavailable, signingUnavailable } from "../signer/aws-errors.ts";
 
 /** The shortest key accepted from a file or a secret: HMAC-SHA-256's own block of strength. */
 export const MIN_PSEUDONYM_KEY_BYTES = 32;
@@ -85,7 +85,8 @@ async function secretKey(secretId: string, deps: PseudonymKeyDeps): Promise<Buff
       "ResourceNotFoundException",
       origin,
       "Secrets Manager",
-      `the secret ${secretId}`,
+      "the pid pseudonym key's secret",
+      secretId,
     );
   }
   if (text === undefined) throw new ConfigError(`${origin}: expected a SecretString holding the key`);
@@ -105,7 +106,8 @@ async function kmsPseudonymizer(keyId: string, deps: PseudonymKeyDeps): Promise<
         Message: encoder.encode(message),
       }),
     );
-    if (answer.Mac === undefined) throw new SigningUnavailable(`KMS returned no MAC for the key ${keyId}`);
+    if (answer.Mac === undefined)
+      throw keyUnavailable("KMS returned no MAC for %s", "the pid pseudonym key", keyId);
     return { hex: Buffer.from(answer.Mac).toString("hex"), keyArn: answer.KeyId ?? keyId };
   };
   let keyArn: string;
@@ -115,7 +117,7 @@ async function kmsPseudonymizer(keyId: string, deps: PseudonymKeyDeps): Promise<
     if (awsErrorName(error) === "InvalidKeyUsageException") {
       throw new ConfigError(`${origin}: expected an HMAC_256 KMS key with key usage GENERATE_VERIFY_MAC`);
     }
-    throw loadFailure(error, "NotFoundException", origin, "KMS", `the pid pseudonym key ${keyId}`);
+    throw loadFailure(error, "NotFoundException", origin, "KMS", "the pid pseudonym key", keyId);
   }
   return {
     keyRef: keyArn,
@@ -124,7 +126,7 @@ async function kmsPseudonymizer(keyId: string, deps: PseudonymKeyDeps): Promise<
         return (await mac(pid)).hex;
       } catch (error) {
         if (error instanceof SigningUnavailable) throw error;
-        throw signingUnavailable(error, "KMS", `the pid pseudonym key ${keyArn}`);
+        throw signingUnavailable(error, "KMS", "the pid pseudonym key", keyArn);
       }
     },
   };
@@ -136,10 +138,11 @@ function loadFailure(
   notFound: string,
   origin: string,
   service: AwsService,
-  resource: string,
+  what: string,
+  ref: string,
 ): Error {
   if (awsErrorName(error) === notFound) {
     return new ConfigError(`${origin}: not found in this account and region`);
   }
-  return signingUnavailable(error, service, resource);
+  return signingUnavailable(error, service, what, ref);
 }

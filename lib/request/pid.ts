@@ -9,18 +9,8 @@ const DAYS_IN_MONTH = [31, 29, 31, 30, 31, 30, 31, 31, 30, 31, 30, 31] as const;
 export const PID_MESSAGE =
   "pid: expected an 11-digit national identity or D-number with valid control digits";
 
-/** `text` with every run of 11 or more digits (a pid, or one inside a longer number) replaced by "[pid]". */
-export function withoutPids(text: string): string {
-  return text.replace(/\d{11,}/g, "[pid]");
-}
-
-/** True when `text` holds a run of 11 or more digits: what withoutPids would mask. */
-export function holdsPidLike(text: string): boolean {
-  return /\d{11}/.test(text);
-}
-
 /**
- * Why a request field other than pid is refused when it holds such a run: the broker would otherwise write it to
+ * Why a request field other than pid is refused when it holds a run of 11 or more digits (holdsDigitRun): the broker would otherwise write it to
  * the audit log, the denial and the grant (a pid is personal data, and goes in the pid field).
  */
 export const PID_ELSEWHERE =

@@ -13,18 +13,28 @@ const URI_CHARACTERS = /^[A-Za-z0-9\-._~:/?[\]@!$&'()*+,;=%]+$/;
 const BAD_PERCENT = /%(?![0-9A-Fa-f]{2})/;
 const HTTPS_AUTHORITY = /^https:\/\/[^/?]/i;
 
+/** `user:password@` before the host: a credential, which the broker would write into the grant and the log. */
+const USERINFO = /^https:\/\/[^/?]*@/i;
+
+/** True when the URI carries userinfo (`https://user:pass@host`, `https://@host`). */
+export function hasUserinfo(value: string): boolean {
+  return USERINFO.test(value);
+}
+
+export const USERINFO_MESSAGE = "resource: a URI must not carry userinfo (user:password@ before the host)";
+
 export const RESOURCE_RULE =
   "an absolute https URI of URI characters (printable ASCII: no spaces, control or bidi characters, no fragment)";
 
 /**
- * True for an absolute `https://host...` URI made only of URI characters. `new URL` only checks that it parses;
+ * True for an absolute `https://host...` URI made only of URI characters, without userinfo. `new URL` only checks that it parses;
  * the caller's string is what goes into the grant, since Maskinporten compares it with the registered resource.
  */
 export function isResourceUri(value: string): boolean {
   if (value.length > MAX_RESOURCE_LENGTH || !URI_CHARACTERS.test(value) || BAD_PERCENT.test(value)) {
     return false;
   }
-  if (!HTTPS_AUTHORITY.test(value)) return false;
+  if (!HTTPS_AUTHORITY.test(value) || hasUserinfo(value)) return false;
   try {
     return new URL(value).hostname !== "";
   } catch {

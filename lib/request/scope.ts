@@ -1,5 +1,5 @@
 // RFC 6749 section 3.3 scope syntax: scope-tokens of %x21 / %x23-5B / %x5D-7E separated by single spaces.
-import { withoutPids } from "./pid.ts";
+import { quoted } from "../problem/index.ts";
 
 /** One scope-token. */
 export const SCOPE_TOKEN = /^[\x21\x23-\x5b\x5d-\x7e]+$/;
@@ -11,8 +11,7 @@ export function splitScope(scope: string): { scopes: string[] } | { error: strin
   const scopes = scope.split(" ");
   if (scopes.some((s) => s === "")) return { error: "scopes must be separated by single spaces" };
   const bad = scopes.find((s) => !SCOPE_TOKEN.test(s));
-  if (bad !== undefined)
-    return { error: `invalid scope-token ${JSON.stringify(withoutPids(bad).slice(0, 100))}` };
+  if (bad !== undefined) return { error: `invalid scope-token ${quoted(bad, 100)}` };
   if (scopes.length > MAX_SCOPES) return { error: `at most ${MAX_SCOPES} scopes` };
   return { scopes };
 }

@@ -1,10 +1,17 @@
 // The POST /token body, parsed once at the edge: size, media type, JSON, then every field (zod); errors name the field.
 import * as z from "zod/mini";
 import { CLIENT_NAME_PATTERN } from "../config/index.ts";
-import { InvalidRequest, PayloadTooLarge, UnsupportedMediaType } from "../problem/index.ts";
+import {
+  holdsDigitRun,
+  InvalidRequest,
+  maskDigitRuns,
+  PayloadTooLarge,
+  quoted,
+  UnsupportedMediaType,
+} from "../problem/index.ts";
 import { isOrgNumber } from "./org-number.ts";
-import { holdsPidLike, isPid, PID_ELSEWHERE, PID_MESSAGE, withoutPids } from "./pid.ts";
-import { isResourceUri, MAX_RESOURCES, RESOURCE_RULE } from "./resource.ts";
+import { isPid, PID_ELSEWHERE, PID_MESSAGE } from "./pid.ts";
+import { hasUserinfo, isResourceUri, MAX_RESOURCES, RESOURCE_RULE, USERINFO_MESSAGE } from "./resource.ts";
 import { scopeSet, sortedSet, splitScope } from "./scope.ts";
 import type { TokenRequest } from "./types.ts";
 
@@ -58,7 +65,7 @@ const scope = z.pipe(
       ctx.issues.push({ code: "custom", message: `scope: ${split.error}`, input: value });
       return z.NEVER;
     }
-    if (split.scopes.some(holdsPidLike)) {
+    if (split.scopes.some(holdsDigitRun)) {
       ctx.issues.push({ code: "custom", message: `scope: a scope-token ${PID_ELSEWHERE}`, input: value });
       return z.NEVER;
     }
@@ -85,8 +92,9 @@ const resource = z.pipe(
         (list: string[]) => list.length >= 1 && list.length <= MAX_RESOURCES,
         `resource: expected 1 to ${MAX_RESOURCES} URIs`,
       ),
+      z.refine((list: string[]) => !list.some(hasUserinfo), USERINFO_MESSAGE),
       z.refine((list: string[]) => list.every(isResourceUri), `resource: expected ${RESOURCE_RULE}`),
-      z.refine((list: string[]) => !list.some(holdsPidLike), `resource: a URI ${PID_ELSEWHERE}`),
+      z.refine((list: string[]) => !list.some(holdsDigitRun), `resource: a URI ${PID_ELSEWHERE}`),
     ),
   z.transform((list: string[]) => sortedSet(list)),
 );
@@ -115,7 +123,7 @@ const bodySchema = (options: TokenRequestOptions) =>
         error: (issue) =>
           issue.code === "unrecognized_keys"
             ? // A field name is echoed, but never a pid a caller put in one.
-              `unknown field(s): ${issue.keys.map((k) => JSON.stringify(withoutPids(k).slice(0, 50))).join(", ")}`
+              `unknown field(s): ${issue.keys.map((k) => quoted(k, 50)).join(", ")}`
             : "body: expected a JSON object",
       },
     )
@@ -166,7 +174,8 @@ export function parseTokenRequest(raw: RawTokenBody, options: TokenRequestOption
   const parsed = schemaFor(options).safeParse(json);
   if (!parsed.success) {
     const issue = parsed.error.issues[0];
-    throw new InvalidRequest(issue?.message ?? "body: invalid request");
+    // Every message is ours, but one that quotes the body must not carry a pid through.
+    throw new InvalidRequest(maskDigitRuns(issue?.message ?? "body: invalid request"));
   }
   const body = parsed.data;
   const request: TokenRequest = {

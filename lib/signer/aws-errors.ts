@@ -47,29 +47,44 @@ export function awsErrorName(error: unknown): string | undefined {
 /**
  * Maps a failed AWS call to `signing_unavailable`. A service error keeps its AWS name as `causeName`; no
  * credentials is said as such; any other error that never reached AWS (connection refused, DNS, timeout) is a
- * network error named by its code.
+ * network error named by its code. The caller is told which key (`what`: "the signing key"), the audit record
+ * also its id or ARN (`ref`).
  */
 export function signingUnavailable(
   error: unknown,
   service: AwsService,
-  resource: string,
+  what: string,
+  ref: string,
 ): SigningUnavailable {
   const name = awsErrorName(error);
+  let causeName = name;
+  let reason = REASONS[name ?? ""] ?? "refused the request for %s";
   if (name === undefined) {
     const shape = (typeof error === "object" && error !== null ? error : {}) as SdkErrorShape;
     if (typeof shape.name === "string" && NO_CREDENTIALS.has(shape.name)) {
-      return new SigningUnavailable(
-        `${service} was not called for ${resource}: no AWS credentials (set AWS_PROFILE or AWS_ACCESS_KEY_ID, run aws sso login, or give the function its role)`,
+      return keyUnavailable(
+        `${service} was not called for %s: no AWS credentials (set AWS_PROFILE or AWS_ACCESS_KEY_ID, run aws sso login, or give the function its role)`,
+        what,
+        ref,
         { cause: error, causeName: shape.name },
       );
     }
     const code = typeof shape.code === "string" ? shape.code : undefined;
-    const causeName = code ?? (typeof shape.name === "string" ? shape.name : "NetworkError");
-    return new SigningUnavailable(`${service} could not be reached for ${resource} (network error)`, {
-      cause: error,
-      causeName,
-    });
+    causeName = code ?? (typeof shape.name === "string" ? shape.name : "NetworkError");
+    reason = "could not be reached for %s (network error)";
   }
-  const reason = (REASONS[name] ?? "refused the request for %s").replace("%s", resource);
-  return new SigningUnavailable(`${service} ${reason}`, { cause: error, causeName: name });
+  return keyUnavailable(`${service} ${reason}`, what, ref, { cause: error, causeName: causeName ?? "" });
+}
+
+/** `signing_unavailable` with `%s` in `message` standing for the key: its role for the caller, with its ARN for the audit. */
+export function keyUnavailable(
+  message: string,
+  what: string,
+  ref: string,
+  options: { cause?: unknown; causeName?: string } = {},
+): SigningUnavailable {
+  return new SigningUnavailable(message.replace("%s", what), {
+    ...options,
+    auditReason: message.replace("%s", `${what} ${ref}`),
+  });
 }

@@ -4,9 +4,8 @@ import { createPublicKey, type KeyObject } from "node:crypto";
 // Lambda runtime does not load it (or the Secrets Manager client) at every cold start.
 import type { GetPublicKeyCommandOutput, KMSClient } from "@aws-sdk/client-kms";
 import { ConfigError, type SigningAlg } from "../config/index.ts";
-import { SigningUnavailable } from "../problem/index.ts";
 import { AWS_CLIENT_OPTIONS } from "./aws-client.ts";
-import { awsErrorName, signingUnavailable } from "./aws-errors.ts";
+import { awsErrorName, keyUnavailable, signingUnavailable } from "./aws-errors.ts";
 import { assertAlgFits, publicJwkOf } from "./keys.ts";
 import type { Signer, SigningKey } from "./signer.ts";
 
@@ -42,7 +41,7 @@ export class KmsSigner implements Signer {
       if (awsErrorName(error) === "NotFoundException") {
         throw new ConfigError(`${origin}: no such KMS key or alias in this account and region`);
       }
-      throw signingUnavailable(error, "KMS", `the signing key ${keyId}`);
+      throw signingUnavailable(error, "KMS", "the signing key", keyId);
     }
     const publicKey = checkedPublicKey(described, options.alg, origin);
     const jwk = await publicJwkOf(publicKey, options.alg, options.kid);
@@ -64,10 +63,10 @@ export class KmsSigner implements Signer {
           });
           signature = (await client.send(command)).Signature;
         } catch (error) {
-          throw signingUnavailable(error, "KMS", `the signing key ${keyArn}`);
+          throw signingUnavailable(error, "KMS", "the signing key", keyArn);
         }
         if (signature === undefined) {
-          throw new SigningUnavailable(`KMS returned no signature for the signing key ${keyArn}`, {
+          throw keyUnavailable("KMS returned no signature for %s", "the signing key", keyArn, {
             causeName: "EmptySignature",
           });
         }

@@ -139,7 +139,7 @@ async function readSigningKey(
         { cause: error },
       );
     }
-    throw signingUnavailable(error, "Secrets Manager", `the secret ${secretId}`);
+    throw signingUnavailable(error, "Secrets Manager", "the signing key's secret", secretId);
   }
   const secret = parseSecret(text, origin);
   const privateKey = parsePrivateKey(secret.private_key, `${origin} private_key`);

@@ -15,7 +15,7 @@ const ALWAYS = ["event", "source_ip", "vpce_id", "latency_ms", "request_id"];
 const WITH_IDENTITY = ["principal", "session", "account"];
 const ISSUED = ["scopes", "cache", "token_fingerprint", "expires_in"];
 const SIGNED = ["grant_jti", "key", "upstream_status"];
-const REQUEST_EVENTS = new Set(["token_issued", "token_denied", "token_failed"]);
+const REQUEST_EVENTS = new Set(["token_issued", "token_denied", "token_rejected", "token_failed"]);
 
 let fixture: ControlledBroker;
 let output: CapturedOutput;
@@ -197,16 +197,17 @@ describe("audit trail over a full scenario, POWERTOOLS_LOG_LEVEL=ERROR and AWS_L
       "the request carries no IAM identity",
       "arn:aws:iam::111122223333:role/payroll-svc may not request scope altinn:x",
     ]);
+    // The request's own fault apart from the broker's or Maskinporten's.
+    const rejected = records.filter((r) => r.event === "token_rejected");
+    expect(rejected.map((r) => r.code)).toEqual(["invalid_request", "payload_too_large"]);
     const failed = records.filter((r) => r.event === "token_failed");
     expect(failed.map((r) => [r.code, r.upstream_status ?? null, r.cache ?? null])).toEqual([
-      ["invalid_request", null, null],
-      ["payload_too_large", null, null],
       ["upstream_rejected", 400, null],
       ["upstream_rejected", null, "refused"],
       ["upstream_unavailable", 503, null],
       ["signing_unavailable", null, null],
     ]);
-    expect(failed[3]).not.toHaveProperty("grant_jti");
+    expect(failed[1]).not.toHaveProperty("grant_jti");
     const refreshed = output.json().filter((line) => line.event === "token_refreshed");
     expect(refreshed).toHaveLength(1);
     expect(refreshed[0]).toMatchObject({
@@ -234,7 +235,9 @@ describe("audit trail over a full scenario, POWERTOOLS_LOG_LEVEL=ERROR and AWS_L
     expect(sumMetric(documents, "CacheMisses")).toBe(3);
     expect(sumMetric(documents, "Coalesced")).toBe(4);
     expect(sumMetric(documents, "Denied")).toBe(2);
-    expect(sumMetric(documents, "UpstreamErrors")).toBe(4);
+    // Maskinporten's 400 is a refusal, counted apart; the three 503s are errors.
+    expect(sumMetric(documents, "UpstreamErrors")).toBe(3);
+    expect(sumMetric(documents, "UpstreamRejections")).toBe(1);
     expect(sumMetric(documents, "SigningErrors")).toBe(1);
     expect(sumMetric(documents, "SignLatency")).toBe(grants.length + 1);
     expect(sumMetric(documents, "UpstreamLatency")).toBe(grants.length);

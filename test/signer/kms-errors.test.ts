@@ -53,7 +53,7 @@ const signWithFailure = async (failure: Error): Promise<unknown> => {
 
 describe("KmsSigner error mapping", () => {
   it.each<[string, Error, RegExp]>([
-    ["a disabled key", new DisabledException(meta), /KMS reports the signing key .* is disabled/],
+    ["a disabled key", new DisabledException(meta), /KMS reports the signing key is disabled/],
     [
       "a key pending deletion",
       new KMSInvalidStateException(meta),
@@ -72,7 +72,7 @@ describe("KmsSigner error mapping", () => {
     [
       "a deleted key",
       new NotFoundException(meta),
-      /KMS cannot find the signing key .* \(deleted, or another account or region\)/,
+      /KMS cannot find the signing key \(deleted, or another account or region\)/,
     ],
     ["an unavailable key", new KeyUnavailableException(meta), /temporarily unavailable/],
     ["a KMS internal error", new KMSInternalException(meta), /KMS had an internal error/],
@@ -85,8 +85,11 @@ describe("KmsSigner error mapping", () => {
     expect(problem.status).toBe(503);
     expect(problem.causeName).toBe(failure.name);
     expect(problem.detail).toMatch(detail);
-    expect(problem.detail).toContain(KEY_ARN);
-    expect(problem.detail).not.toContain(RAW_AWS_MESSAGE);
+    // The caller is told which key by its role; the ARN is for the audit record.
+    expect(problem.detail).not.toContain(KEY_ARN);
+    expect(problem.auditReason).toContain(KEY_ARN);
+    expect(problem.auditReason.replace(` ${KEY_ARN}`, "")).toBe(problem.detail);
+    expect(problem.auditReason).not.toContain(RAW_AWS_MESSAGE);
     expect(problem.retryAfterSeconds).toBeGreaterThan(0);
   });
 
@@ -97,7 +100,8 @@ describe("KmsSigner error mapping", () => {
     const error = (await signWithFailure(refused)) as SigningUnavailable;
     expect(error).toBeInstanceOf(SigningUnavailable);
     expect(error.causeName).toBe("ECONNREFUSED");
-    expect(error.detail).toBe(`KMS could not be reached for the signing key ${KEY_ARN} (network error)`);
+    expect(error.detail).toBe("KMS could not be reached for the signing key (network error)");
+    expect(error.auditReason).toBe(`KMS could not be reached for the signing key ${KEY_ARN} (network error)`);
   });
 
   it("says no AWS credentials at start (a real SDK client with an empty credential chain), not a network error", async () => {

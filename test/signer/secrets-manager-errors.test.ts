@@ -26,19 +26,19 @@ describe("SecretsManagerSigner error mapping", () => {
     [
       "throttling",
       new SecretsManagerServiceException({ name: "ThrottlingException", $fault: "client", ...meta }),
-      /^Secrets Manager is throttling the broker's requests for the secret broker-key; retry shortly$/,
+      /^Secrets Manager is throttling the broker's requests for the signing key's secret; retry shortly$/,
     ],
     [
       "access denied",
       new SecretsManagerServiceException({ name: "AccessDeniedException", $fault: "client", ...meta }),
-      /denied the broker's role access to the secret broker-key/,
+      /denied the broker's role access to the signing key's secret/,
     ],
-    ["a decryption failure", new DecryptionFailure(meta), /could not decrypt the secret broker-key/],
+    ["a decryption failure", new DecryptionFailure(meta), /could not decrypt the signing key's secret/],
     ["a secret scheduled for deletion", new InvalidRequestException(meta), /may be scheduled for deletion/],
     [
       "an internal error",
       new InternalServiceError(meta),
-      /had an internal error reading the secret broker-key/,
+      /had an internal error reading the signing key's secret/,
     ],
   ])("maps %s at start to signing_unavailable with the AWS error name", async (_case, failure, detail) => {
     mock.on(GetSecretValueCommand).rejects(failure);
@@ -46,6 +46,8 @@ describe("SecretsManagerSigner error mapping", () => {
     expect(error).toBeInstanceOf(SigningUnavailable);
     expect((error as SigningUnavailable).causeName).toBe(failure.name);
     expect((error as SigningUnavailable).detail).toMatch(detail);
-    expect((error as SigningUnavailable).detail).not.toContain(RAW_AWS_MESSAGE);
+    expect((error as SigningUnavailable).detail).not.toContain("broker-key");
+    expect((error as SigningUnavailable).auditReason).toContain("the signing key's secret broker-key");
+    expect((error as SigningUnavailable).auditReason).not.toContain(RAW_AWS_MESSAGE);
   });
 });
