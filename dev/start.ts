@@ -195,6 +195,7 @@ export async function startLocalBroker(options: LocalBrokerOptions = {}): Promis
     authenticate: createSigV4Verifier({ region, lookup: credentialLookup(credentials.credentials) }),
     vpceId: "vpce-local",
     onCrash: (error) => console.error("handler crashed:", error),
+    onAbort: (error) => console.error("upload aborted:", error.message),
   });
   return {
     url: gateway.url,
