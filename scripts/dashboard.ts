@@ -108,9 +108,13 @@ function widgets(): Omit<Widget, "x" | "y" | "width" | "height">[] {
       byService("RateLimited", { label: "rate_limited" }),
     ]),
     metricWidget("Upstream and signing errors", [
-      byService("UpstreamErrors", { label: "Maskinporten errors (per attempt)" }),
+      byService("UpstreamErrors", { label: "Maskinporten errors: 5xx, 429, timeouts (per attempt)" }),
       byService("ExchangeErrors", { label: "Altinn exchange errors (per attempt)" }),
       byService("SigningErrors", { label: "signing errors" }),
+    ]),
+    metricWidget("Upstream refusals (4xx: the request or the client's registration)", [
+      byService("UpstreamRejections", { label: "Maskinporten 4xx refusals" }),
+      byService("ExchangeRejections", { label: "Altinn exchange 4xx refusals" }),
     ]),
     metricWidget(
       "Latency (ms)",
@@ -163,9 +167,14 @@ function widgets(): Omit<Widget, "x" | "y" | "width" | "height">[] {
       'filter event = "token_denied" | stats count(*) as denials, count_distinct(principal) as principals by code, reason | sort denials desc | limit 50',
     ),
     logWidget(
-      "Failures by upstream error",
+      "Failures by upstream error (the broker's or an upstream's fault)",
       TOKEN_LOGS,
       'filter event = "token_failed" | stats count(*) as failures, latest(@timestamp) as last by code, upstream_status | sort failures desc',
+    ),
+    logWidget(
+      "Rejected requests by reason (the caller's own fault: 400, 413, 415)",
+      TOKEN_LOGS,
+      'filter event = "token_rejected" | stats count(*) as rejected, count_distinct(principal) as principals by code, reason | sort rejected desc | limit 50',
     ),
     logWidget(
       "Requests refused by API Gateway",

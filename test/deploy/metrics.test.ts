@@ -22,7 +22,13 @@ type MetricKey = string;
 const keyOf = (namespace: string, name: string, dimensions: readonly string[]): MetricKey =>
   `${namespace}|${name}|${[...dimensions].sort().join(",")}`;
 
-const EVENTS: AuditEvent[] = ["token_issued", "token_denied", "token_failed", "token_refreshed"];
+const EVENTS: AuditEvent[] = [
+  "token_issued",
+  "token_denied",
+  "token_rejected",
+  "token_failed",
+  "token_refreshed",
+];
 const CACHES: AuditRecord["cache"][] = ["hit", "miss", "coalesced", "refresh", null];
 const CODES = [
   undefined,
@@ -52,6 +58,7 @@ const EXCHANGES: ExchangeAttempt[][] = [
     { attempt: 1, upstreamStatus: 503, upstreamMs: 20, outcome: "http_503" },
     { attempt: 2, upstreamMs: 20, outcome: "timeout" },
   ],
+  [{ attempt: 1, upstreamStatus: 401, upstreamMs: 20, outcome: "http_401" }],
 ];
 
 function record(event: AuditEvent, cache: AuditRecord["cache"], client: string | null, code?: string) {
