@@ -73,7 +73,9 @@ function withoutEncoded(run: string): string {
  * either long enough to be removed or too short to hold a pid.
  */
 export function upstreamText(text: string, max: number): string {
-  const plain = percentDecoded(text).replace(/\p{Cf}+/gu, "").replace(/\p{Cc}+/gu, " ");
+  const plain = percentDecoded(text)
+    .replace(/\p{Cf}+/gu, "")
+    .replace(/\p{Cc}+/gu, " ");
   const masked = maskDigitRuns(plain);
   return masked.replace(JWS, withoutEncoded).replace(BASE64URL_RUN, withoutEncoded).slice(0, max);
 }

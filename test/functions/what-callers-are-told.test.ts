@@ -26,12 +26,11 @@ import {
   type ControlledBroker,
   roleCaller,
   startBrokerFixture,
-  startControlledBroker,
+  startPidBroker,
   tokenEvent,
 } from "../support/broker-fixture.ts";
 import { captureOutput } from "../support/output.ts";
 import { PID_A, PID_B } from "../support/pid.ts";
-import { keyDirectory } from "../support/signer.ts";
 import { startTwoClientFixture, type TwoClientFixture } from "../support/two-clients.ts";
 
 const POLICY = {
@@ -49,7 +48,6 @@ const POLICY = {
     },
   ],
 };
-const PSEUDONYM_KEY = "9f1c2a7d4be5a6c3d8e0f1a2b3c4d5e6f7a8b9c0d1e2f3a4b5c6d7e8f9a0b1c2";
 const KEY_ARN = "arn:aws:kms:eu-north-1:111122223333:key/0b6f9c1e-52c6-4d3a-9d8e-1c2b3a4d5e6f";
 const PID_KEY_ARN = "arn:aws:kms:eu-north-1:111122223333:key/7d1e0c4a-98b2-4f7e-a3c5-2b6d8e0f1a3c";
 
@@ -107,21 +105,13 @@ const count = (documents: Record<string, unknown>[], name: string): number =>
   documents.filter((doc) => doc[name] !== undefined).length;
 
 let fixture: ControlledBroker;
-let keys: Awaited<ReturnType<typeof keyDirectory>>;
 let handler: LambdaHandler;
 
 beforeAll(async () => {
-  keys = await keyDirectory();
-  const keyPath = await keys.write("pid-pseudonym.key", PSEUDONYM_KEY);
-  fixture = await startControlledBroker({
-    env: { POLICY: JSON.stringify(POLICY), PID_PSEUDONYM_KEY: `file:${keyPath}` },
-  });
+  fixture = await startPidBroker(POLICY);
   handler = (event) => fixture.call(event);
 });
-afterAll(async () => {
-  await fixture.close();
-  await keys.remove();
-});
+afterAll(() => fixture.close());
 
 describe("nothing a caller chose is echoed unmasked", () => {
   it("an 11-digit client name is not echoed", async () => {

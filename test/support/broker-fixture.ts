@@ -271,3 +271,22 @@ export async function startControlledBroker(
     },
   };
 }
+
+/** The HMAC key of startPidBroker's pseudonyms. */
+export const FIXTURE_PSEUDONYM_KEY = "9f1c2a7d4be5a6c3d8e0f1a2b3c4d5e6f7a8b9c0d1e2f3a4b5c6d7e8f9a0b1c2";
+
+/** A controlled broker under `policy` with a pid pseudonym key in a file: what a policy with `pid: true` needs. */
+export async function startPidBroker(policy: unknown): Promise<ControlledBroker> {
+  const keys = await keyDirectory();
+  const keyPath = await keys.write("pid-pseudonym.key", FIXTURE_PSEUDONYM_KEY);
+  const broker = await startControlledBroker({
+    env: { POLICY: JSON.stringify(policy), PID_PSEUDONYM_KEY: `file:${keyPath}` },
+  });
+  return {
+    ...broker,
+    async close() {
+      await broker.close();
+      await keys.remove();
+    },
+  };
+}
