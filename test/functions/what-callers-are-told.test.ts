@@ -19,7 +19,7 @@ import { createBroker } from "../../lib/broker/index.ts";
 import { loadConfig } from "../../lib/config/index.ts";
 import { USERINFO_MESSAGE } from "../../lib/request/resource.ts";
 import { KMS_SIGNING_ALGORITHM, KmsSigner } from "../../lib/signer/kms.ts";
-import { loadPidPseudonymizer } from "../../lib/signer/pseudonym-key.ts";
+import { loadPidPseudonymizer } from "../../lib/pseudonym/pseudonym-key.ts";
 import {
   ACCOUNT,
   type BrokerFixture,
