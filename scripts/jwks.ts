@@ -78,9 +78,10 @@ async function main(): Promise<void> {
 }
 
 main().catch((error: unknown) => {
+  // An operator runs this: it is told what the audit record says (the key's ARN), not only a caller's detail.
   const message =
     error instanceof Problem
-      ? `${error.detail}${error.causeName === undefined ? "" : ` (${error.causeName})`}`
+      ? `${error.auditReason}${error.causeName === undefined ? "" : ` (${error.causeName})`}`
       : error instanceof ConfigError || error instanceof TypeError
         ? error.message
         : `unexpected error: ${error instanceof Error ? error.name : String(error)}`;

@@ -172,8 +172,9 @@ function messageOf(error: unknown): string {
   if (error instanceof UpstreamRejected && refusesOwnKey(error)) {
     return `${error.detail} (the admin token is signed with a key Maskinporten no longer accepts: use another admin client, KEY_ADMIN_CLIENT, or Samarbeidsportalen)`;
   }
+  // An operator runs this: the audit reason, which names the key's ARN where a caller's detail does not.
   if (error instanceof Problem) {
-    return `${error.detail}${error.causeName === undefined ? "" : ` (${error.causeName})`}`;
+    return `${error.auditReason}${error.causeName === undefined ? "" : ` (${error.causeName})`}`;
   }
   if (error instanceof ConfigError || error instanceof KeyError) return error.message;
   return `unexpected error: ${error instanceof Error ? error.name : String(error)}`;

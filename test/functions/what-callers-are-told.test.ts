@@ -17,9 +17,9 @@ import { createTokenHandler } from "../../functions/token.ts";
 import { CLIENT_REQUIRED, UNKNOWN_CLIENT } from "../../lib/broker/clients.ts";
 import { createBroker } from "../../lib/broker/index.ts";
 import { loadConfig } from "../../lib/config/index.ts";
+import { loadPidPseudonymizer } from "../../lib/pseudonym/pseudonym-key.ts";
 import { USERINFO_MESSAGE } from "../../lib/request/resource.ts";
 import { KMS_SIGNING_ALGORITHM, KmsSigner } from "../../lib/signer/kms.ts";
-import { loadPidPseudonymizer } from "../../lib/pseudonym/pseudonym-key.ts";
 import {
   ACCOUNT,
   type BrokerFixture,

@@ -118,6 +118,9 @@ describe("KmsSigner error mapping", () => {
     expect(error).toBeInstanceOf(SigningUnavailable);
     expect(error).toMatchObject({ code: "signing_unavailable", causeName: "CredentialsProviderError" });
     expect((error as SigningUnavailable).detail).toMatch(
+      /^KMS was not called for the signing key: no AWS credentials \(/,
+    );
+    expect((error as SigningUnavailable).auditReason).toMatch(
       new RegExp(`^KMS was not called for the signing key ${KEY_ARN}: no AWS credentials \\(`),
     );
   });
