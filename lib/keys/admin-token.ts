@@ -63,7 +63,7 @@ export function adminTokens(source: TokenSource, options: AdminTokenOptions): Ad
         ...base,
         ...attemptFields(attempts),
         code: problem.code,
-        reason: problem.detail,
+        reason: problem.auditReason,
       });
       throw error;
     }
