@@ -3,7 +3,13 @@
 import { createHash } from "node:crypto";
 import type { ExchangeAttempt } from "../altinn/exchange.ts";
 import type { AttemptRecord } from "../maskinporten/types.ts";
-import { type Problem, type Upstream, UpstreamRejected, UpstreamUnavailable } from "../problem/index.ts";
+import {
+  type Problem,
+  type ProblemCode,
+  type Upstream,
+  UpstreamRejected,
+  UpstreamUnavailable,
+} from "../problem/index.ts";
 import { auditLine, type LineWriter, stdoutWriter } from "./audit-line.ts";
 import { type DiagnosticLogger, diagnosticLogger } from "./diagnostics.ts";
 import { type EmfTarget, emfLine, type MetricValue } from "./emf.ts";
@@ -18,6 +24,22 @@ export type AuditEvent =
   | "token_rejected"
   | "token_failed"
   | "token_refreshed";
+
+/**
+ * Whose fault a failed request was: the policy's (denied), the request's own (rejected: bad body, size, media
+ * type, a min_ttl that cannot be met), or the broker's or an upstream's (failed).
+ */
+export const FAILURE_EVENT: Readonly<Record<ProblemCode, AuditEvent>> = {
+  access_denied: "token_denied",
+  rate_limited: "token_denied",
+  invalid_request: "token_rejected",
+  payload_too_large: "token_rejected",
+  unsupported_media_type: "token_rejected",
+  upstream_rejected: "token_failed",
+  upstream_unavailable: "token_failed",
+  signing_unavailable: "token_failed",
+  internal_error: "token_failed",
+};
 
 /** The audit record (docs/api.md); `code` and `reason` added on denied and failed records. Never the token itself. */
 export interface AuditRecord {

@@ -7,6 +7,7 @@ export {
   AuditTrail,
   attemptFields,
   exchangeFields,
+  FAILURE_EVENT,
   METRICS_NAMESPACE,
   SERVICE_NAME,
   tokenFingerprint,

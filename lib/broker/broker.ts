@@ -2,12 +2,12 @@
 // exchange (TokenSource) -> audit.
 import { AltinnExchange, type ExchangeAttempt, type TokenExchange } from "../altinn/exchange.ts";
 import {
-  type AuditEvent,
   type AuditRecord,
   type AuditSinks,
   AuditTrail,
   attemptFields,
   exchangeFields,
+  FAILURE_EVENT,
   tokenFingerprint,
   upstreamOf,
 } from "../audit/index.ts";
@@ -40,7 +40,6 @@ import {
   InvalidRequest,
   maskDigitRuns,
   type Problem,
-  type ProblemCode,
   RateLimited,
   shownArn,
   toProblem,
@@ -116,22 +115,6 @@ interface Minted {
   /** The calls to Altinn that produced an exchanged token. */
   exchangeAttempts: readonly ExchangeAttempt[];
 }
-
-/**
- * Whose fault a failed request was: the policy's (denied), the request's own (rejected: bad body, size, media
- * type, a min_ttl that cannot be met), or the broker's or an upstream's (failed).
- */
-const EVENT_OF: Readonly<Record<ProblemCode, AuditEvent>> = {
-  access_denied: "token_denied",
-  rate_limited: "token_denied",
-  invalid_request: "token_rejected",
-  payload_too_large: "token_rejected",
-  unsupported_media_type: "token_rejected",
-  upstream_rejected: "token_failed",
-  upstream_unavailable: "token_failed",
-  signing_unavailable: "token_failed",
-  internal_error: "token_failed",
-};
 
 /** The key of the Maskinporten request behind an exchange: the same request without the exchange. */
 function maskinportenKey(request: ClientRequest): string {
@@ -384,7 +367,7 @@ export async function createBroker(config: Config, deps: BrokerDeps = {}): Promi
     } catch (error) {
       const problem = toProblem(error);
       throw failed(
-        { ...record, event: EVENT_OF[problem.code] },
+        { ...record, event: FAILURE_EVENT[problem.code] },
         attempts,
         exchangeAttempts,
         started,
