@@ -2,7 +2,8 @@
 import { randomBytes as cryptoRandomBytes } from "node:crypto";
 import { mkdir, readFile, writeFile } from "node:fs/promises";
 import { dirname } from "node:path";
-import { z } from "zod";
+import * as v from "valibot";
+import { issuePath } from "../lib/schema/index.ts";
 import { isPrincipalArn } from "./identity.ts";
 import type { KnownCredential } from "./sigv4.ts";
 
@@ -23,33 +24,36 @@ export const DEFAULT_PRINCIPAL_ARN = "arn:aws:iam::000000000000:role/local-servi
 const UPPER_ALNUM = "ABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789";
 const SECRET_ALPHABET = `${UPPER_ALNUM}abcdefghijklmnopqrstuvwxyz+/`;
 
-const fileSchema = z.object({
-  credentials: z
-    .array(
-      z
-        .strictObject({
-          accessKeyId: z
-            .string()
-            .regex(/^[A-Z0-9]{16,128}$/, "an access key id is 16-128 uppercase letters/digits"),
-          secretAccessKey: z.string().min(1),
-          sessionToken: z.string().min(1).optional(),
-          principalArn: z
-            .string()
-            .refine(isPrincipalArn, "not an IAM role, IAM user or STS assumed-role ARN"),
-        })
-        // As in AWS: AKIA… keys are long-term and never come with a session token; ASIA… keys are temporary and always do.
-        .refine((c) => !(c.accessKeyId.startsWith("AKIA") && c.sessionToken !== undefined), {
-          message:
-            "an AKIA… access key is long-term and has no session token (temporary keys start with ASIA)",
-          path: ["sessionToken"],
-        })
-        .refine((c) => !(c.accessKeyId.startsWith("ASIA") && c.sessionToken === undefined), {
-          message: "an ASIA… access key is temporary and needs its sessionToken",
-          path: ["sessionToken"],
-        }),
-    )
-    .min(1),
-});
+const credentialSchema = v.pipe(
+  v.strictObject({
+    accessKeyId: v.pipe(
+      v.string(),
+      v.regex(/^[A-Z0-9]{16,128}$/, "an access key id is 16-128 uppercase letters/digits"),
+    ),
+    secretAccessKey: v.pipe(v.string(), v.minLength(1)),
+    sessionToken: v.optional(v.pipe(v.string(), v.minLength(1))),
+    principalArn: v.pipe(
+      v.string(),
+      v.check(isPrincipalArn, "not an IAM role, IAM user or STS assumed-role ARN"),
+    ),
+  }),
+  // As in AWS: AKIA… keys are long-term and never come with a session token; ASIA… keys are temporary and always do.
+  v.forward(
+    v.check(
+      (c) => !(c.accessKeyId.startsWith("AKIA") && c.sessionToken !== undefined),
+      "an AKIA… access key is long-term and has no session token (temporary keys start with ASIA)",
+    ),
+    ["sessionToken"],
+  ),
+  v.forward(
+    v.check(
+      (c) => !(c.accessKeyId.startsWith("ASIA") && c.sessionToken === undefined),
+      "an ASIA… access key is temporary and needs its sessionToken",
+    ),
+    ["sessionToken"],
+  ),
+);
+const fileSchema = v.object({ credentials: v.pipe(v.array(credentialSchema), v.minLength(1)) });
 
 export interface CredentialsOptions {
   path?: string;
@@ -85,12 +89,14 @@ export function newCredential(principalArn: string, randomBytes: (size: number) 
 
 /** Reads an existing credentials file (the caller side: `npm run token`); never creates one. */
 export async function loadCredentials(path: string): Promise<LocalCredential[]> {
-  const parsed = fileSchema.safeParse(JSON.parse(await readFile(path, "utf8")));
+  const parsed = v.safeParse(fileSchema, JSON.parse(await readFile(path, "utf8")));
   if (!parsed.success) {
-    const issue = parsed.error.issues[0];
-    throw new Error(`Invalid local credentials file ${path}: ${issue?.path.join(".")}: ${issue?.message}`);
+    const issue = parsed.issues[0];
+    throw new Error(
+      `Invalid local credentials file ${path}: ${issuePath(issue).join(".")}: ${issue.message}`,
+    );
   }
-  return parsed.data.credentials.map(({ sessionToken, ...rest }) =>
+  return parsed.output.credentials.map(({ sessionToken, ...rest }) =>
     sessionToken === undefined ? rest : { ...rest, sessionToken },
   );
 }

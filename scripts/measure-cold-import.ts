@@ -4,16 +4,13 @@
 // Usage: npx tsx scripts/measure-cold-import.ts [runs]
 import { execFileSync } from "node:child_process";
 import { mkdtempSync, rmSync, statSync, symlinkSync } from "node:fs";
-import { createRequire } from "node:module";
 import { tmpdir } from "node:os";
 import { join, resolve } from "node:path";
 import { pathToFileURL } from "node:url";
-import { build, type Plugin } from "esbuild";
+import { build } from "esbuild";
 
 const root = resolve(import.meta.dirname, "..");
 const runs = Number(process.argv[2] ?? 21);
-// custom.esbuild.plugins in serverless.yml (zod's English messages only).
-const plugins = createRequire(import.meta.url)(join(root, "scripts/esbuild-plugins.cjs")) as Plugin[];
 
 // The same options as custom.esbuild in serverless.yml; only `external` differs.
 async function bundle(external: string[]): Promise<string> {
@@ -41,7 +38,6 @@ async function bundle(external: string[]): Promise<string> {
     target: "node24",
     mainFields: ["module", "main"],
     external,
-    plugins,
     banner: {
       js: 'import { createRequire as __createRequire } from "node:module"; const require = __createRequire(import.meta.url);',
     },

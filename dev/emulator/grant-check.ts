@@ -7,7 +7,7 @@ import {
   type JWTPayload,
   type ProtectedHeaderParameters,
 } from "jose";
-import { z } from "zod";
+import * as v from "valibot";
 import type { RegisteredClient } from "./registry.ts";
 
 export const JWT_BEARER = "urn:ietf:params:oauth:grant-type:jwt-bearer";
@@ -42,37 +42,32 @@ export class OAuthError extends Error {
   }
 }
 
-const GrantClaimsSchema = z.object({
-  aud: z.string(),
-  iss: z.string().min(1),
-  scope: z.string().min(1),
-  iat: z.number().int(),
-  exp: z.number().int(),
-  jti: z.string().min(1).max(256),
-  resource: z.array(z.url()).min(1).optional(),
-  consumer_org: z
-    .string()
-    .regex(/^\d{9}$/)
-    .optional(),
-  authorization_details: z.unknown().optional(),
-  pid: z
-    .string()
-    .regex(/^\d{11}$/, "expected an 11-digit national identity number")
-    .optional(),
+const GrantClaimsSchema = v.object({
+  aud: v.string(),
+  iss: v.pipe(v.string(), v.minLength(1)),
+  scope: v.pipe(v.string(), v.minLength(1)),
+  iat: v.pipe(v.number(), v.integer()),
+  exp: v.pipe(v.number(), v.integer()),
+  jti: v.pipe(v.string(), v.minLength(1), v.maxLength(256)),
+  resource: v.optional(v.pipe(v.array(v.pipe(v.string(), v.url())), v.minLength(1))),
+  consumer_org: v.optional(v.pipe(v.string(), v.regex(/^\d{9}$/))),
+  authorization_details: v.optional(v.unknown()),
+  pid: v.optional(v.pipe(v.string(), v.regex(/^\d{11}$/, "expected an 11-digit national identity number"))),
 });
-export type VerifiedGrantClaims = z.infer<typeof GrantClaimsSchema>;
+export type VerifiedGrantClaims = v.InferOutput<typeof GrantClaimsSchema>;
 
-const SystemUserDetailsSchema = z
-  .array(
-    z.strictObject({
-      type: z.literal("urn:altinn:systemuser"),
-      systemuser_org: z.strictObject({
-        authority: z.literal("iso6523-actorid-upis"),
-        ID: z.string().regex(/^0192:\d{9}$/),
+const SystemUserDetailsSchema = v.pipe(
+  v.array(
+    v.strictObject({
+      type: v.literal("urn:altinn:systemuser"),
+      systemuser_org: v.strictObject({
+        authority: v.literal("iso6523-actorid-upis"),
+        ID: v.pipe(v.string(), v.regex(/^0192:\d{9}$/)),
       }),
     }),
-  )
-  .length(1);
+  ),
+  v.length(1),
+);
 
 export interface AcceptedGrant {
   client: RegisteredClient;
@@ -138,14 +133,12 @@ export async function checkGrant(form: URLSearchParams, ctx: GrantCheckContext):
   }
   const unlisted = Object.keys(payload).filter((claim) => !ALLOWED_GRANT_CLAIMS.has(claim));
   if (unlisted.length > 0) throw malformed(`Invalid assertion: claim(s) not allowed: ${unlisted.join(", ")}`);
-  const parsed = GrantClaimsSchema.safeParse(payload);
+  const parsed = v.safeParse(GrantClaimsSchema, payload);
   if (!parsed.success) {
-    const issue = parsed.error.issues[0];
-    throw malformed(
-      `Invalid assertion: claim ${String(issue?.path[0] ?? "?")}: ${issue?.message ?? "invalid"}`,
-    );
+    const issue = parsed.issues[0];
+    throw malformed(`Invalid assertion: claim ${String(issue.path?.[0]?.key ?? "?")}: ${issue.message}`);
   }
-  const claims = parsed.data;
+  const claims = parsed.output;
 
   const client = ctx.clients.get(claims.iss);
   if (client === undefined) throw invalidGrant("MP-100", `Invalid assertion: unknown client ${claims.iss}`);
@@ -288,7 +281,7 @@ function checkSystemUser(
   details: unknown,
   scopes: readonly string[],
 ): { id: string; orgNumber: string } {
-  const parsed = SystemUserDetailsSchema.safeParse(details);
+  const parsed = v.safeParse(SystemUserDetailsSchema, details);
   if (!parsed.success) {
     throw new OAuthError(
       "invalid_authorization_details",
@@ -296,7 +289,7 @@ function checkSystemUser(
       "authorization_details must be one urn:altinn:systemuser entry with systemuser_org 0192:<orgno>",
     );
   }
-  const orgNumber = (parsed.data[0]?.systemuser_org.ID ?? "").slice("0192:".length);
+  const orgNumber = (parsed.output[0]?.systemuser_org.ID ?? "").slice("0192:".length);
   const user = client.systemUsers.get(orgNumber);
   if (user === undefined) {
     throw new OAuthError(

@@ -1,6 +1,7 @@
 // The emulator's subset of Digdir's self-service API: GET / POST / DELETE of a client's JWKS, behind admin-token scopes.
 import type { JWTPayload } from "jose";
-import { z } from "zod";
+import * as v from "valibot";
+import { isRecord } from "../../lib/schema/index.ts";
 import { KeySetError, type RegisteredClient, registeredKeys } from "./registry.ts";
 
 export const JWKS_PATH = /^\/api\/v1\/clients\/([^/]+)\/jwks$/;
@@ -38,7 +39,9 @@ export interface SelfServiceAnswer {
   headers?: Record<string, string>;
 }
 
-const PostedSet = z.object({ keys: z.array(z.record(z.string(), z.unknown())).min(1) });
+const PostedSet = v.object({
+  keys: v.pipe(v.array(v.custom<Record<string, unknown>>(isRecord)), v.minLength(1)),
+});
 
 const error = (status: number, code: string, description: string): SelfServiceAnswer => ({
   status,
@@ -103,7 +106,7 @@ async function answerFor(
     client.keysUpdated = ctx.nowSeconds;
     return { status: 200, body: jwksOf(client) };
   }
-  const posted = PostedSet.safeParse(parseJson(request.body));
+  const posted = v.safeParse(PostedSet, parseJson(request.body));
   if (!posted.success) {
     return error(
       400,
@@ -112,7 +115,7 @@ async function answerFor(
     );
   }
   try {
-    client.keys = registeredKeys(posted.data.keys as never, ctx.nowSeconds);
+    client.keys = registeredKeys(posted.output.keys as never, ctx.nowSeconds);
   } catch (refusal) {
     if (!(refusal instanceof KeySetError)) throw refusal;
     return error(400, "invalid_request", refusal.message);

@@ -1,5 +1,5 @@
 // Reads the broker's answer: a token on 200, otherwise a TokenBrokerError carrying the problem+json code.
-import { z } from "zod";
+import * as v from "valibot";
 import { parseJson } from "../json/index.ts";
 import { parseTokenAnswer } from "../maskinporten/response.ts";
 import type { TokenAnswerBody as TokenResponse } from "../maskinporten/types.ts";
@@ -8,18 +8,18 @@ import { TokenBrokerError } from "./errors.ts";
 
 export type { TokenResponse };
 
-const problemSchema = z.object({
-  code: z.string(),
-  detail: z.string().optional(),
-  title: z.string().optional(),
-  upstream: z.string().optional(),
-  upstream_error: z.string().optional(),
-  upstream_error_description: z.string().optional(),
-  request_id: z.string().optional(),
+const problemSchema = v.object({
+  code: v.string(),
+  detail: v.optional(v.string()),
+  title: v.optional(v.string()),
+  upstream: v.optional(v.string()),
+  upstream_error: v.optional(v.string()),
+  upstream_error_description: v.optional(v.string()),
+  request_id: v.optional(v.string()),
 });
 
 /** API Gateway's own refusals (signature, throttling, unknown route) are `{"message": "..."}`. */
-const gatewaySchema = z.object({ message: z.string() });
+const gatewaySchema = v.object({ message: v.string() });
 
 /** API Gateway's words for credentials it does not accept: an unknown key, a wrong or expired session token. */
 const CREDENTIALS_REFUSED = /^The security token included in the request is (invalid|expired)/;
@@ -41,15 +41,15 @@ export function readToken(status: number, text: string): TokenResponse | TokenBr
 export function readError(status: number, text: string, retryAfterSeconds?: number): TokenBrokerError {
   const body = parseJson(text);
   const retry = { retry_after: retryAfterSeconds };
-  const problem = problemSchema.safeParse(body);
+  const problem = v.safeParse(problemSchema, body);
   if (problem.success) {
-    const { code, detail, title, ...extra } = problem.data;
+    const { code, detail, title, ...extra } = problem.output;
     if (!isProblemCode(code)) return invalid(status, `Unknown problem code from the broker: ${code}`);
     return new TokenBrokerError({ ...extra, code, status, detail: detail ?? title ?? code, ...retry });
   }
-  const gateway = gatewaySchema.safeParse(body);
+  const gateway = v.safeParse(gatewaySchema, body);
   if (gateway.success) {
-    const message = gateway.data.message;
+    const message = gateway.output.message;
     const code = CREDENTIALS_REFUSED.test(message) ? "credentials_error" : "gateway_rejected";
     return new TokenBrokerError({ code, status, detail: message, ...retry });
   }

@@ -1,5 +1,6 @@
 // The Maskinporten clients the broker signs for: CLIENTS / CLIENTS_FILE (several) or the single-client variables ("default").
-import * as z from "zod/mini";
+import * as v from "valibot";
+import { issuePath, strictDocument } from "../schema/index.ts";
 import { ConfigError } from "./config-error.ts";
 import { type DocumentSource, documentText } from "./document-source.ts";
 import {
@@ -40,53 +41,49 @@ export const SINGLE_CLIENT_VARIABLES = [
 const CLIENT_ID_RULE = "expected the Maskinporten client id";
 const SIGNING_KEY_RULE = "expected kms:<key>, secretsmanager:<secret> or file:<path>";
 
-// Built on first use (z.lazy): only the CLIENTS / CLIENTS_FILE form reads them.
-const ClientSchema = z.lazy(() =>
-  z.strictObject(
-    {
-      name: z
-        .string({ error: "expected a name of letters, digits, '-' or '_'" })
-        .check(z.regex(CLIENT_NAME_PATTERN, "expected a name of 1 to 64 letters, digits, '-' or '_'")),
-      client_id: z.string({ error: CLIENT_ID_RULE }).check(z.trim(), z.minLength(1, CLIENT_ID_RULE)),
-      signing_key: z.pipe(
-        z.string({ error: SIGNING_KEY_RULE }),
-        z.transform((s: string, ctx) => {
-          try {
-            return parseSigningKeyRef(s.trim());
-          } catch (error) {
-            ctx.issues.push({ code: "custom", message: (error as Error).message, input: s });
-            return z.NEVER;
-          }
-        }),
-      ),
-      kid: z.optional(
-        z
-          .string({ error: "expected a string" })
-          .check(z.regex(KID_PATTERN, "expected letters, digits, '.', '_' or '-' (at most 200)")),
-      ),
-      alg: z._default(z.enum(SIGNING_ALGS, { error: "expected RS256, RS384 or RS512" }), "RS256"),
-    },
-    // Unknown fields are named by parseClients from the issue's keys.
-    { error: (issue) => (issue.code === "unrecognized_keys" ? undefined : "expected a client object") },
+const clientEntries = {
+  name: v.pipe(
+    v.string("expected a name of letters, digits, '-' or '_'"),
+    v.regex(CLIENT_NAME_PATTERN, "expected a name of 1 to 64 letters, digits, '-' or '_'"),
   ),
-);
+  client_id: v.pipe(v.string(CLIENT_ID_RULE), v.trim(), v.minLength(1, CLIENT_ID_RULE)),
+  signing_key: v.pipe(
+    v.string(SIGNING_KEY_RULE),
+    v.rawTransform(({ dataset, addIssue, NEVER }) => {
+      try {
+        return parseSigningKeyRef(dataset.value.trim());
+      } catch (error) {
+        addIssue({ message: (error as Error).message });
+        return NEVER;
+      }
+    }),
+  ),
+  kid: v.optional(
+    v.pipe(
+      v.string("expected a string"),
+      v.regex(KID_PATTERN, "expected letters, digits, '.', '_' or '-' (at most 200)"),
+    ),
+  ),
+  alg: v.optional(v.picklist(SIGNING_ALGS, "expected RS256, RS384 or RS512"), "RS256"),
+};
+const ClientSchema = strictDocument(clientEntries, { notObject: "expected a client object" });
 
-const DocumentSchema = z.lazy(() =>
-  z.strictObject(
-    {
-      clients: z
-        .array(z.unknown(), { error: "expected an array of clients" })
-        .check(z.minLength(1, "expected at least one client")),
-    },
-    { error: () => 'expected {"clients": [{"name", "client_id", "signing_key", "kid"?, "alg"?}, ...]}' },
-  ),
+const DOCUMENT_SHAPE = 'expected {"clients": [{"name", "client_id", "signing_key", "kid"?, "alg"?}, ...]}';
+const DocumentSchema = strictDocument(
+  {
+    clients: v.pipe(
+      v.array(v.unknown(), "expected an array of clients"),
+      v.minLength(1, "expected at least one client"),
+    ),
+  },
+  { notObject: DOCUMENT_SHAPE, unknown: () => DOCUMENT_SHAPE },
 );
 
 /** `clients[1] (name vat).signing_key` */
-function where(index: number, raw: unknown, path: readonly PropertyKey[]): string {
+function where(index: number, raw: unknown, path: readonly (string | number)[]): string {
   const name = (raw as { name?: unknown } | null)?.name;
   const named = typeof name === "string" && CLIENT_NAME_PATTERN.test(name) ? ` (name ${name})` : "";
-  return `clients[${index}]${named}${path.map((p) => `.${String(p)}`).join("")}`;
+  return `clients[${index}]${named}${path.map((p) => `.${p}`).join("")}`;
 }
 
 /** Parses a clients document; returns the clients, or every problem found, each naming the client and field. */
@@ -97,30 +94,27 @@ export function parseClients(text: string): { clients: ClientConfig[] } | { erro
   } catch (error) {
     return { errors: [`not valid JSON (${(error as Error).message})`] };
   }
-  const document = DocumentSchema.safeParse(json);
+  const document = v.safeParse(DocumentSchema, json);
   if (!document.success) {
-    const issue = document.error.issues[0];
-    const path = issue?.path.length ? `${issue.path.join(".")}: ` : "";
-    return { errors: [`${path}${issue?.message ?? "invalid"}`] };
+    const issue = document.issues[0];
+    const path = issuePath(issue).join(".");
+    return { errors: [`${path === "" ? "" : `${path}: `}${issue.message}`] };
   }
   const errors: string[] = [];
   const clients: ClientConfig[] = [];
   const seen = new Map<string, number>();
-  document.data.clients.forEach((raw, index) => {
-    const parsed = ClientSchema.safeParse(raw);
+  for (const [index, raw] of document.output.clients.entries()) {
+    const parsed = v.safeParse(ClientSchema, raw);
     if (!parsed.success) {
-      for (const issue of parsed.error.issues) {
-        const message =
-          issue.code === "unrecognized_keys" ? `unknown field(s) ${issue.keys.join(", ")}` : issue.message;
-        errors.push(`${where(index, raw, issue.path)}: ${message}`);
-      }
-      return;
+      for (const issue of parsed.issues)
+        errors.push(`${where(index, raw, issuePath(issue))}: ${issue.message}`);
+      continue;
     }
-    const { name, client_id, signing_key, kid, alg } = parsed.data;
+    const { name, client_id, signing_key, kid, alg } = parsed.output;
     const first = seen.get(name);
     if (first !== undefined) {
       errors.push(`${where(index, raw, ["name"])}: the name "${name}" is already used by clients[${first}]`);
-      return;
+      continue;
     }
     seen.set(name, index);
     clients.push({
@@ -128,7 +122,7 @@ export function parseClients(text: string): { clients: ClientConfig[] } | { erro
       clientId: client_id,
       signing: { key: signing_key, alg, ...(kid === undefined ? {} : { kid }) },
     });
-  });
+  }
   return errors.length > 0 ? { errors } : { clients };
 }
 

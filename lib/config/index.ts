@@ -1,5 +1,6 @@
-// Environment -> validated, typed Config (zod), once per cold start; a bad value stops start-up naming the variable.
-import * as z from "zod/mini";
+// Environment -> validated, typed Config (valibot), once per cold start; a bad value stops start-up naming the variable.
+import * as v from "valibot";
+import { objectMessages } from "../schema/index.ts";
 import { type ClientConfig, clientForm, readClients, singleClient } from "./clients.ts";
 import { ConfigError } from "./config-error.ts";
 import type { DocumentSource } from "./document-source.ts";
@@ -51,28 +52,27 @@ export interface Config {
   // Key lifecycle (self-service API) -- end
 }
 
-/** A variable's trimmed value; unset and empty are both undefined. */
-const optional = z.pipe(
-  z.optional(z.string()),
-  z.transform((s: string | undefined) => {
+/**
+ * A variable's trimmed value; unset and empty are both undefined. Unset reads as "" (a default) so that the
+ * rest of the pipe runs for it too: valibot skips an optional field's pipe when the field is absent.
+ */
+const optional = v.pipe(
+  v.optional(v.string(), ""),
+  v.transform((s) => {
     const trimmed = s?.trim();
     return trimmed === "" ? undefined : trimmed;
   }),
 );
 
 const integer = (name: string, min: number, max: number, fallback: number) =>
-  z.pipe(
+  v.pipe(
     optional,
-    z.transform((s: string | undefined, ctx) => {
+    v.rawTransform(({ dataset: { value: s }, addIssue, NEVER }) => {
       if (s === undefined) return fallback;
       const n = Number(s);
       if (!Number.isInteger(n) || n < min || n > max) {
-        ctx.issues.push({
-          code: "custom",
-          message: `${name}: expected an integer from ${min} to ${max}, got "${s}"`,
-          input: s,
-        });
-        return z.NEVER;
+        addIssue({ message: `${name}: expected an integer from ${min} to ${max}, got "${s}"` });
+        return NEVER;
       }
       return n;
     }),
@@ -91,8 +91,9 @@ export function isUpstreamUrl(value: string): boolean {
 }
 
 const httpsUrl = (name: string) =>
-  optional.check(
-    z.refine(
+  v.pipe(
+    optional,
+    v.check(
       (s) => s === undefined || isUpstreamUrl(s),
       `${name}: expected an https URL (plain http only to 127.0.0.1, localhost or [::1])`,
     ),
@@ -100,15 +101,15 @@ const httpsUrl = (name: string) =>
 
 /** A signing key reference (kms:, secretsmanager:, file:) when set. */
 const keyRef = (name: string) =>
-  z.pipe(
+  v.pipe(
     optional,
-    z.transform((s: string | undefined, ctx) => {
+    v.rawTransform(({ dataset: { value: s }, addIssue, NEVER }) => {
       if (s === undefined) return undefined;
       try {
         return parseSigningKeyRef(s);
       } catch (error) {
-        ctx.issues.push({ code: "custom", message: `${name}: ${(error as Error).message}`, input: s });
-        return z.NEVER;
+        addIssue({ message: `${name}: ${(error as Error).message}` });
+        return NEVER;
       }
     }),
   );
@@ -134,16 +135,16 @@ export interface KeyLifecycleConfig {
 const KeyLifecycleEnv = {
   MASKINPORTEN_ADMIN_URL: httpsUrl("MASKINPORTEN_ADMIN_URL"),
   KEY_EXPIRY_WARN_DAYS: integer("KEY_EXPIRY_WARN_DAYS", 1, 365, 30),
-  KEY_AUTO_RENEW: z.pipe(
+  KEY_AUTO_RENEW: v.pipe(
     optional,
-    z._default(z.enum(["true", "false"], { error: 'KEY_AUTO_RENEW: expected "true" or "false"' }), "false"),
+    v.optional(v.picklist(["true", "false"], 'KEY_AUTO_RENEW: expected "true" or "false"'), "false"),
   ),
   KEY_ADMIN_CLIENT: optional,
 };
 
 function keyLifecycleConfig(
   env: "test" | "prod",
-  e: { [K in keyof typeof KeyLifecycleEnv]: z.output<(typeof KeyLifecycleEnv)[K]> },
+  e: { [K in keyof typeof KeyLifecycleEnv]: v.InferOutput<(typeof KeyLifecycleEnv)[K]> },
   clients: readonly ClientConfig[],
 ): KeyLifecycleConfig {
   const admin = e.KEY_ADMIN_CLIENT;
@@ -161,21 +162,22 @@ function keyLifecycleConfig(
 }
 // Key lifecycle (self-service API) -- end
 
-const EnvSchema = z.object({
-  MASKINPORTEN_ENV: z.enum(["test", "prod"], { error: 'MASKINPORTEN_ENV: expected "test" or "prod"' }),
+const EnvEntries = {
+  MASKINPORTEN_ENV: v.picklist(["test", "prod"], 'MASKINPORTEN_ENV: expected "test" or "prod"'),
   MASKINPORTEN_ISSUER: httpsUrl("MASKINPORTEN_ISSUER"),
   MASKINPORTEN_TOKEN_URL: httpsUrl("MASKINPORTEN_TOKEN_URL"),
   MASKINPORTEN_CLIENT_ID: optional,
   SIGNING_KEY: keyRef("SIGNING_KEY"),
-  SIGNING_KID: optional.check(
-    z.refine(
+  SIGNING_KID: v.pipe(
+    optional,
+    v.check(
       (s) => s === undefined || KID_PATTERN.test(s),
       "SIGNING_KID: expected letters, digits, '.', '_' or '-' (at most 200)",
     ),
   ),
-  SIGNING_ALG: z.pipe(
+  SIGNING_ALG: v.pipe(
     optional,
-    z.optional(z.enum(SIGNING_ALGS, { error: "SIGNING_ALG: expected RS256, RS384 or RS512" })),
+    v.optional(v.picklist(SIGNING_ALGS, "SIGNING_ALG: expected RS256, RS384 or RS512")),
   ),
   CLIENTS: optional,
   CLIENTS_FILE: optional,
@@ -189,29 +191,31 @@ const EnvSchema = z.object({
   ALTINN_EXCHANGE_URL: httpsUrl("ALTINN_EXCHANGE_URL"),
   PID_PSEUDONYM_KEY: keyRef("PID_PSEUDONYM_KEY"),
   ...KeyLifecycleEnv,
-});
+};
+const EnvSchema = v.object(
+  EnvEntries,
+  objectMessages(EnvEntries, { notObject: "the environment: expected an object of variables" }),
+);
 
 /** Lines of a failed parse, each starting with the variable's name. */
-const issueLines = (error: {
-  issues: readonly { message: string; path: readonly PropertyKey[] }[];
-}): string[] =>
-  error.issues.map((issue) =>
-    issue.message.includes(":") ? issue.message : `${String(issue.path[0])}: ${issue.message}`,
+const issueLines = (issues: readonly v.BaseIssue<unknown>[]): string[] =>
+  issues.map((issue) =>
+    issue.message.includes(":") ? issue.message : `${v.getDotPath(issue)}: ${issue.message}`,
   );
 
-const ClientEnvSchema = z.pick(EnvSchema, {
-  MASKINPORTEN_CLIENT_ID: true,
-  SIGNING_KEY: true,
-  SIGNING_KID: true,
-  SIGNING_ALG: true,
-  CLIENTS: true,
-  CLIENTS_FILE: true,
-});
+const ClientEnvSchema = v.pick(EnvSchema, [
+  "MASKINPORTEN_CLIENT_ID",
+  "SIGNING_KEY",
+  "SIGNING_KID",
+  "SIGNING_ALG",
+  "CLIENTS",
+  "CLIENTS_FILE",
+]);
 
 /** The clients of either form, once their variables are valid. */
 function clientsOf(
   form: ReturnType<typeof clientForm>,
-  variables: z.infer<typeof ClientEnvSchema>,
+  variables: v.InferOutput<typeof ClientEnvSchema>,
 ): ReturnType<typeof readClients> {
   return form.source === undefined ? { clients: [singleClient(variables)] } : readClients(form.source);
 }
@@ -221,25 +225,25 @@ function clientsOf(
  * need the clients without the rest of the configuration (`npm run jwks`, `npm start`'s emulator).
  */
 export function loadClients(env: Readonly<Record<string, string | undefined>> = process.env): ClientConfig[] {
-  const parsed = ClientEnvSchema.safeParse(env);
+  const parsed = v.safeParse(ClientEnvSchema, env);
   const form = clientForm(env);
-  const lines = [...(parsed.success ? [] : issueLines(parsed.error)), ...form.errors];
+  const lines = [...(parsed.success ? [] : issueLines(parsed.issues)), ...form.errors];
   if (!parsed.success || lines.length > 0)
     throw new ConfigError(`Invalid configuration:\n  ${lines.join("\n  ")}`);
-  const clients = clientsOf(form, parsed.data);
+  const clients = clientsOf(form, parsed.output);
   if ("errors" in clients) throw new ConfigError(`Invalid configuration:\n  ${clients.errors.join("\n  ")}`);
   return clients.clients;
 }
 
 /** Reads the configuration variables (docs/deployment.md, "Configuration"); throws ConfigError listing every bad or missing one. */
 export function loadConfig(env: Readonly<Record<string, string | undefined>> = process.env): Config {
-  const parsed = EnvSchema.safeParse(env);
+  const parsed = v.safeParse(EnvSchema, env);
   const form = clientForm(env);
-  const lines = [...(parsed.success ? [] : issueLines(parsed.error)), ...form.errors];
+  const lines = [...(parsed.success ? [] : issueLines(parsed.issues)), ...form.errors];
   if (!parsed.success || lines.length > 0) {
     throw new ConfigError(`Invalid configuration:\n  ${lines.join("\n  ")}`);
   }
-  const e = parsed.data;
+  const e = parsed.output;
   const clients = clientsOf(form, e);
   if ("errors" in clients) {
     throw new ConfigError(`Invalid configuration:\n  ${clients.errors.join("\n  ")}`);

@@ -1,5 +1,5 @@
 // The client of Digdir's self-service API for a Maskinporten client's registered keys: GET / POST / DELETE of its JWKS.
-import { z } from "zod";
+import * as v from "valibot";
 import { isUpstreamUrl } from "../config/index.ts";
 import { defaultTransport, type HttpResponse, type HttpTransport } from "../http/transport.ts";
 import { parseJson } from "../json/index.ts";
@@ -25,20 +25,21 @@ export interface RegisteredJwk {
   exp?: number;
 }
 
-const RegisteredJwkSchema = z.object({
-  kty: z.string().min(1),
-  kid: z.string().min(1),
-  alg: z.string().optional(),
-  use: z.string().optional(),
-  n: z.string().optional(),
-  e: z.string().optional(),
-  crv: z.string().optional(),
-  x: z.string().optional(),
-  y: z.string().optional(),
-  x5c: z.array(z.string()).optional(),
-  exp: z.number().int().optional(),
+const optionalString = v.optional(v.string());
+const RegisteredJwkSchema = v.object({
+  kty: v.pipe(v.string(), v.minLength(1)),
+  kid: v.pipe(v.string(), v.minLength(1)),
+  alg: optionalString,
+  use: optionalString,
+  n: optionalString,
+  e: optionalString,
+  crv: optionalString,
+  x: optionalString,
+  y: optionalString,
+  x5c: v.optional(v.array(v.string())),
+  exp: v.optional(v.pipe(v.number(), v.integer())),
 });
-const JwksAnswerSchema = z.object({ keys: z.array(RegisteredJwkSchema) });
+const JwksAnswerSchema = v.object({ keys: v.array(RegisteredJwkSchema) });
 
 /** The members posted back: public members only, never anything the answer added beyond them. */
 export const POSTED_MEMBERS = ["kty", "alg", "use", "kid", "n", "e", "crv", "x", "y", "x5c", "exp"] as const;
@@ -132,11 +133,11 @@ export class SelfServiceApi {
       );
     }
     if (method === "DELETE") return [];
-    const parsed = JwksAnswerSchema.safeParse(parseJson(text));
+    const parsed = v.safeParse(JwksAnswerSchema, parseJson(text));
     if (!parsed.success) {
       throw new SelfServiceError("admin_malformed", `${method} ${url}: the answer is not a JWKS`, status);
     }
-    return parsed.data.keys.map(postable);
+    return parsed.output.keys.map(postable);
   }
 }
 

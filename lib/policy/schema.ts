@@ -1,7 +1,8 @@
-// The policy document (docs/api.md, "Policy") as a zod schema; a bad document is refused naming the rule and the field.
-import * as z from "zod/mini";
+// The policy document (docs/api.md, "Policy") as a valibot schema; a bad document is refused naming the rule and the field.
+import * as v from "valibot";
 import { CLIENT_NAME_PATTERN, ConfigError, DEFAULT_CLIENT_NAME } from "../config/index.ts";
 import { isOrgNumber, isResourceUri, RESOURCE_RULE, SCOPE_TOKEN } from "../request/index.ts";
+import { issuePath, strictDocument } from "../schema/index.ts";
 import { ACCOUNT_ID, type Arn, parseArn, rolePath } from "./arn.ts";
 
 export interface PolicyRule {
@@ -63,25 +64,29 @@ function principalPattern(pattern: string): Arn | string {
   return arn;
 }
 
-const principal = z.pipe(
-  z.string({ error: "expected an IAM ARN pattern" }),
-  z.transform((text: string, ctx) => {
+const principal = v.pipe(
+  v.string("expected an IAM ARN pattern"),
+  v.rawTransform(({ dataset: { value: text }, addIssue, NEVER }) => {
     const arn = principalPattern(text);
     if (typeof arn === "string") {
-      ctx.issues.push({ code: "custom", message: arn, input: text });
-      return z.NEVER;
+      addIssue({ message: arn });
+      return NEVER;
     }
     return { text, arn };
   }),
 );
 
-const scopePattern = z
-  .string({ error: "expected a scope pattern" })
-  .check(z.regex(SCOPE_TOKEN, "expected a scope-token (RFC 6749 characters, no spaces; * globs)"));
+const scopePattern = v.pipe(
+  v.string("expected a scope pattern"),
+  v.regex(SCOPE_TOKEN, "expected a scope-token (RFC 6749 characters, no spaces; * globs)"),
+);
 
 /** A string that is `*` or passes `test`; `rule` is the message for anything else. */
 const patternOrStar = (test: (s: string) => boolean, rule: string) =>
-  z.string({ error: rule }).check(z.refine((s) => s === "*" || test(s), rule));
+  v.pipe(
+    v.string(rule),
+    v.check((s) => s === "*" || test(s), rule),
+  );
 
 const orgOrStar = patternOrStar(isOrgNumber, 'expected a 9-digit organisation number or "*"');
 const resourceOrStar = patternOrStar(isResourceUri, `expected ${RESOURCE_RULE} or "*"`);
@@ -91,42 +96,35 @@ const clientOrStar = patternOrStar(
 );
 
 /** An optional list, empty when absent. */
-const listOf = <T extends z.ZodMiniType<string, string>>(item: T, error: string) =>
-  z._default(z.array(item, { error }), []);
+const listOf = <T extends v.GenericSchema<string, string>>(item: T, message: string) =>
+  v.optional(v.array(item, message), () => []);
 
-const RuleSchema = z.strictObject(
-  {
-    principal,
-    scopes: z
-      .array(scopePattern, { error: "expected an array of scope patterns" })
-      .check(z.minLength(1, "expected at least one scope")),
-    consumer_orgs: listOf(orgOrStar, "expected an array"),
-    systemuser_orgs: listOf(orgOrStar, "expected an array"),
-    resources: listOf(resourceOrStar, "expected an array"),
-    clients: listOf(clientOrStar, "expected an array of client names"),
-    exchanges: z._default(
-      z.array(z.literal("altinn", { error: 'expected "altinn"' }), {
-        error: 'expected an array: ["altinn"]',
-      }),
-      [],
-    ),
-    pid: z._default(z.boolean({ error: "expected true or false" }), false),
-  },
-  // Unknown fields are named by validatePolicy from the issue's keys.
-  { error: (issue) => (issue.code === "unrecognized_keys" ? undefined : "expected a rule object") },
-);
+const ruleEntries = {
+  principal,
+  scopes: v.pipe(
+    v.array(scopePattern, "expected an array of scope patterns"),
+    v.minLength(1, "expected at least one scope"),
+  ),
+  consumer_orgs: listOf(orgOrStar, "expected an array"),
+  systemuser_orgs: listOf(orgOrStar, "expected an array"),
+  resources: listOf(resourceOrStar, "expected an array"),
+  clients: listOf(clientOrStar, "expected an array of client names"),
+  exchanges: v.optional(
+    v.array(v.literal("altinn", 'expected "altinn"'), 'expected an array: ["altinn"]'),
+    () => [],
+  ),
+  pid: v.optional(v.boolean("expected true or false"), false),
+};
+const RuleSchema = strictDocument(ruleEntries, { notObject: "expected a rule object" });
 
 /** A validated rule, its principal pattern parsed once at cold start. */
-function compiled(rule: z.infer<typeof RuleSchema>): PolicyRule {
+function compiled(rule: v.InferOutput<typeof RuleSchema>): PolicyRule {
   return { ...rule, principal: rule.principal.text, principalArn: rule.principal.arn };
 }
 
-const PolicySchema = z.strictObject(
-  { rules: z.array(z.unknown(), { error: "expected an array of rules" }) },
-  {
-    error: (issue) =>
-      issue.code === "unrecognized_keys" ? `unknown field(s) ${issue.keys.join(", ")}` : "expected an object",
-  },
+const PolicySchema = strictDocument(
+  { rules: v.array(v.unknown(), "expected an array of rules") },
+  { notObject: "expected an object" },
 );
 
 /** `rules[2] (principal arn:…)`: how a message names a rule. */
@@ -157,25 +155,21 @@ export function validatePolicy(
   origin: string,
   clients: readonly string[] = [DEFAULT_CLIENT_NAME],
 ): Policy {
-  const top = PolicySchema.safeParse(document);
-  if (!top.success) {
-    throw new PolicyError(
-      `${origin}: expected {"rules": [...]} (${top.error.issues[0]?.message ?? "invalid"})`,
-    );
-  }
-  const rules = top.data.rules.map((raw, index) => {
-    const rule = RuleSchema.safeParse(raw);
+  const top = v.safeParse(PolicySchema, document);
+  if (!top.success) throw new PolicyError(`${origin}: expected {"rules": [...]} (${top.issues[0].message})`);
+  const rules = top.output.rules.map((raw, index) => {
+    const rule = v.safeParse(RuleSchema, raw);
     if (rule.success) {
-      const problem = checkClients(rule.data, clients);
+      const problem = checkClients(rule.output, clients);
       if (problem !== undefined)
         throw new PolicyError(`${origin}: ${ruleLabel(index, raw)}.clients: ${problem}`);
-      return compiled(rule.data);
+      return compiled(rule.output);
     }
-    const issue = rule.error.issues[0];
-    const field = issue?.path.map((p) => (typeof p === "number" ? `[${p}]` : `.${String(p)}`)).join("") ?? "";
-    const message =
-      issue?.code === "unrecognized_keys" ? `unknown field(s) ${issue.keys.join(", ")}` : issue?.message;
-    throw new PolicyError(`${origin}: ${ruleLabel(index, raw)}${field}: ${message ?? "invalid rule"}`);
+    const issue = rule.issues[0];
+    const field = issuePath(issue)
+      .map((p) => (typeof p === "number" ? `[${p}]` : `.${p}`))
+      .join("");
+    throw new PolicyError(`${origin}: ${ruleLabel(index, raw)}${field}: ${issue.message}`);
   });
   return { rules };
 }

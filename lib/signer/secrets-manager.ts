@@ -2,9 +2,10 @@
 import { createPublicKey, type KeyObject, X509Certificate } from "node:crypto";
 // Types only: the client is imported when a secret is configured (see kms.ts).
 import type { SecretsManagerClient } from "@aws-sdk/client-secrets-manager";
-import * as z from "zod/mini";
+import * as v from "valibot";
 import { ConfigError, KID_PATTERN, type SigningAlg } from "../config/index.ts";
 import { Problem } from "../problem/index.ts";
+import { isRecord, strictDocument } from "../schema/index.ts";
 import { AWS_CLIENT_OPTIONS } from "./aws-client.ts";
 import { awsErrorName, signingUnavailable } from "./aws-errors.ts";
 import { assertAlgFits, inMemorySigningKey, parsePrivateKey, publicJwkOf } from "./keys.ts";
@@ -37,29 +38,26 @@ export interface SecretsManagerSignerOptions {
 
 /** The secret's JSON (docs/key-custody.md): `{"private_key": PEM | JWK, "kid"?: "...", "certificate_chain"?: [PEM, ...]}`. */
 const CHAIN_SHAPE = "certificate_chain: expected an array of PEM certificates, leaf first";
-// Built on first use (z.lazy): only a Secrets Manager key reads it.
-const SecretSchema = z.lazy(() =>
-  z.strictObject(
-    {
-      private_key: z.union([z.string().check(z.minLength(1)), z.record(z.string(), z.unknown())], {
-        error: "private_key: expected a PKCS#8 PEM string or a private JWK object",
-      }),
-      kid: z.optional(
-        z
-          .string({ error: "kid: expected a string" })
-          .check(
-            z.regex(KID_PATTERN, { error: "kid: expected letters, digits, '.', '_' or '-' (at most 200)" }),
-          ),
+const SecretSchema = strictDocument(
+  {
+    private_key: v.union(
+      [v.pipe(v.string(), v.minLength(1)), v.custom<Record<string, unknown>>(isRecord)],
+      "private_key: expected a PKCS#8 PEM string or a private JWK object",
+    ),
+    kid: v.optional(
+      v.pipe(
+        v.string("kid: expected a string"),
+        v.regex(KID_PATTERN, "kid: expected letters, digits, '.', '_' or '-' (at most 200)"),
       ),
-      certificate_chain: z.optional(
-        z
-          .array(z.string({ error: CHAIN_SHAPE }), { error: CHAIN_SHAPE })
-          .check(z.minLength(1, { error: "certificate_chain: expected at least the leaf certificate" })),
+    ),
+    certificate_chain: v.optional(
+      v.pipe(
+        v.array(v.string(CHAIN_SHAPE), CHAIN_SHAPE),
+        v.minLength(1, "certificate_chain: expected at least the leaf certificate"),
       ),
-    },
-    // Unknown members are named by parseSecret from the issue's keys.
-    { error: (issue) => (issue.code === "unrecognized_keys" ? undefined : "expected a JSON object") },
-  ),
+    ),
+  },
+  { notObject: "expected a JSON object", unknown: (keys) => `unknown member(s) ${keys.join(", ")}` },
 );
 
 const defaultLog: RefreshLog = (failure) => console.warn(JSON.stringify({ level: "WARN", ...failure }));
@@ -154,7 +152,7 @@ async function readSigningKey(
   return inMemorySigningKey(privateKey, options.alg, jwk, header, `${arn ?? secretId}#${jwk.kid}`);
 }
 
-function parseSecret(text: string | undefined, origin: string): z.infer<typeof SecretSchema> {
+function parseSecret(text: string | undefined, origin: string): v.InferOutput<typeof SecretSchema> {
   if (text === undefined) throw new ConfigError(`${origin}: the secret has no SecretString; store JSON text`);
   let json: unknown;
   try {
@@ -165,14 +163,10 @@ function parseSecret(text: string | undefined, origin: string): z.infer<typeof S
       `${origin}: the secret is not JSON; expected {"private_key": ..., "kid"?, "certificate_chain"?}`,
     );
   }
-  const parsed = SecretSchema.safeParse(json);
-  if (!parsed.success) {
-    const problems = parsed.error.issues.map((issue) =>
-      issue.code === "unrecognized_keys" ? `unknown member(s) ${issue.keys.join(", ")}` : issue.message,
-    );
-    throw new ConfigError(`${origin}: ${problems.join("; ")}`);
-  }
-  return parsed.data;
+  const parsed = v.safeParse(SecretSchema, json);
+  if (!parsed.success)
+    throw new ConfigError(`${origin}: ${parsed.issues.map((issue) => issue.message).join("; ")}`);
+  return parsed.output;
 }
 
 /** Checks the chain (leaf first) fits the key, is currently valid and links up; returns the x5c entries. */
