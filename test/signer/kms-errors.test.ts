@@ -15,7 +15,7 @@ import {
   SignCommand,
 } from "@aws-sdk/client-kms";
 import { mockClient } from "aws-sdk-client-mock";
-import { beforeEach, describe, expect, it } from "vitest";
+import { beforeEach, describe, expect, it, vi } from "vitest";
 import { ConfigError } from "../../lib/config/index.ts";
 import { SigningUnavailable } from "../../lib/problem/index.ts";
 import { AWS_CLIENT_OPTIONS } from "../../lib/signer/aws-client.ts";
@@ -152,26 +152,59 @@ describe("KmsSigner error mapping", () => {
     expect((error as SigningUnavailable).detail).toMatch(/^KMS could not be reached .*\(network error\)$/);
   });
 
-  it("gives up on a KMS endpoint that accepts connections but never answers, within the client's bounds", async () => {
-    const hung = createServer(() => undefined);
+  it("gives up on a KMS endpoint that accepts connections but never answers, after 2 tries of 3 s", async () => {
+    const { requestTimeout } = AWS_CLIENT_OPTIONS.requestHandler;
+    // The endpoint reads each request and never answers; `requests` resolves the nth one as it arrives.
+    const arrived: (() => void)[] = [];
+    const requests = [1, 2, 3].map(() => new Promise<void>((resolve) => arrived.push(resolve)));
+    let received = 0;
+    const hung = createServer((socket) => socket.once("data", () => arrived[received++]?.()));
     await new Promise<void>((resolve) => hung.listen(0, "127.0.0.1", resolve));
     const { port } = hung.address() as AddressInfo;
-    const saved = process.env.AWS_ENDPOINT_URL_KMS;
-    process.env.AWS_ENDPOINT_URL_KMS = `http://127.0.0.1:${port}`;
+    const saved = { ...process.env };
+    // No injected client: the broker's own (AWS_CLIENT_OPTIONS), on the SDK's timers, which the test's clock drives.
+    Object.assign(process.env, {
+      AWS_ENDPOINT_URL_KMS: `http://127.0.0.1:${port}`,
+      AWS_REGION: "eu-north-1",
+      AWS_ACCESS_KEY_ID: "x",
+      AWS_SECRET_ACCESS_KEY: "y",
+    });
+    vi.useFakeTimers({ toFake: ["setTimeout", "clearTimeout"] });
     try {
-      // No injected client: the broker's own (AWS_CLIENT_OPTIONS: 3 s per try, 2 tries).
-      const started = performance.now();
-      const error = await KmsSigner.load("alias/broker", { alg: "RS256" }).catch((e) => e);
-      const elapsed = performance.now() - started;
+      let settled = false;
+      const loading = KmsSigner.load("alias/broker", { alg: "RS256" }).then(
+        () => undefined,
+        (error: unknown) => error,
+      );
+      void loading.then(() => {
+        settled = true;
+      });
+      await requests[0];
+      await vi.advanceTimersByTimeAsync(requestTimeout - 1);
+      expect(settled).toBe(false);
+      // The first try times out; the SDK's one retry follows its backoff (at most a second here).
+      await vi.advanceTimersByTimeAsync(1 + 1000);
+      await requests[1];
+      expect(settled).toBe(false);
+      await vi.advanceTimersByTimeAsync(requestTimeout);
+      const error = await loading;
       expect(error).toBeInstanceOf(SigningUnavailable);
-      expect(elapsed).toBeGreaterThanOrEqual(2 * AWS_CLIENT_OPTIONS.requestHandler.requestTimeout - 100);
-      expect(elapsed).toBeLessThan(15_000);
+      expect((error as SigningUnavailable).causeName).toBe("ETIMEDOUT");
+      expect(received).toBe(2);
     } finally {
-      if (saved === undefined) delete process.env.AWS_ENDPOINT_URL_KMS;
-      else process.env.AWS_ENDPOINT_URL_KMS = saved;
+      vi.useRealTimers();
+      for (const name of [
+        "AWS_ENDPOINT_URL_KMS",
+        "AWS_REGION",
+        "AWS_ACCESS_KEY_ID",
+        "AWS_SECRET_ACCESS_KEY",
+      ]) {
+        if (saved[name] === undefined) delete process.env[name];
+        else process.env[name] = saved[name];
+      }
       hung.close();
     }
-  }, 30_000);
+  });
 
   it("maps throttling at start to signing_unavailable, and an unknown key to a ConfigError", async () => {
     mock.on(GetPublicKeyCommand).rejects(unmodelled("ThrottlingException"));
