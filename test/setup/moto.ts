@@ -4,7 +4,7 @@ import { once } from "node:events";
 import type { TestProject } from "vitest/node";
 
 const INSTALL_HINT =
-  'moto is needed for the KMS and Secrets Manager tests: install it with `pip install "moto[server]"` (python3 -m moto.server must run)';
+  "moto is needed for the KMS and Secrets Manager tests: install the pinned test tools with `python3 -m pip install -r requirements-test.txt` (python3 -m moto.server must run), or run `npm run test:unit`, which needs no Python";
 const START_TIMEOUT_MS = 30_000;
 
 declare module "vitest" {
