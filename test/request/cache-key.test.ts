@@ -26,6 +26,11 @@ const CHANGED: { readonly [K in keyof TokenRequest]-?: Required<TokenRequest>[K]
 };
 
 describe("cacheKey", () => {
+  it("an empty resource list is the same key as no resource, as it is the same grant", () => {
+    const { resource: _resource, ...without } = FULL;
+    expect(cacheKey({ ...without, resource: [] })).toBe(cacheKey(without));
+  });
+
   it("each request field changes the key: its value, and whether it is present at all", () => {
     const key = cacheKey(FULL);
     for (const field of Object.keys(CHANGED) as (keyof TokenRequest)[]) {

@@ -39,6 +39,25 @@ describe("resource values", () => {
     }
   });
 
+  it("a resource of URI characters that no URL parser takes is refused: a port out of range, a broken host", () => {
+    for (const bad of [
+      "https://a.example:99999/",
+      "https://[::1/",
+      "https://[x]/",
+      "https://a%20b/",
+      "https://:443/",
+    ]) {
+      expect(isResourceUri(bad), bad).toBe(false);
+    }
+  });
+
+  it("a resource may be 2048 characters long, not one more", () => {
+    const of = (length: number) => `https://api.example.no/${"a".repeat(length - 23)}`;
+    expect(of(2048)).toHaveLength(2048);
+    expect(isResourceUri(of(2048))).toBe(true);
+    expect(isResourceUri(of(2049))).toBe(false);
+  });
+
   it("a resource with whitespace, control, bidi or other non-ASCII characters is refused", () => {
     for (const bad of [
       "https://api.example.no/a b",

@@ -146,6 +146,99 @@ describe("parseTokenRequest", () => {
     expect(parse({ scope: "a" }, "Application/JSON; charset=UTF-8").request.scopes).toEqual(["a"]);
   });
 
+  it("says what is wrong with a scope string: empty, a double space, a bad token (quoted, cut at 100), too many", () => {
+    expect(detailOf({ scope: "" })).toBe("invalid_request: scope: expected at least one scope");
+    for (const scope of ["a  b", " a", "a "]) {
+      expect(detailOf({ scope }), scope).toBe(
+        "invalid_request: scope: scopes must be separated by single spaces",
+      );
+    }
+    const long = `${"x".repeat(120)}"`;
+    expect(detailOf({ scope: `a ${long}` })).toBe(
+      `invalid_request: scope: invalid scope-token "${"x".repeat(100)}"`,
+    );
+    for (const bad of ['"a', 'a"', "a\\b", "æ"]) {
+      expect(detailOf({ scope: bad }), bad).toMatch(/^invalid_request: scope: invalid scope-token /);
+    }
+    const scopes = (n: number) => Array.from({ length: n }, (_, i) => `s${i}`);
+    expect(parse({ scope: scopes(20).join(" ") }, JSON_TYPE).request.scopes).toHaveLength(20);
+    expect(detailOf({ scope: scopes(21).join(" ") })).toBe("invalid_request: scope: at most 20 scopes");
+  });
+
+  it("a body of exactly 8 KiB is parsed, one byte more is 413 saying both sizes", () => {
+    const padded = (bytes: number) => {
+      const body = JSON.stringify({ scope: "a", min_ttl: 30 });
+      return `${body.slice(0, -1)}${" ".repeat(bytes - body.length)}}`;
+    };
+    expect(parse(padded(8192), JSON_TYPE).request.scopes).toEqual(["a"]);
+    expect(detailOf(padded(8193))).toBe("payload_too_large: body: at most 8192 bytes, got 8193");
+  });
+
+  it("reads the media type and its parameters whatever the spaces around them, and only charset counts", () => {
+    for (const type of [
+      " application/json ",
+      "application/json ; charset=utf-8",
+      "application/json;charset = utf-8",
+      'application/json; charset="utf-8"',
+      "application/json; boundary=x",
+      "application/json; version",
+    ]) {
+      expect(parse({ scope: "a" }, type).request.scopes, type).toEqual(["a"]);
+    }
+    for (const type of [
+      "application/json; charset",
+      'application/json; charset=utf-8""',
+      'application/json; charset=""',
+    ]) {
+      expect(detailOf({ scope: "a" }, type), type).toBe(
+        "unsupported_media_type: Content-Type: expected application/json",
+      );
+    }
+  });
+
+  it("says a body that is not JSON or not UTF-8 is malformed", () => {
+    expect(detailOf("{")).toBe("invalid_request: body: expected a JSON object (malformed JSON or not UTF-8)");
+  });
+
+  it("takes a client name and refuses one of other characters, naming the field", () => {
+    expect(parse({ scope: "a", client: "payroll_2-x" }, JSON_TYPE).request).toStrictEqual({
+      scopes: ["a"],
+      client: "payroll_2-x",
+    });
+    for (const client of ["pay roll", "", 7]) {
+      expect(detailOf({ scope: "a", client }), JSON.stringify(client)).toMatch(
+        /^invalid_request: client: expected the name of a configured Maskinporten client/,
+      );
+    }
+  });
+
+  it("leaves an omitted field out of the request, never present as undefined", () => {
+    expect(Object.keys(parse({ scope: "a" }, JSON_TYPE).request)).toEqual(["scopes"]);
+    const full = parse(
+      {
+        scope: "a",
+        resource: "https://a.example/",
+        consumer_org: "991825827",
+        client: "c",
+        exchange: "altinn",
+        pid: PID_A,
+      },
+      JSON_TYPE,
+    );
+    expect(Object.keys(full.request).sort()).toEqual([
+      "client",
+      "consumerOrg",
+      "exchange",
+      "pid",
+      "resource",
+      "scopes",
+    ]);
+    expect(Object.keys(parse({ scope: "a", systemuser_org: "974760673" }, JSON_TYPE).request)).toEqual([
+      "scopes",
+      "systemuserOrg",
+    ]);
+  });
+
   it("decodes base64-encoded bodies and refuses bytes that are not UTF-8", () => {
     const body = Buffer.from(JSON.stringify({ scope: "a" })).toString("base64");
     expect(parse(body, JSON_TYPE, true).request.scopes).toEqual(["a"]);
