@@ -7,6 +7,7 @@ import {
   CreateStackCommand,
   DescribeStacksCommand,
   ListStackResourcesCommand,
+  type Stack,
   type StackResourceSummary,
   UpdateStackCommand,
 } from "@aws-sdk/client-cloudformation";
@@ -18,6 +19,8 @@ const CAPABILITIES = ["CAPABILITY_IAM", "CAPABILITY_NAMED_IAM"] as const;
 export interface DeployedStack {
   status: string | undefined;
   resources: StackResourceSummary[];
+  /** The stack's outputs by key. */
+  outputs: Record<string, string | undefined>;
 }
 
 export interface DeployOptions {
@@ -75,8 +78,7 @@ export async function deployLikeSls(
       Capabilities: [...CAPABILITIES],
     }),
   );
-  const updated = await describe(cfn, stackName);
-  return { status: updated.StackStatus, resources: await listResources(cfn, stackName) };
+  return summary(cfn, stackName);
 }
 
 /** Creates a stack from one template body (an infra/*.yml) with `parameters`. */
@@ -97,11 +99,19 @@ export async function deployTemplate(
       Capabilities: [...CAPABILITIES],
     }),
   );
-  const stack = await describe(cfn, stackName);
-  return { status: stack.StackStatus, resources: await listResources(cfn, stackName) };
+  return summary(cfn, stackName);
 }
 
-async function describe(cfn: CloudFormationClient, stackName: string) {
+async function summary(cfn: CloudFormationClient, stackName: string): Promise<DeployedStack> {
+  const stack = await describe(cfn, stackName);
+  return {
+    status: stack.StackStatus,
+    resources: await listResources(cfn, stackName),
+    outputs: Object.fromEntries((stack.Outputs ?? []).map((o) => [o.OutputKey ?? "", o.OutputValue])),
+  };
+}
+
+async function describe(cfn: CloudFormationClient, stackName: string): Promise<Stack> {
   const stack = (await cfn.send(new DescribeStacksCommand({ StackName: stackName }))).Stacks?.[0];
   if (stack === undefined) throw new Error(`stack ${stackName} not found`);
   return stack;

@@ -23,12 +23,14 @@ const PARAMETERS: Record<string, Record<string, string>> = {
     AdministratorArns: `arn:aws:iam::${ACCOUNT}:role/kms-admin`,
     AuditorArns: `arn:aws:iam::${ACCOUNT}:role/security-audit`,
   },
+  "prerequisites.yml": { AlarmEmail: "oncall@example.com" },
 };
 
 /**
  * moto's CloudFormation (moto 5.2) has no model for these types: it skips them with "Tried to parse <type> but it's
  * not supported by moto's CloudFormation implementation" and leaves an unnamed row. Only cfn-lint (template.test.ts)
- * checks them: the alarms, the CloudTrail metric filters, the saved queries and the API Gateway account setting.
+ * checks them: the alarms, the CloudTrail metric filters, the saved queries, the API Gateway account setting, and the
+ * alarm topic's policy and subscription, the trail and its bucket policy.
  */
 const MOTO_UNSUPPORTED: Record<string, string[]> = {
   "alarms.yml": ["AWS::CloudWatch::Alarm", "AWS::Logs::MetricFilter"],
@@ -36,6 +38,12 @@ const MOTO_UNSUPPORTED: Record<string, string[]> = {
   "audit-queries.yml": ["AWS::Logs::QueryDefinition"],
   "dashboard.yml": [],
   "kms-key.yml": [],
+  "prerequisites.yml": [
+    "AWS::SNS::TopicPolicy",
+    "AWS::SNS::Subscription",
+    "AWS::S3::BucketPolicy",
+    "AWS::CloudTrail::Trail",
+  ],
 };
 
 /**

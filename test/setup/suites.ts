@@ -2,6 +2,7 @@
 export const PYTHON_SUITES = [
   "test/deploy/artifact.test.ts",
   "test/deploy/infra.test.ts",
+  "test/deploy/prerequisites.test.ts",
   "test/deploy/template.test.ts",
   "test/dev/python-caller.test.ts",
   "test/dev/start-modes.test.ts",
