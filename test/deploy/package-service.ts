@@ -37,8 +37,11 @@ export interface CloudFormationTemplate {
   Resources: Record<string, CloudFormationResource>;
 }
 
-/** Copies the service into a temp dir and packages it with `params` (`--param name=value`). */
-export async function packageService(params: Record<string, string> = {}): Promise<PackagedService> {
+/** Copies the service into a temp dir and packages it with `params` (`--param name=value`) and `options`. */
+export async function packageService(
+  params: Record<string, string> = {},
+  options: string[] = [],
+): Promise<PackagedService> {
   const dir = mkdtempSync(join(tmpdir(), "mp-broker-package-"));
   for (const source of SOURCES) cpSync(join(REPO_ROOT, source), join(dir, source), { recursive: true });
   symlinkSync(join(REPO_ROOT, "node_modules"), join(dir, "node_modules"), "dir");
@@ -60,6 +63,7 @@ export async function packageService(params: Record<string, string> = {}): Promi
     "package",
     "--",
     ...Object.entries(params).map(([name, value]) => `--param=${name}=${value}`),
+    ...options,
   ];
   const { stdout } = await promisify(execFile)("npm", args, {
     cwd: dir,

@@ -23,7 +23,12 @@ describe("the Python suites", () => {
     const pins = text("requirements-test.txt")
       .split("\n")
       .filter((line) => line.trim() !== "" && !line.startsWith("#"));
-    expect(pins.map((line) => line.split("==")[0])).toEqual(["moto[server]", "cfn-lint", "botocore"]);
+    expect(pins.map((line) => line.split("==")[0])).toEqual([
+      "moto[server]",
+      "cfn-lint",
+      "botocore",
+      "awscli",
+    ]);
     for (const pin of pins) expect(pin).toMatch(/==\d+(\.\d+)+$/);
     expect(text(".ci/run")).toContain(
       "pip install --quiet --disable-pip-version-check -r requirements-test.txt",

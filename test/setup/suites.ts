@@ -1,6 +1,7 @@
 // The test files that need Python (moto's local AWS, cfn-lint, botocore): `npm run test:unit` runs all the others.
 export const PYTHON_SUITES = [
   "test/deploy/artifact.test.ts",
+  "test/deploy/deployment-guide.test.ts",
   "test/deploy/infra.test.ts",
   "test/deploy/prerequisites.test.ts",
   "test/deploy/template.test.ts",
@@ -15,4 +16,4 @@ export const PYTHON_SUITES = [
 
 /** What a test file uses when it needs Python: moto's endpoint, the deploy into moto, a Python tool it runs. */
 export const NEEDS_PYTHON =
-  /from "(?:\.\.\/support\/aws|\.\/deploy-stack)\.ts"|\(\s*"(?:python3|cfn-lint)",\s*\[/;
+  /from "(?:\.\.\/support\/aws|\.\/deploy-stack|\.\/aws-cli-check)\.ts"|\(\s*"(?:python3|cfn-lint)",\s*\[/;
