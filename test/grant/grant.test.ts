@@ -1,10 +1,13 @@
-import { randomUUID } from "node:crypto";
+import { createPublicKey, randomUUID, sign } from "node:crypto";
 import fc from "fast-check";
+import { compactVerify, exportJWK } from "jose";
 import { describe, expect, it } from "vitest";
 // The strict peer's list, kept apart from the code under test: a grant may only use claims it accepts.
 import { ALLOWED_GRANT_CLAIMS } from "../../dev/emulator/grant-check.ts";
-import { buildGrantClaims, MAX_GRANT_LIFETIME_SECONDS } from "../../lib/grant/index.ts";
+import { buildGrantClaims, MAX_GRANT_LIFETIME_SECONDS, signGrant } from "../../lib/grant/index.ts";
+import type { KeyHeader, SigningKey } from "../../lib/signer/signer.ts";
 import { PID_A, PID_B } from "../support/pid.ts";
+import { newKey } from "../support/signer.ts";
 
 const params = {
   issuer: "https://test.maskinporten.no/",
@@ -91,5 +94,29 @@ describe("buildGrantClaims", () => {
         },
       ),
     );
+  });
+});
+
+describe("signGrant", () => {
+  const privateKey = newKey();
+  const keyWith = async (header: KeyHeader): Promise<SigningKey> => ({
+    alg: "RS256",
+    header,
+    jwk: { ...(await exportJWK(createPublicKey(privateKey))), kid: "k1", alg: "RS256", use: "sig" },
+    keyRef: "file:test#k1",
+    sign: async (input) => sign("sha256", input, privateKey),
+  });
+
+  it.each<[string, KeyHeader]>([
+    ["a kid", { kid: "k1" }],
+    ["a certificate chain", { x5c: ["MIIB"] }],
+  ])("is a compact JWS its public key verifies, whose header names the key by %s", async (_name, header) => {
+    const key = await keyWith(header);
+    const claims = buildGrantClaims({ scopes: ["skatteetaten:mva"] }, params);
+    const jws = await signGrant(key, claims);
+    expect(jws.split(".")).toHaveLength(3);
+    const { protectedHeader, payload } = await compactVerify(jws, createPublicKey(privateKey));
+    expect(protectedHeader).toEqual({ alg: "RS256", ...header });
+    expect(JSON.parse(new TextDecoder().decode(payload))).toEqual(claims);
   });
 });
