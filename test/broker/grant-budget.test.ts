@@ -20,6 +20,15 @@ describe("GrantBudget", () => {
     expect(grants.spend("q")).toBeUndefined();
   });
 
+  it("counts the part of a grant already refilled when it says when the next one is due", () => {
+    const { grants, advance } = budget(20);
+    for (let i = 0; i < 20; i++) grants.spend("p");
+    advance(1000); // a third of a grant back: two thirds (2 s at 20 a minute) to go
+    expect(grants.spend("p")).toBe(2);
+    advance(2000);
+    expect(grants.spend("p")).toBeUndefined();
+  });
+
   it("never signs more than the budget plus what a minute refills, whatever the timing", () => {
     fc.assert(
       fc.property(fc.integer({ min: 1, max: 50 }), fc.array(fc.nat(5_000), { maxLength: 300 }), (n, gaps) => {
@@ -50,6 +59,19 @@ describe("GrantBudget", () => {
     grants.spend("b");
     grants.spend("c"); // over the bound: "full" (the same as no bucket) goes, not the oldest
     expect(grants.spend("short")).toBe(60);
+  });
+
+  it("past the bound, a bucket that refilled a little since it was emptied is not taken for a full one", () => {
+    const { grants, advance } = budget(2, 3);
+    grants.spend("short"); // the oldest bucket
+    grants.spend("full");
+    advance(60_000); // both full again
+    grants.spend("short");
+    grants.spend("short"); // empty
+    advance(1); // a thirty-thousandth of a grant back
+    grants.spend("c");
+    grants.spend("d"); // over the bound: "full" goes; "short" is short still and stays
+    expect(grants.spend("short")).toBe(30);
   });
 
   it("past the bound with no full bucket, forgets the oldest principal: it starts with a whole budget again", () => {
