@@ -10,7 +10,7 @@ import {
   PolicyError,
   validatePolicy,
 } from "../../lib/policy/index.ts";
-import type { TokenRequest } from "../../lib/request/index.ts";
+import { RESOURCE_RULE, type TokenRequest } from "../../lib/request/index.ts";
 import { PID_A, PID_B } from "../support/pid.ts";
 
 const ROLE = "arn:aws:iam::111122223333:role";
@@ -305,6 +305,7 @@ describe("policy validation", () => {
       validatePolicy(document, "POLICY");
     } catch (error) {
       expect(error).toBeInstanceOf(PolicyError);
+      expect((error as Error).name).toBe("PolicyError");
       return (error as Error).message;
     }
     throw new Error("expected a PolicyError");
@@ -338,8 +339,55 @@ describe("policy validation", () => {
     expect(refused({ rules: [{ ...ok, pid: "yes" }] })).toMatch(/rules\[0\].*\.pid: expected true or false/);
   });
 
+  it("says what each field must be when it has the wrong type or shape", () => {
+    expect(refused("rules")).toBe('POLICY: expected {"rules": [...]} (expected an object)');
+    expect(refused({ rules: "all" })).toBe('POLICY: expected {"rules": [...]} (expected an array of rules)');
+    expect(refused({ rules: [null] })).toBe("POLICY: rules[0]: expected a rule object");
+    expect(refused({ rules: [{ ...ok, principal: 7 }] })).toBe(
+      "POLICY: rules[0].principal: expected an IAM ARN pattern",
+    );
+    const field = (fields: Record<string, unknown>) => refused({ rules: [{ ...ok, ...fields }] });
+    const label = `POLICY: rules[0] (principal ${ROLE}/a)`;
+    expect(field({ scopes: [7] })).toBe(`${label}.scopes[0]: expected a scope pattern`);
+    expect(field({ scopes: "a" })).toBe(`${label}.scopes: expected an array of scope patterns`);
+    for (const name of ["consumer_orgs", "systemuser_orgs", "resources"]) {
+      expect(field({ [name]: "*" })).toBe(`${label}.${name}: expected an array`);
+    }
+    expect(field({ clients: "*" })).toBe(`${label}.clients: expected an array of client names`);
+    expect(field({ consumer_orgs: ["123"] })).toBe(
+      `${label}.consumer_orgs[0]: expected a 9-digit organisation number or "*"`,
+    );
+    expect(field({ resources: ["x"] })).toBe(`${label}.resources[0]: expected ${RESOURCE_RULE} or "*"`);
+    expect(field({ principal: "*" })).toBe(
+      "POLICY: rules[0] (principal *).principal: expected an IAM ARN such as " +
+        "arn:aws:iam::111122223333:role/payroll-* (* globs within one field)",
+    );
+  });
+
+  it("a principal pattern's partition, service and region are lower case, digits, - and *", () => {
+    for (const principal of [
+      "arn:Aws:iam::*:role/a",
+      "arn:awS:iam::*:role/a",
+      "arn:aws:Iam::*:role/a",
+      "arn:aws:iaM::*:role/a",
+      "arn:aws:iam:EU-north-1:*:role/a",
+      "arn:aws:iam:eu-north-1X:*:role/a",
+    ]) {
+      expect(refused({ rules: [{ ...ok, principal }] }), principal).toMatch(
+        /\.principal: expected an IAM ARN/,
+      );
+    }
+    for (const principal of ["arn:aws-*:iam:eu-north-1:*:role/a", "arn:aws:iam:*:*:role/a"]) {
+      expect(validatePolicy({ rules: [{ ...ok, principal }] }, "POLICY").rules[0]?.principal).toBe(principal);
+    }
+  });
+
+  it("a role pattern with an empty path is refused as a path too", () => {
+    expect(refused({ rules: [{ ...ok, principal: `${ROLE}//a` }] })).toMatch(/without its path/);
+  });
+
   it("a principal pattern's account is 12 digits or *", () => {
-    for (const account of ["1111*", "*1", "11112222333", "", "a11122223333"]) {
+    for (const account of ["1111*", "*1", "11112222333", "1111222233334", "", "a11122223333"]) {
       expect(refused({ rules: [{ ...ok, principal: `arn:aws:iam::${account}:role/a` }] }), account).toMatch(
         /\.principal: the account is 12 digits or \*/,
       );
@@ -376,6 +424,8 @@ describe("policy validation", () => {
       expect((await loadPolicy({ kind: "file", path })).rules).toHaveLength(1);
       await expect(loadPolicy({ kind: "file", path: join(dir, "none.json") })).rejects.toThrow(/ENOENT/);
       await expect(loadPolicy({ kind: "inline", json: "{" })).rejects.toThrow(/^POLICY: not valid JSON/);
+      await writeFile(path, "{");
+      await expect(loadPolicy({ kind: "file", path })).rejects.toThrow(`POLICY_FILE ${path}: not valid JSON`);
       expect((await loadPolicy({ kind: "inline", json: '{"rules":[]}' })).rules).toEqual([]);
     } finally {
       await rm(dir, { recursive: true, force: true });

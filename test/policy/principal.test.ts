@@ -1,5 +1,6 @@
 import fc from "fast-check";
 import { describe, expect, it } from "vitest";
+import { IAM_NAME } from "../../lib/policy/arn.ts";
 import { formatArn, normalisePrincipal, parseArn } from "../../lib/policy/index.ts";
 
 const account = fc.stringMatching(/^\d{12}$/);
@@ -37,6 +38,26 @@ describe("normalisePrincipal", () => {
     expect(normalisePrincipal("not-an-arn")).toEqual({ arn: "not-an-arn" });
   });
 
+  it("takes only an STS assumed-role ARN with a role and a session for a session", () => {
+    for (const arn of [
+      "arn:aws:iam::111122223333:assumed-role/payroll-svc/i-0abc",
+      "arn:aws:sts::111122223333:federated-user/payroll-svc/i-0abc",
+      "arn:aws:sts::111122223333:assumed-role/payroll-svc",
+      "arn:aws:sts::111122223333:assumed-role/payroll-svc/",
+      "arn:aws:sts::111122223333:assumed-role//i-0abc",
+    ]) {
+      const principal = normalisePrincipal(arn);
+      expect(principal.arn, arn).toBe(arn);
+      expect(principal, arn).not.toHaveProperty("session");
+    }
+  });
+
+  it("drops the path of an IAM role only, not of another service's role-typed resource", () => {
+    expect(arnOf(normalisePrincipal("arn:aws:sts::111122223333:role/team/payroll"))).toBe(
+      "arn:aws:sts::111122223333:role/team/payroll",
+    );
+  });
+
   it("is idempotent", () => {
     fc.assert(
       fc.property(account, name, session, (acct, n, s) => {
@@ -68,6 +89,8 @@ describe("parseArn", () => {
       "arn:aws:iam::111122223333:role/a b",
       "arn:aws:iam::111122223333:role/\u00e6",
       "urn:aws:iam::111122223333:role/a",
+      "arn::iam::111122223333:role/a",
+      "arn:aws:::111122223333:role/a",
     ]) {
       expect(parseArn(text), text).toBeUndefined();
     }
@@ -81,5 +104,14 @@ describe("parseArn", () => {
         expect(arn === undefined ? undefined : formatArn(arn)).toBe(text);
       }),
     );
+  });
+});
+
+describe("IAM_NAME", () => {
+  it("is a whole role, user or session name of IAM's characters, nothing else at either end", () => {
+    for (const good of ["payroll-svc", "a", "A_b+c=d,e.f@g-9"]) expect(IAM_NAME.test(good), good).toBe(true);
+    for (const bad of ["", "a b", "/payroll", "payroll/", "payroll:x", "\u00e6rlig", "svc\u00e6"]) {
+      expect(IAM_NAME.test(bad), bad).toBe(false);
+    }
   });
 });
