@@ -23,6 +23,7 @@ describe("RefusalMemory", () => {
   it("remembers nothing when the window is 0", () => {
     const { refusals } = memory(0);
     refusals.remember("a", "no");
+    expect(refusals.size).toBe(0);
     expect(refusals.recall("a")).toBeUndefined();
   });
 

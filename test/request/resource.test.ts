@@ -3,6 +3,7 @@ import { describe, expect, it } from "vitest";
 import { buildGrantClaims } from "../../lib/grant/index.ts";
 import { InvalidRequest } from "../../lib/problem/index.ts";
 import { isResourceUri, parseTokenRequest } from "../../lib/request/index.ts";
+import { USERINFO_MESSAGE } from "../../lib/request/resource.ts";
 import { PID_A } from "../support/pid.ts";
 
 const parse = (resource: unknown) =>
@@ -49,6 +50,36 @@ describe("resource values", () => {
     ]) {
       expect(isResourceUri(bad), bad).toBe(false);
     }
+  });
+
+  it("a resource with userinfo before the host is refused with a message that does not repeat it", () => {
+    for (const bad of [
+      "https://u:p@x.no",
+      "https://svc-user@api.example.no/v1",
+      "https://@x.no/",
+      "HTTPS://u@x.no",
+    ]) {
+      expect(isResourceUri(bad), bad).toBe(false);
+      expect(() => parse([bad]), bad).toThrow(new InvalidRequest(USERINFO_MESSAGE));
+    }
+    expect(USERINFO_MESSAGE).toBe("resource: a URI must not carry userinfo (user:password@ before the host)");
+    for (const ok of [
+      "https://api.example.no/users/@me",
+      "https://api.example.no/v1?next=https://svc@x.no",
+    ]) {
+      expect(isResourceUri(ok), ok).toBe(true);
+    }
+  });
+
+  it("a percent sign is followed by two hex digits, and https:// starts the URI, not only its path", () => {
+    for (const bad of [
+      "https://a.example/x%7",
+      "https://a.example/x%4g",
+      "http://a.example/https://b.example",
+    ]) {
+      expect(isResourceUri(bad), bad).toBe(false);
+    }
+    expect(isResourceUri("https://a.example/x%7Ey")).toBe(true);
   });
 
   it("a resource may be 2048 characters long, not one more", () => {
