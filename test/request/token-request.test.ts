@@ -200,6 +200,45 @@ describe("parseTokenRequest", () => {
     expect(detailOf("{")).toBe("invalid_request: body: expected a JSON object (malformed JSON or not UTF-8)");
   });
 
+  it("refuses a byte that is not UTF-8 inside a JSON string, rather than reading it as U+FFFD", () => {
+    const bytes = Buffer.concat([Buffer.from('{"scope":"a'), Buffer.from([0xff]), Buffer.from('"}')]);
+    expect(() => parse(bytes.toString("base64"), JSON_TYPE, true)).toThrow(
+      new InvalidRequest("body: expected a JSON object (malformed JSON or not UTF-8)"),
+    );
+  });
+
+  it("a charset other than UTF-8 is 415 with spaces around its = too", () => {
+    for (const type of ["application/json; charset = iso-8859-1", "application/json;charset =utf-16"]) {
+      expect(detailOf({ scope: "a" }, type), type).toBe(
+        "unsupported_media_type: Content-Type: expected application/json",
+      );
+    }
+  });
+
+  it("a scope-token that holds a pid is refused, in any position of the scope, without echoing it", () => {
+    for (const scope of [`nav:${PID_A}`, `a:b nav:${PID_A}`, `nav:${PID_A} a:b`]) {
+      const detail = detailOf({ scope });
+      expect(detail, scope).toBe(
+        "invalid_request: scope: a scope-token must not hold 11 or more digits in a row (a national identity number goes in pid)",
+      );
+    }
+  });
+
+  it("takes 1 to 5 resources, refuses 6, and refuses userinfo in any entry", () => {
+    const uris = (n: number) => Array.from({ length: n }, (_, i) => `https://api.example.no/${i}`);
+    expect(parse({ scope: "a", resource: uris(5) }, JSON_TYPE).request.resource).toEqual(uris(5));
+    expect(detailOf({ scope: "a", resource: uris(6) })).toBe(
+      "invalid_request: resource: expected 1 to 5 URIs",
+    );
+    expect(detailOf({ scope: "a", resource: 7 })).toBe(
+      "invalid_request: resource: expected an https URI or an array of 1 to 5 of them",
+    );
+    const withUserinfo = ["https://a.example/", "https://u:p@b.example/"];
+    expect(detailOf({ scope: "a", resource: withUserinfo })).toBe(
+      "invalid_request: resource: a URI must not carry userinfo (user:password@ before the host)",
+    );
+  });
+
   it("takes a client name and refuses one of other characters, naming the field", () => {
     expect(parse({ scope: "a", client: "payroll_2-x" }, JSON_TYPE).request).toStrictEqual({
       scopes: ["a"],
