@@ -239,6 +239,37 @@ describe("policy decisions", () => {
     });
   });
 
+  it("with no rule at all, denies naming the principal", () => {
+    expect(ask(rules(), { scopes: S }, "payroll-svc")).toEqual({
+      allowed: false,
+      reason: `no policy rule matches principal ${ROLE}/payroll-svc`,
+    });
+  });
+
+  it("of two rules that got equally far, the first gives the reason", () => {
+    const two = rules({ ...base, scopes: ["b:y"] }, { ...base, scopes: ["a:x"] });
+    expect(ask(two, { scopes: ["a:x", "b:y"] })).toEqual({
+      allowed: false,
+      reason: `${ROLE}/svc may not request scope a:x`,
+    });
+  });
+
+  it("an empty resource list is no resource: it never satisfies a resources rule", () => {
+    expect(ask(rules({ ...base, resources: ["*"] }), { scopes: S, resource: [] })).toEqual({
+      allowed: false,
+      reason: `${ROLE}/svc may not request these scopes without resource (the rule requires resource)`,
+    });
+  });
+
+  it("a rule that lists clients, even *, refuses a request whose client is not settled", () => {
+    const anyClient = rules({ ...base, clients: ["*"] });
+    expect(ask(anyClient, { scopes: S })).toEqual({
+      allowed: false,
+      reason: `${ROLE}/svc may use only the clients its rules name: the request must name its client`,
+    });
+    expect(ask(anyClient, { scopes: S, client: "default" })).toEqual({ allowed: true, rule: 0 });
+  });
+
   it("does not combine two rules to permit one request", () => {
     const split = rules({ principal: `${ROLE}/x`, scopes: ["a"] }, { principal: `${ROLE}/x`, scopes: ["b"] });
     expect(ask(split, { scopes: ["a", "b"] }, "x")).toMatchObject({ allowed: false });
