@@ -4,12 +4,15 @@ import { createHash } from "node:crypto";
 import type { ExchangeAttempt } from "../altinn/exchange.ts";
 import type { AttemptRecord } from "../maskinporten/types.ts";
 import {
+  maskDigitRuns,
   type Problem,
   type ProblemCode,
   type Upstream,
   UpstreamRejected,
   UpstreamUnavailable,
 } from "../problem/index.ts";
+import { isPersonConsent } from "../request/consent.ts";
+import type { TokenRequest } from "../request/types.ts";
 import { auditLine, type LineWriter, stdoutWriter } from "./audit-line.ts";
 import { type DiagnosticLogger, diagnosticLogger } from "./diagnostics.ts";
 import { type EmfTarget, emfLine, type MetricValue } from "./emf.ts";
@@ -59,6 +62,14 @@ export interface AuditRecord {
   exchange: "altinn" | null;
   /** HMAC-SHA-256 of the request's pid under PID_PSEUDONYM_KEY; never the pid. Null without a pid. */
   pid_pseudonym: string | null;
+  /** The Altinn fields, present when the request carries them (altinnFields). */
+  systemuser_external_ref?: string;
+  consent_id?: string;
+  /** The pseudonym of the person who gave the consent, as pid_pseudonym; never their pid. */
+  consent_from_pseudonym?: string | null;
+  /** The organisation that gave the consent. */
+  consent_from_org?: string;
+  onbehalfof?: string;
   /** `refused`: a Maskinporten refusal for this request, remembered; no grant was signed. */
   cache: "hit" | "miss" | "coalesced" | "refresh" | "refused" | null;
   /** The grant behind this token, when this request (or refresh) signed one. */
@@ -77,6 +88,34 @@ export interface AuditRecord {
   request_id: string;
   code?: string;
   reason?: string;
+}
+
+/**
+ * The request's externalRef, consent and onbehalfof as audit fields, the ones it carries. They are sent to
+ * Maskinporten as given, but logged with digit runs masked: a vendor's externalRef or a consent's UUID may hold 11
+ * digits in a row, which may be a pid. A person's consent gets a null pseudonym here, which the broker fills in
+ * once the policy lets it compute one.
+ */
+export function altinnFields(
+  request: TokenRequest,
+): Pick<
+  AuditRecord,
+  "systemuser_external_ref" | "consent_id" | "consent_from_pseudonym" | "consent_from_org" | "onbehalfof"
+> {
+  const { systemuserExternalRef, consent, onbehalfof } = request;
+  const from =
+    consent === undefined
+      ? {}
+      : isPersonConsent(consent)
+        ? { consent_from_pseudonym: null }
+        : { consent_from_org: consent.from };
+  return {
+    ...(systemuserExternalRef === undefined
+      ? {}
+      : { systemuser_external_ref: maskDigitRuns(systemuserExternalRef) }),
+    ...(consent === undefined ? {} : { consent_id: maskDigitRuns(consent.id), ...from }),
+    ...(onbehalfof === undefined ? {} : { onbehalfof: maskDigitRuns(onbehalfof) }),
+  };
 }
 
 /** First 16 hex characters of the SHA-256 of the token: links records to a token without revealing it. */

@@ -5,6 +5,7 @@ export {
   type AuditRecord,
   type AuditSinks,
   AuditTrail,
+  altinnFields,
   attemptFields,
   exchangeFields,
   FAILURE_EVENT,

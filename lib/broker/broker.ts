@@ -5,6 +5,7 @@ import {
   type AuditRecord,
   type AuditSinks,
   AuditTrail,
+  altinnFields,
   attemptFields,
   exchangeFields,
   FAILURE_EVENT,
@@ -46,7 +47,7 @@ import {
   UpstreamRejected,
 } from "../problem/index.ts";
 import { loadPidPseudonymizer, type PidPseudonymizer } from "../pseudonym/pseudonym-key.ts";
-import { cacheKey, type RawTokenBody, repeatingParser } from "../request/index.ts";
+import { cacheKey, isPersonConsent, type RawTokenBody, repeatingParser } from "../request/index.ts";
 import type { PublicJwk, Signer, SignerDeps } from "../signer/index.ts";
 import { BrokerClients, type ClientRequest } from "./clients.ts";
 import { GrantBudget } from "./grant-budget.ts";
@@ -178,10 +179,12 @@ export async function createBroker(config: Config, deps: BrokerDeps = {}): Promi
   // Once per cold start: a security reviewer should see every rule that hands out the client's own administration.
   const administration = administrationGrants(policy);
   if (administration.length > 0) audit.warn("policy_grants_administration_scopes", { rules: administration });
-  const pidRule = policy.rules.findIndex((rule) => rule.pid);
+  // A consent may be a person's: its `from` is a pid, audited as its pseudonym too.
+  const pidRule = policy.rules.findIndex((rule) => rule.pid || rule.consent);
   if (pidRule >= 0 && pseudonymizer === undefined) {
+    const allows = policy.rules[pidRule]?.pid === true ? "pid" : "consent";
     throw new ConfigError(
-      `PID_PSEUDONYM_KEY: required because policy rules[${pidRule}] allows pid (audit records carry its pseudonym)`,
+      `PID_PSEUDONYM_KEY: required because policy rules[${pidRule}] allows ${allows} (audit records carry the pseudonym of a pid)`,
     );
   }
   const exchange =
@@ -299,12 +302,18 @@ export async function createBroker(config: Config, deps: BrokerDeps = {}): Promi
         consumer_org: asked.consumerOrg ?? null,
         systemuser_org: asked.systemuserOrg ?? null,
         exchange: asked.exchange ?? null,
+        ...altinnFields(asked),
       };
       const request = clients.resolve(asked);
       record = { ...record, client: request.client };
       const decision = decide(policy, principal, request);
-      // The pseudonym costs a KMS call: only for a request a rule allows, or one denied for its pid alone.
-      if (decision.allowed || decision.pidOnly) record.pid_pseudonym = await pseudonyms.of(asked.pid);
+      // A pseudonym costs a KMS call: only for a request a rule allows, or one denied for its pid or consent alone.
+      if (decision.allowed || decision.personalOnly) {
+        record.pid_pseudonym = await pseudonyms.of(asked.pid);
+        if (asked.consent !== undefined && isPersonConsent(asked.consent)) {
+          record.consent_from_pseudonym = await pseudonyms.of(asked.consent.from);
+        }
+      }
       if (!decision.allowed) throw new AccessDenied(decision.reason);
       const key = cacheKey(request);
       // Maskinporten's refusal of the request behind an exchange is remembered under that request's key, Altinn's

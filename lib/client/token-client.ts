@@ -48,6 +48,12 @@ export interface GetTokenRequest {
   resource?: string | string[];
   consumer_org?: string;
   systemuser_org?: string;
+  /** The system user's externalRef (only with systemuser_org): needed when the customer has several system users for the system, or created it with one. */
+  systemuser_external_ref?: string;
+  /** An Altinn consent: the consent request's UUID and who gave it (a pid or an organisation number). A pid is personal data: the client never logs it. */
+  consent?: { id: string; from: string };
+  /** The iss_onbehalfof value registered on the broker's Maskinporten client. */
+  onbehalfof?: string;
   /** "altinn": the broker exchanges the Maskinporten token for an Altinn token. */
   exchange?: "altinn";
   /** National identity or D-number the token is restricted to. Personal data: the client never logs it. */
@@ -77,7 +83,12 @@ function cacheKey(request: GetTokenRequest): string {
     ...(request.resource === undefined ? {} : { resource: [request.resource].flat() }),
     ...(request.consumer_org === undefined ? {} : { consumerOrg: request.consumer_org }),
     ...(request.systemuser_org === undefined ? {} : { systemuserOrg: request.systemuser_org }),
+    ...(request.systemuser_external_ref === undefined
+      ? {}
+      : { systemuserExternalRef: request.systemuser_external_ref }),
     ...(request.pid === undefined ? {} : { pid: request.pid }),
+    ...(request.consent === undefined ? {} : { consent: request.consent }),
+    ...(request.onbehalfof === undefined ? {} : { onbehalfof: request.onbehalfof }),
     ...(request.exchange === undefined ? {} : { exchange: request.exchange }),
     ...(request.client === undefined ? {} : { client: request.client }),
   });
@@ -85,12 +96,17 @@ function cacheKey(request: GetTokenRequest): string {
 
 /** Only the fields the broker knows: it rejects unknown ones. */
 function requestBody(request: GetTokenRequest, minTtl: number): string {
-  const { scope, resource, consumer_org, systemuser_org, exchange, pid, client } = request;
+  const { scope, resource, consumer_org, systemuser_org, systemuser_external_ref, consent, onbehalfof } =
+    request;
+  const { exchange, pid, client } = request;
   return JSON.stringify({
     scope,
     resource,
     consumer_org,
     systemuser_org,
+    systemuser_external_ref,
+    consent: consent === undefined ? undefined : { id: consent.id, from: consent.from },
+    onbehalfof,
     exchange,
     pid,
     min_ttl: minTtl,

@@ -1,5 +1,6 @@
 // Config + request -> the JWT grant's header and claims (pure), and the compact JWS over a SigningKey.
 import { base64url } from "jose";
+import { consentParty } from "../request/consent.ts";
 import type { TokenRequest } from "../request/types.ts";
 import type { KeyHeader, SigningKey } from "../signer/signer.ts";
 
@@ -10,6 +11,14 @@ export const MAX_GRANT_LIFETIME_SECONDS = 120;
 export interface SystemUserAuthorization {
   type: "urn:altinn:systemuser";
   systemuser_org: { authority: "iso6523-actorid-upis"; ID: string };
+  externalRef?: string;
+}
+
+/** Altinn consent: `from` is `urn:altinn:person:identifier-no:<pid>` or `urn:altinn:organization:identifier-no:<orgno>`. */
+export interface ConsentAuthorization {
+  type: "urn:altinn:consent";
+  id: string;
+  from: string;
 }
 
 /** Exactly the claims Maskinporten lists; no others (it refuses unlisted claims). */
@@ -22,8 +31,9 @@ export interface GrantClaims {
   jti: string;
   resource?: string[];
   consumer_org?: string;
-  authorization_details?: SystemUserAuthorization[];
+  authorization_details?: [SystemUserAuthorization] | [ConsentAuthorization];
   pid?: string;
+  iss_onbehalfof?: string;
 }
 
 export type GrantHeader = { alg: string } & KeyHeader;
@@ -59,10 +69,19 @@ export function buildGrantClaims(request: TokenRequest, params: GrantParams): Gr
       {
         type: "urn:altinn:systemuser",
         systemuser_org: { authority: "iso6523-actorid-upis", ID: `0192:${request.systemuserOrg}` },
+        ...(request.systemuserExternalRef === undefined
+          ? {}
+          : { externalRef: request.systemuserExternalRef }),
       },
     ];
   }
+  if (request.consent !== undefined) {
+    claims.authorization_details = [
+      { type: "urn:altinn:consent", id: request.consent.id, from: consentParty(request.consent) },
+    ];
+  }
   if (request.pid !== undefined) claims.pid = request.pid;
+  if (request.onbehalfof !== undefined) claims.iss_onbehalfof = request.onbehalfof;
   return claims;
 }
 

@@ -7,12 +7,13 @@ import type { Policy, PolicyRule } from "./schema.ts";
 import { scopeMatches, scopeRefusal } from "./scope-match.ts";
 
 /**
- * `pidOnly` (only when true): some rule allows everything but the pid, so the denial is about the pid itself (its audit record
- * carries the pid's pseudonym; any other denial is made before the pseudonym is computed).
+ * `personalOnly` (only when true): some rule allows everything but the pid or the consent, so the denial is about one
+ * of them (its audit record carries the pseudonym of the pid, or of a person's consent; any other denial is made
+ * before a pseudonym is computed).
  */
 export type PolicyDecision =
   | { allowed: true; rule: number }
-  | { allowed: false; reason: string; pidOnly?: true };
+  | { allowed: false; reason: string; personalOnly?: true };
 
 /** One part of a rule checked against the request: why it does not allow it, or undefined. */
 type RuleCheck = (rule: PolicyRule, request: TokenRequest, who: string) => string | undefined;
@@ -38,6 +39,20 @@ function requirement(
   }
   const value = values.find((v) => !listed(list, v));
   return value === undefined ? undefined : refused(value);
+}
+
+/** A rule's flag as a requirement: true = the request must carry the field, false = it must not. */
+function flag(
+  field: string,
+  required: boolean,
+  present: boolean,
+  who: string,
+  kind: string,
+): string | undefined {
+  if (present) return required ? undefined : `${who} may not request ${kind}`;
+  return required
+    ? `${who} may not request these scopes without ${field} (the rule requires ${field})`
+    : undefined;
 }
 
 const one = (value: string | undefined): readonly string[] | undefined =>
@@ -82,6 +97,24 @@ const CHECKS: readonly RuleCheck[] = [
       who,
       (org) => `${who} may not request a system user token for systemuser_org ${org}`,
     ),
+  // An externalRef is caller-chosen text: a reason says that it did not match, not what it was.
+  (rule, request, who) =>
+    requirement(
+      "systemuser_external_ref",
+      rule.systemuser_external_refs,
+      one(request.systemuserExternalRef),
+      who,
+      () =>
+        `${who} may not request this system user externalRef (not in the rule's systemuser_external_refs)`,
+    ),
+  (rule, request, who) =>
+    requirement(
+      "onbehalfof",
+      rule.onbehalfofs,
+      one(request.onbehalfof),
+      who,
+      () => `${who} may not act for this onbehalfof value (not in the rule's onbehalfofs)`,
+    ),
   (rule, request, who) =>
     requirement(
       "exchange",
@@ -90,19 +123,27 @@ const CHECKS: readonly RuleCheck[] = [
       who,
       (exchange) => `${who} may not exchange the token for an ${exchange} token (the rule has no exchanges)`,
     ),
-  // Never the pid itself in a reason: it is personal data.
-  (rule, request, who) => {
-    if (request.pid === undefined) {
-      return rule.pid ? `${who} may not request these scopes without pid (the rule requires pid)` : undefined;
-    }
-    return rule.pid
-      ? undefined
-      : `${who} may not request a pid-restricted token (the rule has no "pid": true)`;
-  },
+  // Never the pid itself in a reason, nor who gave a consent (a person's is a pid): they are personal data.
+  (rule, request, who) =>
+    flag(
+      "pid",
+      rule.pid,
+      request.pid !== undefined,
+      who,
+      'a pid-restricted token (the rule has no "pid": true)',
+    ),
+  (rule, request, who) =>
+    flag(
+      "consent",
+      rule.consent,
+      request.consent !== undefined,
+      who,
+      'a consent token (the rule has no "consent": true)',
+    ),
 ];
 
-/** The pid is checked last: a rule that fails there allows everything else. */
-const PID_STAGE = CHECKS.length - 1;
+/** The pid and the consent are checked last: a rule that fails there allows everything else. */
+const PERSONAL_STAGE = CHECKS.length - 2;
 
 /** How far a rule got: the index of the check that failed (principal = -1) and its reason; undefined = allowed. */
 function checkRule(
@@ -132,5 +173,5 @@ export function decide(policy: Policy, principal: Principal, request: TokenReque
     if (check.stage > furthest.stage) furthest = check;
   }
   const denied = { allowed: false, reason: furthest.reason } as const;
-  return furthest.stage === PID_STAGE ? { ...denied, pidOnly: true } : denied;
+  return furthest.stage >= PERSONAL_STAGE ? { ...denied, personalOnly: true } : denied;
 }

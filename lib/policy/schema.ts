@@ -1,7 +1,16 @@
 // The policy document (docs/api.md, "Policy") as a valibot schema; a bad document is refused naming the rule and the field.
 import * as v from "valibot";
 import { CLIENT_NAME_PATTERN, ConfigError, DEFAULT_CLIENT_NAME } from "../config/index.ts";
-import { isOrgNumber, isResourceUri, RESOURCE_RULE, SCOPE_TOKEN } from "../request/index.ts";
+import {
+  EXTERNAL_REF_RULE,
+  isExternalRef,
+  isOnbehalfof,
+  isOrgNumber,
+  isResourceUri,
+  ONBEHALFOF_RULE,
+  RESOURCE_RULE,
+  SCOPE_TOKEN,
+} from "../request/index.ts";
 import { issuePath, strictDocument } from "../schema/index.ts";
 import { ACCOUNT_ID, type Arn, parseArn, rolePath } from "./arn.ts";
 
@@ -15,6 +24,10 @@ export interface PolicyRule {
   /** Requirements: empty = the request must not carry the field; else it must, matching an entry (`*` any). */
   readonly consumer_orgs: readonly string[];
   readonly systemuser_orgs: readonly string[];
+  /** System users' externalRefs or `*`; non-empty = the request must name its system user's externalRef. */
+  readonly systemuser_external_refs: readonly string[];
+  /** iss_onbehalfof values or `*`. */
+  readonly onbehalfofs: readonly string[];
   /** https URIs or `*`. */
   readonly resources: readonly string[];
   /** Configured client names or `*`; empty covers the one client (required when several are configured). */
@@ -23,6 +36,8 @@ export interface PolicyRule {
   readonly exchanges: readonly "altinn"[];
   /** true = the request must carry a pid (end-user-restricted token); false = it must not. */
   readonly pid: boolean;
+  /** true = the request must carry an Altinn consent; false = it must not. */
+  readonly consent: boolean;
 }
 
 export interface Policy {
@@ -90,6 +105,8 @@ const patternOrStar = (test: (s: string) => boolean, rule: string) =>
 
 const orgOrStar = patternOrStar(isOrgNumber, 'expected a 9-digit organisation number or "*"');
 const resourceOrStar = patternOrStar(isResourceUri, `expected ${RESOURCE_RULE} or "*"`);
+const externalRefOrStar = patternOrStar(isExternalRef, `${EXTERNAL_REF_RULE}, or "*"`);
+const onbehalfofOrStar = patternOrStar(isOnbehalfof, `${ONBEHALFOF_RULE}, or "*"`);
 const clientOrStar = patternOrStar(
   (s) => CLIENT_NAME_PATTERN.test(s),
   'expected a configured client name or "*"',
@@ -107,6 +124,8 @@ const ruleEntries = {
   ),
   consumer_orgs: listOf(orgOrStar, "expected an array"),
   systemuser_orgs: listOf(orgOrStar, "expected an array"),
+  systemuser_external_refs: listOf(externalRefOrStar, "expected an array"),
+  onbehalfofs: listOf(onbehalfofOrStar, "expected an array"),
   resources: listOf(resourceOrStar, "expected an array"),
   clients: listOf(clientOrStar, "expected an array of client names"),
   exchanges: v.optional(
@@ -114,6 +133,7 @@ const ruleEntries = {
     () => [],
   ),
   pid: v.optional(v.boolean("expected true or false"), false),
+  consent: v.optional(v.boolean("expected true or false"), false),
 };
 const RuleSchema = strictDocument(ruleEntries, { notObject: "expected a rule object" });
 

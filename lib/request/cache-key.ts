@@ -6,8 +6,9 @@ import type { TokenRequest } from "./types.ts";
 /**
  * Every request field that shapes the token, in canonical form: the client (whose id and key sign the grant),
  * the sorted, de-duplicated scope set and resource list (an empty list is no resource, as in the grant),
- * consumer_org, systemuser_org, pid (one person's token is never another's, nor anyone's without pid), and the
- * exchange (an Altinn token is not a Maskinporten token). The key holds the pid: in memory only, never logged.
+ * consumer_org, systemuser_org and its externalRef, pid (one person's token is never another's, nor anyone's
+ * without pid), the consent (id and who gave it), onbehalfof, and the exchange (an Altinn token is not a
+ * Maskinporten token). The key holds pids: in memory only, never logged.
  * A field added to TokenRequest belongs here, and in the cache-key and cache-isolation tests.
  */
 export function cacheKey(request: TokenRequest): string {
@@ -19,7 +20,10 @@ export function cacheKey(request: TokenRequest): string {
     resource,
     request.consumerOrg ?? null,
     request.systemuserOrg ?? null,
+    request.systemuserExternalRef ?? null,
     request.pid ?? null,
+    request.consent === undefined ? null : [request.consent.id, request.consent.from],
+    request.onbehalfof ?? null,
     request.exchange ?? null,
   ]);
 }

@@ -1,5 +1,14 @@
 // The caller's request, parsed at the edge: body, scope syntax, organisation numbers, resources, its cache key.
 export { cacheKey } from "./cache-key.ts";
+export {
+  consentParty,
+  EXTERNAL_REF_RULE,
+  isConsentId,
+  isExternalRef,
+  isOnbehalfof,
+  isPersonConsent,
+  ONBEHALFOF_RULE,
+} from "./consent.ts";
 export { isOrgNumber } from "./org-number.ts";
 export { isPid, PID_MESSAGE, type PidOptions } from "./pid.ts";
 export { isResourceUri, MAX_RESOURCES, RESOURCE_RULE } from "./resource.ts";
@@ -15,4 +24,4 @@ export {
   repeatingParser,
   type TokenRequestOptions,
 } from "./token-request.ts";
-export type { TokenRequest } from "./types.ts";
+export type { Consent, TokenRequest } from "./types.ts";

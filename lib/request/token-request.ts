@@ -10,6 +10,7 @@ import {
   UnsupportedMediaType,
 } from "../problem/index.ts";
 import { strictDocument } from "../schema/index.ts";
+import { consentField, externalRefField, onbehalfofField } from "./consent.ts";
 import { isOrgNumber } from "./org-number.ts";
 import { isPid, PID_ELSEWHERE, PID_MESSAGE } from "./pid.ts";
 import { hasUserinfo, isResourceUri, MAX_RESOURCES, RESOURCE_RULE, USERINFO_MESSAGE } from "./resource.ts";
@@ -52,6 +53,25 @@ const pid = (options: TokenRequestOptions) =>
     v.string(PID_MESSAGE),
     v.check((value) => isPid(value, { allowSynthetic: options.environment === "test" }), PID_MESSAGE),
   );
+
+/** Pairs of fields a request carries at most one of. */
+const EXCLUSIVE = [
+  ["consumer_org", "systemuser_org"],
+  ["consumer_org", "onbehalfof"],
+  ["consent", "systemuser_org"],
+  ["consent", "pid"],
+] as const;
+
+type Combined = Partial<Record<(typeof EXCLUSIVE)[number][number] | "systemuser_external_ref", unknown>>;
+
+/** What is wrong with the body's combination of fields, or undefined. */
+function combinationProblem(body: Combined): string | undefined {
+  const pair = EXCLUSIVE.find(([a, b]) => body[a] !== undefined && body[b] !== undefined);
+  if (pair !== undefined) return `${pair[0]}, ${pair[1]}: give at most one of them`;
+  return body.systemuser_external_ref !== undefined && body.systemuser_org === undefined
+    ? "systemuser_external_ref: only with systemuser_org (the system user's organisation)"
+    : undefined;
+}
 
 const MIN_TTL_RULE = `min_ttl: expected an integer from 1 to ${MAX_MIN_TTL}`;
 const CLIENT_RULE = "client: expected the name of a configured Maskinporten client";
@@ -99,6 +119,9 @@ const bodySchema = (options: TokenRequestOptions) => {
     resource: v.optional(resource),
     consumer_org: v.optional(orgNumber("consumer_org")),
     systemuser_org: v.optional(orgNumber("systemuser_org")),
+    systemuser_external_ref: v.optional(externalRefField),
+    consent: v.optional(consentField({ allowSynthetic: options.environment === "test" })),
+    onbehalfof: v.optional(onbehalfofField),
     min_ttl: v.optional(
       v.pipe(
         v.number(MIN_TTL_RULE),
@@ -123,10 +146,10 @@ const bodySchema = (options: TokenRequestOptions) => {
       // A field name is echoed, but never a pid a caller put in one.
       unknown: (keys) => `unknown field(s): ${keys.map((k) => quoted(k, 50)).join(", ")}`,
     }),
-    v.check(
-      (body) => body.consumer_org === undefined || body.systemuser_org === undefined,
-      "consumer_org, systemuser_org: give at most one of them",
-    ),
+    v.rawCheck(({ dataset, addIssue }) => {
+      const problem = dataset.typed ? combinationProblem(dataset.value) : undefined;
+      if (problem !== undefined) addIssue({ message: problem });
+    }),
   );
 };
 
@@ -170,8 +193,13 @@ export function parseTokenRequest(raw: RawTokenBody, options: TokenRequestOption
     ...(body.resource === undefined ? {} : { resource: body.resource }),
     ...(body.consumer_org === undefined ? {} : { consumerOrg: body.consumer_org }),
     ...(body.systemuser_org === undefined ? {} : { systemuserOrg: body.systemuser_org }),
+    ...(body.systemuser_external_ref === undefined
+      ? {}
+      : { systemuserExternalRef: body.systemuser_external_ref }),
     ...(body.client === undefined ? {} : { client: body.client }),
     ...(body.pid === undefined ? {} : { pid: body.pid }),
+    ...(body.consent === undefined ? {} : { consent: body.consent }),
+    ...(body.onbehalfof === undefined ? {} : { onbehalfof: body.onbehalfof }),
     ...(body.exchange === undefined ? {} : { exchange: body.exchange }),
   };
   return { request, minTtl: body.min_ttl };
@@ -181,6 +209,7 @@ export function parseTokenRequest(raw: RawTokenBody, options: TokenRequestOption
 function frozen(parsed: ParsedTokenRequest): ParsedTokenRequest {
   Object.freeze(parsed.request.scopes);
   if (parsed.request.resource !== undefined) Object.freeze(parsed.request.resource);
+  if (parsed.request.consent !== undefined) Object.freeze(parsed.request.consent);
   Object.freeze(parsed.request);
   return Object.freeze(parsed);
 }

@@ -172,6 +172,30 @@ describe("createTokenClient", () => {
     expect(broker.requests[3]).toEqual({ scope: "a:b", exchange: "altinn", min_ttl: 30 });
   });
 
+  it("sends externalRef, consent and onbehalfof, and keeps requests that differ in them apart", async () => {
+    const { tokenClient } = client();
+    const consent = { id: "77ed8698-e619-4066-9eb4-5c1eb3f165a1", from: PID_A };
+    const tokens = [
+      await tokenClient.getToken({ scope: "a:b", systemuser_org: "910000000" }),
+      await tokenClient.getToken({
+        scope: "a:b",
+        systemuser_org: "910000000",
+        systemuser_external_ref: "r-1",
+      }),
+      await tokenClient.getToken({ scope: "a:b", consent }),
+      await tokenClient.getToken({ scope: "a:b", consent: { ...consent, from: PID_B } }),
+      await tokenClient.getToken({ scope: "a:b", onbehalfof: "kunde-1" }),
+      await tokenClient.getToken({ scope: "a:b", consent: { ...consent } }),
+    ].map((t) => t.access_token);
+    expect(new Set(tokens.slice(0, 5)).size).toBe(5);
+    expect(tokens[5]).toBe(tokens[2]);
+    expect(broker.requests.slice(1, 3)).toEqual([
+      { scope: "a:b", systemuser_org: "910000000", systemuser_external_ref: "r-1", min_ttl: 30 },
+      { scope: "a:b", consent, min_ttl: 30 },
+    ]);
+    expect(broker.requests[4]).toEqual({ scope: "a:b", onbehalfof: "kunde-1", min_ttl: 30 });
+  });
+
   it("coalesces 100 concurrent calls into one request", async () => {
     const { tokenClient } = client();
     const results = await Promise.all(

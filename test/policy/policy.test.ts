@@ -115,7 +115,7 @@ describe("a rule's lists are requirements", () => {
       expect(decision).toEqual({
         allowed: false,
         reason: `${ROLE}/svc may not request a pid-restricted token (the rule has no "pid": true)`,
-        pidOnly: true,
+        personalOnly: true,
       });
     }
     const personal = rules({ ...base, pid: true });
@@ -128,6 +128,56 @@ describe("a rule's lists are requirements", () => {
     expect(JSON.stringify(other)).not.toContain(PID_A);
     // Denied before the pid was looked at: the broker computes no pseudonym for it.
     expect(other).toEqual({ allowed: false, reason: `${ROLE}/svc may not request scope ${S[0]}` });
+  });
+
+  it.each([
+    [
+      "systemuser_external_refs",
+      "systemuser_external_ref",
+      { systemuserOrg: ORG_A, systemuserExternalRef: "ref-1" },
+      { systemuserOrg: ORG_A, systemuserExternalRef: "ref-2" },
+    ],
+    ["onbehalfofs", "onbehalfof", { onbehalfof: "kunde-1" }, { onbehalfof: "kunde-2" }],
+  ] as const)(
+    "a %s rule requires %s, allows only listed values, and no reason echoes the value",
+    (list, field, listed, other) => {
+      const su = "systemuserOrg" in listed ? { systemuser_orgs: ["*"] } : {};
+      const policy = rules({ ...base, ...su, [list]: ["ref-1", "kunde-1"] });
+      const without = { scopes: S, ...("systemuserOrg" in listed ? { systemuserOrg: ORG_A } : {}) };
+      expect(ask(policy, without)).toMatchObject({
+        allowed: false,
+        reason: expect.stringContaining(`rule requires ${field}`),
+      });
+      expect(ask(policy, { scopes: S, ...listed })).toEqual({ allowed: true, rule: 0 });
+      const outside = ask(policy, { scopes: S, ...other });
+      expect(outside).toMatchObject({ allowed: false, reason: expect.stringContaining(list) });
+      expect(JSON.stringify(outside)).not.toMatch(/ref-2|kunde-2/);
+      expect(ask(rules({ ...base, ...su, [list]: ["*"] }), { scopes: S, ...other })).toEqual({
+        allowed: true,
+        rule: 0,
+      });
+      // A rule without the list refuses a request that carries the field.
+      expect(ask(rules({ ...base, ...su }), { scopes: S, ...listed })).toMatchObject({ allowed: false });
+    },
+  );
+
+  it("only a consent: true rule allows a consent, and it requires one; no reason names who gave it", () => {
+    const consent = { id: "77ed8698-e619-4066-9eb4-5c1eb3f165a1", from: PID_A };
+    for (const policy of [rules(base), rules({ ...base, consent: false })]) {
+      const decision = ask(policy, { scopes: S, consent });
+      expect(decision).toMatchObject({
+        allowed: false,
+        reason: expect.stringContaining('no "consent": true'),
+      });
+      expect(JSON.stringify(decision)).not.toContain(PID_A);
+    }
+    const consenting = rules({ ...base, consent: true });
+    expect(ask(consenting, { scopes: S, consent })).toEqual({ allowed: true, rule: 0 });
+    expect(ask(consenting, { scopes: S })).toMatchObject({
+      allowed: false,
+      reason: expect.stringContaining("rule requires consent"),
+    });
+    expect(ask(consenting, { scopes: S, pid: PID_A })).toMatchObject({ allowed: false });
   });
 
   it("a principal that asks both for itself and on behalf of customers needs two rules", () => {
@@ -149,8 +199,11 @@ describe("a rule's lists are requirements", () => {
           consumer_orgs: list(org),
           systemuser_orgs: list(org),
           resources: list(resource),
+          systemuser_external_refs: list(fc.constantFrom("ref-1", "ref-2")),
+          onbehalfofs: list(fc.constantFrom("kunde-1", "kunde-2")),
           exchanges: fc.constantFrom([], ["altinn"]),
           pid: fc.boolean(),
+          consent: fc.boolean(),
         }),
         fc.record(
           {
@@ -158,7 +211,13 @@ describe("a rule's lists are requirements", () => {
             systemuserOrg: org,
             resource: fc.uniqueArray(resource, { minLength: 1, maxLength: 2 }),
             exchange: fc.constant("altinn" as const),
+            systemuserExternalRef: fc.constantFrom("ref-1", "ref-2"),
+            onbehalfof: fc.constantFrom("kunde-1", "kunde-2"),
             pid: fc.constantFrom(PID_A, PID_B),
+            consent: fc.constantFrom(
+              { id: "77ed8698-e619-4066-9eb4-5c1eb3f165a1", from: PID_B },
+              { id: "b55b0a8c-46db-4239-a417-a89daabfabba", from: ORG_A },
+            ),
           },
           { requiredKeys: [] },
         ),
@@ -169,7 +228,11 @@ describe("a rule's lists are requirements", () => {
             values === undefined
               ? rule.length === 0
               : rule.length > 0 && values.every((v) => rule.includes("*") || rule.includes(v));
+          const one = (value: string | undefined) => (value === undefined ? undefined : [value]);
           const expected =
+            fits(lists.systemuser_external_refs, one(request.systemuserExternalRef)) &&
+            fits(lists.onbehalfofs, one(request.onbehalfof)) &&
+            lists.consent === (request.consent !== undefined) &&
             fits(
               lists.consumer_orgs,
               request.consumerOrg === undefined ? undefined : [request.consumerOrg],

@@ -8,8 +8,11 @@ const FULL: Required<TokenRequest> = {
   resource: ["https://a.example/", "https://b.example/"],
   consumerOrg: "991825827",
   systemuserOrg: "974760673",
+  systemuserExternalRef: "ref-1",
   client: "payroll",
   pid: PID_A,
+  consent: { id: "77ed8698-e619-4066-9eb4-5c1eb3f165a1", from: PID_B },
+  onbehalfof: "kunde-1",
   exchange: "altinn",
 };
 
@@ -19,8 +22,11 @@ const CHANGED: { readonly [K in keyof TokenRequest]-?: Required<TokenRequest>[K]
   resource: ["https://a.example/", "https://c.example/"],
   consumerOrg: "310000000",
   systemuserOrg: "310000000",
+  systemuserExternalRef: "ref-2",
   client: "vat",
   pid: PID_B,
+  consent: { id: "77ed8698-e619-4066-9eb4-5c1eb3f165a1", from: PID_A },
+  onbehalfof: "kunde-2",
   /** The only exchange there is: its presence is what changes. */
   exchange: "altinn",
 };
@@ -69,6 +75,19 @@ describe("cacheKey", () => {
       cacheKey({ scopes: ["a:x"], systemuserOrg: org }),
     );
     expect(cacheKey({ scopes: ["a:x", "b:y"] })).not.toBe(cacheKey({ scopes: ["a:x b:y"] }));
+  });
+
+  it("a consent's id and who gave it each change the key, and a person's consent is not their pid token", () => {
+    const id = "77ed8698-e619-4066-9eb4-5c1eb3f165a1";
+    const keys = new Set([
+      cacheKey({ scopes: ["a:x"], consent: { id, from: PID_A } }),
+      cacheKey({ scopes: ["a:x"], consent: { id: "b55b0a8c-46db-4239-a417-a89daabfabba", from: PID_A } }),
+      cacheKey({ scopes: ["a:x"], consent: { id, from: "991825827" } }),
+      cacheKey({ scopes: ["a:x"], pid: PID_A }),
+      cacheKey({ scopes: ["a:x"], systemuserOrg: "991825827", systemuserExternalRef: "991825827" }),
+      cacheKey({ scopes: ["a:x"], systemuserOrg: "991825827" }),
+    ]);
+    expect(keys.size).toBe(6);
   });
 
   it("two people never share a key, and a request without pid never has a pid request's key", () => {

@@ -110,6 +110,104 @@ describe("parseTokenRequest", () => {
     }
   });
 
+  it("takes a system user's externalRef, a consent (id in lower case) and onbehalfof", () => {
+    const id = "77ED8698-e619-4066-9eb4-5c1eb3f165a1";
+    expect(
+      parse({ scope: "a", systemuser_org: "974760673", systemuser_external_ref: "kunde/42:A" }, JSON_TYPE)
+        .request,
+    ).toEqual({ scopes: ["a"], systemuserOrg: "974760673", systemuserExternalRef: "kunde/42:A" });
+    expect(parse({ scope: "a", consent: { id, from: PID_A } }, JSON_TYPE).request.consent).toEqual({
+      id: id.toLowerCase(),
+      from: PID_A,
+    });
+    expect(
+      parse({ scope: "a", consent: { id, from: "991825827" }, consumer_org: "974760673" }, JSON_TYPE).request,
+    ).toEqual({
+      scopes: ["a"],
+      consent: { id: id.toLowerCase(), from: "991825827" },
+      consumerOrg: "974760673",
+    });
+    expect(parse({ scope: "a", onbehalfof: "kunde_1.test-2" }, JSON_TYPE).request.onbehalfof).toBe(
+      "kunde_1.test-2",
+    );
+  });
+
+  it.each([
+    [
+      "consumer_org with systemuser_org",
+      { consumer_org: "991825827", systemuser_org: "974760673" },
+      /consumer_org, systemuser_org: give at most one/,
+    ],
+    [
+      "consumer_org with onbehalfof",
+      { consumer_org: "991825827", onbehalfof: "kunde-1" },
+      /consumer_org, onbehalfof: give at most one/,
+    ],
+    [
+      "consent with systemuser_org",
+      {
+        consent: { id: "77ed8698-e619-4066-9eb4-5c1eb3f165a1", from: "991825827" },
+        systemuser_org: "974760673",
+      },
+      /consent, systemuser_org: give at most one/,
+    ],
+    [
+      "consent with pid",
+      { consent: { id: "77ed8698-e619-4066-9eb4-5c1eb3f165a1", from: "991825827" }, pid: PID_A },
+      /consent, pid: give at most one/,
+    ],
+    [
+      "systemuser_external_ref without systemuser_org",
+      { systemuser_external_ref: "r-1" },
+      /systemuser_external_ref: only with systemuser_org/,
+    ],
+  ])("refuses %s with 400 naming the fields", (_name, fields, detail) => {
+    expect(detailOf({ scope: "a", ...fields })).toMatch(new RegExp(`^invalid_request: ${detail.source}`));
+  });
+
+  it("refuses a bad externalRef, onbehalfof or consent, naming the field and never echoing a pid", () => {
+    const su = { systemuser_org: "974760673" };
+    for (const ref of ["", "a b", "x".repeat(256), "tab\there", "æøå", 42, `${PID_A} `]) {
+      const detail = detailOf({ scope: "a", ...su, systemuser_external_ref: ref });
+      expect(detail).toMatch(/^invalid_request: systemuser_external_ref: /);
+      expect(detail).not.toContain(PID_A.slice(0, 6));
+    }
+    for (const value of ["", "a/b", "x".repeat(65), 7, `${PID_A}/`]) {
+      const detail = detailOf({ scope: "a", onbehalfof: value });
+      expect(detail).toMatch(/^invalid_request: onbehalfof: /);
+      expect(detail).not.toContain(PID_A.slice(0, 6));
+    }
+    const wrong = `${PID_A.slice(0, 10)}${(Number(PID_A[10]) + 1) % 10}`;
+    const id = "77ed8698-e619-4066-9eb4-5c1eb3f165a1";
+    for (const consent of [
+      { id, from: wrong },
+      { id, from: "991825828" },
+      { id, from: Number(PID_A) },
+      { id: "77ed8698e6194066", from: PID_A },
+      { id: PID_A, from: PID_A },
+      { id },
+      { from: PID_A },
+      { id, from: PID_A, [PID_A]: 1 },
+      PID_A,
+      [id, PID_A],
+    ]) {
+      const detail = detailOf({ scope: "a", consent });
+      expect(detail, JSON.stringify(consent)).toMatch(/^invalid_request: consent(\.id|\.from)?: expected/);
+      expect(detail).not.toContain(PID_A.slice(0, 6));
+    }
+  });
+
+  it("sends an externalRef, onbehalfof or consent id holding 11 digits as given (the audit masks them)", () => {
+    const id = `77ed8698-e619-4066-9eb4-${PID_A}0`;
+    const { request } = parse(
+      { scope: "a", systemuser_org: "974760673", systemuser_external_ref: `ref-${PID_A}` },
+      JSON_TYPE,
+    );
+    expect(request.systemuserExternalRef).toBe(`ref-${PID_A}`);
+    expect(parse({ scope: "a", onbehalfof: PID_A }, JSON_TYPE).request.onbehalfof).toBe(PID_A);
+    expect(parse({ scope: "a", consent: { id, from: "991825827" } }, JSON_TYPE).request.consent?.id).toBe(id);
+  });
+
   it("never echoes a pid given as the name of an unknown field, nor a part of one", () => {
     for (const name of [PID_A, `pid_${PID_A}`, `${PID_A}9`, `${"x".repeat(45)}${PID_A}`]) {
       const detail = detailOf({ scope: "a", [name]: 1 });

@@ -1,0 +1,75 @@
+// Altinn consent (samtykke) references and the other Altinn request values: their syntax, their schemas, and the party URN a consent is from.
+import * as v from "valibot";
+import { strictDocument } from "../schema/index.ts";
+import { isOrgNumber } from "./org-number.ts";
+import { isPid, type PidOptions } from "./pid.ts";
+
+/** A consent request's id: a UUID, any version, in either case (canonical lower case). */
+const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
+
+export const CONSENT_ID_RULE = "consent.id: expected the consent request's UUID";
+/** Never repeats the value: a person's `from` is a pid. */
+export const CONSENT_FROM_RULE =
+  "consent.from: expected an 11-digit national identity number with valid control digits or a 9-digit organisation number with a valid check digit";
+export const CONSENT_RULE =
+  'consent: expected {"id": <consent request UUID>, "from": <pid or organisation number>}';
+
+export const EXTERNAL_REF_RULE =
+  "expected 1 to 255 printable ASCII characters, no spaces or control characters";
+export const ONBEHALFOF_RULE = "expected 1 to 64 characters of letters, digits, '.', '_' or '-'";
+
+export function isConsentId(value: string): boolean {
+  return UUID.test(value);
+}
+
+/** A person (pid) or an organisation may give a consent. */
+export function isConsentFrom(value: string, options: PidOptions): boolean {
+  return value.length === 9 ? isOrgNumber(value) : isPid(value, options);
+}
+
+/** A system user's externalRef, as Altinn's system register accepts it from the vendor. */
+export function isExternalRef(value: string): boolean {
+  return /^[\x21-\x7e]{1,255}$/.test(value);
+}
+
+/** An onbehalfof value registered on a Maskinporten client. */
+export function isOnbehalfof(value: string): boolean {
+  return /^[A-Za-z0-9._-]{1,64}$/.test(value);
+}
+
+/** True when the consent is a person's (its `from` is a pid: personal data, never logged). */
+export function isPersonConsent(consent: { readonly from: string }): boolean {
+  return consent.from.length === 11;
+}
+
+/** The grant's `from`: the URN Altinn names a person or an organisation by. */
+export function consentParty(consent: { readonly from: string }): string {
+  return isPersonConsent(consent)
+    ? `urn:altinn:person:identifier-no:${consent.from}`
+    : `urn:altinn:organization:identifier-no:${consent.from}`;
+}
+
+/** A string field `test` accepts; the message names the field and never repeats the value. */
+const text = (field: string, test: (value: string) => boolean, rule: string) =>
+  v.pipe(v.string(`${field}: ${rule}`), v.check(test, `${field}: ${rule}`));
+
+export const externalRefField = text("systemuser_external_ref", isExternalRef, EXTERNAL_REF_RULE);
+export const onbehalfofField = text("onbehalfof", isOnbehalfof, ONBEHALFOF_RULE);
+
+/** `{id, from}`: the id lower-cased (one consent, one cache entry), `from` a valid pid or organisation number. */
+export const consentField = (options: PidOptions) =>
+  strictDocument(
+    {
+      id: v.pipe(
+        v.string(CONSENT_ID_RULE),
+        v.check(isConsentId, CONSENT_ID_RULE),
+        v.transform((id) => id.toLowerCase()),
+      ),
+      from: v.pipe(
+        v.string(CONSENT_FROM_RULE),
+        v.check((from) => isConsentFrom(from, options), CONSENT_FROM_RULE),
+      ),
+    },
+    // Neither an unknown field's name nor a value is echoed: a caller may have put a pid in either.
+    { notObject: CONSENT_RULE, unknown: () => CONSENT_RULE },
+  );
