@@ -9,6 +9,7 @@ import {
   type AltinnExchangeEmulator,
   createAltinnExchange,
 } from "./emulator/altinn.ts";
+import { AUTHORIZATION_DETAILS_TYPES } from "./emulator/authorization-details.ts";
 import { defaultFaultBody, type EmulatorFault, type FaultType, playFault } from "./emulator/faults.ts";
 import {
   type AcceptedGrant,
@@ -24,7 +25,12 @@ import { type AdminRequest, JWKS_PATH, selfService } from "./emulator/self-servi
 export type { AltinnAnswerMode, AltinnExchangeEmulator } from "./emulator/altinn.ts";
 export type { EmulatorFault } from "./emulator/faults.ts";
 export type { AcceptedGrant } from "./emulator/grant-check.ts";
-export type { ClientRegistration, Delegation, SystemUser } from "./emulator/registry.ts";
+export type {
+  ClientRegistration,
+  ConsentRegistration,
+  Delegation,
+  SystemUser,
+} from "./emulator/registry.ts";
 export type { AdminRequest } from "./emulator/self-service.ts";
 
 export interface EmulatorOptions {
@@ -219,7 +225,7 @@ function metadata(issuer: string, base: string): Record<string, unknown> {
     token_endpoint_auth_methods_supported: ["private_key_jwt"],
     grant_types_supported: [JWT_BEARER],
     token_endpoint_auth_signing_alg_values_supported: GRANT_ALGS,
-    authorization_details_types_supported: ["urn:altinn:systemuser"],
+    authorization_details_types_supported: AUTHORIZATION_DETAILS_TYPES,
   };
 }
 

@@ -8,7 +8,9 @@ import {
   jwtVerify,
   SignJWT,
 } from "jose";
+import type { AuthorizedDetail } from "./authorization-details.ts";
 import type { AcceptedGrant } from "./grant-check.ts";
+import type { RegisteredClient } from "./registry.ts";
 
 const ORG_AUTHORITY = "iso6523-actorid-upis";
 const party = (orgNumber: string) => ({ authority: ORG_AUTHORITY, ID: `0192:${orgNumber}` });
@@ -50,6 +52,31 @@ export async function createAccessTokenIssuer(): Promise<AccessTokenIssuer> {
   };
 }
 
+/**
+ * What the token says about the system user or consent: never the system user's externalRef (Maskinporten does not
+ * return it); for a consent, who gave it to whom, when, until when, and its rights.
+ */
+function authorizationDetail(detail: AuthorizedDetail, client: RegisteredClient): Record<string, unknown> {
+  if (detail.type === "urn:altinn:systemuser") {
+    return {
+      type: detail.type,
+      systemuser_id: [detail.id],
+      systemuser_org: party(detail.orgNumber),
+      system_id: `${client.orgNumber}_${client.clientId}`,
+    };
+  }
+  const { to, consented, validTo, consentRights } = detail.consent;
+  return {
+    type: detail.type,
+    id: detail.id,
+    from: detail.from,
+    to: party(to),
+    consented,
+    validTo,
+    consentRights,
+  };
+}
+
 /** Maskinporten's token claims: consumer is the party acted for; supplier appears when acting through a delegation. */
 export function accessTokenClaims(grant: AcceptedGrant, params: IssueParams): Record<string, unknown> {
   const { client, claims } = grant;
@@ -65,18 +92,9 @@ export function accessTokenClaims(grant: AcceptedGrant, params: IssueParams): Re
     ...(claims.resource === undefined
       ? {}
       : { aud: claims.resource.length === 1 ? claims.resource[0] : claims.resource }),
-    ...(grant.systemUser === undefined
+    ...(grant.authorized === undefined
       ? {}
-      : {
-          authorization_details: [
-            {
-              type: "urn:altinn:systemuser",
-              systemuser_id: [grant.systemUser.id],
-              systemuser_org: party(grant.systemUser.orgNumber),
-              system_id: `${client.orgNumber}_${client.clientId}`,
-            },
-          ],
-        }),
+      : { authorization_details: [authorizationDetail(grant.authorized, client)] }),
     ...(claims.pid === undefined ? {} : { pid: claims.pid }),
     iat: params.nowSeconds,
     exp: params.nowSeconds + params.expiresIn,

@@ -8,7 +8,11 @@ import {
   type ProtectedHeaderParameters,
 } from "jose";
 import * as v from "valibot";
+import { type AuthorizedDetail, checkAuthorizationDetails } from "./authorization-details.ts";
+import { OAuthError } from "./oauth-error.ts";
 import type { RegisteredClient } from "./registry.ts";
+
+export { OAuthError } from "./oauth-error.ts";
 
 export const JWT_BEARER = "urn:ietf:params:oauth:grant-type:jwt-bearer";
 export const GRANT_ALGS = ["RS256", "RS384", "RS512"] as const;
@@ -25,22 +29,8 @@ export const ALLOWED_GRANT_CLAIMS: ReadonlySet<string> = new Set([
   "consumer_org",
   "authorization_details",
   "pid",
+  "iss_onbehalfof",
 ]);
-
-/** An OAuth 2.0 error response as Maskinporten sends it: `error`, and a description carrying the MP code. */
-export class OAuthError extends Error {
-  constructor(
-    readonly error: string,
-    readonly mpCode: string,
-    readonly text: string,
-    readonly status = 400,
-  ) {
-    super(`${mpCode} ${text}`);
-  }
-  get description(): string {
-    return this.message;
-  }
-}
 
 const GrantClaimsSchema = v.object({
   aud: v.string(),
@@ -53,21 +43,9 @@ const GrantClaimsSchema = v.object({
   consumer_org: v.optional(v.pipe(v.string(), v.regex(/^\d{9}$/))),
   authorization_details: v.optional(v.unknown()),
   pid: v.optional(v.pipe(v.string(), v.regex(/^\d{11}$/, "expected an 11-digit national identity number"))),
+  iss_onbehalfof: v.optional(v.pipe(v.string(), v.regex(/^[A-Za-z0-9._-]{1,64}$/))),
 });
 export type VerifiedGrantClaims = v.InferOutput<typeof GrantClaimsSchema>;
-
-const SystemUserDetailsSchema = v.pipe(
-  v.array(
-    v.strictObject({
-      type: v.literal("urn:altinn:systemuser"),
-      systemuser_org: v.strictObject({
-        authority: v.literal("iso6523-actorid-upis"),
-        ID: v.pipe(v.string(), v.regex(/^0192:\d{9}$/)),
-      }),
-    }),
-  ),
-  v.length(1),
-);
 
 export interface AcceptedGrant {
   client: RegisteredClient;
@@ -76,7 +54,8 @@ export interface AcceptedGrant {
   scopes: readonly string[];
   /** How the client authenticated: a registered key, or a business certificate. */
   clientAmr: "private_key_jwt" | "virksomhetssertifikat";
-  systemUser?: { id: string; orgNumber: string };
+  /** The system user or consent the grant's authorization_details named, as found. */
+  authorized?: AuthorizedDetail;
 }
 
 /** Remembers every accepted jti until it could no longer be accepted anyway (exp + skew). */
@@ -170,13 +149,27 @@ export async function checkGrant(form: URLSearchParams, ctx: GrantCheckContext):
       );
     }
   }
-  if (claims.consumer_org !== undefined && claims.authorization_details !== undefined) {
-    throw malformed("Invalid assertion: consumer_org and authorization_details are mutually exclusive");
+  if (claims.consumer_org !== undefined && claims.iss_onbehalfof !== undefined) {
+    throw malformed("Invalid assertion: consumer_org and iss_onbehalfof are mutually exclusive");
   }
   if (claims.consumer_org !== undefined) checkDelegation(client, claims.consumer_org, scopes);
+  if (claims.iss_onbehalfof !== undefined && !client.onbehalfof.has(claims.iss_onbehalfof)) {
+    throw malformed(
+      `Invalid assertion. Invalid parameter value: iss_onbehalfof is not registered on client ${client.clientId}`,
+    );
+  }
   const accepted: AcceptedGrant = { client, claims, header, scopes, clientAmr };
   if (claims.authorization_details !== undefined) {
-    accepted.systemUser = checkSystemUser(client, claims.authorization_details, scopes);
+    accepted.authorized = checkAuthorizationDetails(claims.authorization_details, {
+      client,
+      scopes,
+      consumerOrg: claims.consumer_org,
+      nowSeconds: ctx.nowSeconds,
+    });
+    // A consent may come through a delegation (consumer_org); a system user acts for its own organisation.
+    if (accepted.authorized.type === "urn:altinn:systemuser" && claims.consumer_org !== undefined) {
+      throw malformed("Invalid assertion: consumer_org and a system user are mutually exclusive");
+    }
   }
   return accepted;
 }
@@ -274,37 +267,4 @@ function checkDelegation(client: RegisteredClient, consumerOrg: string, scopes: 
       );
     }
   }
-}
-
-function checkSystemUser(
-  client: RegisteredClient,
-  details: unknown,
-  scopes: readonly string[],
-): { id: string; orgNumber: string } {
-  const parsed = v.safeParse(SystemUserDetailsSchema, details);
-  if (!parsed.success) {
-    throw new OAuthError(
-      "invalid_authorization_details",
-      "MP-301",
-      "authorization_details must be one urn:altinn:systemuser entry with systemuser_org 0192:<orgno>",
-    );
-  }
-  const orgNumber = (parsed.output[0]?.systemuser_org.ID ?? "").slice("0192:".length);
-  const user = client.systemUsers.get(orgNumber);
-  if (user === undefined) {
-    throw new OAuthError(
-      "invalid_authorization_details",
-      "MP-302",
-      `No system user for organisation ${orgNumber} on this system`,
-    );
-  }
-  const missing = scopes.find((s) => !user.scopes.has(s));
-  if (missing !== undefined) {
-    throw new OAuthError(
-      "invalid_authorization_details",
-      "MP-303",
-      `System user of ${orgNumber} has not been granted scope ${missing}`,
-    );
-  }
-  return { id: user.id, orgNumber };
 }

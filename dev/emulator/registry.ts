@@ -8,12 +8,49 @@ export interface Delegation {
   scopes: readonly string[];
 }
 
-/** An Altinn system user owned by `orgNumber`, granted `scopes`, that this client (the system) may act as. */
+/**
+ * An Altinn system user owned by `orgNumber` that this client (the system) may act as. Its rights are Altinn's
+ * business (the API asks Altinn's PDP); Maskinporten only finds it, by organisation and externalRef.
+ */
 export interface SystemUser {
   orgNumber: string;
-  scopes: readonly string[];
+  /** The vendor's reference from the system user request; Altinn defaults it to the organisation number. */
+  externalRef?: string;
   /** Defaults to a fresh UUID. */
   id?: string;
+}
+
+/** An Altinn consent (samtykke) given by `from` (pid or organisation number) to `to`, known by its request's id. */
+export interface ConsentRegistration {
+  id: string;
+  from: string;
+  /** The organisation the consent was given to; defaults to the client's own. */
+  to?: string;
+  /** Scopes a token for this consent may carry. */
+  scopes: readonly string[];
+  /** ISO 8601 timestamps: when it was given (default: at registration), and until when it holds. */
+  consented?: string;
+  validTo: string;
+  /** The consent resource in Altinn's resource registry, and its metadata (e.g. `{"inntektsaar": "2024"}`). */
+  resource: string;
+  metadata?: Readonly<Record<string, string>>;
+}
+
+export interface RegisteredConsent {
+  from: string;
+  to: string;
+  scopes: ReadonlySet<string>;
+  consented: string;
+  validTo: string;
+  consentRights: readonly unknown[];
+}
+
+/** A system user as registered: the externalRef it is found by (its organisation number when it has none). */
+export interface RegisteredSystemUser {
+  id: string;
+  externalRef: string;
+  /** False when the user was created without one (Altinn then uses the organisation number). */
+  explicitRef: boolean;
 }
 
 export interface ClientRegistration {
@@ -28,6 +65,9 @@ export interface ClientRegistration {
   scopes: readonly string[];
   delegations?: readonly Delegation[];
   systemUsers?: readonly SystemUser[];
+  consents?: readonly ConsentRegistration[];
+  /** The onbehalfof values registered on the client (iss_onbehalfof). */
+  onbehalfof?: readonly string[];
   /** The client's own organisation number (the token's `consumer`, or `supplier` when delegated). */
   orgNumber?: string;
 }
@@ -50,7 +90,11 @@ export interface RegisteredClient {
   trusted: readonly X509Certificate[];
   scopes: ReadonlySet<string>;
   delegations: ReadonlyMap<string, ReadonlySet<string>>;
-  systemUsers: ReadonlyMap<string, { id: string; scopes: ReadonlySet<string> }>;
+  /** By organisation number: every system user of that organisation pointing at this client's system. */
+  systemUsers: ReadonlyMap<string, readonly RegisteredSystemUser[]>;
+  /** By consent request id. */
+  consents: ReadonlyMap<string, RegisteredConsent>;
+  onbehalfof: ReadonlySet<string>;
 }
 
 /** Digitaliseringsdirektoratet's organisation number: the default owner of an emulated client. */
@@ -109,11 +153,53 @@ export function registerClient(registration: ClientRegistration, nowSeconds: num
     trusted: (registration.trustedCertificates ?? []).map((pem) => new X509Certificate(pem)),
     scopes: new Set(registration.scopes),
     delegations: new Map((registration.delegations ?? []).map((d) => [d.consumerOrg, new Set(d.scopes)])),
-    systemUsers: new Map(
-      (registration.systemUsers ?? []).map((u) => [
-        u.orgNumber,
-        { id: u.id ?? crypto.randomUUID(), scopes: new Set(u.scopes) },
+    systemUsers: systemUsersByOrg(registration.systemUsers ?? []),
+    consents: new Map(
+      (registration.consents ?? []).map((c) => [
+        c.id.toLowerCase(),
+        registeredConsent(c, registration, nowSeconds),
       ]),
     ),
+    onbehalfof: new Set(registration.onbehalfof ?? []),
+  };
+}
+
+/** Altinn keeps one system user per organisation and externalRef for a system. */
+function systemUsersByOrg(users: readonly SystemUser[]): Map<string, RegisteredSystemUser[]> {
+  const byOrg = new Map<string, RegisteredSystemUser[]>();
+  for (const user of users) {
+    const externalRef = user.externalRef ?? user.orgNumber;
+    const list = byOrg.get(user.orgNumber) ?? [];
+    if (list.some((known) => known.externalRef === externalRef)) {
+      throw new Error(`system user of ${user.orgNumber} with externalRef ${externalRef} registered twice`);
+    }
+    list.push({
+      id: user.id ?? crypto.randomUUID(),
+      externalRef,
+      explicitRef: user.externalRef !== undefined,
+    });
+    byOrg.set(user.orgNumber, list);
+  }
+  return byOrg;
+}
+
+function registeredConsent(
+  consent: ConsentRegistration,
+  client: Pick<ClientRegistration, "orgNumber">,
+  nowSeconds: number,
+): RegisteredConsent {
+  return {
+    from: consent.from,
+    to: consent.to ?? client.orgNumber ?? DEFAULT_CLIENT_ORG,
+    scopes: new Set(consent.scopes),
+    consented: consent.consented ?? new Date(nowSeconds * 1000).toISOString(),
+    validTo: consent.validTo,
+    consentRights: [
+      {
+        action: ["consent"],
+        resource: [{ type: "urn:altinn:resource", value: consent.resource }],
+        ...(consent.metadata === undefined ? {} : { metadata: consent.metadata }),
+      },
+    ],
   };
 }

@@ -3,12 +3,22 @@ import { createRemoteJWKSet, jwtVerify } from "jose";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { type MaskinportenEmulator, startMaskinportenEmulator } from "../../dev/maskinporten-emulator.ts";
 import { JWT_BEARER, postGrant, rawGrant, rsaKey } from "../support/grants.ts";
+import { PID_A, PID_B } from "../support/pid.ts";
 
 const NOW = 1_760_000_000;
 const CLIENT = "client-a";
 const CLIENT_ORG = "974760673";
 const CONSUMER = "910000000";
 const SYSTEM_USER_ORG = "310000001";
+/** An organisation with two system users for the client's system, told apart by externalRef. */
+const TWO_USERS_ORG = "310000028";
+/** An organisation whose one system user was created with an externalRef. */
+const REF_USER_ORG = "310000036";
+const PERSON = PID_A;
+const CONSENT_ID = "77ed8698-e619-4066-9eb4-5c1eb3f165a1";
+const ORG_CONSENT_ID = "b55b0a8c-46db-4239-a417-a89daabfabba";
+const EXPIRED_CONSENT_ID = "93413201-b7e8-4ec3-a899-580fc02c6aeb";
+const DELEGATED_CONSENT_ID = "ecbff842-199b-45c9-8b58-80ed4d813660";
 
 let emu: MaskinportenEmulator;
 let key: ReturnType<typeof rsaKey>;
@@ -24,7 +34,46 @@ beforeAll(async () => {
     jwks: [key.jwk],
     scopes: ["skatteetaten:mva", "nav:aareg", "altinn:x"],
     delegations: [{ consumerOrg: CONSUMER, scopes: ["skatteetaten:mva"] }],
-    systemUsers: [{ orgNumber: SYSTEM_USER_ORG, scopes: ["altinn:x"], id: "su-1" }],
+    systemUsers: [
+      { orgNumber: SYSTEM_USER_ORG, id: "su-1" },
+      { orgNumber: TWO_USERS_ORG, externalRef: "avd-1", id: "su-2" },
+      { orgNumber: TWO_USERS_ORG, externalRef: "avd-2", id: "su-3" },
+      { orgNumber: REF_USER_ORG, externalRef: "kunde-7", id: "su-4" },
+    ],
+    consents: [
+      {
+        id: CONSENT_ID,
+        from: PERSON,
+        scopes: ["skatteetaten:mva"],
+        consented: "2026-01-15T10:34:39.676924+00:00",
+        validTo: "2099-01-01T00:00:00+00:00",
+        resource: "standard-samtykke-for-dele-data",
+        metadata: { inntektsaar: "2025" },
+      },
+      {
+        id: ORG_CONSENT_ID,
+        from: CONSUMER,
+        scopes: ["skatteetaten:mva"],
+        validTo: "2099-01-01T00:00:00Z",
+        resource: "r",
+      },
+      {
+        id: EXPIRED_CONSENT_ID,
+        from: PERSON,
+        scopes: ["skatteetaten:mva"],
+        validTo: "2020-01-01T00:00:00Z",
+        resource: "r",
+      },
+      {
+        id: DELEGATED_CONSENT_ID,
+        from: PERSON,
+        to: CONSUMER,
+        scopes: ["skatteetaten:mva"],
+        validTo: "2099-01-01T00:00:00Z",
+        resource: "r",
+      },
+    ],
+    onbehalfof: ["kunde-1"],
   });
 });
 afterAll(() => emu.close());
@@ -134,6 +183,143 @@ describe("Maskinporten emulator", () => {
     ]);
   });
 
+  const systemUser = (org: string, externalRef?: string) => ({
+    scope: "altinn:x",
+    authorization_details: [
+      {
+        type: "urn:altinn:systemuser",
+        systemuser_org: { authority: "iso6523-actorid-upis", ID: `0192:${org}` },
+        ...(externalRef === undefined ? {} : { externalRef }),
+      },
+    ],
+  });
+  const tokenClaims = async (answer: Awaited<ReturnType<typeof send>>) =>
+    (
+      await jwtVerify(String(answer.body.access_token), createRemoteJWKSet(new URL(`${emu.url}jwk`)), {
+        currentDate: new Date(NOW * 1000),
+      })
+    ).payload;
+
+  it("finds a system user by organisation and externalRef, and never returns the externalRef", async () => {
+    for (const [ref, id] of [
+      ["avd-1", "su-2"],
+      ["avd-2", "su-3"],
+    ] as const) {
+      const answer = await send(systemUser(TWO_USERS_ORG, ref));
+      expect(answer.status).toBe(200);
+      const details = (await tokenClaims(answer)).authorization_details;
+      expect(details).toEqual([expect.objectContaining({ systemuser_id: [id] })]);
+      expect(JSON.stringify(details)).not.toContain(ref);
+    }
+    expect((await send(systemUser(REF_USER_ORG, "kunde-7"))).status).toBe(200);
+    // Created without one, a system user's externalRef is its organisation number.
+    expect((await send(systemUser(SYSTEM_USER_ORG, SYSTEM_USER_ORG))).status).toBe(200);
+  });
+
+  it.each([
+    ["several system users and no externalRef", TWO_USERS_ORG, undefined, /several system users/],
+    [
+      "a system user created with an externalRef, asked without",
+      REF_USER_ORG,
+      undefined,
+      /send its externalRef/,
+    ],
+    ["an unknown externalRef", TWO_USERS_ORG, "avd-3", /with that externalRef/],
+    ["an organisation without a system user", "999999999", undefined, /No system user/],
+  ])("refuses %s with MP-303 invalid_altinn_customer_configuration", async (_name, org, ref, text) => {
+    const answer = await send(systemUser(org, ref));
+    expect(answer).toEqual(refusal("invalid_altinn_customer_configuration", "MP-303"));
+    expect(String(answer.body.error_description)).toMatch(text);
+  });
+
+  it("issues no system-user refusal for a scope: the system user's rights are for the API to check", async () => {
+    expect((await send({ ...systemUser(SYSTEM_USER_ORG), scope: "skatteetaten:mva" })).status).toBe(200);
+  });
+
+  const consent = (id: string, from: string) => ({
+    authorization_details: [
+      {
+        type: "urn:altinn:consent",
+        id,
+        from:
+          from.length === 11
+            ? `urn:altinn:person:identifier-no:${from}`
+            : `urn:altinn:organization:identifier-no:${from}`,
+      },
+    ],
+  });
+
+  it("issues a consent token with to, consented, validTo and consentRights", async () => {
+    const answer = await send(consent(CONSENT_ID, PERSON));
+    expect(answer.status).toBe(200);
+    const claims = await tokenClaims(answer);
+    expect(claims.authorization_details).toEqual([
+      {
+        type: "urn:altinn:consent",
+        id: CONSENT_ID,
+        from: `urn:altinn:person:identifier-no:${PERSON}`,
+        to: { authority: "iso6523-actorid-upis", ID: `0192:${CLIENT_ORG}` },
+        consented: "2026-01-15T10:34:39.676924+00:00",
+        validTo: "2099-01-01T00:00:00+00:00",
+        consentRights: [
+          {
+            action: ["consent"],
+            resource: [{ type: "urn:altinn:resource", value: "standard-samtykke-for-dele-data" }],
+            metadata: { inntektsaar: "2025" },
+          },
+        ],
+      },
+    ]);
+    expect(claims.consumer).toEqual({ authority: "iso6523-actorid-upis", ID: `0192:${CLIENT_ORG}` });
+    const org = await tokenClaims(await send(consent(ORG_CONSENT_ID, CONSUMER)));
+    expect(org.authorization_details).toEqual([
+      expect.objectContaining({ from: `urn:altinn:organization:identifier-no:${CONSUMER}` }),
+    ]);
+  });
+
+  it("issues a consent given to a consumer through its delegation, with supplier", async () => {
+    const claims = await tokenClaims(
+      await send({ ...consent(DELEGATED_CONSENT_ID, PERSON), consumer_org: CONSUMER }),
+    );
+    expect(claims.authorization_details).toEqual([
+      expect.objectContaining({ to: { authority: "iso6523-actorid-upis", ID: `0192:${CONSUMER}` } }),
+    ]);
+    expect(claims.supplier).toEqual({ authority: "iso6523-actorid-upis", ID: `0192:${CLIENT_ORG}` });
+  });
+
+  it.each([
+    ["an unknown consent", consent("0a7d59f8-8c62-4312-9fb4-62456664c96f", PERSON), /not found/],
+    ["a consent from another person", consent(CONSENT_ID, PID_B), /not given by that party/],
+    ["an expired consent", consent(EXPIRED_CONSENT_ID, PERSON), /expired/],
+    [
+      "a consent given to another organisation",
+      consent(DELEGATED_CONSENT_ID, PERSON),
+      /not given to the consumer/,
+    ],
+    [
+      "a scope the consent does not cover",
+      { ...consent(CONSENT_ID, PERSON), scope: "nav:aareg" },
+      /does not cover/,
+    ],
+  ])(
+    "refuses %s with invalid_authorization_details MP-302, never repeating the pid",
+    async (_name, overrides, text) => {
+      const answer = await send(overrides);
+      expect(answer).toEqual(refusal("invalid_authorization_details", "MP-302"));
+      expect(String(answer.body.error_description)).toMatch(text);
+      expect(JSON.stringify(answer.body)).not.toMatch(/\d{11}/);
+    },
+  );
+
+  it("takes a registered iss_onbehalfof, and refuses an unknown one or one with consumer_org", async () => {
+    expect((await send({ iss_onbehalfof: "kunde-1" })).status).toBe(200);
+    expect(emu.acceptedGrants.at(-1)?.iss_onbehalfof).toBe("kunde-1");
+    expect(await send({ iss_onbehalfof: "kunde-2" })).toEqual(refusal("invalid_request", "MP-011"));
+    expect(await send({ iss_onbehalfof: "kunde-1", consumer_org: CONSUMER })).toEqual(
+      refusal("invalid_request", "MP-011"),
+    );
+  });
+
   it.each([
     ["a wrong aud", { aud: "https://test.maskinporten.no/" }, "invalid_grant", "MP-110"],
     ["the token endpoint as aud", { aud: "TOKEN_URL" }, "invalid_grant", "MP-110"],
@@ -162,12 +348,31 @@ describe("Maskinporten emulator", () => {
           },
         ],
       },
+      "invalid_altinn_customer_configuration",
+      "MP-303",
+    ],
+    [
+      "an unknown authorization_details type",
+      { authorization_details: [{ type: "x" }] },
+      "invalid_authorization_details",
+      "MP-301",
+    ],
+    [
+      "an unknown field in authorization_details",
+      {
+        authorization_details: [{ ...consent(CONSENT_ID, PERSON).authorization_details[0], to: CLIENT_ORG }],
+      },
       "invalid_authorization_details",
       "MP-302",
     ],
     [
-      "malformed authorization_details",
-      { authorization_details: [{ type: "x" }] },
+      "two authorization_details entries",
+      {
+        authorization_details: [
+          ...consent(CONSENT_ID, PERSON).authorization_details,
+          ...consent(ORG_CONSENT_ID, CONSUMER).authorization_details,
+        ],
+      },
       "invalid_authorization_details",
       "MP-301",
     ],

@@ -193,7 +193,7 @@ beforeAll(async () => {
       jwks: [(await signer.current()).jwk],
       scopes: SCOPES,
       delegations: ORGS.map((consumerOrg) => ({ consumerOrg, scopes: SCOPES })),
-      systemUsers: ORGS.map((orgNumber) => ({ orgNumber, scopes: SCOPES })),
+      systemUsers: ORGS.map((orgNumber) => ({ orgNumber })),
     });
   }
   clients = JSON.stringify({

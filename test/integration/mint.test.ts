@@ -73,7 +73,7 @@ describe("minting a real access token end to end", () => {
       clientId: "broker-system",
       jwks: [key.jwk],
       scopes: ["altinn:a"],
-      systemUsers: [{ orgNumber: "310000001", scopes: ["altinn:a"], id: "su-9" }],
+      systemUsers: [{ orgNumber: "310000001", id: "su-9" }],
     });
     const client = clientFor("broker-system", signer);
     const system = await verifiedClaims(

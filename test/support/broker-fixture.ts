@@ -100,7 +100,7 @@ export async function registerBrokerClient(
     jwks: [(await signer.current()).jwk],
     scopes: [...CLIENT_SCOPES, ...moreScopes],
     delegations: [{ consumerOrg: CONSUMER_ORG, scopes: ["skatteetaten:mva"] }],
-    systemUsers: [{ orgNumber: SYSTEMUSER_ORG, scopes: ["altinn:x"] }],
+    systemUsers: [{ orgNumber: SYSTEMUSER_ORG }],
   });
 }
 
