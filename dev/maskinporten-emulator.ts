@@ -68,6 +68,8 @@ export interface MaskinportenEmulator {
   readonly requests: readonly ReceivedRequest[];
   /** Grants that passed every check, in order. */
   readonly acceptedGrants: readonly AcceptedGrant["claims"][];
+  /** The grant an access token was issued for, by the token's jti: what a test checks the token fits. */
+  grantBehind(tokenJti: string): AcceptedGrant["claims"] | undefined;
   /** Self-service API calls (`/api/v1/clients/{id}/jwks`), in order. */
   readonly adminRequests: readonly AdminRequest[];
   /** A client's registered keys: kid and registration expiry (unix seconds). */
@@ -91,6 +93,7 @@ export async function startMaskinportenEmulator(
   const jtis = new JtiRegister();
   const requests: ReceivedRequest[] = [];
   const accepted: AcceptedGrant["claims"][] = [];
+  const grantsBehind = new Map<string, AcceptedGrant["claims"]>();
   const adminRequests: AdminRequest[] = [];
   const faults: EmulatorFault[] = [];
   const closing = new AbortController();
@@ -156,7 +159,9 @@ export async function startMaskinportenEmulator(
       return answer(error.status, oauthErrorBody(error));
     }
     accepted.push(grant.claims);
-    const accessToken = await tokens.issue(grant, { issuer, nowSeconds, expiresIn, jti: randomUUID() });
+    const tokenJti = randomUUID();
+    grantsBehind.set(tokenJti, grant.claims);
+    const accessToken = await tokens.issue(grant, { issuer, nowSeconds, expiresIn, jti: tokenJti });
     const response = {
       access_token: accessToken,
       token_type: "Bearer",
@@ -201,6 +206,7 @@ export async function startMaskinportenEmulator(
     },
     requests,
     acceptedGrants: accepted,
+    grantBehind: (tokenJti) => grantsBehind.get(tokenJti),
     injectFault(...more) {
       faults.push(...more);
     },

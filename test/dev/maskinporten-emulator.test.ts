@@ -11,9 +11,9 @@ const CLIENT_ORG = "974760673";
 const CONSUMER = "910000000";
 const SYSTEM_USER_ORG = "310000001";
 /** An organisation with two system users for the client's system, told apart by externalRef. */
-const TWO_USERS_ORG = "310000028";
+const TWO_USERS_ORG = "310000027";
 /** An organisation whose one system user was created with an externalRef. */
-const REF_USER_ORG = "310000036";
+const REF_USER_ORG = "310000035";
 const PERSON = PID_A;
 const CONSENT_ID = "77ed8698-e619-4066-9eb4-5c1eb3f165a1";
 const ORG_CONSENT_ID = "b55b0a8c-46db-4239-a417-a89daabfabba";

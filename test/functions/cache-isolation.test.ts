@@ -42,6 +42,22 @@ interface Field {
   fitsAltinn?(claims: JWTPayload, value: unknown): void;
 }
 
+/** externalRefs of the system users each organisation in ORGS has besides the one without (found by its org number). */
+const EXTERNAL_REFS = ["avd-1", "avd-2"];
+const ONBEHALFOFS = ["kunde-1", "kunde-2"];
+/** Who may give a consent: two people and an organisation. */
+const CONSENT_FROM = [PID_A, PID_B, "974760681"];
+/**
+ * A consent is given to one organisation: the client's own, or a consumer_org that delegated to it. The id a request
+ * names is the one given by `from` to the request's consumer, in one of two variants.
+ */
+const consentId = (variant: number, from: string, to: string) =>
+  `00000000-0000-4000-8000-${String(variant)}${String(CONSENT_FROM.indexOf(from))}${to.padStart(10, "0")}`;
+const systemUserId = (ref: string | undefined) => `su-${ref ?? "own"}`;
+type Details = { type: string; [claim: string]: unknown }[] | undefined;
+const detailsOf = (claims: JWTPayload, type: string) =>
+  (claims.authorization_details as Details)?.filter((d) => d.type === type) ?? [];
+
 const sortedSet = (values: readonly string[]) => [...new Set(values)].sort();
 const party = (org: string) => ({ authority: "iso6523-actorid-upis", ID: `0192:${org}` });
 
@@ -79,7 +95,7 @@ const FIELDS: readonly Field[] = [
   },
   {
     name: "consumer_org",
-    values: fc.option(fc.constantFrom(...ORGS), { nil: undefined }),
+    values: fc.option(fc.constantFrom(...ORGS), { nil: undefined, freq: 1 }),
     canonical: (value) => value ?? null,
     fits: (claims, value) => {
       expect(claims.consumer).toEqual(party(value === undefined ? CLIENT_ORG : String(value)));
@@ -93,11 +109,47 @@ const FIELDS: readonly Field[] = [
     name: "systemuser_org",
     values: fc.option(fc.constantFrom(...ORGS), { nil: undefined }),
     canonical: (value) => value ?? null,
+    fits: (claims, value) =>
+      expect(detailsOf(claims, "urn:altinn:systemuser").map((d) => d.systemuser_org)).toEqual(
+        value === undefined ? [] : [party(String(value))],
+      ),
+  },
+  {
+    name: "systemuser_external_ref",
+    values: fc.option(fc.constantFrom(...EXTERNAL_REFS), { nil: undefined }),
+    canonical: (value) => value ?? null,
+    // Maskinporten's token never carries the externalRef: the system user it found tells them apart.
     fits: (claims, value) => {
-      const details = claims.authorization_details as { systemuser_org: unknown }[] | undefined;
-      if (value === undefined) expect(details).toBeUndefined();
-      else expect(details?.map((d) => d.systemuser_org)).toEqual([party(String(value))]);
+      const users = detailsOf(claims, "urn:altinn:systemuser");
+      if (users.length > 0)
+        expect(users.map((d) => d.systemuser_id)).toEqual([[systemUserId(value as string)]]);
+      else expect(value).toBeUndefined();
     },
+  },
+  {
+    name: "consent",
+    // A variant and who gave it; the id is settled with the body's consumer_org (bodies).
+    values: fc.option(fc.record({ variant: fc.constantFrom(0, 1), from: fc.constantFrom(...CONSENT_FROM) }), {
+      nil: undefined,
+      freq: 1,
+    }),
+    canonical: (value) => (value === undefined ? null : value),
+    fits: (claims, value) => {
+      const consent = value as { id: string; from: string } | undefined;
+      const urn = (from: string) =>
+        `urn:altinn:${from.length === 11 ? "person" : "organization"}:identifier-no:${from}`;
+      expect(detailsOf(claims, "urn:altinn:consent").map((d) => [d.id, d.from])).toEqual(
+        consent === undefined ? [] : [[consent.id, urn(consent.from)]],
+      );
+    },
+  },
+  {
+    name: "onbehalfof",
+    values: fc.option(fc.constantFrom(...ONBEHALFOFS), { nil: undefined, freq: 1 }),
+    canonical: (value) => value ?? null,
+    // The token carries no trace of it: the grant the emulator issued it for does.
+    fits: (claims, value) =>
+      expect(fixture.emulator.grantBehind(String(claims.jti))?.iss_onbehalfof).toBe(value),
   },
   {
     name: "client",
@@ -109,7 +161,7 @@ const FIELDS: readonly Field[] = [
   },
   {
     name: "pid",
-    values: fc.option(fc.constantFrom(PID_A, PID_B), { nil: undefined }),
+    values: fc.option(fc.constantFrom(PID_A, PID_B), { nil: undefined, freq: 1 }),
     canonical: (value) => value ?? null,
     fits: (claims, value) => expect(claims.pid).toBe(value),
   },
@@ -125,19 +177,43 @@ const FIELDS: readonly Field[] = [
 
 type Body = Record<string, unknown>;
 
-/** A body from every field; consumer_org and systemuser_org exclude each other, so one of them is dropped. */
-const bodies: fc.Arbitrary<Body> = fc
-  .tuple(...FIELDS.map((field) => field.values), fc.boolean())
-  .map((values) => {
-    const body: Body = {};
-    FIELDS.forEach((field, i) => {
-      if (values[i] !== undefined) body[field.name] = values[i];
-    });
-    if (body.consumer_org !== undefined && body.systemuser_org !== undefined) {
-      delete body[values.at(-1) === true ? "consumer_org" : "systemuser_org"];
-    }
-    return body;
+/** Fields a request carries at most one of: one of each pair is dropped, as a coin decides. */
+const EXCLUSIVE = [
+  ["consumer_org", "systemuser_org"],
+  ["consumer_org", "onbehalfof"],
+  ["consent", "systemuser_org"],
+  ["consent", "pid"],
+] as const;
+
+/** One value (or none) per field, and a coin per exclusive pair. */
+type Draw = { values: unknown[]; coins: boolean[] };
+const draws: fc.Arbitrary<Draw> = fc.record({
+  values: fc.tuple(...FIELDS.map((field) => field.values)),
+  coins: fc.array(fc.boolean(), { minLength: EXCLUSIVE.length, maxLength: EXCLUSIVE.length }),
+});
+
+/** The body of a draw, without the combinations the broker refuses (a 400, not a token). */
+function bodyOf({ values, coins }: Draw): Body {
+  const body: Body = {};
+  FIELDS.forEach((field, i) => {
+    if (values[i] !== undefined) body[field.name] = values[i];
   });
+  EXCLUSIVE.forEach(([a, b], i) => {
+    if (body[a] !== undefined && body[b] !== undefined) delete body[coins[i] === true ? a : b];
+  });
+  if (body.systemuser_org === undefined) delete body.systemuser_external_ref;
+  if (body.consent !== undefined) {
+    const { variant, from } = body.consent as { variant: number; from: string };
+    body.consent = { id: consentId(variant, from, String(body.consumer_org ?? CLIENT_ORG)), from };
+  }
+  return body;
+}
+
+/** A draw with field `index` taken from `other`: a request that differs from the first in one field at most. */
+const neighbour = (draw: Draw, other: Draw, index: number): Draw => ({
+  values: draw.values.map((value, i) => (i === index ? other.values[i] : value)),
+  coins: draw.coins,
+});
 
 const canonical = (body: Body): string =>
   JSON.stringify(FIELDS.map((field) => field.canonical(body[field.name])));
@@ -150,23 +226,32 @@ function rewritten(body: Body): Body {
   return again;
 }
 
+/** Every combination of a list of alternatives, each combination merged into one object. */
+const combinations = (...choices: Record<string, unknown>[][]): Record<string, unknown>[] =>
+  choices.reduce<Record<string, unknown>[]>(
+    (rules, alternatives) => rules.flatMap((rule) => alternatives.map((choice) => ({ ...rule, ...choice }))),
+    [{}],
+  );
+
 /** A rule per combination of optional fields: lists are requirements, so each combination needs its own. */
 const POLICY = {
-  rules: [{}, { resources: ["*"] }].flatMap((resources) =>
-    [{}, { consumer_orgs: ["*"] }, { systemuser_orgs: ["*"] }].flatMap((orgs) =>
-      [{}, { pid: true }].flatMap((pid) =>
-        [{}, { exchanges: ["altinn"] }].map((exchanges) => ({
-          principal: `arn:aws:iam::${ACCOUNT}:role/isolation-svc`,
-          scopes: ["iso:*"],
-          ...resources,
-          ...orgs,
-          ...pid,
-          ...exchanges,
-          clients: ["*"],
-        })),
-      ),
-    ),
-  ),
+  rules: combinations(
+    [{}, { resources: ["*"] }],
+    [
+      {},
+      { consumer_orgs: ["*"] },
+      { systemuser_orgs: ["*"] },
+      { systemuser_orgs: ["*"], systemuser_external_refs: ["*"] },
+    ],
+    [{}, { pid: true }, { consent: true }],
+    [{}, { onbehalfofs: ["*"] }],
+    [{}, { exchanges: ["altinn"] }],
+  ).map((fields) => ({
+    principal: `arn:aws:iam::${ACCOUNT}:role/isolation-svc`,
+    scopes: ["iso:*"],
+    ...fields,
+    clients: ["*"],
+  })),
 };
 
 let fixture: BrokerFixture;
@@ -193,7 +278,26 @@ beforeAll(async () => {
       jwks: [(await signer.current()).jwk],
       scopes: SCOPES,
       delegations: ORGS.map((consumerOrg) => ({ consumerOrg, scopes: SCOPES })),
-      systemUsers: ORGS.map((orgNumber) => ({ orgNumber })),
+      systemUsers: ORGS.flatMap((orgNumber) =>
+        [undefined, ...EXTERNAL_REFS].map((externalRef) => ({
+          orgNumber,
+          id: systemUserId(externalRef),
+          ...(externalRef === undefined ? {} : { externalRef }),
+        })),
+      ),
+      consents: [0, 1].flatMap((variant) =>
+        CONSENT_FROM.flatMap((from) =>
+          [CLIENT_ORG, ...ORGS].map((to) => ({
+            id: consentId(variant, from, to),
+            from,
+            to,
+            scopes: SCOPES,
+            validTo: "2099-01-01T00:00:00Z",
+            resource: "isolation",
+          })),
+        ),
+      ),
+      onbehalfof: ONBEHALFOFS,
     });
   }
   clients = JSON.stringify({
@@ -242,24 +346,33 @@ describe("cache isolation", () => {
       return token;
     };
     await fc.assert(
-      fc.asyncProperty(bodies, bodies, fc.boolean(), async (a, other, same) => {
-        // Half the pairs are one request written two ways, so equal requests are tried as often as unequal ones.
-        const b = same ? rewritten(a) : other;
-        const [ta, tb, ta2, tb2] = await Promise.all([send(a), send(b), send(rewritten(a)), send(b)]);
-        expect(ta2).toBe(ta);
-        expect(tb2).toBe(tb);
-        expect(ta === tb).toBe(canonical(a) === canonical(b));
-        for (const [body, token] of [
-          [a, ta],
-          [b, tb],
-        ] as const) {
-          expect(tokenOf.get(canonical(body)) ?? token).toBe(token);
-          expect(requestOf.get(token) ?? canonical(body)).toBe(canonical(body));
-          tokenOf.set(canonical(body), token);
-          requestOf.set(token, canonical(body));
-        }
-      }),
-      { numRuns: 60 },
+      fc.asyncProperty(
+        draws,
+        draws,
+        fc.nat(FIELDS.length - 1),
+        fc.nat(2),
+        async (first, second, field, kind) => {
+          // A third of the pairs are one request written two ways, a third differ in one field at most, a third in
+          // any: equal requests are tried as often as unequal ones, and each field alone tells two requests apart.
+          const a = bodyOf(first);
+          const near = bodyOf(neighbour(first, second, field));
+          const b = [rewritten(a), near, near, bodyOf(second)][kind] as Body;
+          const [ta, tb, ta2, tb2] = await Promise.all([send(a), send(b), send(rewritten(a)), send(b)]);
+          expect(ta2).toBe(ta);
+          expect(tb2).toBe(tb);
+          expect(ta === tb).toBe(canonical(a) === canonical(b));
+          for (const [body, token] of [
+            [a, ta],
+            [b, tb],
+          ] as const) {
+            expect(tokenOf.get(canonical(body)) ?? token).toBe(token);
+            expect(requestOf.get(token) ?? canonical(body)).toBe(canonical(body));
+            tokenOf.set(canonical(body), token);
+            requestOf.set(token, canonical(body));
+          }
+        },
+      ),
+      { numRuns: 150 },
     );
     // Every distinct canonical request got its own token, and no token served two of them.
     expect(new Set(tokenOf.values()).size).toBe(tokenOf.size);
