@@ -1,11 +1,12 @@
 // `npm start`: the embedded default. Local key, emulator, policy and SigV4 gateway in front of the real handlers.
-import { generateKeyPairSync } from "node:crypto";
+import { generateKeyPairSync, randomBytes } from "node:crypto";
 import { chmod, mkdir, readFile, writeFile } from "node:fs/promises";
 import { join, resolve } from "node:path";
 import { type ClientConfig, ConfigError, loadClients, loadConfig } from "../lib/config/index.ts";
 import { ADMIN_SCOPES } from "../lib/keys/admin-api.ts";
 import { loadPolicy } from "../lib/policy/index.ts";
 import { createClientSigner } from "../lib/signer/index.ts";
+import { exampleRegistration, exampleRules } from "./altinn-examples.ts";
 import { credentialLookup, type LocalCredentials, loadOrCreateCredentials } from "./credentials.ts";
 import { type Route, type RunningGateway, startGateway } from "./gateway.ts";
 import { policyPrincipal } from "./identity.ts";
@@ -57,15 +58,23 @@ export interface LocalBroker {
   close(): Promise<void>;
 }
 
-async function ensureSigningKey(dir: string, file = "signing-key.pem"): Promise<string> {
+/** `file:<dir>/<file>`, written with `content()` unless it exists: generated once, kept across starts. */
+async function ensureFile(dir: string, file: string, content: () => string): Promise<string> {
   const path = join(dir, file);
   try {
     await readFile(path);
   } catch {
-    const { privateKey } = generateKeyPairSync("rsa", { modulusLength: 2048 });
-    await writeFile(path, privateKey.export({ type: "pkcs8", format: "pem" }), { mode: 0o600, flag: "wx" });
+    await writeFile(path, content(), { mode: 0o600, flag: "wx" });
   }
   return `file:${path}`;
+}
+
+function ensureSigningKey(dir: string, file = "signing-key.pem"): Promise<string> {
+  return ensureFile(dir, file, () =>
+    String(
+      generateKeyPairSync("rsa", { modulusLength: 2048 }).privateKey.export({ type: "pkcs8", format: "pem" }),
+    ),
+  );
 }
 
 /** LOCAL_CLIENTS: how many local clients to generate (default 1, the single-client form). */
@@ -109,8 +118,8 @@ async function writeLocalPolicy(
   clients: readonly ClientConfig[],
 ): Promise<string> {
   const path = join(dir, "policy.json");
-  // Each principal asks for the local client's own organisation, on behalf of EXAMPLE_CONSUMER_ORG, and for an
-  // Altinn token: a rule's consumer_orgs and exchanges are requirements, so that takes three rules. With several
+  // Each principal asks for the local client's own organisation, on behalf of EXAMPLE_CONSUMER_ORG, for an Altinn
+  // token, and for the Altinn examples: a rule's lists are requirements, so each takes a rule. With several
   // clients every rule names the clients it covers: here all of them.
   const covers = clients.length > 1 ? { clients: ["*"] } : {};
   const principals = [...new Set(credentials.credentials.map((c) => policyPrincipal(c.principalArn)))];
@@ -118,6 +127,7 @@ async function writeLocalPolicy(
     { principal, scopes: EXAMPLE_SCOPES, ...covers },
     { principal, scopes: EXAMPLE_SCOPES, consumer_orgs: [EXAMPLE_CONSUMER_ORG], ...covers },
     { principal, scopes: EXAMPLE_SCOPES, exchanges: ["altinn"], ...covers },
+    ...exampleRules({ principal, scopes: EXAMPLE_SCOPES, ...covers }),
   ]);
   await writeFile(path, `${JSON.stringify({ rules }, null, 2)}\n`, { mode: 0o600 });
   return path;
@@ -134,6 +144,7 @@ async function startEmulator(clients: readonly ClientConfig[]): Promise<Maskinpo
       // The self-service scopes too, so `npm run keys` manages the local clients' keys on the emulator.
       scopes: [...EXAMPLE_SCOPES, ADMIN_SCOPES.read, ADMIN_SCOPES.write],
       delegations: [{ consumerOrg: EXAMPLE_CONSUMER_ORG, scopes: EXAMPLE_SCOPES }],
+      ...exampleRegistration(EXAMPLE_SCOPES, Date.now()),
     });
   }
   return emulator;
@@ -181,6 +192,12 @@ export async function startLocalBroker(options: LocalBrokerOptions = {}): Promis
   }
   if (env.POLICY === undefined && env.POLICY_FILE === undefined) {
     env.POLICY_FILE = await writeLocalPolicy(dir, credentials, clients);
+    // The local policy allows consent: a person's is audited by the pseudonym of their pid.
+    env.PID_PSEUDONYM_KEY ??= await ensureFile(
+      dir,
+      "pid-pseudonym.key",
+      () => `${randomBytes(32).toString("hex")}\n`,
+    );
   }
   // Fail before the banner, naming the bad variable or rule, as a cold start would.
   const config = loadConfig(env);

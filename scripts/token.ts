@@ -5,10 +5,13 @@ import { DEFAULT_REGION } from "../dev/start.ts";
 import { createTokenClient, TokenBrokerError } from "../lib/client/index.ts";
 
 const USAGE = `usage: npm run token -- --scope <scope ...> [--consumer-org <orgno> | --systemuser-org <orgno>]
+       [--external-ref <ref>] [--consent-id <uuid> --consent-from <pid or orgno>] [--onbehalfof <value>]
        [--resource <https uri>]... [--exchange altinn] [--min-ttl <seconds>] [--client <name>]
        [--url <broker url>] [--region <region>] [--raw]
 
 --client names the broker's Maskinporten client (required when the broker has several).
+--external-ref is the system user's externalRef (with --systemuser-org); --consent-id and --consent-from
+name an Altinn consent and who gave it; --onbehalfof is the iss_onbehalfof value registered on the client.
 
 Without --url it calls the local broker (npm start) at http://127.0.0.1:$PORT (default 3000) with the
 local credentials in $LOCAL_DIR/credentials.json (LOCAL_DIR default .local); npm start's banner prints the
@@ -27,6 +30,10 @@ function parse() {
       scope: { type: "string" },
       "consumer-org": { type: "string" },
       "systemuser-org": { type: "string" },
+      "external-ref": { type: "string" },
+      "consent-id": { type: "string" },
+      "consent-from": { type: "string" },
+      onbehalfof: { type: "string" },
       resource: { type: "string", multiple: true },
       exchange: { type: "string" },
       "min-ttl": { type: "string" },
@@ -51,6 +58,10 @@ if (args.scope === undefined) fail("--scope is required");
 const minTtl = args["min-ttl"] === undefined ? undefined : Number(args["min-ttl"]);
 if (minTtl !== undefined && !Number.isInteger(minTtl)) fail("--min-ttl: expected whole seconds");
 if (args.exchange !== undefined && args.exchange !== "altinn") fail('--exchange: expected "altinn"');
+const consentId = args["consent-id"];
+const consentFrom = args["consent-from"];
+if ((consentId === undefined) !== (consentFrom === undefined))
+  fail("--consent-id and --consent-from go together");
 
 const local = args.url === undefined;
 const endpoint = args.url ?? `http://127.0.0.1:${process.env.PORT ?? 3000}`;
@@ -72,6 +83,11 @@ try {
     scope: args.scope,
     ...(args["consumer-org"] === undefined ? {} : { consumer_org: args["consumer-org"] }),
     ...(args["systemuser-org"] === undefined ? {} : { systemuser_org: args["systemuser-org"] }),
+    ...(args["external-ref"] === undefined ? {} : { systemuser_external_ref: args["external-ref"] }),
+    ...(consentId === undefined || consentFrom === undefined
+      ? {}
+      : { consent: { id: consentId, from: consentFrom } }),
+    ...(args.onbehalfof === undefined ? {} : { onbehalfof: args.onbehalfof }),
     ...(args.resource === undefined ? {} : { resource: args.resource }),
     ...(args.exchange === undefined ? {} : { exchange: "altinn" as const }),
     ...(minTtl === undefined ? {} : { min_ttl: minTtl }),

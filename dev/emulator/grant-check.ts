@@ -32,7 +32,8 @@ export const ALLOWED_GRANT_CLAIMS: ReadonlySet<string> = new Set([
   "iss_onbehalfof",
 ]);
 
-const GrantClaimsSchema = v.object({
+/** Each listed claim's shape, as Maskinporten checks it (MP-011 otherwise). */
+export const GrantClaimsSchema = v.object({
   aud: v.string(),
   iss: v.pipe(v.string(), v.minLength(1)),
   scope: v.pipe(v.string(), v.minLength(1)),

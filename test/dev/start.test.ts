@@ -5,6 +5,15 @@ import { join } from "node:path";
 import { Sha256 } from "@aws-crypto/sha256-js";
 import { SignatureV4 } from "@smithy/signature-v4";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import {
+  EXAMPLE_CONSENT_ORG,
+  EXAMPLE_CONSENT_PERSON,
+  EXAMPLE_EXTERNAL_REF,
+  EXAMPLE_ONBEHALFOF,
+  EXAMPLE_ORG_CONSENT_ID,
+  EXAMPLE_PERSON_CONSENT_ID,
+  EXAMPLE_SYSTEMUSER_ORG,
+} from "../../dev/altinn-examples.ts";
 import { createTokenClient } from "../../lib/client/index.ts";
 import { type NpmStart, printedJson, runPrinted, startNpmStart } from "../support/npm-start.ts";
 
@@ -84,6 +93,43 @@ describe("npm start", () => {
   it("the printed npm run token line with --exchange altinn prints an exchanged token", async () => {
     const { stdout } = await runPrinted(`${banner.token} --exchange altinn`);
     expect(printedJson(stdout)).toMatchObject({ scope: "skatteetaten:mva", exchange: "altinn" });
+  });
+
+  it.each([
+    [
+      "a person's consent",
+      ["--consent-id", EXAMPLE_PERSON_CONSENT_ID, "--consent-from", EXAMPLE_CONSENT_PERSON],
+      {
+        type: "urn:altinn:consent",
+        id: EXAMPLE_PERSON_CONSENT_ID,
+        from: `urn:altinn:person:identifier-no:${EXAMPLE_CONSENT_PERSON}`,
+      },
+    ],
+    [
+      "an organisation's consent",
+      ["--consent-id", EXAMPLE_ORG_CONSENT_ID, "--consent-from", EXAMPLE_CONSENT_ORG],
+      { type: "urn:altinn:consent", from: `urn:altinn:organization:identifier-no:${EXAMPLE_CONSENT_ORG}` },
+    ],
+    [
+      "a system user by externalRef",
+      ["--systemuser-org", EXAMPLE_SYSTEMUSER_ORG, "--external-ref", EXAMPLE_EXTERNAL_REF],
+      { type: "urn:altinn:systemuser" },
+    ],
+  ])("npm run token prints a token for the example of %s", async (_name, flags, detail) => {
+    const line = banner.token.replace("skatteetaten:mva", "skatteetaten:inntektsmottak");
+    const { stdout } = await runPrinted(`${line} ${flags.join(" ")}`);
+    const token = printedJson(stdout) as { access_token: string; scope: string };
+    expect(token.scope).toBe("skatteetaten:inntektsmottak");
+    const claims = JSON.parse(Buffer.from(token.access_token.split(".")[1] ?? "", "base64url").toString());
+    expect(claims.authorization_details).toEqual([expect.objectContaining(detail)]);
+  });
+
+  it("npm run token -- --onbehalfof prints a token, and audits the person's consent by pseudonym only", async () => {
+    const { stdout } = await runPrinted(`${banner.token} --onbehalfof ${EXAMPLE_ONBEHALFOF}`);
+    expect(printedJson(stdout)).toMatchObject({ scope: "skatteetaten:mva", token_type: "Bearer" });
+    expect(auditRecords().some((line) => line.includes(`"onbehalfof":"${EXAMPLE_ONBEHALFOF}"`))).toBe(true);
+    expect(auditRecords().some((line) => line.includes('"consent_from_pseudonym"'))).toBe(true);
+    expect(started.output()).not.toContain(EXAMPLE_CONSENT_PERSON);
   });
 
   describe("refuses at the gateway, before any handler runs", () => {

@@ -1,9 +1,11 @@
 import { createPublicKey, randomUUID, sign } from "node:crypto";
 import fc from "fast-check";
 import { compactVerify, exportJWK } from "jose";
+import * as v from "valibot";
 import { describe, expect, it } from "vitest";
 // The strict peer's list, kept apart from the code under test: a grant may only use claims it accepts.
-import { ALLOWED_GRANT_CLAIMS } from "../../dev/emulator/grant-check.ts";
+import { parseAuthorizationDetails } from "../../dev/emulator/authorization-details.ts";
+import { ALLOWED_GRANT_CLAIMS, GrantClaimsSchema } from "../../dev/emulator/grant-check.ts";
 import { buildGrantClaims, MAX_GRANT_LIFETIME_SECONDS, signGrant } from "../../lib/grant/index.ts";
 import type { KeyHeader, SigningKey } from "../../lib/signer/signer.ts";
 import { PID_A, PID_B } from "../support/pid.ts";
@@ -72,24 +74,77 @@ describe("buildGrantClaims", () => {
     }
   });
 
+  it("sends a system user's externalRef, a consent with the party's URN, and iss_onbehalfof", () => {
+    const su = { scopes: ["a"], systemuserOrg: "974760673", systemuserExternalRef: "avd-1" };
+    expect(buildGrantClaims(su, params).authorization_details).toEqual([
+      {
+        type: "urn:altinn:systemuser",
+        systemuser_org: { authority: "iso6523-actorid-upis", ID: "0192:974760673" },
+        externalRef: "avd-1",
+      },
+    ]);
+    const id = "77ed8698-e619-4066-9eb4-5c1eb3f165a1";
+    expect(
+      buildGrantClaims({ scopes: ["a"], consent: { id, from: PID_A } }, params).authorization_details,
+    ).toEqual([{ type: "urn:altinn:consent", id, from: `urn:altinn:person:identifier-no:${PID_A}` }]);
+    const org = buildGrantClaims(
+      { scopes: ["a"], consent: { id, from: "991825827" }, consumerOrg: "974760673" },
+      params,
+    );
+    expect(org.authorization_details).toEqual([
+      { type: "urn:altinn:consent", id, from: "urn:altinn:organization:identifier-no:991825827" },
+    ]);
+    expect(org.consumer_org).toBe("974760673");
+    const onbehalfof = buildGrantClaims({ scopes: ["a"], onbehalfof: "kunde-1" }, params);
+    expect(onbehalfof.iss_onbehalfof).toBe("kunde-1");
+    expect(Object.keys(onbehalfof).sort()).toEqual([
+      "aud",
+      "exp",
+      "iat",
+      "iss",
+      "iss_onbehalfof",
+      "jti",
+      "scope",
+    ]);
+  });
+
   it("never emits a claim Maskinporten does not list, and exp - iat stays within 1..120", () => {
     fc.assert(
       fc.property(
         fc.array(fc.stringMatching(/^[a-z:/]{1,20}$/), { minLength: 1, maxLength: 5 }),
         fc.option(fc.constantFrom("974760673", "910000000")),
         fc.option(fc.constantFrom(PID_A, PID_B)),
+        fc.oneof(
+          fc.constant({}),
+          fc.record(
+            {
+              systemuserOrg: fc.constantFrom("974760673"),
+              systemuserExternalRef: fc.constantFrom("avd-1", "x/y:z"),
+            },
+            { requiredKeys: ["systemuserOrg"] },
+          ),
+          fc.record({ consent: fc.record({ id: fc.uuid(), from: fc.constantFrom(PID_A, "991825827") }) }),
+        ),
+        fc.option(fc.constantFrom("kunde-1", "a.b_c")),
         fc.integer({ min: 1, max: MAX_GRANT_LIFETIME_SECONDS }),
         fc.double({ min: 0, max: 4e9, noNaN: true }),
-        (scopes, org, pid, lifetime, now) => {
+        (scopes, org, pid, altinn, onbehalfof, lifetime, now) => {
           const claims = buildGrantClaims(
             {
               scopes,
               ...(org === null ? {} : { consumerOrg: org }),
               ...(pid === null ? {} : { pid, exchange: "altinn" as const }),
+              ...altinn,
+              ...(onbehalfof === null ? {} : { onbehalfof }),
             },
             { ...params, now, lifetimeSeconds: lifetime },
           );
           expect(Object.keys(claims).every((k) => ALLOWED_GRANT_CLAIMS.has(k))).toBe(true);
+          // Each claim has the shape Maskinporten checks: the emulator's own parsers accept it.
+          expect(v.safeParse(GrantClaimsSchema, claims).issues).toBeUndefined();
+          if (claims.authorization_details !== undefined) {
+            expect(() => parseAuthorizationDetails(claims.authorization_details)).not.toThrow();
+          }
           expect(claims.exp - claims.iat).toBe(lifetime);
         },
       ),
