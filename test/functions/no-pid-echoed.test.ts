@@ -23,6 +23,11 @@ const POLICY = {
       scopes: ["skatteetaten:inntektsmottak"],
       pid: true,
     },
+    {
+      principal: `arn:aws:iam::${ACCOUNT}:role/bank-svc`,
+      scopes: ["skatteetaten:inntektsmottak"],
+      consent: true,
+    },
   ],
 };
 
@@ -112,8 +117,18 @@ const PLACES = [
   "min_ttl",
   "exchange",
   "pid",
+  "external_ref",
+  "onbehalfof",
+  "consent-id",
+  "consent-from",
   "malformed",
 ] as const;
+/** The places a rule allows with a pid in them: its own caller. */
+const CALLER: Partial<Record<Place, string>> = {
+  pid: "person-svc",
+  "consent-id": "bank-svc",
+  "consent-from": "bank-svc",
+};
 type Place = (typeof PLACES)[number];
 
 /** A request body with the pid (written as `text`) in `place`, as raw JSON text. */
@@ -139,6 +154,11 @@ function bodyWith(place: Place, text: string, pid: string): string {
     min_ttl: { ...base, min_ttl: text },
     exchange: { ...base, exchange: text },
     pid: { ...base, pid: text === pid ? pid : text },
+    external_ref: { ...base, systemuser_org: "974760673", systemuser_external_ref: `ref-${text}` },
+    onbehalfof: { ...base, onbehalfof: text },
+    // A UUID whose last group holds the pid, and a consent from the person.
+    "consent-id": { ...base, consent: { id: `77ed8698-e619-4066-9eb4-${text}0`, from: "991825827" } },
+    "consent-from": { ...base, consent: { id: "77ed8698-e619-4066-9eb4-5c1eb3f165a1", from: text } },
     malformed: `{"scope":"${text}`,
   };
   const body = bodies[place];
@@ -199,7 +219,7 @@ describe("no pid is echoed", () => {
         fc.constantFrom(...QUOTES),
         async (pid, writing, place, escapeJson, caller, quote) => {
           const text = written(pid, writing);
-          const role = place === "pid" ? "person-svc" : "payroll-svc";
+          const role = CALLER[place] ?? "payroll-svc";
           const identity: CallerIdentity =
             caller === "plain"
               ? roleCaller(role)

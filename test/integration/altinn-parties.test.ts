@@ -92,11 +92,29 @@ beforeAll(async () => {
     await call("person consent", "bank-svc", { scope: SCOPE, consent: { id: PERSON_CONSENT, from: PID_A } });
     await call("org consent", "bank-svc", { scope: SCOPE, consent: { id: ORG_CONSENT, from: CUSTOMER_ORG } });
     await call("other person", "bank-svc", { scope: SCOPE, consent: { id: PERSON_CONSENT, from: PID_B } });
-    await call("consent denied", "krr-svc", { scope: SCOPE, consent: { id: PERSON_CONSENT, from: PID_A } });
+    // Denied for the consent alone (the rule allows the rest), and by no rule at all.
+    await call("consent denied", "krr-svc", {
+      scope: SCOPE,
+      onbehalfof: "kunde-1",
+      consent: { id: PERSON_CONSENT, from: PID_A },
+    });
+    await call("consent stranger", "stranger-svc", {
+      scope: SCOPE,
+      consent: { id: PERSON_CONSENT, from: PID_A },
+    });
     await call("no consent", "bank-svc", { scope: SCOPE });
     await call("onbehalfof", "krr-svc", { scope: SCOPE, onbehalfof: "kunde-1" });
     await call("unlisted onbehalfof", "krr-svc", { scope: SCOPE, onbehalfof: "kunde-2" });
     await call("no onbehalfof", "krr-svc", { scope: SCOPE });
+    // Values sent as given that hold 11 digits in a row, which may be a pid.
+    await call("digits in values", "accounting-svc", {
+      ...systemUser,
+      systemuser_external_ref: `avd-${PID_B}`,
+    });
+    await call("digits in consent id", "bank-svc", {
+      scope: SCOPE,
+      consent: { id: `77ed8698-e619-4066-9eb4-${PID_B}0`, from: CUSTOMER_ORG },
+    });
   } finally {
     output.restore();
   }
@@ -175,12 +193,12 @@ describe("consent tokens", () => {
     expect(recordOf("org consent")).not.toHaveProperty("consent_from_pseudonym");
   });
 
-  it("another person than the consent's is refused by Maskinporten (MP-303), the answer naming no pid", () => {
+  it("another person than the consent's is refused by Maskinporten, the answer naming no pid", () => {
     expect(answer("other person")).toMatchObject({
       status: 502,
       body: {
         upstream_error: "invalid_authorization_details",
-        upstream_error_description: expect.stringContaining("MP-303"),
+        upstream_error_description: expect.stringContaining("not given by that party"),
       },
     });
   });
@@ -206,8 +224,24 @@ describe("consent tokens", () => {
     expect(recordOf("other person")).toMatchObject({ consent_from_pseudonym: pseudonymOf(PID_B) });
     expect(recordOf("consent denied")).toMatchObject({
       event: "token_denied",
+      consent_id: PERSON_CONSENT,
       consent_from_pseudonym: pseudonymOf(PID_A),
     });
+    // A pseudonym costs a MAC: a caller no rule comes near gets none computed.
+    expect(recordOf("consent stranger")).toMatchObject({ event: "token_denied", consent_id: PERSON_CONSENT });
+    expect(recordOf("consent stranger")).not.toHaveProperty("consent_from_pseudonym");
+  });
+
+  it("an externalRef or a consent id holding 11 digits is audited with them masked, and refused upstream unechoed", () => {
+    expect(recordOf("digits in values")).toMatchObject({ systemuser_external_ref: "avd-[pid]" });
+    expect(recordOf("digits in consent id")).toMatchObject({
+      event: "token_failed",
+      consent_id: "77ed8698-e619-4066-9eb4-[pid]",
+    });
+    expect(answer("digits in consent id").body).toMatchObject({
+      upstream_error: "invalid_authorization_details",
+    });
+    expect(JSON.stringify(answer("digits in consent id").body)).not.toContain(PID_B);
   });
 
   it("a policy that allows consent without PID_PSEUDONYM_KEY is refused at cold start", async () => {
