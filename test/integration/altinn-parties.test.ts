@@ -37,6 +37,13 @@ const POLICY = {
     },
     // Without systemuser_external_refs: the same organisation, asked for without an externalRef.
     { principal: role("accounting-svc"), scopes: ["altinn:x"], systemuser_orgs: [SYSTEM_USER_ORG] },
+    // Only with an externalRef: no second rule lets this principal leave it out.
+    {
+      principal: role("branch-svc"),
+      scopes: ["altinn:x"],
+      systemuser_orgs: [SYSTEM_USER_ORG],
+      systemuser_external_refs: ["avd-1"],
+    },
     { principal: role("bank-svc"), scopes: [SCOPE], consent: true },
     { principal: role("krr-svc"), scopes: [SCOPE], onbehalfofs: ["kunde-1"] },
   ],
@@ -89,6 +96,7 @@ beforeAll(async () => {
     await call("externalRef", "accounting-svc", { ...systemUser, systemuser_external_ref: "avd-2" });
     await call("no externalRef", "accounting-svc", systemUser);
     await call("unlisted externalRef", "accounting-svc", { ...systemUser, systemuser_external_ref: "avd-3" });
+    await call("externalRef required", "branch-svc", systemUser);
     await call("person consent", "bank-svc", { scope: SCOPE, consent: { id: PERSON_CONSENT, from: PID_A } });
     await call("org consent", "bank-svc", { scope: SCOPE, consent: { id: ORG_CONSENT, from: CUSTOMER_ORG } });
     await call("other person", "bank-svc", { scope: SCOPE, consent: { id: PERSON_CONSENT, from: PID_B } });
@@ -157,6 +165,13 @@ describe("system users with externalRef", () => {
   it("an externalRef outside the rule's list is denied before any grant, without echoing it", () => {
     expect(answer("unlisted externalRef")).toMatchObject({ status: 403, body: { code: "access_denied" } });
     expect(JSON.stringify(answer("unlisted externalRef").body)).not.toContain("avd-3");
+  });
+
+  it("a rule with systemuser_external_refs denies a request without one", () => {
+    expect(answer("externalRef required")).toMatchObject({
+      status: 403,
+      body: { detail: expect.stringContaining("rule requires systemuser_external_ref") },
+    });
   });
 });
 
@@ -245,7 +260,7 @@ describe("consent tokens", () => {
   });
 
   it("a policy that allows consent without PID_PSEUDONYM_KEY is refused at cold start", async () => {
-    const env = { ...fixture.env, POLICY: JSON.stringify({ rules: [POLICY.rules[2]] }) };
+    const env = { ...fixture.env, POLICY: JSON.stringify({ rules: [POLICY.rules[3]] }) };
     expect(env).not.toHaveProperty("PID_PSEUDONYM_KEY");
     await expect(createBroker(loadConfig(env))).rejects.toThrow(
       /^PID_PSEUDONYM_KEY: required because policy rules\[0\] allows consent/,
