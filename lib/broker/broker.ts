@@ -250,6 +250,7 @@ export async function createBroker(config: Config, deps: BrokerDeps = {}): Promi
         exchangeAttempts,
       },
       expiresAt: result.receivedAt + result.token.expires_in * 1000,
+      since: result.receivedAt,
     };
   }
 
@@ -344,7 +345,7 @@ export async function createBroker(config: Config, deps: BrokerDeps = {}): Promi
           if (!(error instanceof LifetimeTooShort)) throw error;
           const issuer = request.exchange === undefined ? "Maskinporten" : "Altinn";
           throw new InvalidRequest(
-            `min_ttl: ${issuer} issues tokens for this request valid for ${error.remainingSeconds} s, less than min_ttl ${minTtl}`,
+            `min_ttl: ${issuer} issues tokens for this request valid for ${error.lifetimeSeconds} s; min_ttl may be at most half of that (${Math.floor(error.lifetimeSeconds / 2)} s), so that one token serves many requests`,
           );
         });
       const { token: minted } = result.value;

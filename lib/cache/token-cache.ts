@@ -4,6 +4,8 @@
 export interface Expiring<V> {
   value: V;
   expiresAt: number;
+  /** The monotonic instant (ms) its life began, e.g. when the upstream answered; by default when it is stored. */
+  since?: number;
 }
 
 export type CacheOutcome = "hit" | "miss" | "coalesced";
@@ -28,14 +30,17 @@ export interface TokenCacheOptions {
   onRefreshError?: (key: string, error: unknown) => void;
 }
 
-/** A freshly loaded value lives shorter than the caller's minimum: no retry can help that caller. */
+/**
+ * Values for the key live `lifetimeSeconds`, less than twice the caller's minimum: one value could serve that
+ * minimum for less than half its life, so meeting it would cost more than two loads per lifetime. No retry helps.
+ */
 export class LifetimeTooShort extends Error {
   override name = "LifetimeTooShort";
   constructor(
-    readonly remainingSeconds: number,
+    readonly lifetimeSeconds: number,
     readonly minSeconds: number,
   ) {
-    super(`a fresh value is valid for ${remainingSeconds} s, less than the ${minSeconds} s asked for`);
+    super(`values live ${lifetimeSeconds} s, less than twice the ${minSeconds} s asked for`);
   }
 }
 
@@ -43,6 +48,13 @@ export class LifetimeTooShort extends Error {
 interface Entry<V> extends Expiring<V> {
   loadedAt: number;
 }
+
+/** A stored value's whole lifetime, to the nearest second. */
+const lifetimeSeconds = (entry: Entry<unknown>): number =>
+  Math.round((entry.expiresAt - entry.loadedAt) / 1000);
+
+/** Whether a value living `lifetime` seconds may serve a minimum of `minSeconds`: for at least half its life. */
+const servesHalfItsLife = (lifetime: number, minSeconds: number): boolean => 2 * minSeconds <= lifetime;
 
 export class TokenCache<V> {
   /** In recency order, least recently used first: a hit deletes its key and sets it again at the end. */
@@ -74,6 +86,11 @@ export class TokenCache<V> {
     const entry = this.entries.get(key);
     if (entry !== undefined) {
       const remaining = this.remainingSeconds(entry);
+      // Refused from the cache while a value lives: at most one load per lifetime for a minimum that is too long.
+      const lifetime = lifetimeSeconds(entry);
+      if (remaining > 0 && !servesHalfItsLife(lifetime, minSeconds)) {
+        throw new LifetimeTooShort(lifetime, minSeconds);
+      }
       if (remaining >= minSeconds) {
         this.touch(key, entry);
         if (remaining < minSeconds + this.options.refreshAheadSeconds && this.refreshWouldGain(entry, key)) {
@@ -84,17 +101,15 @@ export class TokenCache<V> {
         return { value: entry.value, remainingSeconds: remaining, outcome: "hit" };
       }
       if (remaining <= 0) this.entries.delete(key);
-      else {
-        // Values for this key live shorter than asked: loading another one now cannot help the caller, so
-        // it is refused from the cache instead of costing a load per request (at most one load per lifetime).
-        const lifetime = Math.floor((entry.expiresAt - entry.loadedAt) / 1000);
-        if (lifetime < minSeconds) throw new LifetimeTooShort(lifetime, minSeconds);
-      }
     }
     const running = this.inflight.get(key);
     const fresh = await (running ?? this.start(key, load, "miss"));
     const remaining = this.remainingSeconds(fresh);
-    if (remaining < minSeconds) throw new LifetimeTooShort(remaining, minSeconds);
+    const stored = this.entries.get(key);
+    const lifetime = stored?.value === fresh.value ? lifetimeSeconds(stored) : remaining;
+    if (remaining < minSeconds || !servesHalfItsLife(lifetime, minSeconds)) {
+      throw new LifetimeTooShort(lifetime, minSeconds);
+    }
     return {
       value: fresh.value,
       remainingSeconds: remaining,
@@ -103,13 +118,18 @@ export class TokenCache<V> {
   }
 
   /**
-   * A background refresh only when none is running and the value is at least refresh-ahead old: a value whose
-   * whole lifetime lies inside the refresh window (min_ttl close to the lifetime) would otherwise be reloaded on
-   * every hit, each new value no better than the last.
+   * A background refresh only when none is running and the value is at least refresh-ahead old and half its
+   * lifetime old: a value whose life lies mostly inside the refresh window (min_ttl plus refresh-ahead close to the
+   * lifetime) would otherwise be reloaded on every hit, each new value no better than the last. Misses come no
+   * sooner either (a minimum is at most half the lifetime), so a key costs at most two loads per lifetime.
    */
   private refreshWouldGain(entry: Entry<V>, key: string): boolean {
     const ageMs = this.options.monotonic() - entry.loadedAt;
-    return !this.inflight.has(key) && ageMs >= this.options.refreshAheadSeconds * 1000;
+    return (
+      !this.inflight.has(key) &&
+      ageMs >= this.options.refreshAheadSeconds * 1000 &&
+      2 * ageMs >= entry.expiresAt - entry.loadedAt
+    );
   }
 
   private remainingSeconds(entry: Expiring<V>): number {
@@ -143,7 +163,7 @@ export class TokenCache<V> {
       if (eldest.done === true) break;
       this.entries.delete(eldest.value);
     }
-    this.entries.set(key, { value: fresh.value, expiresAt: fresh.expiresAt, loadedAt: now });
+    this.entries.set(key, { value: fresh.value, expiresAt: fresh.expiresAt, loadedAt: fresh.since ?? now });
   }
 
   /** Marks the entry under `key` most recently used. */

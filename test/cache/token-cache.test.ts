@@ -56,7 +56,8 @@ describe("TokenCache", () => {
       remainingSeconds: 69,
       outcome: "hit",
     });
-    expect(await t.cache.get("k", 70, t.loader(120))).toMatchObject({ value: "v2", outcome: "miss" });
+    t.advance(10);
+    expect(await t.cache.get("k", 60, t.loader(120))).toMatchObject({ value: "v2", outcome: "miss" });
     expect(t.loads).toBe(2);
   });
 
@@ -118,16 +119,25 @@ describe("TokenCache", () => {
     expect(await t.cache.get("k", 30, t.loader(60))).toMatchObject({ value: "v1", outcome: "hit" });
   });
 
-  it("does not reload on every hit when min_ttl plus refresh-ahead exceeds the whole lifetime, as the clock moves", async () => {
+  it("starts no refresh before the value is half its lifetime old, even inside the refresh window", async () => {
     const t = setup({ refreshAheadSeconds: 15 });
-    await t.cache.get("k", 110, t.loader(120));
-    // Served while remaining >= 110: ages 0 to 10 s, every one of them under refresh-ahead (15 s) old.
-    for (let age = 0; age <= 10; age++) {
-      expect((await t.cache.get("k", 110, t.loader(120))).outcome).toBe("hit");
+    await t.cache.get("k", 60, t.loader(120));
+    // Inside the window (remaining < 60 + 15) from age 45 s on, but younger than half of 120 s: no refresh yet.
+    t.advance(46);
+    for (let age = 46; age < 60; age++) {
+      expect((await t.cache.get("k", 60, t.loader(120))).outcome).toBe("hit");
       await flush();
       t.advance(1);
     }
     expect(t.triggers).toEqual(["miss"]);
+    t.advance(-0.001);
+    expect((await t.cache.get("k", 60, t.loader(120))).outcome).toBe("hit");
+    await flush();
+    expect(t.triggers).toEqual(["miss"]);
+    t.advance(0.001);
+    expect((await t.cache.get("k", 60, t.loader(120))).outcome).toBe("hit");
+    await flush();
+    expect(t.triggers).toEqual(["miss", "refresh"]);
   });
 
   it("starts a background refresh only once the value is refresh-ahead old, to the millisecond", async () => {
@@ -176,24 +186,24 @@ describe("TokenCache", () => {
     });
   });
 
-  it("hands out a fresh value whose lifetime equals min_ttl exactly", async () => {
+  it("hands out a fresh value whose lifetime is exactly twice min_ttl, and refuses one a second shorter", async () => {
     const t = setup({ refreshAheadSeconds: 0 });
-    expect(await t.cache.get("k", 60, t.loader(60))).toEqual({
+    expect(await t.cache.get("k", 30, t.loader(60))).toEqual({
       value: "v1",
       remainingSeconds: 60,
       outcome: "miss",
     });
-    await expect(t.cache.get("j", 61, t.loader(60))).rejects.toMatchObject({
-      remainingSeconds: 60,
-      minSeconds: 61,
+    await expect(t.cache.get("j", 30, t.loader(59))).rejects.toMatchObject({
+      lifetimeSeconds: 59,
+      minSeconds: 30,
     });
   });
 
-  it("loads again for a min_ttl equal to the lifetime once the cached value has aged below it", async () => {
+  it("loads again for a min_ttl of half the lifetime once the cached value has aged below it", async () => {
     const t = setup({ refreshAheadSeconds: 0 });
     await t.cache.get("k", 30, t.loader(120));
-    t.advance(100);
-    expect(await t.cache.get("k", 120, t.loader(120))).toEqual({
+    t.advance(61);
+    expect(await t.cache.get("k", 60, t.loader(120))).toEqual({
       value: "v2",
       remainingSeconds: 120,
       outcome: "miss",
@@ -208,19 +218,51 @@ describe("TokenCache", () => {
     expect(t.loads).toBe(2);
   });
 
-  it("refuses a min_ttl longer than the lifetime from the cache, loading at most once per lifetime", async () => {
+  it("refuses a min_ttl over half the lifetime from the cache, even while the value could serve it: one load per lifetime", async () => {
     const t = setup({ refreshAheadSeconds: 0 });
-    await expect(t.cache.get("k", 200, t.loader(120))).rejects.toBeInstanceOf(LifetimeTooShort);
+    await expect(t.cache.get("k", 61, t.loader(120))).rejects.toBeInstanceOf(LifetimeTooShort);
     for (let i = 0; i < 10; i++) {
-      await expect(t.cache.get("k", 200, t.loader(120))).rejects.toMatchObject({
-        remainingSeconds: 120,
-        minSeconds: 200,
+      await expect(t.cache.get("k", 61, t.loader(120))).rejects.toMatchObject({
+        lifetimeSeconds: 120,
+        minSeconds: 61,
       });
+      t.advance(1);
     }
     expect(t.loads).toBe(1);
-    t.advance(121);
-    await expect(t.cache.get("k", 200, t.loader(120))).rejects.toBeInstanceOf(LifetimeTooShort);
+    expect(await t.cache.get("k", 60, t.loader(120))).toMatchObject({ value: "v1", outcome: "hit" });
+    t.advance(111);
+    await expect(t.cache.get("k", 61, t.loader(120))).rejects.toBeInstanceOf(LifetimeTooShort);
     expect(t.loads).toBe(2);
+  });
+
+  it("loads a key at most twice per lifetime, whatever the minimum and refresh-ahead, one request a second (property)", async () => {
+    await fc.assert(
+      fc.asyncProperty(
+        fc.integer({ min: 1, max: 300 }),
+        fc.integer({ min: 0, max: 120 }),
+        fc.integer({ min: 2, max: 300 }),
+        async (min, refreshAheadSeconds, lifetime) => {
+          const t = setup({ refreshAheadSeconds });
+          const loadedAt: number[] = [];
+          const load = t.loader(lifetime);
+          for (let second = 0; second < 3 * lifetime; second++) {
+            await t.cache
+              .get("k", min, (trigger) => {
+                loadedAt.push(second);
+                return load(trigger);
+              })
+              .catch((error: unknown) => expect(error).toBeInstanceOf(LifetimeTooShort));
+            await flush();
+            t.advance(1);
+          }
+          for (const [i, at] of loadedAt.entries()) {
+            const within = loadedAt.filter((other) => other >= at && other < at + lifetime);
+            expect(within.length, `loads at ${loadedAt.slice(i, i + 3).join(", ")} s`).toBeLessThanOrEqual(2);
+          }
+        },
+      ),
+      { numRuns: 60 },
+    );
   });
 
   it("evicts the least recently used entry beyond maxEntries", async () => {

@@ -90,11 +90,14 @@ describe("each principal has a grant budget", () => {
 
   it("a refresh set off by a caller's hit spends that caller's budget; past it the cached token is served, not renewed", async () => {
     const { handler, audit, advance } = budgeted(1, { TOKEN_REFRESH_AHEAD_SECONDS: "15" });
-    const first = await invoke(handler, { scope: SCOPES[0], min_ttl: 100 });
+    const first = await invoke(handler, { scope: SCOPES[0], min_ttl: 50 });
     expect(first.status).toBe(200);
-    advance(16); // 104 s left: inside min_ttl + refresh-ahead; the budget (1 a minute) has not refilled
+    // 60 s left, half the lifetime old: inside min_ttl + refresh-ahead. The budget (1 a minute) is back, and spent
+    // at once by another miss of the same caller.
+    advance(60);
+    expect((await invoke(handler, { scope: SCOPES[1] })).status).toBe(200);
     const refreshed = audit.next("token_refreshed");
-    const hit = await invoke(handler, { scope: SCOPES[0], min_ttl: 100 });
+    const hit = await invoke(handler, { scope: SCOPES[0], min_ttl: 50 });
     expect(hit).toMatchObject({ status: 200, headers: { "X-Token-Cache": "hit" } });
     expect(hit.body.access_token).toBe(first.body.access_token);
     expect(await refreshed).toMatchObject({ code: "rate_limited", cache: "refresh" });
