@@ -477,6 +477,17 @@ describe("repeatingParser", () => {
     expect(parseRepeating(b)).not.toBe(first.b);
   });
 
+  it("answers a request without Content-Type or without body as a fresh parse does: 415, 400", () => {
+    const parseRepeating = repeatingParser(TEST);
+    const body = JSON.stringify({ scope: "a:b" });
+    expect(() => parseRepeating({ body, isBase64Encoded: false, contentType: undefined })).toThrow(
+      UnsupportedMediaType,
+    );
+    expect(() => parseRepeating({ body: null, isBase64Encoded: false, contentType: JSON_TYPE })).toThrow(
+      new InvalidRequest("body: expected a JSON object (malformed JSON or not UTF-8)"),
+    );
+  });
+
   it("keeps no failure: a bad body fails every time, and the last good one is parsed afresh after it", () => {
     const parseRepeating = repeatingParser(TEST);
     const good = JSON.stringify({ scope: "a:b" });
