@@ -1,5 +1,6 @@
-// `npm run bench`: every scenario in its own child process, one table on stdout and test/bench/results.json;
-// exits 1 when a figure misses its budget (or a scenario fails). Loopback only, bounded loops only.
+// `npm run bench [-- scenario...] [--out=path]`: every scenario in its own child process, one table on stdout and
+// the figures as JSON in an untracked file; exits 1 when a figure misses its budget (or a scenario fails).
+// Loopback only, bounded loops only.
 import { fork } from "node:child_process";
 import { writeFileSync } from "node:fs";
 import { cpus } from "node:os";
@@ -52,7 +53,12 @@ function runScenario(name: string): Promise<ScenarioOutcome> {
   });
 }
 
-const only = process.argv.slice(2);
+const args = process.argv.slice(2);
+const only = args.filter((a) => !a.startsWith("--out="));
+// Ignored by git: a run never leaves the work tree changed. A partial run does not replace the full run's file.
+const out =
+  args.find((a) => a.startsWith("--out="))?.slice("--out=".length) ??
+  join(import.meta.dirname, only.length === 0 ? "results.json" : "results.partial.json");
 const selected = only.length === 0 ? SCENARIOS : SCENARIOS.filter((s) => only.includes(s));
 const started = new Date();
 const outcomes: ScenarioOutcome[] = [];
@@ -87,9 +93,8 @@ console.log(
   `\n${figures.length} figures, ${figures.filter((f) => f.pass === true).length} budgets met, ${missed.length} missed, ${failed.length} scenario(s) failed`,
 );
 
-// A partial run (`npm run bench -- eviction`) must not replace the full run's results.json with its subset.
 writeFileSync(
-  join(import.meta.dirname, only.length === 0 ? "results.json" : "results.partial.json"),
+  out,
   `${JSON.stringify(
     {
       date: started.toISOString(),
