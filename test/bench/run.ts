@@ -3,7 +3,7 @@
 // Loopback only, bounded loops only.
 import { fork } from "node:child_process";
 import { writeFileSync } from "node:fs";
-import { cpus } from "node:os";
+import { cpus, loadavg } from "node:os";
 import { join } from "node:path";
 import { type CheckedFigure, check, type Figure, formatTable, round } from "./figures.ts";
 
@@ -61,6 +61,8 @@ const out =
   join(import.meta.dirname, only.length === 0 ? "results.json" : "results.partial.json");
 const selected = only.length === 0 ? SCENARIOS : SCENARIOS.filter((s) => only.includes(s));
 const started = new Date();
+// The machine is shared: every ratio moves with its load, so a run says what the load was around it.
+const loadAtStart = round(loadavg()[0] ?? 0);
 const outcomes: ScenarioOutcome[] = [];
 for (const name of selected) {
   process.stderr.write(`bench: ${name}...`);
@@ -71,9 +73,10 @@ for (const name of selected) {
 const figures: CheckedFigure[] = outcomes.flatMap((o) => o.figures.map(check));
 const failed = outcomes.filter((o) => o.error !== undefined);
 const missed = figures.filter((f) => f.pass === false);
+const loadAtEnd = round(loadavg()[0] ?? 0);
 
 console.log(
-  `maskinporten-broker bench, ${started.toISOString()}, Node ${process.version} ${process.arch}, ${cpus().length} CPU(s)`,
+  `maskinporten-broker bench, ${started.toISOString()}, Node ${process.version} ${process.arch}, ${cpus().length} CPU(s), load average ${loadAtStart} at start, ${loadAtEnd} at end`,
 );
 console.log(formatTable(figures));
 for (const f of figures.filter((f) => f.note !== undefined))
@@ -102,6 +105,7 @@ writeFileSync(
       arch: process.arch,
       cpus: cpus().length,
       cpuModel: cpus()[0]?.model ?? "unknown",
+      loadAverage: { start: loadAtStart, end: loadAtEnd },
       scenarios: outcomes.map((o) => ({ name: o.name, seconds: o.seconds, error: o.error ?? null })),
       figures,
     },
