@@ -1,6 +1,7 @@
 // A signing key as configured: where it lives (kms:, secretsmanager:, file:), its kid and the algorithms Maskinporten accepts.
 import { ConfigError } from "./config-error.ts";
 
+/** The algorithms Maskinporten accepts for a grant: RSA PKCS#1 v1.5 only. */
 export const SIGNING_ALGS = ["RS256", "RS384", "RS512"] as const;
 export type SigningAlg = (typeof SIGNING_ALGS)[number];
 

@@ -1,14 +1,14 @@
 // FileSigner: a PKCS#8 PEM or JWK private key read from a local file (local runs, tests, break-glass).
 import { readFileSync } from "node:fs";
-import { ConfigError } from "../config/index.ts";
+import { ConfigError, type SigningAlg } from "../config/index.ts";
 import { assertAlgFits, inMemorySigningKey, parsePrivateKey, publicJwkOf } from "./keys.ts";
-import type { JwsAlg, Signer, SigningKey } from "./signer.ts";
+import type { Signer, SigningKey } from "./signer.ts";
 
 export class FileSigner implements Signer {
   private constructor(private readonly key: SigningKey) {}
 
   /** Reads and checks the key once; a missing file, bad key or alg mismatch throws ConfigError. */
-  static async load(path: string, options: { alg: JwsAlg; kid?: string }): Promise<FileSigner> {
+  static async load(path: string, options: { alg: SigningAlg; kid?: string }): Promise<FileSigner> {
     const origin = `SIGNING_KEY file:${path}`;
     let text: string;
     try {

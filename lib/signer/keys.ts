@@ -1,8 +1,8 @@
 // Shared key handling for in-memory key sources (file, Secrets Manager): parse, check alg, build the public JWK.
 import { createPrivateKey, createPublicKey, type KeyObject, sign } from "node:crypto";
 import { calculateJwkThumbprint } from "jose";
-import { ConfigError } from "../config/index.ts";
-import { DIGEST_OF, type JwsAlg, type KeyHeader, type PublicJwk, type SigningKey } from "./signer.ts";
+import { ConfigError, type SigningAlg } from "../config/index.ts";
+import { DIGEST_OF, type KeyHeader, type PublicJwk, type SigningKey } from "./signer.ts";
 
 /** JSON.parse's message quotes the input, which here is a private key: it never goes into the error. */
 function parseJwkText(text: string, origin: string): never {
@@ -32,7 +32,7 @@ export function parsePrivateKey(material: string | object, origin: string): KeyO
 }
 
 /** Throws unless the key is RSA of at least 2048 bits: Maskinporten accepts RS256/384/512 grants only. */
-export function assertAlgFits(key: KeyObject, alg: JwsAlg, origin: string): void {
+export function assertAlgFits(key: KeyObject, alg: SigningAlg, origin: string): void {
   if (key.asymmetricKeyType !== "rsa") {
     throw new ConfigError(
       `${origin}: unsupported key type ${key.asymmetricKeyType ?? "unknown"} for ${alg}; Maskinporten accepts only RSA keys`,
@@ -46,7 +46,7 @@ export function assertAlgFits(key: KeyObject, alg: JwsAlg, origin: string): void
 /** The public JWK of a key (private or public), with its kid (given, or the RFC 7638 thumbprint). */
 export async function publicJwkOf(
   key: KeyObject,
-  alg: JwsAlg,
+  alg: SigningAlg,
   kid?: string,
   x5c?: string[],
 ): Promise<PublicJwk> {
@@ -60,7 +60,7 @@ export async function publicJwkOf(
 /** A SigningKey over an in-memory private key (file or Secrets Manager). */
 export function inMemorySigningKey(
   key: KeyObject,
-  alg: JwsAlg,
+  alg: SigningAlg,
   jwk: PublicJwk,
   header: KeyHeader,
   keyRef: string,

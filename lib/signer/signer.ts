@@ -1,21 +1,19 @@
 // The one interface every key source implements: sign a JWS signing input, describe the public key.
 import type { JWK } from "jose";
-
-/** The algorithms Maskinporten accepts for a grant: RSA PKCS#1 v1.5 only. */
-export type JwsAlg = "RS256" | "RS384" | "RS512";
+import type { SigningAlg } from "../config/index.ts";
 
 /** How a grant header names its key: a registered `kid`, or a certificate chain (leaf first, base64 DER). */
 export type KeyHeader = { kid: string } | { x5c: string[] };
 
 /** The public half as registered at Maskinporten: kty, alg, use "sig", kid, n/e, x5c if any. */
-export type PublicJwk = JWK & { kid: string; alg: JwsAlg; use: "sig" };
+export type PublicJwk = JWK & { kid: string; alg: SigningAlg; use: "sig" };
 
 /**
  * One usable key at one moment. A signer whose key can rotate (Secrets Manager) hands out a new
  * SigningKey after rotation; header, jwk and sign() of one SigningKey always belong together.
  */
 export interface SigningKey {
-  readonly alg: JwsAlg;
+  readonly alg: SigningAlg;
   readonly header: KeyHeader;
   readonly jwk: PublicJwk;
   /** What the audit record names as `key`: KMS key ARN, secret ARN + kid, or file path + kid. */
@@ -30,7 +28,7 @@ export interface Signer {
 }
 
 /** Node's digest name for each JWS algorithm. */
-export const DIGEST_OF: Readonly<Record<JwsAlg, "sha256" | "sha384" | "sha512">> = {
+export const DIGEST_OF: Readonly<Record<SigningAlg, "sha256" | "sha384" | "sha512">> = {
   RS256: "sha256",
   RS384: "sha384",
   RS512: "sha512",

@@ -1,10 +1,11 @@
 import { createPublicKey, generateKeyPairSync } from "node:crypto";
 import { calculateJwkThumbprint, compactVerify, importJWK } from "jose";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import type { SigningAlg } from "../../lib/config/index.ts";
 import { ConfigError } from "../../lib/config/index.ts";
 import { buildGrantClaims, signGrant } from "../../lib/grant/index.ts";
 import { FileSigner } from "../../lib/signer/file.ts";
-import type { JwsAlg, SigningKey } from "../../lib/signer/signer.ts";
+import type { SigningKey } from "../../lib/signer/signer.ts";
 import { type KeyFormat, keyDirectory, keyFileText, newKey } from "../support/signer.ts";
 
 let dir: Awaited<ReturnType<typeof keyDirectory>>;
@@ -14,7 +15,7 @@ beforeAll(async () => {
 afterAll(() => dir.remove());
 
 let files = 0;
-const load = async (text: string, alg: JwsAlg, kid?: string) =>
+const load = async (text: string, alg: SigningAlg, kid?: string) =>
   FileSigner.load(await dir.write(`key-${files++}`, text), { alg, ...(kid === undefined ? {} : { kid }) });
 
 /** Signs a grant with the key and verifies it with nothing but the public JWK. */
@@ -32,7 +33,7 @@ async function signsVerifiably(key: SigningKey): Promise<void> {
 const PRIVATE_MEMBERS = ["d", "p", "q", "dp", "dq", "qi"];
 
 describe("FileSigner", () => {
-  it.each<[string, KeyFormat, JwsAlg]>([
+  it.each<[string, KeyFormat, SigningAlg]>([
     ["RSA PKCS#8 PEM", "pem", "RS256"],
     ["RSA JWK", "jwk", "RS512"],
   ])("loads an %s and signs grants its public JWK verifies", async (_name, format, alg) => {

@@ -3,8 +3,8 @@ import { generateKeyPairSync, type KeyObject } from "node:crypto";
 import { mkdtemp, rm, writeFile } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
+import type { SigningAlg } from "../../lib/config/index.ts";
 import { FileSigner } from "../../lib/signer/file.ts";
-import type { JwsAlg } from "../../lib/signer/signer.ts";
 
 export type KeyFormat = "pem" | "jwk";
 
@@ -36,7 +36,7 @@ export async function keyDirectory(): Promise<{
 }
 
 /** Generates an RSA key, writes it, loads it through FileSigner. */
-export async function freshFileSigner(options: { alg?: JwsAlg; kid?: string; format?: KeyFormat } = {}) {
+export async function freshFileSigner(options: { alg?: SigningAlg; kid?: string; format?: KeyFormat } = {}) {
   const dir = await keyDirectory();
   try {
     const path = await dir.write("key", keyFileText(newKey(), options.format ?? "pem"));
