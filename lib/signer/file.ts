@@ -8,7 +8,10 @@ export class FileSigner implements Signer {
   private constructor(private readonly key: SigningKey) {}
 
   /** Reads and checks the key once; a missing file, bad key or alg mismatch throws ConfigError. */
-  static async load(path: string, options: { alg: SigningAlg; kid?: string }): Promise<FileSigner> {
+  static async load(
+    path: string,
+    options: { alg: SigningAlg; kid?: string | undefined },
+  ): Promise<FileSigner> {
     const origin = `SIGNING_KEY file:${path}`;
     let text: string;
     try {

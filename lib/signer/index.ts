@@ -20,21 +20,18 @@ export interface SignerDeps {
 }
 
 export async function createSigner(signing: SigningConfig, deps: SignerDeps = {}): Promise<Signer> {
-  const options = { alg: signing.alg, ...(signing.kid === undefined ? {} : { kid: signing.kid }) };
+  const options = { alg: signing.alg, kid: signing.kid };
   switch (signing.key.source) {
     case "file":
       return FileSigner.load(signing.key.path, options);
     case "kms":
-      return KmsSigner.load(signing.key.keyId, {
-        ...options,
-        ...(deps.kmsClient === undefined ? {} : { client: deps.kmsClient }),
-      });
+      return KmsSigner.load(signing.key.keyId, { ...options, client: deps.kmsClient });
     case "secretsmanager":
       return SecretsManagerSigner.load(signing.key.secretId, {
         ...options,
-        ...(deps.secretsManagerClient === undefined ? {} : { client: deps.secretsManagerClient }),
-        ...(deps.now === undefined ? {} : { now: deps.now }),
-        ...(deps.log === undefined ? {} : { log: deps.log }),
+        client: deps.secretsManagerClient,
+        now: deps.now,
+        log: deps.log,
       });
   }
 }

@@ -18,9 +18,9 @@ export const KMS_SIGNING_ALGORITHM = {
 
 export interface KmsSignerOptions {
   alg: SigningAlg;
-  kid?: string;
+  kid?: string | undefined;
   /** Defaults to a client configured from the environment (AWS_REGION, AWS_ENDPOINT_URL_KMS, ...). */
-  client?: KMSClient;
+  client?: KMSClient | undefined;
 }
 
 export class KmsSigner implements Signer {

@@ -28,12 +28,12 @@ export type RefreshLog = (failure: RefreshFailure) => void;
 export interface SecretsManagerSignerOptions {
   alg: SigningAlg;
   /** SIGNING_KID: used when the secret names no kid of its own. */
-  kid?: string;
+  kid?: string | undefined;
   /** Defaults to a client configured from the environment (AWS_REGION, AWS_ENDPOINT_URL_SECRETS_MANAGER, ...). */
-  client?: SecretsManagerClient;
+  client?: SecretsManagerClient | undefined;
   /** Wall clock, epoch ms: the refresh interval and certificate validity. */
-  now?: () => number;
-  log?: RefreshLog;
+  now?: (() => number) | undefined;
+  log?: RefreshLog | undefined;
 }
 
 /** The secret's JSON (docs/key-custody.md): `{"private_key": PEM | JWK, "kid"?: "...", "certificate_chain"?: [PEM, ...]}`. */
