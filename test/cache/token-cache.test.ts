@@ -300,6 +300,36 @@ describe("TokenCache", () => {
     expect(t.cache.size).toBe(3);
   });
 
+  it("reloading a key for a longer minimum in a full cache evicts no other key", async () => {
+    const t = setup({ maxEntries: 2, refreshAheadSeconds: 0 });
+    await t.cache.get("a", 30, t.loader(120));
+    await t.cache.get("b", 30, t.loader(120));
+    await t.cache.get("a", 30, t.loader(120)); // b is now the least recently used
+    t.advance(61);
+    expect(await t.cache.get("a", 60, t.loader(120))).toMatchObject({ value: "v3", outcome: "miss" });
+    expect(await t.cache.get("b", 30, t.loader(120))).toMatchObject({ value: "v2", outcome: "hit" });
+    expect(t.cache.size).toBe(2);
+  });
+
+  it("a value already expired when its load ends is refused and displaces nothing", async () => {
+    const t = setup({ maxEntries: 1 });
+    await t.cache.get("a", 30, t.loader(120));
+    await expect(t.cache.get("b", 30, t.loader(0))).rejects.toBeInstanceOf(LifetimeTooShort);
+    expect(t.cache.size).toBe(1);
+    expect(await t.cache.get("a", 30, t.loader(120))).toMatchObject({ value: "v1", outcome: "hit" });
+  });
+
+  it("an expired value whose reload fails leaves nothing behind", async () => {
+    const t = setup();
+    await t.cache.get("k", 30, t.loader(120));
+    t.advance(120);
+    const failing = async (): Promise<Expiring<string>> => {
+      throw new Error("upstream down");
+    };
+    await expect(t.cache.get("k", 30, failing)).rejects.toThrow("upstream down");
+    expect(t.cache.size).toBe(0);
+  });
+
   it("agrees with a reference LRU on every hit and miss (property)", async () => {
     await fc.assert(
       fc.asyncProperty(
