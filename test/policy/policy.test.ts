@@ -444,9 +444,22 @@ describe("policy validation", () => {
     const label = `POLICY: rules[0] (principal ${ROLE}/a)`;
     expect(field({ scopes: [7] })).toBe(`${label}.scopes[0]: expected a scope pattern`);
     expect(field({ scopes: "a" })).toBe(`${label}.scopes: expected an array of scope patterns`);
-    for (const name of ["consumer_orgs", "systemuser_orgs", "resources"]) {
+    for (const name of [
+      "consumer_orgs",
+      "systemuser_orgs",
+      "systemuser_external_refs",
+      "onbehalfofs",
+      "resources",
+    ]) {
       expect(field({ [name]: "*" })).toBe(`${label}.${name}: expected an array`);
     }
+    expect(field({ systemuser_external_refs: ["a b"] })).toBe(
+      `${label}.systemuser_external_refs[0]: expected 1 to 255 printable ASCII characters, no spaces or control characters, or "*"`,
+    );
+    expect(field({ onbehalfofs: ["a/b"] })).toBe(
+      `${label}.onbehalfofs[0]: expected 1 to 64 characters of letters, digits, '.', '_' or '-', or "*"`,
+    );
+    expect(field({ consent: "yes" })).toBe(`${label}.consent: expected true or false`);
     expect(field({ clients: "*" })).toBe(`${label}.clients: expected an array of client names`);
     expect(field({ consumer_orgs: ["123"] })).toBe(
       `${label}.consumer_orgs[0]: expected a 9-digit organisation number or "*"`,
