@@ -95,6 +95,9 @@ describe("parseTokenRequest", () => {
       /^invalid_request: resource:/,
     );
     expect(detailOf({ scope: "a", audience: "x" })).toBe('invalid_request: unknown field(s): "audience"');
+    expect(detailOf({ scope: "a", audience: "x", iss: "y" })).toBe(
+      'invalid_request: unknown field(s): "audience", "iss"',
+    );
     expect(detailOf("{")).toMatch(/^invalid_request: body:/);
     expect(detailOf("[1]")).toMatch(/^invalid_request: body:/);
   });
