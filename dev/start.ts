@@ -2,10 +2,11 @@
 import { generateKeyPairSync, randomBytes } from "node:crypto";
 import { chmod, mkdir, readFile, writeFile } from "node:fs/promises";
 import { join, resolve } from "node:path";
-import { type ClientConfig, ConfigError, loadClients, loadConfig } from "../lib/config/index.ts";
+import { type ClientConfig, ConfigError, invalidConfiguration, loadConfig } from "../lib/config/index.ts";
 import { ADMIN_SCOPES } from "../lib/keys/admin-api.ts";
 import { loadPolicy } from "../lib/policy/index.ts";
-import { createClientSigner } from "../lib/signer/index.ts";
+import { Problem } from "../lib/problem/index.ts";
+import { createClientSigner, type PublicJwk } from "../lib/signer/index.ts";
 import { exampleRegistration, exampleRules } from "./altinn-examples.ts";
 import { credentialLookup, type LocalCredentials, loadOrCreateCredentials } from "./credentials.ts";
 import { type Route, type RunningGateway, startGateway } from "./gateway.ts";
@@ -77,24 +78,51 @@ function ensureSigningKey(dir: string, file = "signing-key.pem"): Promise<string
   );
 }
 
-/** LOCAL_CLIENTS: how many local clients to generate (default 1, the single-client form). */
-function localClientCount(env: NodeJS.ProcessEnv): number {
+/** LOCAL_CLIENTS: how many local clients to generate (default 1, the single-client form), or what is wrong. */
+function localClientCount(env: NodeJS.ProcessEnv): { count: number; problems: string[] } {
   const value = env.LOCAL_CLIENTS?.trim() || "1";
   const count = Number(value);
   if (!Number.isInteger(count) || count < 1 || count > MAX_LOCAL_CLIENTS) {
-    throw new ConfigError(
-      `LOCAL_CLIENTS: expected a number of local clients from 1 to ${MAX_LOCAL_CLIENTS}, got "${value}"`,
-    );
+    return {
+      count: 1,
+      problems: [
+        `LOCAL_CLIENTS: expected a number of local clients from 1 to ${MAX_LOCAL_CLIENTS}, got "${value}"`,
+      ],
+    };
   }
-  if (
-    count > 1 &&
-    ["CLIENTS", "CLIENTS_FILE", "MASKINPORTEN_CLIENT_ID", "SIGNING_KEY"].some((name) => env[name])
-  ) {
-    throw new ConfigError(
-      "LOCAL_CLIENTS: generates the clients and their keys; leave CLIENTS, CLIENTS_FILE, MASKINPORTEN_CLIENT_ID and SIGNING_KEY unset",
-    );
+  const theirs = ["CLIENTS", "CLIENTS_FILE", "MASKINPORTEN_CLIENT_ID", "SIGNING_KEY"].filter(
+    (name) => env[name],
+  );
+  if (count > 1 && theirs.length > 0) {
+    return {
+      count: 1,
+      problems: [
+        `LOCAL_CLIENTS: generates the clients and their keys; leave ${theirs.join(", ")} unset (CLIENTS, CLIENTS_FILE, MASKINPORTEN_CLIENT_ID and SIGNING_KEY)`,
+      ],
+    };
   }
-  return count;
+  return { count, problems: [] };
+}
+
+/**
+ * Checks the whole configuration at once with the function's own loadConfig, before anything starts: `npm
+ * start`'s own lines with it, and what it fills in later (the emulator, the policy) standing in.
+ */
+function checkConfiguration(env: NodeJS.ProcessEnv, own: readonly string[]): ClientConfig[] {
+  const provisional = {
+    ...env,
+    ...(env.MASKINPORTEN_ENV === undefined ? { MASKINPORTEN_ENV: "test" } : {}),
+    ...(env.POLICY === undefined && env.POLICY_FILE === undefined ? { POLICY: '{"rules":[]}' } : {}),
+  };
+  let clients: readonly ClientConfig[] = [];
+  try {
+    clients = loadConfig(provisional).clients;
+  } catch (error) {
+    if (!(error instanceof ConfigError)) throw error;
+    throw invalidConfiguration([...own, ...error.problems]);
+  }
+  if (own.length > 0) throw invalidConfiguration(own);
+  return [...clients];
 }
 
 /** Writes `count` local clients (local-1, local-2, ...), each with its own generated key; returns the CLIENTS_FILE path. */
@@ -133,20 +161,42 @@ async function writeLocalPolicy(
   return path;
 }
 
+/**
+ * Every client's public key, or one error naming each client whose key could not be loaded (the operator's
+ * terminal: a key's ARN is shown, as in the cold-start log).
+ */
+async function publicKeys(clients: readonly ClientConfig[]): Promise<PublicJwk[]> {
+  const settled = await Promise.allSettled(
+    clients.map(async (client) => (await (await createClientSigner(client)).current()).jwk),
+  );
+  const failures = settled.flatMap((result, i) => {
+    if (result.status === "fulfilled") return [];
+    const error: unknown = result.reason;
+    const message =
+      error instanceof Problem ? error.auditReason : error instanceof Error ? error.message : String(error);
+    const name = clients[i]?.name ?? "";
+    return [clients.length === 1 || message.startsWith("client ") ? message : `client ${name}: ${message}`];
+  });
+  if (failures.length === 1) throw new Error(failures.join(""));
+  if (failures.length > 1)
+    throw new Error(`the clients' keys could not be loaded:\n  ${failures.join("\n  ")}`);
+  return settled.flatMap((result) => (result.status === "fulfilled" ? [result.value] : []));
+}
+
 /** Starts the emulator with every configured client registered under its own public key. */
 async function startEmulator(clients: readonly ClientConfig[]): Promise<MaskinportenEmulator> {
+  const keys = await publicKeys(clients);
   const emulator = await startMaskinportenEmulator({ host: "127.0.0.1", port: 0 });
-  for (const client of clients) {
-    const { jwk } = await (await createClientSigner(client)).current();
+  clients.forEach((client, i) => {
     emulator.registerClient({
       clientId: client.clientId,
-      jwks: [jwk],
+      jwks: keys.slice(i, i + 1),
       // The self-service scopes too, so `npm run keys` manages the local clients' keys on the emulator.
       scopes: [...EXAMPLE_SCOPES, ADMIN_SCOPES.read, ADMIN_SCOPES.write],
       delegations: [{ consumerOrg: EXAMPLE_CONSUMER_ORG, scopes: EXAMPLE_SCOPES }],
       ...exampleRegistration(EXAMPLE_SCOPES, Date.now()),
     });
-  }
+  });
   return emulator;
 }
 
@@ -174,13 +224,13 @@ export async function startLocalBroker(options: LocalBrokerOptions = {}): Promis
   await mkdir(dir, { recursive: true, mode: 0o700 });
   const region = env.AWS_REGION ?? DEFAULT_REGION;
   const credentials = await loadOrCreateCredentials({ path: join(dir, "credentials.json") });
-  const localClients = localClientCount(env);
-  if (localClients > 1) env.CLIENTS_FILE = await writeLocalClients(dir, localClients);
+  const local = localClientCount(env);
+  if (local.count > 1) env.CLIENTS_FILE = await writeLocalClients(dir, local.count);
   if (env.CLIENTS === undefined && env.CLIENTS_FILE === undefined) {
     env.SIGNING_KEY ??= await ensureSigningKey(dir);
     if (env.MASKINPORTEN_ENV === undefined) env.MASKINPORTEN_CLIENT_ID ??= LOCAL_CLIENT_ID;
   }
-  const clients = loadClients(env);
+  const clients = checkConfiguration(env, local.problems);
   let emulator: MaskinportenEmulator | undefined;
   if (env.MASKINPORTEN_ENV === undefined) {
     emulator = await startEmulator(clients);

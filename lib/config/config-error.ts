@@ -2,4 +2,11 @@
 
 export class ConfigError extends Error {
   override name = "ConfigError";
+  /** One line per problem, each naming its variable: what another check's lines are merged with. */
+  readonly problems: readonly string[];
+
+  constructor(message: string, options: ErrorOptions & { problems?: readonly string[] } = {}) {
+    super(message, options);
+    this.problems = options.problems ?? [message];
+  }
 }

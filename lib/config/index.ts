@@ -2,8 +2,8 @@
 import * as v from "valibot";
 import { objectMessages } from "../schema/index.ts";
 import { type ClientConfig, clientForm, readClients, singleClient } from "./clients.ts";
-import { ConfigError } from "./config-error.ts";
 import type { DocumentSource } from "./document-source.ts";
+import { checked, expecting, problems, type Read, readOf } from "./problems.ts";
 import { KID_PATTERN, parseSigningKeyRef, SIGNING_ALGS, type SigningKeyRef } from "./signing.ts";
 
 export {
@@ -15,6 +15,7 @@ export {
 } from "./clients.ts";
 export { ConfigError } from "./config-error.ts";
 export { type DocumentSource, documentText } from "./document-source.ts";
+export { invalidConfiguration } from "./problems.ts";
 export * from "./signing.ts";
 
 export const MASKINPORTEN_ENVIRONMENTS = {
@@ -71,7 +72,7 @@ const integer = (name: string, min: number, max: number, fallback: number) =>
       if (s === undefined) return fallback;
       const n = Number(s);
       if (!Number.isInteger(n) || n < min || n > max) {
-        addIssue({ message: `${name}: expected an integer from ${min} to ${max}, got "${s}"` });
+        addIssue({ message: expecting(name, `an integer from ${min} to ${max}`)({ input: s }) });
         return NEVER;
       }
       return n;
@@ -95,7 +96,7 @@ const httpsUrl = (name: string) =>
     optional,
     v.check(
       (s) => s === undefined || isUpstreamUrl(s),
-      `${name}: expected an https URL (plain http only to 127.0.0.1, localhost or [::1])`,
+      expecting(name, "an https URL (plain http only to 127.0.0.1, localhost or [::1])"),
     ),
   );
 
@@ -137,22 +138,24 @@ const KeyLifecycleEnv = {
   KEY_EXPIRY_WARN_DAYS: integer("KEY_EXPIRY_WARN_DAYS", 1, 365, 30),
   KEY_AUTO_RENEW: v.pipe(
     optional,
-    v.optional(v.picklist(["true", "false"], 'KEY_AUTO_RENEW: expected "true" or "false"'), "false"),
+    v.optional(v.picklist(["true", "false"], expecting("KEY_AUTO_RENEW", '"true" or "false"')), "false"),
   ),
   KEY_ADMIN_CLIENT: optional,
 };
 
+/** KEY_ADMIN_CLIENT names a configured client (checked once the clients are known). */
+function adminClientLines(admin: string | undefined, clients: Read<readonly ClientConfig[]>): string[] {
+  if (admin === undefined || "errors" in clients || clients.value.some((c) => c.name === admin)) return [];
+  return [
+    `KEY_ADMIN_CLIENT: no configured client is named "${admin}" (configured: ${clients.value.map((c) => c.name).join(", ")})`,
+  ];
+}
+
 function keyLifecycleConfig(
   env: "test" | "prod",
   e: { [K in keyof typeof KeyLifecycleEnv]: v.InferOutput<(typeof KeyLifecycleEnv)[K]> },
-  clients: readonly ClientConfig[],
 ): KeyLifecycleConfig {
   const admin = e.KEY_ADMIN_CLIENT;
-  if (admin !== undefined && !clients.some((c) => c.name === admin)) {
-    throw new ConfigError(
-      `Invalid configuration:\n  KEY_ADMIN_CLIENT: no configured client is named "${admin}" (configured: ${clients.map((c) => c.name).join(", ")})`,
-    );
-  }
   return {
     adminUrl: (e.MASKINPORTEN_ADMIN_URL ?? SELF_SERVICE_URLS[env]).replace(/\/+$/, ""),
     warnDays: e.KEY_EXPIRY_WARN_DAYS,
@@ -163,7 +166,10 @@ function keyLifecycleConfig(
 // Key lifecycle (self-service API) -- end
 
 const EnvEntries = {
-  MASKINPORTEN_ENV: v.picklist(["test", "prod"], 'MASKINPORTEN_ENV: expected "test" or "prod"'),
+  MASKINPORTEN_ENV: v.pipe(
+    optional,
+    v.picklist(["test", "prod"], expecting("MASKINPORTEN_ENV", '"test" or "prod"')),
+  ),
   MASKINPORTEN_ISSUER: httpsUrl("MASKINPORTEN_ISSUER"),
   MASKINPORTEN_TOKEN_URL: httpsUrl("MASKINPORTEN_TOKEN_URL"),
   MASKINPORTEN_CLIENT_ID: optional,
@@ -172,12 +178,12 @@ const EnvEntries = {
     optional,
     v.check(
       (s) => s === undefined || KID_PATTERN.test(s),
-      "SIGNING_KID: expected letters, digits, '.', '_' or '-' (at most 200)",
+      expecting("SIGNING_KID", "letters, digits, '.', '_' or '-' (at most 200)"),
     ),
   ),
   SIGNING_ALG: v.pipe(
     optional,
-    v.optional(v.picklist(SIGNING_ALGS, "SIGNING_ALG: expected RS256, RS384 or RS512")),
+    v.optional(v.picklist(SIGNING_ALGS, expecting("SIGNING_ALG", "RS256, RS384 or RS512"))),
   ),
   CLIENTS: optional,
   CLIENTS_FILE: optional,
@@ -197,12 +203,6 @@ const EnvSchema = v.object(
   objectMessages(EnvEntries, { notObject: "the environment: expected an object of variables" }),
 );
 
-/** Lines of a failed parse, each starting with the variable's name. */
-const issueLines = (issues: readonly v.BaseIssue<unknown>[]): string[] =>
-  issues.map((issue) =>
-    issue.message.includes(":") ? issue.message : `${v.getDotPath(issue)}: ${issue.message}`,
-  );
-
 const ClientEnvSchema = v.pick(EnvSchema, [
   "MASKINPORTEN_CLIENT_ID",
   "SIGNING_KEY",
@@ -212,56 +212,64 @@ const ClientEnvSchema = v.pick(EnvSchema, [
   "CLIENTS_FILE",
 ]);
 
-/** The clients of either form, once their variables are valid. */
+/**
+ * The clients of either form, or what is wrong with them: CLIENTS / CLIENTS_FILE is read whatever else is
+ * wrong, so one start names every problem; the single-client form once its variables parsed.
+ */
 function clientsOf(
-  form: ReturnType<typeof clientForm>,
-  variables: v.InferOutput<typeof ClientEnvSchema>,
-): ReturnType<typeof readClients> {
-  return form.source === undefined ? { clients: [singleClient(variables)] } : readClients(form.source);
+  env: Readonly<Record<string, string | undefined>>,
+  variables: Read<v.InferOutput<typeof ClientEnvSchema>>,
+): Read<ClientConfig[]> {
+  const form = clientForm(env);
+  if (form.errors.length > 0) return { errors: form.errors };
+  if (form.source !== undefined) {
+    const read = readClients(form.source);
+    return "errors" in read ? read : { value: read.clients };
+  }
+  return "errors" in variables ? { errors: [] } : { value: [singleClient(variables.value)] };
 }
 
 /**
  * Only the client variables (CLIENTS / CLIENTS_FILE, or MASKINPORTEN_CLIENT_ID and SIGNING_*): for tools that
- * need the clients without the rest of the configuration (`npm run jwks`, `npm start`'s emulator).
+ * need the clients without the rest of the configuration (`npm run jwks`).
  */
 export function loadClients(env: Readonly<Record<string, string | undefined>> = process.env): ClientConfig[] {
-  const parsed = v.safeParse(ClientEnvSchema, env);
-  const form = clientForm(env);
-  const lines = [...(parsed.success ? [] : issueLines(parsed.issues)), ...form.errors];
-  if (!parsed.success || lines.length > 0)
-    throw new ConfigError(`Invalid configuration:\n  ${lines.join("\n  ")}`);
-  const clients = clientsOf(form, parsed.output);
-  if ("errors" in clients) throw new ConfigError(`Invalid configuration:\n  ${clients.errors.join("\n  ")}`);
-  return clients.clients;
+  const variables = readOf(v.safeParse(ClientEnvSchema, env));
+  return checked({ variables, clients: clientsOf(env, variables) }).clients;
 }
 
-/** Reads the configuration variables (docs/deployment.md, "Configuration"); throws ConfigError listing every bad or missing one. */
+/** POLICY_FILE / POLICY: exactly one of them set (and not empty). */
+function policyOf(env: Readonly<Record<string, string | undefined>>): Read<PolicySource> {
+  const [file, inline] = [env.POLICY_FILE?.trim(), env.POLICY?.trim()];
+  if (file && inline) return { errors: ["POLICY_FILE / POLICY: set one of them, not both"] };
+  if (file) return { value: { kind: "file", path: file } };
+  if (inline) return { value: { kind: "inline", json: inline } };
+  return {
+    errors: [
+      "POLICY_FILE / POLICY: expected a policy file path or inline policy JSON; see docs/api.md (Policy)",
+    ],
+  };
+}
+
+/**
+ * Reads the configuration variables (docs/deployment.md, "Configuration"); throws one ConfigError listing every
+ * bad or missing one, the same for the packaged function and `npm start`.
+ */
 export function loadConfig(env: Readonly<Record<string, string | undefined>> = process.env): Config {
-  const parsed = v.safeParse(EnvSchema, env);
-  const form = clientForm(env);
-  const lines = [...(parsed.success ? [] : issueLines(parsed.issues)), ...form.errors];
-  if (!parsed.success || lines.length > 0) {
-    throw new ConfigError(`Invalid configuration:\n  ${lines.join("\n  ")}`);
-  }
-  const e = parsed.output;
-  const clients = clientsOf(form, e);
-  if ("errors" in clients) {
-    throw new ConfigError(`Invalid configuration:\n  ${clients.errors.join("\n  ")}`);
-  }
-  if (e.POLICY_FILE !== undefined && e.POLICY !== undefined) {
-    throw new ConfigError("Invalid configuration:\n  POLICY_FILE / POLICY: set one of them, not both");
-  }
-  const policy: PolicySource | undefined =
-    e.POLICY_FILE !== undefined
-      ? { kind: "file", path: e.POLICY_FILE }
-      : e.POLICY !== undefined
-        ? { kind: "inline", json: e.POLICY }
-        : undefined;
-  if (policy === undefined) {
-    throw new ConfigError(
-      "Invalid configuration:\n  POLICY_FILE / POLICY: expected a policy file path or inline policy JSON; see docs/api.md (Policy)",
-    );
-  }
+  const variables = readOf(v.safeParse(EnvSchema, env));
+  const clientsRead = clientsOf(env, variables);
+  const {
+    variables: e,
+    clients,
+    policy,
+  } = checked({
+    variables,
+    clients: clientsRead,
+    policy: policyOf(env),
+    admin: problems(
+      "errors" in variables ? [] : adminClientLines(variables.value.KEY_ADMIN_CLIENT, clientsRead),
+    ),
+  });
   const defaults = MASKINPORTEN_ENVIRONMENTS[e.MASKINPORTEN_ENV];
   return {
     maskinporten: {
@@ -269,7 +277,7 @@ export function loadConfig(env: Readonly<Record<string, string | undefined>> = p
       issuer: e.MASKINPORTEN_ISSUER ?? defaults.issuer,
       tokenUrl: e.MASKINPORTEN_TOKEN_URL ?? defaults.tokenUrl,
     },
-    clients: clients.clients,
+    clients,
     policy,
     cache: {
       maxEntries: e.TOKEN_CACHE_MAX_ENTRIES,
@@ -280,6 +288,6 @@ export function loadConfig(env: Readonly<Record<string, string | undefined>> = p
     upstreamTimeoutMs: e.UPSTREAM_TIMEOUT_MS,
     altinn: { exchangeUrl: e.ALTINN_EXCHANGE_URL ?? defaults.altinnExchangeUrl },
     ...(e.PID_PSEUDONYM_KEY === undefined ? {} : { pidPseudonymKey: e.PID_PSEUDONYM_KEY }),
-    keys: keyLifecycleConfig(e.MASKINPORTEN_ENV, e, clients.clients),
+    keys: keyLifecycleConfig(e.MASKINPORTEN_ENV, e),
   };
 }

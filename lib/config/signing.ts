@@ -25,6 +25,17 @@ export function parseSigningKeyRef(value: string): SigningKeyRef {
     if (prefix === "file") return { source: "file", path: rest };
   }
   throw new ConfigError(
-    `expected kms:<key id, key ARN or alias/...>, secretsmanager:<secret id or ARN> or file:<path>, got "${value}"`,
+    `expected kms:<key id, key ARN or alias/...>, secretsmanager:<secret id or ARN> or file:<path>, got ${shownRef(value, prefix, rest)}`,
   );
+}
+
+/**
+ * What a bad reference shows of itself: an alias or ARN whole (configuration, with its prefix missing), else only
+ * its prefix, as the value may be a key pasted where its reference belongs (a PEM, a JWK, an HMAC key in hex),
+ * which must reach no log.
+ */
+function shownRef(value: string, prefix: string, rest: string): string {
+  if (/^(alias\/[\w/-]{1,250}|arn:aws[\w-]*:[\w:/-]{1,250})$/.test(value)) return `"${value}"`;
+  if (/^[A-Za-z][A-Za-z0-9_-]{0,30}$/.test(prefix)) return `"${prefix}:${rest === "" ? "" : "…"}"`;
+  return "a value that is no reference (not shown: it may be key material)";
 }

@@ -196,6 +196,44 @@ describe("loadConfig", () => {
       expect(message).toContain(`${name}:`);
     }
   });
+
+  it("names a bad clients document, the policy variables and a bad value together, each value echoed", () => {
+    const message = messageOf({
+      MASKINPORTEN_ENV: "prodd",
+      CLIENTS: '{"clients": []}',
+      POLICY: "{}",
+      POLICY_FILE: "policy.json",
+      TOKEN_CACHE_MAX_ENTRIES: "0",
+    });
+    expect(message).toContain('MASKINPORTEN_ENV: expected "test" or "prod", got "prodd"');
+    expect(message).toContain("CLIENTS: ");
+    expect(message).toContain("POLICY_FILE / POLICY: set one of them, not both");
+    expect(message).toContain('TOKEN_CACHE_MAX_ENTRIES: expected an integer from 1 to 1000000, got "0"');
+  });
+
+  it("keeps a URL's user:password out of the message that echoes it", () => {
+    const message = messageOf({
+      ...MINIMAL,
+      MASKINPORTEN_TOKEN_URL: "http://user:hunter2@example.com/token",
+    });
+    expect(message).toContain("MASKINPORTEN_TOKEN_URL: expected an https URL");
+    expect(message).not.toContain("hunter2");
+  });
+
+  it("never echoes a key pasted where its reference belongs; an alias without its prefix is shown", () => {
+    const pem = "-----BEGIN PRIVATE KEY-----\nMIIEvQIBADANBgkqhkiG9w0BAQEFAASC\n-----END PRIVATE KEY-----";
+    const hex = "9f".repeat(32);
+    const message = messageOf({ ...MINIMAL, SIGNING_KEY: pem, PID_PSEUDONYM_KEY: hex });
+    expect(message).toContain("SIGNING_KEY: expected kms:<key id");
+    expect(message).toContain("PID_PSEUDONYM_KEY: expected kms:<key id");
+    expect(message).toContain("not shown: it may be key material");
+    expect(message).not.toContain("MIIEvQ");
+    expect(message).not.toContain(hex.slice(0, 16));
+    expect(messageOf({ ...MINIMAL, SIGNING_KEY: "alias/maskinporten" })).toContain(
+      'got "alias/maskinporten"',
+    );
+    expect(messageOf({ ...MINIMAL, SIGNING_KEY: "vault:secret/abc" })).toContain('got "vault:…"');
+  });
 });
 
 describe("parseSigningKeyRef", () => {

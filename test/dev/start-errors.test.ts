@@ -1,0 +1,42 @@
+// `npm start` refusing to start: every bad variable named at once with its value, every client's key problem named.
+import { describe, expect, it } from "vitest";
+import { startNpmStart } from "../support/npm-start.ts";
+
+/** What `npm start` printed before it exited (startNpmStart rejects with the output when it exits). */
+const refusal = (env: Record<string, string>) =>
+  startNpmStart(env).then(
+    () => {
+      throw new Error("npm start started");
+    },
+    (error: Error) => error.message,
+  );
+
+describe("npm start with a bad configuration", () => {
+  it("names three bad variables at once, each with its value, and exits 1", async () => {
+    const output = await refusal({
+      MASKINPORTEN_ENV: "prodd",
+      TOKEN_CACHE_MAX_ENTRIES: "0",
+      LOCAL_CLIENTS: "ten",
+    });
+    expect(output).toMatch(/^npm start exited with 1:/);
+    expect(output).toContain("npm start failed: Invalid configuration:");
+    expect(output).toContain('LOCAL_CLIENTS: expected a number of local clients from 1 to 9, got "ten"');
+    expect(output).toContain('MASKINPORTEN_ENV: expected "test" or "prod", got "prodd"');
+    expect(output).toContain('TOKEN_CACHE_MAX_ENTRIES: expected an integer from 1 to 1000000, got "0"');
+    // With MASKINPORTEN_ENV set npm start fills in no client: that is named in the same breath.
+    expect(output).toContain("MASKINPORTEN_CLIENT_ID: expected the Maskinporten client id");
+  });
+
+  it("CLIENTS_FILE=clients.example.json without AWS credentials names both clients and says no AWS credentials", async () => {
+    const output = await refusal({
+      CLIENTS_FILE: "clients.example.json",
+      AWS_REGION: "eu-north-1",
+      AWS_CONFIG_FILE: "/nonexistent/config",
+      AWS_SHARED_CREDENTIALS_FILE: "/nonexistent/credentials",
+      AWS_EC2_METADATA_DISABLED: "true",
+    });
+    expect(output).toMatch(/client payroll: KMS was not called for the signing key \S+: no AWS credentials/);
+    expect(output).toMatch(/client vat: KMS was not called for the signing key \S+: no AWS credentials/);
+    expect(output).not.toContain("network error");
+  });
+});
