@@ -23,6 +23,10 @@ const GROUPS: Readonly<Record<string, Group>> = {
   },
   audit: { mutate: ["lib/audit/**/*.ts", "!lib/audit/index.ts"], tests: ["test/audit/**/*.test.ts"] },
   response: { mutate: ["lib/maskinporten/response.ts"], tests: ["test/maskinporten/**/*.test.ts"] },
+  contract: {
+    mutate: ["lib/contract/**/*.ts", "!lib/contract/index.ts"],
+    tests: ["test/contract/**/*.test.ts"],
+  },
 };
 
 /** The part of Stryker's JSON report (mutation-testing-report-schema) the scores are made of. */

@@ -1,6 +1,7 @@
 // Maskinporten token -> Altinn token: GET the exchange endpoint with the token as Bearer, retry what is transient, map the rest.
+
+import { parseJson } from "../contract/index.ts";
 import type { HttpResponse } from "../http/transport.ts";
-import { parseJson } from "../json/index.ts";
 import { jwtTimes, MAX_TOKEN_LIFETIME_SECONDS } from "../maskinporten/lifetime.ts";
 import {
   type AttemptOutcome,

@@ -2,11 +2,11 @@
 // written together in one write; diagnostics levelled (diagnostics.ts).
 import { createHash } from "node:crypto";
 import type { ExchangeAttempt } from "../altinn/exchange.ts";
+import type { ProblemCode } from "../contract/index.ts";
 import type { AttemptRecord } from "../maskinporten/types.ts";
 import {
   maskDigitRuns,
   type Problem,
-  type ProblemCode,
   type Upstream,
   UpstreamRejected,
   UpstreamUnavailable,

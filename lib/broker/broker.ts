@@ -21,13 +21,8 @@ import {
   TokenCache,
 } from "../cache/index.ts";
 import { type Config, ConfigError } from "../config/index.ts";
-import type {
-  AttemptRecord,
-  TokenAnswerBody,
-  TokenResponse,
-  TokenSource,
-  UpstreamDeps,
-} from "../maskinporten/types.ts";
+import { cacheKey, type TokenAnswerBody, type TokenResponse } from "../contract/index.ts";
+import type { AttemptRecord, TokenSource, UpstreamDeps } from "../maskinporten/types.ts";
 import {
   administrationGrants,
   decide,
@@ -47,7 +42,7 @@ import {
   UpstreamRejected,
 } from "../problem/index.ts";
 import { loadPidPseudonymizer, type PidPseudonymizer } from "../pseudonym/pseudonym-key.ts";
-import { cacheKey, isPersonConsent, type RawTokenBody, repeatingParser } from "../request/index.ts";
+import { isPersonConsent, type RawTokenBody, repeatingParser } from "../request/index.ts";
 import type { PublicJwk, Signer, SignerDeps } from "../signer/index.ts";
 import { BrokerClients, type ClientRequest } from "./clients.ts";
 import { GrantBudget } from "./grant-budget.ts";

@@ -1,5 +1,5 @@
 // The one error a caller of the broker sees: the problem+json `code` (or what went wrong before the broker) as a value.
-import type { ProblemCode } from "../problem/index.ts";
+import type { ProblemCode } from "../contract/index.ts";
 
 /**
  * The broker's problem codes, plus what can fail around it: `credentials_error` (no AWS credentials, expired

@@ -1,9 +1,11 @@
 // Reads the broker's answer: a token on 200, otherwise a TokenBrokerError carrying the problem+json code.
 import * as v from "valibot";
-import { parseJson } from "../json/index.ts";
-import { parseTokenAnswer } from "../maskinporten/response.ts";
-import type { TokenAnswerBody as TokenResponse } from "../maskinporten/types.ts";
-import { PROBLEM_TABLE, type ProblemCode } from "../problem/index.ts";
+import {
+  isProblemCode,
+  parseJson,
+  parseTokenAnswer,
+  type TokenAnswerBody as TokenResponse,
+} from "../contract/index.ts";
 import { TokenBrokerError } from "./errors.ts";
 
 export type { TokenResponse };
@@ -23,10 +25,6 @@ const gatewaySchema = v.object({ message: v.string() });
 
 /** API Gateway's words for credentials it does not accept: an unknown key, a wrong or expired session token. */
 const CREDENTIALS_REFUSED = /^The security token included in the request is (invalid|expired)/;
-
-function isProblemCode(code: string): code is ProblemCode {
-  return Object.hasOwn(PROBLEM_TABLE, code);
-}
 
 function invalid(status: number, detail: string): TokenBrokerError {
   return new TokenBrokerError({ code: "invalid_response", status, detail });

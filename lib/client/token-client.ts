@@ -2,8 +2,12 @@
 import { setTimeout as delay } from "node:timers/promises";
 import { Sha256 } from "@aws-crypto/sha256-js";
 import { SignatureV4 } from "@smithy/signature-v4";
-import { backoffMs, parseRetryAfter } from "../maskinporten/retry.ts";
-import { cacheKey as requestKey } from "../request/cache-key.ts";
+import {
+  backoffMs,
+  DEFAULT_MIN_TTL_SECONDS,
+  parseRetryAfter,
+  cacheKey as requestKey,
+} from "../contract/index.ts";
 import { TokenBrokerError } from "./errors.ts";
 import {
   type AwsCredentials,
@@ -68,15 +72,13 @@ export interface TokenClient {
   getToken(request: GetTokenRequest): Promise<TokenResponse>;
 }
 
-export const DEFAULT_MIN_TTL_SECONDS = 30;
-
 interface CachedToken {
   token: TokenResponse;
   /** Monotonic time at which the token expires. */
   expiresAt: number;
 }
 
-/** Equal requests share a token: the broker's own cache key (lib/request/cache-key.ts) over the same fields. */
+/** Equal requests share a token: the broker's own cache key over the same fields. */
 function cacheKey(request: GetTokenRequest): string {
   return requestKey({
     scopes: request.scope.split(" ").filter((s) => s !== ""),

@@ -1,8 +1,8 @@
 // The client of Digdir's self-service API for a Maskinporten client's registered keys: GET / POST / DELETE of its JWKS.
 import * as v from "valibot";
 import { isUpstreamUrl } from "../config/index.ts";
+import { parseJson } from "../contract/index.ts";
 import { defaultTransport, type HttpResponse, type HttpTransport } from "../http/transport.ts";
-import { parseJson } from "../json/index.ts";
 import { isTimeout } from "../maskinporten/retry.ts";
 import { SelfServiceError } from "./errors.ts";
 

@@ -1,12 +1,12 @@
 // Grant -> token: signs a fresh grant per attempt, posts it to Maskinporten, retries what is transient, maps the rest.
 import { randomUUID } from "node:crypto";
+import { parseTokenResponse, type TokenResponse } from "../contract/index.ts";
 import { buildGrantClaims, signGrant } from "../grant/index.ts";
 import type { HttpResponse } from "../http/transport.ts";
 import { Problem, SigningUnavailable } from "../problem/index.ts";
 import type { TokenRequest } from "../request/types.ts";
 import type { Signer, SigningKey } from "../signer/signer.ts";
 import { trustedLifetime } from "./lifetime.ts";
-import { parseTokenResponse } from "./response.ts";
 import {
   type AttemptOutcome,
   failedAnswer,
@@ -14,7 +14,7 @@ import {
   type UpstreamRuntime,
   upstreamRuntime,
 } from "./retry.ts";
-import type { AttemptRecord, TokenResponse, TokenResult, TokenSource, UpstreamDeps } from "./types.ts";
+import type { AttemptRecord, TokenResult, TokenSource, UpstreamDeps } from "./types.ts";
 
 export interface MaskinportenClientOptions {
   /** The environment's issuer: the grant's `aud`. */

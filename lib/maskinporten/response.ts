@@ -1,33 +1,7 @@
-// Maskinporten's answers, validated: the token body on 200, the OAuth error on 4xx (sanitised, never the raw body).
+// An upstream's OAuth error on 4xx, validated and sanitised: what may pass on to the caller, never the raw body.
 import * as v from "valibot";
-import { parseJson } from "../json/index.ts";
+import { parseJson } from "../contract/index.ts";
 import { UPSTREAM_NAMES, type Upstream, upstreamText } from "../problem/index.ts";
-import type { TokenAnswerBody, TokenResponse } from "./types.ts";
-
-const tokenFields = {
-  access_token: v.pipe(v.string(), v.minLength(1)),
-  token_type: v.pipe(v.string(), v.minLength(1)),
-  // JSON.parse reads 1e999 as Infinity, which valibot's number() lets through.
-  expires_in: v.pipe(v.number(), v.finite(), v.gtValue(0)),
-  scope: v.string(),
-};
-const TokenResponseSchema = v.object(tokenFields);
-
-/** The validated token body, or undefined when the body is not JSON of that shape. */
-export function parseTokenResponse(text: string): TokenResponse | undefined {
-  const parsed = v.safeParse(TokenResponseSchema, parseJson(text));
-  return parsed.success ? parsed.output : undefined;
-}
-
-const TokenAnswerSchema = v.object({ ...tokenFields, exchange: v.optional(v.literal("altinn")) });
-
-/** The broker's validated answer (for its callers), or undefined when the body is not one. */
-export function parseTokenAnswer(text: string): TokenAnswerBody | undefined {
-  const parsed = v.safeParse(TokenAnswerSchema, parseJson(text));
-  if (!parsed.success) return undefined;
-  const { exchange, ...token } = parsed.output;
-  return exchange === undefined ? token : { ...token, exchange };
-}
 
 const OAuthErrorSchema = v.object({ error: v.string(), error_description: v.optional(v.string()) });
 /** RFC 6749 section 5.2: error is NQSCHAR (printable ASCII without `"` and `\`). */

@@ -1,35 +1,13 @@
-// Retrying an upstream call: jittered exponential backoff, Retry-After, and the attempt loop both upstream clients share.
+// Retrying an upstream call: the attempt loop both upstream clients share, on the contract's backoff and Retry-After.
 import { setTimeout as delay } from "node:timers/promises";
+import { backoffMs, parseRetryAfter } from "../contract/index.ts";
 import { BodyTooLarge, defaultTransport, type HttpTransport } from "../http/transport.ts";
 import { UPSTREAM_NAMES, type Upstream, UpstreamRejected, UpstreamUnavailable } from "../problem/index.ts";
 import { parseOAuthError } from "./response.ts";
 import type { UpstreamDeps } from "./types.ts";
 
-/** Base of the backoff: the first retry waits 100–200 ms, the second 200–400 ms. */
-export const BACKOFF_BASE_MS = 200;
-
-/** Between half and all of `base * 2^(retry - 1)`: spreads retries of many instances apart. */
-export function backoffMs(retry: number, random: number, baseMs = BACKOFF_BASE_MS): number {
-  const ceiling = baseMs * 2 ** (retry - 1);
-  return Math.round(ceiling / 2 + (ceiling / 2) * Math.min(Math.max(random, 0), 1));
-}
-
 /** The longest Retry-After passed on to a caller: an upstream's "come back tomorrow" must not park our callers. */
 export const MAX_RETRY_AFTER_SECONDS = 300;
-
-const DELTA_SECONDS = /^\d{1,10}$/;
-/** The HTTP-date forms that name GMT (IMF-fixdate, RFC 850); anything else is not a date here. */
-const HTTP_DATE = /^[A-Za-z]{3,9}, [0-9A-Za-z -]+ \d{2}:\d{2}:\d{2} GMT$/;
-
-/** Retry-After (delta-seconds or HTTP-date) as milliseconds from `nowMs`; undefined when absent or unreadable. */
-export function parseRetryAfter(value: string | null | undefined, nowMs: number): number | undefined {
-  const text = value?.trim();
-  if (text === undefined || text === "") return undefined;
-  if (DELTA_SECONDS.test(text)) return Number(text) * 1000;
-  if (!HTTP_DATE.test(text)) return undefined;
-  const at = Date.parse(text);
-  return Number.isNaN(at) ? undefined : Math.max(0, at - nowMs);
-}
 
 /** What one upstream attempt came to: a value, or a failure another attempt may cure. */
 export type AttemptOutcome<T> = { kind: "ok"; value: T } | TransientOutcome;

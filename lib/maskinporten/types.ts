@@ -1,21 +1,8 @@
 // The shapes the upstream client promises to the broker: a token, the facts of each attempt, and its injectables.
 
+import type { TokenResponse } from "../contract/index.ts";
 import type { HttpTransport } from "../http/transport.ts";
 import type { TokenRequest } from "../request/types.ts";
-
-/** A token answer, validated: Maskinporten's success body, and the core of the broker's own answer. */
-export interface TokenResponse {
-  access_token: string;
-  token_type: string;
-  /** Seconds the token is still valid, counted from when the answer was written. */
-  expires_in: number;
-  scope: string;
-}
-
-/** The broker's answer to POST /token: the token, marked `exchange: "altinn"` when it is an exchanged Altinn token. */
-export interface TokenAnswerBody extends TokenResponse {
-  exchange?: "altinn";
-}
 
 /** What one attempt did: for the audit record and metrics. Never contains the grant or the token. */
 export interface AttemptRecord {

@@ -1,4 +1,6 @@
 // Every error the service can answer with, one class per stable code, and its HTTP mapping in one table.
+import { PROBLEM_TABLE, type ProblemCode } from "../contract/index.ts";
+
 export {
   DIGITS_MASK,
   ENCODED_MASK,
@@ -8,30 +10,6 @@ export {
   shownArn,
   upstreamText,
 } from "./redact.ts";
-
-export type ProblemCode =
-  | "invalid_request"
-  | "access_denied"
-  | "payload_too_large"
-  | "unsupported_media_type"
-  | "rate_limited"
-  | "upstream_rejected"
-  | "upstream_unavailable"
-  | "signing_unavailable"
-  | "internal_error";
-
-/** HTTP status and human title per code: the single table the handlers answer from. */
-export const PROBLEM_TABLE: Readonly<Record<ProblemCode, { status: number; title: string }>> = {
-  invalid_request: { status: 400, title: "Invalid request" },
-  access_denied: { status: 403, title: "Access denied" },
-  payload_too_large: { status: 413, title: "Payload too large" },
-  unsupported_media_type: { status: 415, title: "Unsupported media type" },
-  rate_limited: { status: 429, title: "Too many grants" },
-  upstream_rejected: { status: 502, title: "Upstream service rejected the request" },
-  upstream_unavailable: { status: 503, title: "Upstream service unavailable" },
-  signing_unavailable: { status: 503, title: "Signing key unavailable" },
-  internal_error: { status: 500, title: "Internal error" },
-};
 
 /** The services the broker calls: Maskinporten for every token, Altinn for an exchange. */
 export type Upstream = "maskinporten" | "altinn";

@@ -1,5 +1,4 @@
-// The caller's request, parsed at the edge: body, scope syntax, organisation numbers, resources, its cache key.
-export { cacheKey } from "./cache-key.ts";
+// The caller's request, parsed at the edge: body, scope syntax, organisation numbers, resources.
 export {
   consentParty,
   EXTERNAL_REF_RULE,
@@ -12,9 +11,8 @@ export {
 export { isOrgNumber } from "./org-number.ts";
 export { isPid, PID_MESSAGE, type PidOptions } from "./pid.ts";
 export { isResourceUri, MAX_RESOURCES, RESOURCE_RULE } from "./resource.ts";
-export { MAX_SCOPES, SCOPE_TOKEN, scopeSet, sortedSet, splitScope } from "./scope.ts";
+export { MAX_SCOPES, SCOPE_TOKEN, scopeSet, splitScope } from "./scope.ts";
 export {
-  DEFAULT_MIN_TTL,
   isJsonMediaType,
   MAX_BODY_BYTES,
   MAX_MIN_TTL,

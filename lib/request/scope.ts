@@ -1,4 +1,5 @@
 // RFC 6749 section 3.3 scope syntax: scope-tokens of %x21 / %x23-5B / %x5D-7E separated by single spaces.
+import { sortedSet } from "../contract/index.ts";
 import { quoted } from "../problem/index.ts";
 
 /** One scope-token. */
@@ -14,11 +15,6 @@ export function splitScope(scope: string): { scopes: string[] } | { error: strin
   if (bad !== undefined) return { error: `invalid scope-token ${quoted(bad, 100)}` };
   if (scopes.length > MAX_SCOPES) return { error: `at most ${MAX_SCOPES} scopes` };
   return { scopes };
-}
-
-/** Sorted and de-duplicated: the one canonical form of a list whose order and repeats mean nothing. */
-export function sortedSet(values: readonly string[]): string[] {
-  return [...new Set(values)].sort();
 }
 
 /** The scope set: one canonical form for the cache key and the grant. */

@@ -1,6 +1,7 @@
 // The POST /token body, parsed once at the edge: size, media type, JSON, then every field (valibot); errors name the field.
 import * as v from "valibot";
 import { CLIENT_NAME_PATTERN } from "../config/index.ts";
+import { DEFAULT_MIN_TTL_SECONDS, sortedSet } from "../contract/index.ts";
 import {
   holdsDigitRun,
   InvalidRequest,
@@ -14,11 +15,10 @@ import { consentField, externalRefField, onbehalfofField } from "./consent.ts";
 import { isOrgNumber } from "./org-number.ts";
 import { isPid, PID_ELSEWHERE, PID_MESSAGE } from "./pid.ts";
 import { hasUserinfo, isResourceUri, MAX_RESOURCES, RESOURCE_RULE, USERINFO_MESSAGE } from "./resource.ts";
-import { scopeSet, sortedSet, splitScope } from "./scope.ts";
+import { scopeSet, splitScope } from "./scope.ts";
 import type { TokenRequest } from "./types.ts";
 
 export const MAX_BODY_BYTES = 8 * 1024;
-export const DEFAULT_MIN_TTL = 30;
 export const MAX_MIN_TTL = 300;
 
 /** The body as API Gateway hands it over. */
@@ -129,7 +129,7 @@ const bodySchema = (options: TokenRequestOptions) => {
         v.minValue(1, MIN_TTL_RULE),
         v.maxValue(MAX_MIN_TTL, MIN_TTL_RULE),
       ),
-      DEFAULT_MIN_TTL,
+      DEFAULT_MIN_TTL_SECONDS,
     ),
     client: v.optional(
       v.pipe(

@@ -3,7 +3,7 @@
 // still-valid cached token kept.
 import { afterAll, afterEach, beforeAll, describe, expect, it } from "vitest";
 import type { EmulatorFault } from "../../dev/maskinporten-emulator.ts";
-import { BACKOFF_BASE_MS } from "../../lib/maskinporten/retry.ts";
+import { BACKOFF_BASE_MS } from "../../lib/contract/index.ts";
 import { auditLines } from "../support/audit-lines.ts";
 import { type BrokerFixture, fixtureHandler, invoke, startBrokerFixture } from "../support/broker-fixture.ts";
 

@@ -1,32 +1,68 @@
+import fc from "fast-check";
 import { describe, expect, it } from "vitest";
-import { parseOAuthError, parseTokenAnswer } from "../../lib/maskinporten/response.ts";
+import { parseOAuthError } from "../../lib/maskinporten/response.ts";
 
-const TOKEN = { access_token: "t", token_type: "Bearer", expires_in: 120, scope: "a:b" };
-
-describe("the broker's answer, as its caller client reads it", () => {
-  it("a token without exchange is the token alone, with no exchange field at all", () => {
-    const answer = parseTokenAnswer(JSON.stringify({ ...TOKEN, extra: "dropped" }));
-    expect(answer).toStrictEqual(TOKEN);
-    expect(answer !== undefined && "exchange" in answer).toBe(false);
-  });
-
-  it("an exchanged Altinn token keeps its exchange mark", () => {
-    expect(parseTokenAnswer(JSON.stringify({ ...TOKEN, exchange: "altinn" }))).toStrictEqual({
-      ...TOKEN,
-      exchange: "altinn",
+describe("Maskinporten's OAuth error bodies", () => {
+  it("passes an OAuth error through, sanitised, and never echoes a body that is not one", () => {
+    expect(parseOAuthError('{"error":"invalid_grant","error_description":"MP-130\\nexpired"}', 400)).toEqual({
+      error: "invalid_grant",
+      errorDescription: "MP-130 expired",
     });
+    fc.assert(
+      fc.property(fc.string(), (body) => {
+        const parsed = parseOAuthError(body, 400);
+        if (parsed.error === "unknown") {
+          expect(parsed.errorDescription).toBe("Maskinporten answered HTTP 400 without an OAuth error body");
+        }
+        expect(parsed.errorDescription.length).toBeLessThanOrEqual(500);
+      }),
+    );
   });
 
-  it("an answer with another exchange, a missing field or no JSON is no token", () => {
-    for (const body of [
-      { ...TOKEN, exchange: "idporten" },
-      { ...TOKEN, exchange: "" },
-      { ...TOKEN, access_token: "" },
-      { access_token: "t", token_type: "Bearer", scope: "a:b" },
-    ]) {
-      expect(parseTokenAnswer(JSON.stringify(body)), JSON.stringify(body)).toBeUndefined();
-    }
-    expect(parseTokenAnswer("<html>")).toBeUndefined();
+  it("cuts an OAuth error's description at 500 characters, for any code and description (property)", () => {
+    const word = fc.constantFrom(
+      "MP-130",
+      "the",
+      "grant",
+      "is",
+      "expired",
+      "invalid",
+      "audience",
+      "jti",
+      "used",
+    );
+    fc.assert(
+      fc.property(
+        fc.stringMatching(/^[a-z_]{1,40}$/),
+        fc.array(word, { maxLength: 300, size: "max" }).map((words) => words.join(" ")),
+        (error, description) => {
+          const parsed = parseOAuthError(JSON.stringify({ error, error_description: description }), 400);
+          expect(parsed.error).toBe(error);
+          expect(parsed.errorDescription).toBe(description.slice(0, 500));
+        },
+      ),
+    );
+    const long = JSON.stringify({ error: "invalid_grant", error_description: "expired ".repeat(100) });
+    expect(parseOAuthError(long, 400).errorDescription).toHaveLength(500);
+  });
+
+  it("never passes on eleven digits in a row (a pid quoted back), and names the upstream of a body that is no error", () => {
+    const body = JSON.stringify({
+      error: "invalid_request",
+      error_description: "MP-011 pid 17058510068 invalid",
+    });
+    expect(parseOAuthError(body, 400).errorDescription).toBe("MP-011 pid [pid] invalid");
+    const inLongerNumber = JSON.stringify({
+      error: "invalid_pid_17058510068",
+      error_description: "ref 170585100689 and 17058510068x",
+    });
+    expect(parseOAuthError(inLongerNumber, 400)).toEqual({
+      error: "invalid_pid_[pid]",
+      errorDescription: "ref [pid] and [pid]x",
+    });
+    expect(parseOAuthError("", 401, "altinn").errorDescription).toBe(
+      "Altinn answered HTTP 401 without an OAuth error body",
+    );
   });
 });
 

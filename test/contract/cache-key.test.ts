@@ -1,6 +1,6 @@
 import { describe, expect, it } from "vitest";
+import { cacheKey } from "../../lib/contract/index.ts";
 import type { TokenRequest } from "../../lib/request/index.ts";
-import { cacheKey } from "../../lib/request/index.ts";
 import { PID_A, PID_B } from "../support/pid.ts";
 
 const FULL: Required<TokenRequest> = {

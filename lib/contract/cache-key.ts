@@ -1,7 +1,26 @@
 // The canonical cache key of a token request: requests Maskinporten would answer alike share it, no others.
 
-import { scopeSet, sortedSet } from "./scope.ts";
-import type { TokenRequest } from "./types.ts";
+/**
+ * The request fields that shape a token, in canonical field names: the broker's parsed TokenRequest, and what the
+ * caller client reads from its own request, so both cache by the same key.
+ */
+export interface TokenKeyFields {
+  readonly client?: string | undefined;
+  readonly scopes: readonly string[];
+  readonly resource?: readonly string[] | undefined;
+  readonly consumerOrg?: string | undefined;
+  readonly systemuserOrg?: string | undefined;
+  readonly systemuserExternalRef?: string | undefined;
+  readonly pid?: string | undefined;
+  readonly consent?: { readonly id: string; readonly from: string } | undefined;
+  readonly onbehalfof?: string | undefined;
+  readonly exchange?: "altinn" | undefined;
+}
+
+/** Sorted and de-duplicated: the one canonical form of a list whose order and repeats mean nothing. */
+export function sortedSet(values: readonly string[]): string[] {
+  return [...new Set(values)].sort();
+}
 
 /**
  * Every request field that shapes the token, in canonical form: the client (whose id and key sign the grant),
@@ -11,12 +30,12 @@ import type { TokenRequest } from "./types.ts";
  * Maskinporten token). The key holds pids: in memory only, never logged.
  * A field added to TokenRequest belongs here, and in the cache-key and cache-isolation tests.
  */
-export function cacheKey(request: TokenRequest): string {
+export function cacheKey(request: TokenKeyFields): string {
   const resource =
     request.resource === undefined || request.resource.length === 0 ? null : sortedSet(request.resource);
   return JSON.stringify([
     request.client ?? null,
-    scopeSet(request.scopes),
+    sortedSet(request.scopes),
     resource,
     request.consumerOrg ?? null,
     request.systemuserOrg ?? null,
