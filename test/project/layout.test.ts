@@ -1,4 +1,4 @@
-// The shape of the house: dev tooling stays out of the Lambda path, lib/ holds no command line, and its files stay small.
+// The shape of the house: dev tooling stays out of the Lambda path, the client out of the server, lib/ no CLI, small files.
 import { readdirSync, readFileSync } from "node:fs";
 import { dirname, join, relative, resolve } from "node:path";
 import { build } from "esbuild";
@@ -68,6 +68,45 @@ describe("the Lambda path", () => {
         .map(() => input),
     );
     expect(promisesFs).toEqual([]);
+  });
+});
+
+/** What the published package may hold: the caller client and the contract it shares with the broker. */
+const PUBLISHED_ROOM = /^lib\/(client|contract)\//;
+
+/** Our own modules (not node_modules) that bundling `entries` reaches, and those outside the published rooms. */
+async function importGraph(...entries: string[]): Promise<{ ours: string[]; server: string[] }> {
+  const result = await build({
+    entryPoints: entries.map((entry) => join(ROOT, entry)),
+    bundle: true,
+    platform: "node",
+    format: "esm",
+    target: "node24",
+    packages: "external",
+    outdir: join(ROOT, ".layout-check"),
+    write: false,
+    metafile: true,
+    logLevel: "silent",
+  });
+  const ours = Object.keys(result.metafile.inputs).filter((input) => !input.startsWith("node_modules/"));
+  return { ours, server: ours.filter((input) => !PUBLISHED_ROOM.test(input)) };
+}
+
+describe("the caller client", () => {
+  it("reaches only lib/client and lib/contract: no transport, retry loop, signer, broker or config", async () => {
+    const { ours, server } = await importGraph("lib/client/index.ts");
+    expect(ours).toContain("lib/client/token-client.ts");
+    expect(ours).toContain("lib/contract/cache-key.ts");
+    expect(server).toEqual([]);
+  });
+
+  it("would be caught importing server code: the same check lists every server room the broker reaches", async () => {
+    const { server } = await importGraph("lib/broker/index.ts", "lib/keys/index.ts");
+    const rooms = new Set(server.map((input) => input.split("/")[1]));
+    for (const room of ["http", "maskinporten", "altinn", "keys", "signer", "broker", "config", "request"]) {
+      expect(rooms, room).toContain(room);
+    }
+    expect(server.filter((input) => /retry/.test(input)).length).toBeGreaterThan(0);
   });
 });
 
