@@ -147,7 +147,7 @@ describe("the packed package", () => {
     expect(token.expires_in).toBeGreaterThanOrEqual(30);
   });
 
-  it("type-checks a consumer against the installed declarations", async () => {
+  it("type-checks a consumer against the installed declarations", { timeout: 120_000 }, async () => {
     await writeFile(
       join(consumer, "consumer.ts"),
       [
