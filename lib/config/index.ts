@@ -3,6 +3,7 @@ import * as v from "valibot";
 import { objectMessages } from "../schema/index.ts";
 import { type ClientConfig, clientForm, readClients, singleClient } from "./clients.ts";
 import type { DocumentSource } from "./document-source.ts";
+import { type KeyLifecycleConfig, keyLifecycleConfig, keyLifecycleProblems } from "./key-lifecycle.ts";
 import { checked, expecting, problems, type Read, readOf } from "./problems.ts";
 import { KID_PATTERN, parseSigningKeyRef, SIGNING_ALGS, type SigningKeyRef } from "./signing.ts";
 
@@ -15,6 +16,11 @@ export {
 } from "./clients.ts";
 export { ConfigError } from "./config-error.ts";
 export { type DocumentSource, documentText } from "./document-source.ts";
+export {
+  type KeyLifecycleConfig,
+  SELF_SERVICE_URLS,
+  SEPARATE_ADMIN_CLIENT_NAME,
+} from "./key-lifecycle.ts";
 export { invalidConfiguration } from "./problems.ts";
 export * from "./signing.ts";
 
@@ -115,24 +121,17 @@ const keyRef = (name: string) =>
     }),
   );
 
+/** A key id for a JWT header when set. */
+const kid = (name: string) =>
+  v.pipe(
+    optional,
+    v.check(
+      (s) => s === undefined || KID_PATTERN.test(s),
+      expecting(name, "letters, digits, '.', '_' or '-' (at most 200)"),
+    ),
+  );
+
 // Key lifecycle (self-service API) -- begin
-/** Digdir's self-service API hosts per environment (the registered keys of a client). */
-export const SELF_SERVICE_URLS = {
-  test: "https://api.test.samarbeid.digdir.no",
-  prod: "https://api.samarbeid.digdir.no",
-} as const;
-
-export interface KeyLifecycleConfig {
-  /** Self-service API base URL, without a trailing slash. */
-  adminUrl: string;
-  /** A signing key with fewer days left than this is reported (exit 1, alarm). */
-  warnDays: number;
-  /** The scheduled key watch renews a key under warnDays by itself. */
-  autoRenew: boolean;
-  /** The configured client whose token manages every client's keys; absent: each client manages its own. */
-  adminClient?: string;
-}
-
 const KeyLifecycleEnv = {
   MASKINPORTEN_ADMIN_URL: httpsUrl("MASKINPORTEN_ADMIN_URL"),
   KEY_EXPIRY_WARN_DAYS: integer("KEY_EXPIRY_WARN_DAYS", 1, 365, 30),
@@ -141,28 +140,10 @@ const KeyLifecycleEnv = {
     v.optional(v.picklist(["true", "false"], expecting("KEY_AUTO_RENEW", '"true" or "false"')), "false"),
   ),
   KEY_ADMIN_CLIENT: optional,
+  KEY_ADMIN_CLIENT_ID: optional,
+  KEY_ADMIN_SIGNING_KEY: keyRef("KEY_ADMIN_SIGNING_KEY"),
+  KEY_ADMIN_SIGNING_KID: kid("KEY_ADMIN_SIGNING_KID"),
 };
-
-/** KEY_ADMIN_CLIENT names a configured client (checked once the clients are known). */
-function adminClientLines(admin: string | undefined, clients: Read<readonly ClientConfig[]>): string[] {
-  if (admin === undefined || "errors" in clients || clients.value.some((c) => c.name === admin)) return [];
-  return [
-    `KEY_ADMIN_CLIENT: no configured client is named "${admin}" (configured: ${clients.value.map((c) => c.name).join(", ")})`,
-  ];
-}
-
-function keyLifecycleConfig(
-  env: "test" | "prod",
-  e: { [K in keyof typeof KeyLifecycleEnv]: v.InferOutput<(typeof KeyLifecycleEnv)[K]> },
-): KeyLifecycleConfig {
-  const admin = e.KEY_ADMIN_CLIENT;
-  return {
-    adminUrl: (e.MASKINPORTEN_ADMIN_URL ?? SELF_SERVICE_URLS[env]).replace(/\/+$/, ""),
-    warnDays: e.KEY_EXPIRY_WARN_DAYS,
-    autoRenew: e.KEY_AUTO_RENEW === "true",
-    ...(admin === undefined ? {} : { adminClient: admin }),
-  };
-}
 // Key lifecycle (self-service API) -- end
 
 const EnvEntries = {
@@ -174,13 +155,7 @@ const EnvEntries = {
   MASKINPORTEN_TOKEN_URL: httpsUrl("MASKINPORTEN_TOKEN_URL"),
   MASKINPORTEN_CLIENT_ID: optional,
   SIGNING_KEY: keyRef("SIGNING_KEY"),
-  SIGNING_KID: v.pipe(
-    optional,
-    v.check(
-      (s) => s === undefined || KID_PATTERN.test(s),
-      expecting("SIGNING_KID", "letters, digits, '.', '_' or '-' (at most 200)"),
-    ),
-  ),
+  SIGNING_KID: kid("SIGNING_KID"),
   SIGNING_ALG: v.pipe(
     optional,
     v.optional(v.picklist(SIGNING_ALGS, expecting("SIGNING_ALG", "RS256, RS384 or RS512"))),
@@ -267,7 +242,9 @@ export function loadConfig(env: Readonly<Record<string, string | undefined>> = p
     clients: clientsRead,
     policy: policyOf(env),
     admin: problems(
-      "errors" in variables ? [] : adminClientLines(variables.value.KEY_ADMIN_CLIENT, clientsRead),
+      "errors" in variables || "errors" in clientsRead
+        ? []
+        : keyLifecycleProblems(variables.value, clientsRead.value),
     ),
   });
   const defaults = MASKINPORTEN_ENVIRONMENTS[e.MASKINPORTEN_ENV];

@@ -25,7 +25,9 @@ export interface KeySetupDeps extends KeyLifecycleDeps {
 
 /** One KeyLifecycle per configured client, in configuration order. */
 export async function createKeyLifecycles(config: Config, deps: KeySetupDeps = {}): Promise<KeyLifecycle[]> {
-  const clients = config.clients;
+  // A separate admin client's own registration is watched like every other.
+  const separate = config.keys.separateAdminClient;
+  const clients = separate === undefined ? config.clients : [...config.clients, separate];
   const adminName = config.keys.adminClient;
   const admin = adminName === undefined ? undefined : clients.find((c) => c.name === adminName);
   if (adminName !== undefined && admin === undefined) {

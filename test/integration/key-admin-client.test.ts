@@ -19,6 +19,8 @@ const now = () => nowMs;
 let emulator: MaskinportenEmulator;
 let dir: Awaited<ReturnType<typeof keyDirectory>>;
 let env: Record<string, string>;
+let payrollKey: string;
+let adminKey: string;
 const jwks: Record<string, PublicJwk> = {};
 
 async function keyFile(name: string, kid: string): Promise<string> {
@@ -50,19 +52,11 @@ beforeEach(async () => {
   if (emulator === undefined) {
     emulator = await startMaskinportenEmulator({ now });
     dir = await keyDirectory();
+    payrollKey = await keyFile("payroll", PAYROLL.kid);
+    adminKey = await keyFile("keyadmin", ADMIN.kid);
     const clients = [
-      {
-        name: PAYROLL.name,
-        client_id: PAYROLL.clientId,
-        signing_key: await keyFile("payroll", PAYROLL.kid),
-        kid: PAYROLL.kid,
-      },
-      {
-        name: ADMIN.name,
-        client_id: ADMIN.clientId,
-        signing_key: await keyFile("keyadmin", ADMIN.kid),
-        kid: ADMIN.kid,
-      },
+      { name: PAYROLL.name, client_id: PAYROLL.clientId, signing_key: payrollKey, kid: PAYROLL.kid },
+      { name: ADMIN.name, client_id: ADMIN.clientId, signing_key: adminKey, kid: ADMIN.kid },
     ];
     env = {
       MASKINPORTEN_ENV: "test",
@@ -139,5 +133,67 @@ describe("a separate admin client (KEY_ADMIN_CLIENT)", () => {
       [PAYROLL.name, 10],
       [ADMIN.name, 200],
     ]);
+  });
+});
+
+describe("an admin client apart from the serving clients (KEY_ADMIN_CLIENT_ID, KEY_ADMIN_SIGNING_KEY)", () => {
+  /** The one serving client in the single-client form; the admin client only in the key lifecycle's variables. */
+  const separateEnv = () => ({
+    MASKINPORTEN_ENV: "test",
+    MASKINPORTEN_ISSUER: emulator.issuer,
+    MASKINPORTEN_TOKEN_URL: emulator.tokenUrl,
+    MASKINPORTEN_ADMIN_URL: emulator.url,
+    MASKINPORTEN_CLIENT_ID: PAYROLL.clientId,
+    SIGNING_KEY: payrollKey,
+    SIGNING_KID: PAYROLL.kid,
+    KEY_ADMIN_CLIENT: ADMIN.name,
+    KEY_ADMIN_CLIENT_ID: ADMIN.clientId,
+    KEY_ADMIN_SIGNING_KEY: adminKey,
+    KEY_ADMIN_SIGNING_KID: ADMIN.kid,
+  });
+
+  it("is no serving client: the broker's configuration has only the serving client", () => {
+    const config = loadKeyConfig(separateEnv());
+    expect(config.clients.map((c) => c.name)).toEqual(["default"]);
+    expect(config.keys.separateAdminClient).toMatchObject({ name: ADMIN.name, clientId: ADMIN.clientId });
+  });
+
+  it("renews the serving client's key with the admin client's token, and watches both registrations", async () => {
+    register(10);
+    const granted = emulator.acceptedGrants.length;
+    const renewed = await runKeys(["renew", "--client", "default"], separateEnv(), now);
+    expect(renewed.code).toBe(0);
+    expect(renewed.report?.keys[0]?.days_left).toBeGreaterThanOrEqual(360);
+    const adminGrants = emulator.acceptedGrants
+      .slice(granted)
+      .filter((g) => g.scope.startsWith("idporten:dcr"));
+    expect(adminGrants.length).toBeGreaterThan(0);
+    expect(new Set(adminGrants.map((g) => g.iss))).toEqual(new Set([ADMIN.clientId]));
+    const watch = await KeyWatch.fromConfig(loadKeyConfig(separateEnv()), { now });
+    const output = captureOutput();
+    let result: unknown;
+    try {
+      result = await watch.run();
+    } finally {
+      output.restore();
+    }
+    expect(result).toEqual([
+      { client: "default", client_id: PAYROLL.clientId, ok: true, signing_days_left: expect.any(Number) },
+      { client: ADMIN.name, client_id: ADMIN.clientId, ok: true, signing_days_left: 200 },
+    ]);
+  });
+
+  it("needs its own key and a name no serving client has", () => {
+    const { KEY_ADMIN_SIGNING_KEY: _key, ...withoutKey } = separateEnv();
+    expect(() => loadKeyConfig(withoutKey)).toThrow(
+      /KEY_ADMIN_SIGNING_KEY: required with KEY_ADMIN_CLIENT_ID/,
+    );
+    expect(() => loadKeyConfig({ ...separateEnv(), KEY_ADMIN_CLIENT: "default" })).toThrow(
+      /KEY_ADMIN_CLIENT: "default" is a serving client/,
+    );
+    const { KEY_ADMIN_CLIENT_ID: _id, ...withoutId } = separateEnv();
+    expect(() => loadKeyConfig(withoutId)).toThrow(
+      /KEY_ADMIN_SIGNING_KEY: set only with KEY_ADMIN_CLIENT_ID/,
+    );
   });
 });
