@@ -6,6 +6,8 @@
 // osls applies `provider.logs.restApi` with SDK calls after the stack update, invisible in the
 // template and without any throttling option; a reviewer (and test/deploy) should see both here.
 
+import { functionArnOf, perimeterStatement } from "./osls-key-perimeter.mjs";
+
 const STAGE_ID = "ApiGatewayStage";
 const LOG_GROUP_ID = "ApiGatewayAccessLogGroup";
 
@@ -87,6 +89,11 @@ export function parsePseudonymKey(value) {
   throw new Error(
     `osls-private-stage: pid pseudonym key "${ref}" is neither kms:<HMAC key ARN> nor secretsmanager:<full secret ARN>`,
   );
+}
+
+/** The separate admin client's key (`kms:<key ARN>` or `secretsmanager:<secret ARN>`); `undefined` when empty. */
+export function parseAdminSigningKey(value) {
+  return String(value ?? "").trim() === "" ? undefined : parseSigningKeys(value);
 }
 
 /** The resource policy conditions that name the callers; `undefined` when none is named. */
@@ -203,38 +210,56 @@ export default class PrivateStagePlugin {
     allow.Condition = condition;
   }
 
-  /** Appends the key statements of custom.privateStage.keyAccess to each named role's first policy. */
+  /**
+   * Appends the key statements of custom.privateStage.keyAccess (and the pid pseudonym key) to each named role's
+   * first policy, then to each of those roles the Deny that keeps its key use inside its own function.
+   */
   grantKeyAccess() {
     const resources = this.serverless.service.provider.compiledCloudFormationTemplate.Resources;
     const keys = parseSigningKeys(this.settings.signingKeys);
-    for (const [roleId, access] of Object.entries(this.settings.keyAccess ?? {})) {
+    const adminKey = parseAdminSigningKey(this.settings.adminSigningKey);
+    const granted = new Set();
+    const grant = (roleId, what, actionsBySource, keysBySource) => {
       const role = resources[roleId];
       if (role?.Type !== "AWS::IAM::Role")
-        throw new Error(`osls-private-stage: no role ${roleId} to grant key access to`);
-      const actions = KEY_ACCESS[access];
-      if (actions === undefined)
-        throw new Error(`osls-private-stage: key access "${access}" is not sign or publicKey`);
-      const statements = role.Properties.Policies[0].PolicyDocument.Statement;
+        throw new Error(`osls-private-stage: no role ${roleId} to grant ${what} to`);
       for (const source of ["kms", "secretsmanager"]) {
-        if (keys[source].length === 0) continue;
-        statements.push({ Effect: "Allow", Action: actions[source], Resource: keys[source] });
-      }
-    }
-    const pseudonymKey = parsePseudonymKey(this.settings.pidPseudonymKey);
-    if (pseudonymKey === undefined) return;
-    // One role or several: every function that builds the broker checks the key at cold start.
-    for (const roleId of [this.settings.pidPseudonymKeyRole].flat()) {
-      const role = resources[roleId];
-      if (role?.Type !== "AWS::IAM::Role")
-        throw new Error(`osls-private-stage: no role ${roleId} to grant the pid pseudonym key to`);
-      for (const source of ["kms", "secretsmanager"]) {
-        if (pseudonymKey[source].length === 0) continue;
+        if (keysBySource[source].length === 0) continue;
         role.Properties.Policies[0].PolicyDocument.Statement.push({
           Effect: "Allow",
-          Action: PSEUDONYM_ACCESS[source],
-          Resource: pseudonymKey[source],
+          Action: actionsBySource[source],
+          Resource: keysBySource[source],
         });
       }
+      granted.add(roleId);
+    };
+    for (const [roleId, access] of Object.entries(this.settings.keyAccess ?? {})) {
+      if (access === "admin") {
+        // The key watch: with a separate admin client it signs only with that client's key and reads the
+        // serving keys' public halves (to tell which registered key is theirs); without one, it signs with them.
+        if (adminKey === undefined) grant(roleId, "key access", KEY_ACCESS.sign, keys);
+        else {
+          grant(roleId, "key access", KEY_ACCESS.sign, adminKey);
+          grant(roleId, "key access", KEY_ACCESS.publicKey, keys);
+        }
+        continue;
+      }
+      const actions = KEY_ACCESS[access];
+      if (actions === undefined)
+        throw new Error(`osls-private-stage: key access "${access}" is not sign, publicKey or admin`);
+      grant(roleId, "key access", actions, keys);
+    }
+    const pseudonymKey = parsePseudonymKey(this.settings.pidPseudonymKey);
+    // One role or several: every function that builds the broker checks the key at cold start.
+    if (pseudonymKey !== undefined) {
+      for (const roleId of [this.settings.pidPseudonymKeyRole].flat()) {
+        grant(roleId, "the pid pseudonym key", PSEUDONYM_ACCESS, pseudonymKey);
+      }
+    }
+    for (const roleId of granted) {
+      resources[roleId].Properties.Policies[0].PolicyDocument.Statement.push(
+        perimeterStatement(functionArnOf(resources, roleId)),
+      );
     }
   }
 

@@ -21,11 +21,38 @@ const role = (): Role => ({
   Properties: { Policies: [{ PolicyDocument: { Statement: [] } }] },
 });
 
+/** The function the plugin binds role `id`'s key use to (one function per role, named `fn-<id>`). */
+const functionOf = (id: string) => ({
+  Type: "AWS::Lambda::Function",
+  Properties: { FunctionName: `fn-${id}`, Role: { "Fn::GetAtt": [id, "Arn"] } },
+});
+
+/** The Deny that keeps role `id`'s key use inside its own function. */
+const perimeter = (id: string) => ({
+  Sid: "KeysOnlyFromOwnFunction",
+  Effect: "Deny",
+  Action: ["kms:Sign", "kms:GenerateMac", "secretsmanager:GetSecretValue"],
+  Resource: "*",
+  Condition: {
+    ArnNotEquals: {
+      "lambda:SourceFunctionArn": {
+        "Fn::Sub": `arn:\${AWS::Partition}:lambda:\${AWS::Region}:\${AWS::AccountId}:function:fn-${id}`,
+      },
+    },
+  },
+});
+
+/** The plugin over `resources`, each role in it run by a function of its own. */
 function plugin(settings: PrivateStageSettings, resources: Record<string, unknown> = {}) {
+  const functions = Object.entries(resources)
+    .filter(([, resource]) => (resource as { Type?: string }).Type === "AWS::IAM::Role")
+    .map(([id]) => [`${id}Function`, functionOf(id)]);
   return new PrivateStagePlugin({
     service: {
       custom: { privateStage: settings },
-      provider: { compiledCloudFormationTemplate: { Resources: resources } },
+      provider: {
+        compiledCloudFormationTemplate: { Resources: { ...resources, ...Object.fromEntries(functions) } },
+      },
     },
     classes: { Error },
   });
@@ -60,12 +87,54 @@ describe("signing keys", () => {
     expect(statements("TokenRole")).toEqual([
       { Effect: "Allow", Action: ["kms:Sign", "kms:GetPublicKey"], Resource: [KEY_A, KEY_B] },
       { Effect: "Allow", Action: ["secretsmanager:GetSecretValue"], Resource: [SECRET] },
+      perimeter("TokenRole"),
     ]);
     expect(statements("JwksRole")).toEqual([
       { Effect: "Allow", Action: ["kms:GetPublicKey"], Resource: [KEY_A, KEY_B] },
       { Effect: "Allow", Action: ["secretsmanager:GetSecretValue"], Resource: [SECRET] },
+      perimeter("JwksRole"),
     ]);
     expect(statements("HealthRole")).toEqual([]);
+  });
+
+  it("the key watch (admin) signs with the admin client's key only and reads the serving keys' public halves", () => {
+    const ADMIN_KEY = "arn:aws:kms:eu-north-1:111122223333:key/44444444-4444-4444-4444-444444444444";
+    const statements = (adminSigningKey: string) => {
+      const resources = { KeyWatchRole: role() };
+      plugin(
+        { signingKeys: `kms:${KEY_A}`, adminSigningKey, keyAccess: { KeyWatchRole: "admin" } },
+        resources,
+      ).grantKeyAccess();
+      return resources.KeyWatchRole.Properties.Policies[0]?.PolicyDocument.Statement;
+    };
+    expect(statements(`kms:${ADMIN_KEY}`)).toEqual([
+      { Effect: "Allow", Action: ["kms:Sign", "kms:GetPublicKey"], Resource: [ADMIN_KEY] },
+      { Effect: "Allow", Action: ["kms:GetPublicKey"], Resource: [KEY_A] },
+      perimeter("KeyWatchRole"),
+    ]);
+    // No separate admin client: each client's own key mints its admin token.
+    expect(statements("")).toEqual([
+      { Effect: "Allow", Action: ["kms:Sign", "kms:GetPublicKey"], Resource: [KEY_A] },
+      perimeter("KeyWatchRole"),
+    ]);
+  });
+
+  it("refuses key access for a role no function runs with, or that two functions share", () => {
+    const alone = new PrivateStagePlugin({
+      service: {
+        custom: { privateStage: { signingKeys: `kms:${KEY_A}`, keyAccess: { TokenRole: "sign" } } },
+        provider: { compiledCloudFormationTemplate: { Resources: { TokenRole: role() } } },
+      },
+      classes: { Error },
+    });
+    expect(() => alone.grantKeyAccess()).toThrow(
+      /role TokenRole has key access, so exactly one named function/,
+    );
+    const shared = plugin(
+      { signingKeys: `kms:${KEY_A}`, keyAccess: { TokenRole: "sign" } },
+      { TokenRole: role(), Other: functionOf("TokenRole") },
+    );
+    expect(() => shared.grantKeyAccess()).toThrow(/found 2/);
   });
 
   it("refuses key access for a role that is not in the template, or an unknown kind of access", () => {
@@ -74,10 +143,10 @@ describe("signing keys", () => {
     ).toThrow(/no role TokenRole/);
     expect(() =>
       plugin(
-        { signingKeys: `kms:${KEY_A}`, keyAccess: { TokenRole: "admin" } },
+        { signingKeys: `kms:${KEY_A}`, keyAccess: { TokenRole: "owner" } },
         { TokenRole: role() },
       ).grantKeyAccess(),
-    ).toThrow(/not sign or publicKey/);
+    ).toThrow(/not sign, publicKey or admin/);
   });
 });
 
@@ -102,7 +171,10 @@ describe("the pid pseudonym key", () => {
         },
         resources,
       ).grantKeyAccess();
-      expect(resources.TokenRole.Properties.Policies[0]?.PolicyDocument.Statement.at(-1)).toEqual(statement);
+      expect(resources.TokenRole.Properties.Policies[0]?.PolicyDocument.Statement.slice(-2)).toEqual([
+        statement,
+        perimeter("TokenRole"),
+      ]);
       expect(resources.JwksRole.Properties.Policies[0]?.PolicyDocument.Statement).toEqual([]);
     }
   });
@@ -119,8 +191,14 @@ describe("the pid pseudonym key", () => {
       resources,
     ).grantKeyAccess();
     const mac = { Effect: "Allow", Action: ["kms:GenerateMac"], Resource: [HMAC_KEY] };
-    expect(resources.TokenRole.Properties.Policies[0]?.PolicyDocument.Statement).toEqual([mac]);
-    expect(resources.JwksRole.Properties.Policies[0]?.PolicyDocument.Statement).toEqual([mac]);
+    expect(resources.TokenRole.Properties.Policies[0]?.PolicyDocument.Statement).toEqual([
+      mac,
+      perimeter("TokenRole"),
+    ]);
+    expect(resources.JwksRole.Properties.Policies[0]?.PolicyDocument.Statement).toEqual([
+      mac,
+      perimeter("JwksRole"),
+    ]);
     expect(resources.HealthRole.Properties.Policies[0]?.PolicyDocument.Statement).toEqual([]);
     expect(resources.KeyWatchRole.Properties.Policies[0]?.PolicyDocument.Statement).toEqual([]);
   });

@@ -60,8 +60,14 @@ function roleStatements(template: CloudFormationTemplate, fn: FunctionName): Sta
   return policies.flatMap((policy) => policy.PolicyDocument.Statement);
 }
 
+/** What the role `fn` runs with is allowed beyond its logs. */
 const keyStatements = (template: CloudFormationTemplate, fn: FunctionName) =>
-  roleStatements(template, fn).filter((s) => actionsOf(s).some((a) => !a.startsWith("logs:")));
+  roleStatements(template, fn).filter(
+    (s) => s.Effect === "Allow" && actionsOf(s).some((a) => !a.startsWith("logs:")),
+  );
+
+/** The actions that use a key or read key material. */
+const KEY_USE = ["kms:Sign", "kms:GenerateMac", "secretsmanager:GetSecretValue"];
 
 const allowOf = (template: CloudFormationTemplate): Statement[] => {
   const policy = resourcesOf(template, "AWS::ApiGateway::RestApi")[0]?.[1].Properties?.Policy as {
@@ -74,6 +80,8 @@ const environmentOf = (template: CloudFormationTemplate) =>
   resourcesOf(template, "AWS::Lambda::Function").map(
     ([, fn]) => (fn.Properties?.Environment as { Variables?: Record<string, string> } | undefined)?.Variables,
   );
+
+const ADMIN_KEY_ARN = "arn:aws:kms:eu-north-1:111122223333:key/00000000-0000-0000-0000-0000000000ad";
 
 let kms: PackagedService;
 let secretsManager: PackagedService;
@@ -89,6 +97,10 @@ beforeAll(async () => {
       callerOrgId: ORG_ID,
       callerPrincipalArns: CALLER_ARNS[0] ?? "",
       tokenReservedConcurrency: "7",
+      keyAdminClientId: "00000000-0000-0000-0000-0000000000ad",
+      keyAdminSigningKey: `kms:${ADMIN_KEY_ARN}`,
+      keyAdminSigningKid: "admin-2026-01",
+      pidPseudonymKey: `secretsmanager:${SECRET_ARN}`,
     }),
     packageService({
       clients: "several",
@@ -252,6 +264,33 @@ describe("the function roles", () => {
     ]);
   });
 
+  it("with a separate admin client, the key watch signs with its key only and reads the serving key's public half", () => {
+    expect(keyStatements(withKid.template, "keyWatch")).toEqual([
+      { Effect: "Allow", Action: ["kms:Sign", "kms:GetPublicKey"], Resource: [ADMIN_KEY_ARN] },
+      { Effect: "Allow", Action: ["kms:GetPublicKey"], Resource: [KMS_ARN] },
+    ]);
+    // The token role never gets the admin key.
+    expect(JSON.stringify(roleStatements(withKid.template, "token"))).not.toContain(ADMIN_KEY_ARN);
+    const environment = withKid.template.Resources.KeyWatchLambdaFunction?.Properties?.Environment as {
+      Variables: Record<string, string>;
+    };
+    expect(environment.Variables).toMatchObject({
+      KEY_ADMIN_CLIENT_ID: "00000000-0000-0000-0000-0000000000ad",
+      KEY_ADMIN_SIGNING_KEY: `kms:${ADMIN_KEY_ARN}`,
+      KEY_ADMIN_SIGNING_KID: "admin-2026-01",
+    });
+    for (const fn of ["token", "jwks", "health"] as const) {
+      const environment = withKid.template.Resources[FUNCTIONS[fn]]?.Properties?.Environment as
+        | { Variables?: Record<string, string> }
+        | undefined;
+      const variables = environment?.Variables ?? {};
+      expect(
+        Object.keys(variables).filter((name) => name.startsWith("KEY_ADMIN")),
+        fn,
+      ).toEqual([]);
+    }
+  });
+
   it("jwks and health have no kms:Sign and no secretsmanager:GetSecretValue (KMS key)", () => {
     for (const fn of ["jwks", "health"] as const) {
       const actions = roleStatements(kms.template, fn).flatMap(actionsOf);
@@ -282,11 +321,45 @@ describe("the function roles", () => {
     ]);
   });
 
+  it("each role that may sign, MAC or read a key secret denies that outside its own function (lambda:SourceFunctionArn)", () => {
+    const variants = [kms, secretsManager, withKid, severalClients].map((p) => p.template);
+    let bound = 0;
+    for (const template of variants) {
+      for (const fn of Object.keys(FUNCTIONS) as FunctionName[]) {
+        const allowed = keyStatements(template, fn).flatMap(actionsOf);
+        const denies = roleStatements(template, fn).filter((s) => s.Effect === "Deny");
+        if (!allowed.some((a) => KEY_USE.includes(a) || a === "kms:GetPublicKey")) {
+          expect(denies, fn).toEqual([]);
+          continue;
+        }
+        // The function's own name, as the template gives it: the condition names that function and no other.
+        const name = template.Resources[FUNCTIONS[fn]]?.Properties?.FunctionName as string;
+        expect(denies, fn).toEqual([
+          {
+            Sid: "KeysOnlyFromOwnFunction",
+            Effect: "Deny",
+            Action: KEY_USE,
+            Resource: "*",
+            Condition: {
+              ArnNotEquals: {
+                "lambda:SourceFunctionArn": {
+                  "Fn::Sub": `arn:\${AWS::Partition}:lambda:\${AWS::Region}:\${AWS::AccountId}:function:${name}`,
+                },
+              },
+            },
+          },
+        ]);
+        if (allowed.some((a) => KEY_USE.includes(a))) bound++;
+      }
+    }
+    // token and keyWatch in every variant, jwks where it reads a secret (Secrets Manager, the pid secret).
+    expect(bound).toBe(10);
+  });
+
   it('otherwise only write their own logs, and never on a "*" resource', () => {
     for (const template of [kms.template, secretsManager.template]) {
       for (const fn of Object.keys(FUNCTIONS) as FunctionName[]) {
-        const statements = roleStatements(template, fn);
-        expect(statements.every((s) => s.Effect === "Allow")).toBe(true);
+        const statements = roleStatements(template, fn).filter((s) => s.Effect === "Allow");
         for (const statement of statements) {
           expect(JSON.stringify(statement.Resource)).not.toContain('"*"');
           const logs = actionsOf(statement).filter((a) => a.startsWith("logs:"));
@@ -374,6 +447,8 @@ describe("the key watch", () => {
       KEY_AUTO_RENEW: "false",
       KEY_EXPIRY_WARN_DAYS: "30",
       KEY_ADMIN_CLIENT: "",
+      KEY_ADMIN_CLIENT_ID: "",
+      KEY_ADMIN_SIGNING_KEY: "",
     });
   });
 });
