@@ -72,7 +72,7 @@ interface Named {
 function roleNameOf(role: CloudFormationResource | undefined): string {
   const name = role?.Properties?.RoleName as { "Fn::Sub": string } | undefined;
   if (name === undefined) throw new Error("a role without RoleName");
-  return name["Fn::Sub"].replace("${AWS::Region}", REGION);
+  return name["Fn::Sub"].replace(/\$\{AWS::Region\}/g, REGION);
 }
 
 /** Every function of the packaged template with its role, names as deployed in REGION. */
@@ -87,7 +87,7 @@ function functionsOf(template: CloudFormationTemplate): Named[] {
         logicalId,
         functionName: resource.Properties?.FunctionName as string,
         roleId,
-        roleName: roleName.replace("${AWS::Region}", REGION),
+        roleName: roleName.replace(/\$\{AWS::Region\}/g, REGION),
       };
     });
 }
@@ -207,7 +207,9 @@ async function signers(parameters: Record<string, string>, name: string) {
   });
   const keyId = stack.resources.find((r) => r.LogicalResourceId === "SigningKey")?.PhysicalResourceId;
   // moto answers the policy as a JSON object where KMS answers a string.
-  const answer: unknown = (await new KMSClient({}).send(new GetKeyPolicyCommand({ KeyId: keyId, PolicyName: "default" }))).Policy;
+  const answer: unknown = (
+    await new KMSClient({}).send(new GetKeyPolicyCommand({ KeyId: keyId, PolicyName: "default" }))
+  ).Policy;
   const policy = (typeof answer === "string" ? JSON.parse(answer) : answer) as {
     Statement: {
       Sid: string;
@@ -384,11 +386,17 @@ describe("the perimeter alarms (infra/perimeter-alarms.yml) in moto's EventBridg
     });
     expect(stack.status).toBe("CREATE_COMPLETE");
     const prefix = `maskinporten-broker-${STAGE}-`;
+    // Only this stack's rules: other stacks in the same moto (the service's schedules) share the prefix.
+    const own = new Set(
+      stack.resources.filter((r) => r.ResourceType === "AWS::Events::Rule").map((r) => r.PhysicalResourceId),
+    );
     const listed = (await events.send(new ListRulesCommand({ NamePrefix: prefix }))).Rules ?? [];
-    rules = listed.map((r) => ({
-      name: r.Name ?? "",
-      suffix: (r.Name ?? "").slice(prefix.length).replace(`${REGION}-`, ""),
-    }));
+    rules = listed
+      .filter((r) => own.has(r.Name))
+      .map((r) => ({
+        name: r.Name ?? "",
+        suffix: (r.Name ?? "").slice(prefix.length).replace(`${REGION}-`, ""),
+      }));
     await events.send(new CreateEventBusCommand({ Name: BUS }));
     for (const rule of rules) {
       const pattern = (await events.send(new DescribeRuleCommand({ Name: rule.name }))).EventPattern;

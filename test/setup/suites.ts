@@ -3,6 +3,7 @@ export const PYTHON_SUITES = [
   "test/deploy/artifact.test.ts",
   "test/deploy/deployment-guide.test.ts",
   "test/deploy/infra.test.ts",
+  "test/deploy/perimeter.test.ts",
   "test/deploy/prerequisites.test.ts",
   "test/deploy/template.test.ts",
   "test/dev/python-caller.test.ts",
