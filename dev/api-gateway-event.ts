@@ -82,8 +82,11 @@ export function apiGatewayEvent(parts: HttpRequestParts): APIGatewayProxyEvent {
   };
 }
 
-/** A Lambda context good enough for middy and Powertools outside Lambda. */
-export function lambdaContext(functionName: string, timeoutMs = 29_000): Context {
+/** The functions' timeout in serverless.yml: what a local invocation has left when it starts, as in Lambda. */
+export const FUNCTION_TIMEOUT_MS = 28_000;
+
+/** A Lambda context good enough for middy and Powertools outside Lambda; its remaining time runs on the wall clock. */
+export function lambdaContext(functionName: string, timeoutMs = FUNCTION_TIMEOUT_MS): Context {
   const deadline = Date.now() + timeoutMs;
   const requestId = randomUUID();
   return {

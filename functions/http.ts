@@ -54,7 +54,7 @@ const glueLogger = diagnosticLogger(SERVICE_NAME);
  * is rethrown so the function fails like a refused start (and logs what to fix).
  */
 export function routeHandler(
-  route: (event: APIGatewayProxyEvent, requestId: string) => Promise<APIGatewayProxyResult>,
+  route: (event: APIGatewayProxyEvent, requestId: string, context: Context) => Promise<APIGatewayProxyResult>,
 ): LambdaHandler {
   // No early-timeout timer: nothing here reads the abort signal it would fire, and it costs a timer per request.
   return middy<APIGatewayProxyEvent, APIGatewayProxyResult>({ timeoutEarlyInMillis: 0 })
@@ -73,5 +73,5 @@ export function routeHandler(
       }
       request.response = problemResponse(problem, requestId);
     })
-    .handler((event, context) => route(event, requestIdOf(event, context)));
+    .handler((event, context) => route(event, requestIdOf(event, context), context));
 }

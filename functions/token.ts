@@ -1,5 +1,5 @@
 // POST /token: the caller's identity and body in, a Maskinporten token (or a problem) out.
-import type { APIGatewayProxyEvent } from "aws-lambda";
+import type { APIGatewayProxyEvent, Context } from "aws-lambda";
 import { AuditTrail } from "../lib/audit/index.ts";
 import { callerRecord, type TokenCall } from "../lib/broker/broker.ts";
 import { ConfigError } from "../lib/config/index.ts";
@@ -21,7 +21,7 @@ function bodyOf(event: APIGatewayProxyEvent): RawTokenBody {
   };
 }
 
-function tokenCallOf(event: APIGatewayProxyEvent, requestId: string): TokenCall {
+function tokenCallOf(event: APIGatewayProxyEvent, requestId: string, context: Context): TokenCall {
   const identity = event.requestContext?.identity;
   return {
     caller: {
@@ -32,6 +32,7 @@ function tokenCallOf(event: APIGatewayProxyEvent, requestId: string): TokenCall 
     },
     body: bodyOf(event),
     requestId,
+    remainingMs: context.getRemainingTimeInMillis(),
   };
 }
 
@@ -47,9 +48,9 @@ const containerAudit = new AuditTrail();
 export function createTokenHandler(source: BrokerSource, deps: TokenHandlerDeps = {}): LambdaHandler {
   const audit = deps.audit ?? containerAudit;
   const monotonic = deps.monotonic ?? (() => performance.now());
-  return routeHandler(async (event, requestId) => {
+  return routeHandler(async (event, requestId, context) => {
     const started = monotonic();
-    const call = tokenCallOf(event, requestId);
+    const call = tokenCallOf(event, requestId, context);
     const broker = await resolveBroker(source).catch((error: unknown) => {
       // An invalid configuration fails the function instead (routeHandler logs configuration_invalid).
       if (!(error instanceof ConfigError)) {

@@ -11,6 +11,7 @@ import {
   upstreamRuntime,
 } from "../maskinporten/retry.ts";
 import type { UpstreamDeps } from "../maskinporten/types.ts";
+import { type Deadline, noDeadline } from "../upstream/deadline.ts";
 
 export interface AltinnExchangeOptions {
   /** ALTINN_EXCHANGE_URL. */
@@ -42,9 +43,15 @@ export interface AltinnToken {
 export interface TokenExchange {
   /**
    * Appends one record per attempt to `attempts`; throws UpstreamRejected or UpstreamUnavailable naming Altinn.
-   * `admit` runs before every call to Altinn, retries included; what it throws ends the exchange.
+   * `admit` runs before every call to Altinn, retries included; what it throws ends the exchange. Every call gives
+   * up when `deadline` passes (UpstreamUnavailable).
    */
-  exchange(maskinportenToken: string, attempts?: ExchangeAttempt[], admit?: () => void): Promise<AltinnToken>;
+  exchange(
+    maskinportenToken: string,
+    attempts?: ExchangeAttempt[],
+    admit?: () => void,
+    deadline?: Deadline,
+  ): Promise<AltinnToken>;
 }
 
 /** A compact JWS: three base64url parts. */
@@ -64,11 +71,12 @@ export class AltinnExchange implements TokenExchange {
     maskinportenToken: string,
     attempts: ExchangeAttempt[] = [],
     admit: () => void = () => undefined,
+    deadline: Deadline = noDeadline(),
   ): Promise<AltinnToken> {
     return this.runtime.retry((n) => {
       admit();
-      return this.attempt(maskinportenToken, n, attempts);
-    });
+      return this.attempt(maskinportenToken, n, attempts, deadline);
+    }, deadline);
   }
 
   /** One GET. Resolves ok or transient; throws UpstreamRejected for a 4xx other than 429. */
@@ -76,6 +84,7 @@ export class AltinnExchange implements TokenExchange {
     maskinportenToken: string,
     attempt: number,
     log: ExchangeAttempt[],
+    deadline: Deadline,
   ): Promise<AttemptOutcome<AltinnToken>> {
     const started = this.runtime.monotonic();
     let response: HttpResponse;
@@ -85,11 +94,11 @@ export class AltinnExchange implements TokenExchange {
         method: "GET",
         headers: { authorization: `Bearer ${maskinportenToken}`, accept: "text/plain, application/json" },
         redirect: "manual",
-        signal: AbortSignal.timeout(this.options.timeoutMs),
+        signal: deadline.callSignal(this.options.timeoutMs),
       });
       text = await response.text();
     } catch (error) {
-      const outcome = thrownOutcome(error);
+      const outcome = thrownOutcome(error, deadline);
       log.push({ attempt, upstreamMs: this.runtime.monotonic() - started, outcome });
       return { kind: "transient", outcome, cause: error };
     }

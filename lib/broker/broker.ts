@@ -44,6 +44,7 @@ import {
 import { loadPidPseudonymizer, type PidPseudonymizer } from "../pseudonym/pseudonym-key.ts";
 import { isPersonConsent, type RawTokenBody, repeatingParser } from "../request/index.ts";
 import type { PublicJwk, Signer, SignerDeps } from "../signer/index.ts";
+import { type Alarm, Deadline, timerAlarm } from "../upstream/deadline.ts";
 import { BrokerClients, type ClientRequest } from "./clients.ts";
 import { GrantBudget } from "./grant-budget.ts";
 import { type HealthReport, healthOf } from "./health.ts";
@@ -67,6 +68,8 @@ export interface TokenCall {
   caller: CallerContext;
   body: RawTokenBody;
   requestId: string;
+  /** Lambda's remaining time (context.getRemainingTimeInMillis()): the request's deadline is this less a margin. */
+  remainingMs: number;
 }
 
 export interface TokenAnswer {
@@ -97,6 +100,8 @@ export interface BrokerDeps {
   upstream?: Omit<UpstreamDeps, "monotonic" | "onClockSkew">;
   /** Monotonic clock (ms) shared by the cache, the refusal memory, the grant budget and the upstream client. */
   monotonic?: () => number;
+  /** What tells each request's deadline that it passed, on the `monotonic` clock. */
+  alarm?: Alarm;
   sinks?: AuditSinks;
   /** SDK clients and clock for the signers the broker creates (their warnings go to the audit trail's logger). */
   signerDeps?: Omit<SignerDeps, "log">;
@@ -154,6 +159,7 @@ export function callerRecord(call: Pick<TokenCall, "caller" | "requestId">): {
 export async function createBroker(config: Config, deps: BrokerDeps = {}): Promise<Broker> {
   const names = config.clients.map((client) => client.name);
   const monotonic = deps.monotonic ?? (() => performance.now());
+  const alarm = deps.alarm ?? timerAlarm;
   const audit = new AuditTrail(deps.sinks);
   const parseRequest = repeatingParser({ environment: config.maskinporten.env });
   const [policy, clients, pseudonymizer] = await Promise.all([
@@ -232,11 +238,14 @@ export async function createBroker(config: Config, deps: BrokerDeps = {}): Promi
     attempts: AttemptRecord[],
     exchangeAttempts: ExchangeAttempt[],
     record: AuditRecord,
+    deadline: Deadline,
   ): Promise<Expiring<Minted>> {
-    if (request.exchange !== undefined) return exchanged(who, request, attempts, exchangeAttempts, record);
+    if (request.exchange !== undefined) {
+      return exchanged(who, request, attempts, exchangeAttempts, record, deadline);
+    }
     // One grant of the budget of the principal this load is for, however many attempts its retries take.
     spend(who, request.client);
-    const result = await clients.of(request).source.requestToken(request, attempts);
+    const result = await clients.of(request).source.requestToken(request, attempts, deadline);
     return {
       value: {
         token: result.token,
@@ -256,15 +265,21 @@ export async function createBroker(config: Config, deps: BrokerDeps = {}): Promi
     attempts: AttemptRecord[],
     exchangeAttempts: ExchangeAttempt[],
     record: AuditRecord,
+    deadline: Deadline,
   ): Promise<Expiring<Minted>> {
     const { exchange: _exchange, ...plain } = request;
     const plainRecord: AuditRecord = { ...record, exchange: null };
     const from = await cache.get(cacheKey(plain), EXCHANGE_SOURCE_MIN_TTL, (trigger: LoadTrigger) =>
-      trigger === "miss" ? mint(who, plain, attempts, [], plainRecord) : refresh(who, plain, plainRecord),
+      trigger === "miss"
+        ? mint(who, plain, attempts, [], plainRecord, deadline)
+        : refresh(who, plain, plainRecord, deadline),
     );
     // Every call to Altinn, retries included, spends a grant of the budget: it bounds what a principal costs Altinn.
-    const altinn = await exchange.exchange(from.value.token.access_token, exchangeAttempts, () =>
-      spend(who, request.client),
+    const altinn = await exchange.exchange(
+      from.value.token.access_token,
+      exchangeAttempts,
+      () => spend(who, request.client),
+      deadline,
     );
     return {
       value: {
@@ -284,6 +299,8 @@ export async function createBroker(config: Config, deps: BrokerDeps = {}): Promi
 
   async function token(call: TokenCall): Promise<TokenAnswer> {
     const started = monotonic();
+    // Pseudonym, sign and every upstream call give up by then, so this record is written before Lambda's timeout.
+    const deadline = Deadline.fromRemaining(call.remainingMs, monotonic, alarm);
     const { principal, base } = callerRecord(call);
     const attempts: AttemptRecord[] = [];
     const exchangeAttempts: ExchangeAttempt[] = [];
@@ -305,9 +322,9 @@ export async function createBroker(config: Config, deps: BrokerDeps = {}): Promi
       const decision = decide(policy, principal, request);
       // A pseudonym costs a KMS call: only for a request a rule allows, or one denied for its pid or consent alone.
       if (decision.allowed || decision.personalOnly) {
-        record.pid_pseudonym = await pseudonyms.of(asked.pid);
+        record.pid_pseudonym = await pseudonyms.of(asked.pid, deadline);
         if (asked.consent !== undefined && isPersonConsent(asked.consent)) {
-          record.consent_from_pseudonym = await pseudonyms.of(asked.consent.from);
+          record.consent_from_pseudonym = await pseudonyms.of(asked.consent.from, deadline);
         }
       }
       if (!decision.allowed) throw new AccessDenied(decision.reason);
@@ -324,8 +341,8 @@ export async function createBroker(config: Config, deps: BrokerDeps = {}): Promi
       const who = principal.arn;
       const load = (trigger: LoadTrigger) =>
         trigger === "miss"
-          ? mint(who, request, attempts, exchangeAttempts, refreshRecord)
-          : refresh(who, request, refreshRecord);
+          ? mint(who, request, attempts, exchangeAttempts, refreshRecord, deadline)
+          : refresh(who, request, refreshRecord, deadline);
       const result = await cache
         .get(key, minTtl, load)
         .catch((error: unknown) => {
@@ -383,19 +400,21 @@ export async function createBroker(config: Config, deps: BrokerDeps = {}): Promi
 
   /**
    * A background refresh: signs a grant nobody waits for, so it gets its own audit record; the grant is spent
-   * from the budget of the caller whose hit set it off (past the budget the cached token is kept, not renewed).
+   * from the budget of the caller whose hit set it off (past the budget the cached token is kept, not renewed),
+   * and it runs under that caller's deadline: the invocation it runs in.
    */
   async function refresh(
     who: string,
     request: ClientRequest,
     trigger: AuditRecord,
+    deadline: Deadline,
   ): Promise<Expiring<Minted>> {
     const started = monotonic();
     const attempts: AttemptRecord[] = [];
     const exchangeAttempts: ExchangeAttempt[] = [];
     const record: AuditRecord = { ...trigger, event: "token_refreshed", cache: "refresh" };
     try {
-      const fresh = await mint(who, request, attempts, exchangeAttempts, trigger);
+      const fresh = await mint(who, request, attempts, exchangeAttempts, trigger, deadline);
       audit.record(
         {
           ...record,

@@ -6,6 +6,7 @@ import type { HttpResponse } from "../http/transport.ts";
 import { Problem, SigningUnavailable } from "../problem/index.ts";
 import type { TokenRequest } from "../request/types.ts";
 import type { Signer, SigningKey } from "../signer/signer.ts";
+import { type Deadline, DeadlinePassed, noDeadline } from "../upstream/deadline.ts";
 import { trustedLifetime } from "./lifetime.ts";
 import {
   type AttemptOutcome,
@@ -54,8 +55,12 @@ export class MaskinportenClient implements TokenSource {
     this.randomUUID = deps.randomUUID ?? randomUUID;
   }
 
-  async requestToken(request: TokenRequest, attempts: AttemptRecord[] = []): Promise<TokenResult> {
-    return this.runtime.retry((n) => this.attempt(request, n, attempts));
+  async requestToken(
+    request: TokenRequest,
+    attempts: AttemptRecord[] = [],
+    deadline: Deadline = noDeadline(),
+  ): Promise<TokenResult> {
+    return this.runtime.retry((n) => this.attempt(request, n, attempts, deadline), deadline);
   }
 
   /** One grant, one POST. Resolves ok or transient; throws a Problem for what must not be retried. */
@@ -63,6 +68,7 @@ export class MaskinportenClient implements TokenSource {
     request: TokenRequest,
     attempt: number,
     log: AttemptRecord[],
+    deadline: Deadline,
   ): Promise<AttemptOutcome<TokenResult>> {
     const grantJti = this.randomUUID();
     const record = (fields: Omit<AttemptRecord, "attempt" | "grantJti">): void => {
@@ -72,18 +78,24 @@ export class MaskinportenClient implements TokenSource {
     let key: SigningKey | undefined;
     let grant: string;
     try {
-      key = await this.signer.current();
+      key = await deadline.within(this.signer.current());
       const claims = buildGrantClaims(request, {
         issuer: this.options.issuer,
         clientId: this.options.clientId,
         now: this.runtime.now() / 1000,
         jti: grantJti,
       });
-      grant = await signGrant(key, claims);
+      grant = await deadline.within(signGrant(key, claims));
     } catch (error) {
       const signMs = this.runtime.monotonic() - signStarted;
       record({ keyRef: key?.keyRef ?? "unknown", signMs, upstreamMs: 0, outcome: "signing_error" });
       if (error instanceof Problem) throw error;
+      if (error instanceof DeadlinePassed) {
+        throw new SigningUnavailable("The grant could not be signed before the request's deadline", {
+          cause: error,
+          causeName: error.name,
+        });
+      }
       throw new SigningUnavailable("The grant could not be signed", {
         cause: error,
         causeName: error instanceof Error ? error.name : typeof error,
@@ -93,9 +105,9 @@ export class MaskinportenClient implements TokenSource {
     const upstreamStarted = this.runtime.monotonic();
     let fetched: Fetched;
     try {
-      fetched = await this.post(grant);
+      fetched = await this.post(grant, deadline);
     } catch (error) {
-      const outcome = thrownOutcome(error);
+      const outcome = thrownOutcome(error, deadline);
       record({ keyRef: key.keyRef, signMs, upstreamMs: this.runtime.monotonic() - upstreamStarted, outcome });
       return { kind: "transient", outcome, cause: error };
     }
@@ -125,13 +137,13 @@ export class MaskinportenClient implements TokenSource {
     return expiresIn === undefined ? undefined : { ...token, expires_in: expiresIn };
   }
 
-  private async post(grant: string): Promise<Fetched> {
+  private async post(grant: string, deadline: Deadline): Promise<Fetched> {
     const response = await this.runtime.fetch(this.options.tokenUrl, {
       method: "POST",
       headers: { "content-type": "application/x-www-form-urlencoded", accept: "application/json" },
       body: new URLSearchParams({ grant_type: JWT_BEARER_GRANT_TYPE, assertion: grant }).toString(),
       redirect: "manual",
-      signal: AbortSignal.timeout(this.options.timeoutMs),
+      signal: deadline.callSignal(this.options.timeoutMs),
     });
     const receivedAt = this.runtime.monotonic();
     return { response, text: await response.text(), receivedAt };

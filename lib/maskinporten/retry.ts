@@ -3,6 +3,7 @@ import { setTimeout as delay } from "node:timers/promises";
 import { backoffMs, parseRetryAfter } from "../contract/index.ts";
 import { BodyTooLarge, defaultTransport, type HttpTransport } from "../http/transport.ts";
 import { UPSTREAM_NAMES, type Upstream, UpstreamRejected, UpstreamUnavailable } from "../problem/index.ts";
+import { type Deadline, DeadlinePassed, noDeadline } from "../upstream/deadline.ts";
 import { parseOAuthError } from "./response.ts";
 import type { UpstreamDeps } from "./types.ts";
 
@@ -49,8 +50,8 @@ export interface UpstreamRuntime {
   now: () => number;
   /** Monotonic clock, ms. */
   monotonic: () => number;
-  /** Runs attempts under the client's schedule until one answers or the retries end (retryTransient). */
-  retry<T>(attempt: (n: number) => Promise<AttemptOutcome<T>>): Promise<T>;
+  /** Runs attempts under the client's schedule and the request's deadline until one answers or the retries end. */
+  retry<T>(attempt: (n: number) => Promise<AttemptOutcome<T>>, deadline: Deadline): Promise<T>;
 }
 
 /**
@@ -79,7 +80,7 @@ export function upstreamRuntime(
     fetch: deps.fetch ?? defaultTransport(),
     now: deps.now ?? Date.now,
     monotonic,
-    retry: (attempt) => retryTransient(attempt, schedule, clock, upstream),
+    retry: (attempt, deadline) => retryTransient(attempt, schedule, clock, upstream, deadline),
   };
 }
 
@@ -116,57 +117,69 @@ export function failedAnswer(
 }
 
 /**
- * Runs `attempt(1)`, `attempt(2)`, … until one is ok or the schedule is spent, then throws UpstreamUnavailable
- * naming `upstream` and the last outcome. An attempt that must not be retried throws, and that ends it at once.
+ * Runs `attempt(1)`, `attempt(2)`, … until one is ok or the schedule or the deadline is spent, then throws
+ * UpstreamUnavailable naming `upstream` and the last outcome. An attempt that must not be retried throws, and that
+ * ends it at once. The next attempt is expected to take as long as the last one did (its sign included), at least
+ * a whole timeout: a retry that could not finish before the budget or the deadline is not started.
  */
 export async function retryTransient<T>(
   attempt: (n: number) => Promise<AttemptOutcome<T>>,
   schedule: RetrySchedule,
   clock: RetryClock,
   upstream: Upstream,
+  deadline: Deadline = noDeadline(),
 ): Promise<T> {
   const started = clock.monotonic();
+  const end = Math.min(started + schedule.budgetMs, deadline.at);
   for (let n = 1; ; n++) {
+    const attemptStarted = clock.monotonic();
     const result = await attempt(n);
     if (result.kind === "ok") return result.value;
+    if (deadline.passed) throw unavailable({ ...result, outcome: "deadline" }, n, upstream);
     const wait = Math.max(backoffMs(n, clock.random()), result.retryAfterMs ?? 0);
-    const elapsed = clock.monotonic() - started;
-    const exhausted =
-      n > schedule.maxRetries ||
-      wait > schedule.maxWaitMs ||
-      elapsed + wait + schedule.timeoutMs > schedule.budgetMs;
+    const now = clock.monotonic();
+    const next = Math.max(schedule.timeoutMs, now - attemptStarted);
+    const exhausted = n > schedule.maxRetries || wait > schedule.maxWaitMs || now + wait + next > end;
     if (exhausted) throw unavailable(result, n, upstream);
     await clock.sleep(wait);
   }
 }
 
 function unavailable(last: TransientOutcome, attempts: number, upstream: Upstream): UpstreamUnavailable {
-  return new UpstreamUnavailable(
-    `${UPSTREAM_NAMES[upstream]} unavailable after ${attempts} attempt(s) (last: ${last.outcome})`,
-    {
-      upstream,
-      ...(last.cause === undefined ? {} : { cause: last.cause }),
-      ...(last.cause instanceof Error ? { causeName: last.cause.name } : {}),
-      ...(last.retryAfterMs === undefined
-        ? {}
-        : {
-            retryAfterSeconds: Math.min(
-              MAX_RETRY_AFTER_SECONDS,
-              Math.max(1, Math.ceil(last.retryAfterMs / 1000)),
-            ),
-          }),
-      ...(last.status === undefined ? {} : { upstreamStatus: last.status }),
-    },
-  );
+  const detail =
+    last.outcome === "deadline"
+      ? `${UPSTREAM_NAMES[upstream]} gave no answer before the request's deadline (${attempts} attempt(s))`
+      : `${UPSTREAM_NAMES[upstream]} unavailable after ${attempts} attempt(s) (last: ${last.outcome})`;
+  return new UpstreamUnavailable(detail, {
+    upstream,
+    ...(last.cause === undefined ? {} : { cause: last.cause }),
+    ...(last.cause instanceof Error ? { causeName: last.cause.name } : {}),
+    ...(last.retryAfterMs === undefined
+      ? {}
+      : {
+          retryAfterSeconds: Math.min(
+            MAX_RETRY_AFTER_SECONDS,
+            Math.max(1, Math.ceil(last.retryAfterMs / 1000)),
+          ),
+        }),
+    ...(last.status === undefined ? {} : { upstreamStatus: last.status }),
+  });
 }
 
-/** What a call that threw came to, for the attempt record: a timeout, a body over the cap, or a network error. */
-export function thrownOutcome(error: unknown): "timeout" | "oversized_body" | "network" {
+/**
+ * What a call that threw came to, for the attempt record: cut off by the request's deadline, a timeout, a body over
+ * the cap, or a network error.
+ */
+export function thrownOutcome(
+  error: unknown,
+  deadline: Deadline,
+): "deadline" | "timeout" | "oversized_body" | "network" {
+  if (deadline.passed || error instanceof DeadlinePassed) return "deadline";
   if (isTimeout(error)) return "timeout";
   return error instanceof BodyTooLarge ? "oversized_body" : "network";
 }
 
-/** A timeout (AbortSignal.timeout) or an abort, as opposed to another network error. */
+/** A timeout (the call's own or AbortSignal.timeout) or an abort, as opposed to another network error. */
 export function isTimeout(error: unknown): boolean {
   return error instanceof Error && (error.name === "TimeoutError" || error.name === "AbortError");
 }

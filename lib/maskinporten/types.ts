@@ -3,6 +3,7 @@
 import type { TokenResponse } from "../contract/index.ts";
 import type { HttpTransport } from "../http/transport.ts";
 import type { TokenRequest } from "../request/types.ts";
+import type { Deadline } from "../upstream/deadline.ts";
 
 /** What one attempt did: for the audit record and metrics. Never contains the grant or the token. */
 export interface AttemptRecord {
@@ -43,6 +44,7 @@ export interface TokenSource {
   /**
    * Signs a fresh grant per attempt and exchanges it; throws UpstreamRejected, UpstreamUnavailable or SigningUnavailable.
    * Appends one record per attempt to `attempts` as it goes, so the caller has them on failure as on success.
+   * Signing and every call give up when `deadline` passes (SigningUnavailable or UpstreamUnavailable).
    */
-  requestToken(request: TokenRequest, attempts?: AttemptRecord[]): Promise<TokenResult>;
+  requestToken(request: TokenRequest, attempts?: AttemptRecord[], deadline?: Deadline): Promise<TokenResult>;
 }

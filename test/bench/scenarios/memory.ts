@@ -66,6 +66,7 @@ export default async function run(): Promise<Figure[]> {
         caller: { userArn: roleCaller("payroll-svc").userArn, accountId: ACCOUNT },
         body: { body: JSON.stringify({ scope }), isBase64Encoded: false, contentType: "application/json" },
         requestId: randomUUID(),
+        remainingMs: 28_000,
       });
       return answer.cache;
     };
