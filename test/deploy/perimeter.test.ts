@@ -219,6 +219,10 @@ async function signers(parameters: Record<string, string>, name: string) {
     }[];
   };
   const signing = policy.Statement.filter((s) => [s.Action].flat().includes("kms:Sign"));
+  const reading = policy.Statement.filter(
+    (s) =>
+      s.Effect === "Allow" && [s.Action].flat().includes("kms:GetPublicKey") && s.Condition !== undefined,
+  );
   const allowed = signing.filter((s) => s.Effect === "Allow");
   const denied = signing.find((s) => s.Sid === "OnlyTheSignersSign");
   return {
@@ -226,6 +230,8 @@ async function signers(parameters: Record<string, string>, name: string) {
       .flatMap((s) => s.Condition?.ArnEquals?.["aws:PrincipalArn"] ?? ["(any principal)"])
       .sort(),
     exceptFromDeny: [denied?.Condition?.ArnNotEquals?.["aws:PrincipalArn"] ?? []].flat().sort(),
+    /** Roles (named by condition) that may read the public key, signers included. */
+    readers: [...new Set(reading.flatMap((s) => s.Condition?.ArnEquals?.["aws:PrincipalArn"] ?? []))].sort(),
   };
 }
 
@@ -236,6 +242,16 @@ describe("the key policies (infra/kms-key.yml)", () => {
     const key = await signers({}, "perimeter-serving-key");
     expect(key.allowed).toEqual([roleArn("TokenLambdaFunction")]);
     expect(key.exceptFromDeny).toEqual([roleArn("TokenLambdaFunction")]);
+  });
+
+  it("the serving key lets the named operator role read its public key for npm run keys, never sign", async () => {
+    const key = await signers({ OperatorRoleArns: OPERATOR }, "perimeter-serving-key-operator");
+    expect(key.allowed).toEqual([roleArn("TokenLambdaFunction")]);
+    expect(key.exceptFromDeny).toEqual([roleArn("TokenLambdaFunction")]);
+    expect(key.readers).toContain(OPERATOR);
+    const without = await signers({}, "perimeter-serving-key-no-operator");
+    expect(without.readers).not.toContain(OPERATOR);
+    expect(without.readers).toContain(roleArn("KeyWatchLambdaFunction"));
   });
 
   it("without a separate admin client (KeyWatchSigns), the token and key-watch functions' roles sign", async () => {
