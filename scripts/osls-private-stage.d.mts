@@ -18,7 +18,8 @@ export declare function callerConditions(
 
 export interface PrivateStageSettings {
   callers?: Callers;
-  refuseDeployWith?: string[];
+  /** Each parameter whose placeholder value refuses `sls deploy`, with that value. */
+  refuseDeployWith?: Record<string, string>;
   [setting: string]: unknown;
 }
 

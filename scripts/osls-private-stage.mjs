@@ -283,18 +283,33 @@ export default class PrivateStagePlugin {
     }
   }
 
+  /**
+   * Every reason not to deploy, at once, each naming the parameter to set: no caller named, or a parameter
+   * still at its placeholder (`refuseDeployWith` maps each parameter to its placeholder value).
+   */
   refusePlaceholders() {
+    const problems = [];
     if (callerConditions(this.settings.callers) === undefined) {
-      throw new this.serverless.classes.Error(
-        "Refusing to deploy an API that admits no caller: set callerOrgId and/or callerPrincipalArns " +
-          "(docs/deployment.md, Named callers).",
+      problems.push(
+        "callerOrgId / callerPrincipalArns: name at least one caller, or the API admits nobody (docs/deployment.md, Named callers)",
       );
     }
-    const compiled = JSON.stringify(this.serverless.service.provider.compiledCloudFormationTemplate);
-    const left = (this.settings.refuseDeployWith ?? []).filter((value) => compiled.includes(value));
-    if (left.length > 0) {
+    let compiled = JSON.stringify(this.serverless.service.provider.compiledCloudFormationTemplate);
+    // Longest first, each found one taken out: one placeholder may contain another (the key ARN holds the
+    // client id's zeros), and only what is left of the shorter one counts.
+    const placeholders = Object.entries(this.settings.refuseDeployWith ?? {}).sort(
+      ([, a], [, b]) => String(b).length - String(a).length,
+    );
+    const left = [];
+    for (const [param, value] of placeholders) {
+      if (!compiled.includes(String(value))) continue;
+      left.push(param);
+      compiled = compiled.split(String(value)).join("");
+    }
+    for (const param of left.sort()) problems.push(`${param}: still the placeholder of serverless.yml`);
+    if (problems.length > 0) {
       throw new this.serverless.classes.Error(
-        `Refusing to deploy with placeholder parameter values still in the template: ${left.join(", ")}. ` +
+        `Refusing to deploy:\n  ${problems.join("\n  ")}\n` +
           "Set them per stage in serverless.yml params or with --param (docs/deployment.md, Parameters).",
       );
     }

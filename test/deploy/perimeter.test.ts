@@ -10,7 +10,7 @@ import {
   PutRuleCommand,
   PutTargetsCommand,
 } from "@aws-sdk/client-eventbridge";
-import { GetKeyPolicyCommand, KMSClient } from "@aws-sdk/client-kms";
+import { GetKeyPolicyCommand, KMSClient, ListAliasesCommand } from "@aws-sdk/client-kms";
 import {
   CreateQueueCommand,
   GetQueueAttributesCommand,
@@ -242,6 +242,32 @@ describe("the key policies (infra/kms-key.yml)", () => {
     const key = await signers({}, "perimeter-serving-key");
     expect(key.allowed).toEqual([roleArn("TokenLambdaFunction")]);
     expect(key.exceptFromDeny).toEqual([roleArn("TokenLambdaFunction")]);
+  });
+
+  it("names its alias by stage and role: two stages and an admin key in one account do not clash", async () => {
+    const base = {
+      AdministratorArns: `arn:aws:iam::${ACCOUNT}:role/kms-admin`,
+      AuditorArns: `arn:aws:iam::${ACCOUNT}:role/security-audit`,
+    };
+    const deployed = [
+      await deployTemplate(motoText("kms-key.yml"), "alias-stage-a", { ...base, ServiceStage: "alias-a" }),
+      await deployTemplate(motoText("kms-key.yml"), "alias-stage-b", { ...base, ServiceStage: "alias-b" }),
+      await deployTemplate(motoText("kms-key.yml"), "alias-admin-a", {
+        ...base,
+        ServiceStage: "alias-a",
+        KeyRole: "admin",
+        OperatorRoleArns: OPERATOR,
+      }),
+    ];
+    const keyIds = deployed.map(
+      (stack) => stack.resources.find((r) => r.LogicalResourceId === "SigningKey")?.PhysicalResourceId,
+    );
+    const aliases = (await new KMSClient({}).send(new ListAliasesCommand({}))).Aliases ?? [];
+    expect(keyIds.map((id) => aliases.filter((a) => a.TargetKeyId === id).map((a) => a.AliasName))).toEqual([
+      ["alias/maskinporten-broker-alias-a"],
+      ["alias/maskinporten-broker-alias-b"],
+      ["alias/maskinporten-broker-admin-alias-a"],
+    ]);
   });
 
   it("the serving key lets the named operator role read its public key for npm run keys, never sign", async () => {

@@ -252,35 +252,79 @@ describe("named callers", () => {
 });
 
 describe("sls deploy", () => {
-  const PLACEHOLDERS = ["vpce-0123456789abcdef0", "00000000-0000-0000-0000-000000000000"];
+  const PLACEHOLDERS = {
+    vpcEndpointIds: "vpce-0123456789abcdef0",
+    maskinportenClientId: "00000000-0000-0000-0000-000000000000",
+    signingKeyArn: "arn:aws:kms:eu-north-1:111122223333:key/00000000-0000-0000-0000-000000000000",
+    policyFile: "policy.example.json",
+  };
+  const env = (values: Record<string, string>) => ({
+    Token: { Type: "AWS::Lambda::Function", Properties: { Environment: { Variables: values } } },
+  });
+  const refusal = (settings: PrivateStageSettings, resources: Record<string, unknown> = {}) => {
+    try {
+      plugin(settings, resources).refusePlaceholders();
+      return undefined;
+    } catch (error) {
+      return (error as Error).message;
+    }
+  };
 
-  it("is refused when no caller is named", () => {
-    expect(() =>
-      plugin({
-        callers: { orgId: "", principalArns: "" },
-        refuseDeployWith: PLACEHOLDERS,
-      }).refusePlaceholders(),
-    ).toThrow(/admits no caller: set callerOrgId and\/or callerPrincipalArns/);
+  it("is refused when no caller is named, naming both parameters", () => {
+    expect(refusal({ callers: { orgId: "", principalArns: "" }, refuseDeployWith: PLACEHOLDERS })).toMatch(
+      /callerOrgId \/ callerPrincipalArns: name at least one caller/,
+    );
   });
 
-  it("is refused while a placeholder is left", () => {
-    expect(() =>
-      plugin(
-        { callers: { orgId: "o-a1b2c3d4e5" }, refuseDeployWith: PLACEHOLDERS },
-        { Api: { Properties: { VpcEndpointIds: ["vpce-0123456789abcdef0"] } } },
-      ).refusePlaceholders(),
-    ).toThrow(/placeholder parameter values still in the template: vpce-0123456789abcdef0/);
+  it("names every parameter still at its placeholder at once, by name and never by value", () => {
+    const message = refusal(
+      { callers: { orgId: "" }, refuseDeployWith: PLACEHOLDERS },
+      {
+        Api: { Properties: { VpcEndpointIds: ["vpce-0123456789abcdef0"] } },
+        ...env({
+          MASKINPORTEN_CLIENT_ID: PLACEHOLDERS.maskinportenClientId,
+          POLICY_FILE: "policy.example.json",
+        }),
+      },
+    );
+    const lines = message
+      ?.split("\n")
+      .filter((line) => line.startsWith("  "))
+      .map((line) => line.trim().split(":")[0]);
+    expect(lines).toEqual([
+      "callerOrgId / callerPrincipalArns",
+      "maskinportenClientId",
+      "policyFile",
+      "vpcEndpointIds",
+    ]);
+    expect(message).not.toContain("00000000");
+    expect(message).not.toContain("vpce-0123456789abcdef0");
+  });
+
+  it("tells a placeholder key ARN from a placeholder client id, though one holds the other", () => {
+    const keyOnly = refusal(
+      { callers: { orgId: "o-a1b2c3d4e5" }, refuseDeployWith: PLACEHOLDERS },
+      env({
+        MASKINPORTEN_CLIENT_ID: "0b1c2d3e-aaaa-bbbb-cccc-000000000001",
+        SIGNING_KEY: `kms:${PLACEHOLDERS.signingKeyArn}`,
+      }),
+    );
+    expect(keyOnly).toMatch(/signingKeyArn: still the placeholder/);
+    expect(keyOnly).not.toMatch(/maskinportenClientId/);
   });
 
   it("goes ahead with named callers and no placeholder", () => {
-    expect(() =>
-      plugin(
+    expect(
+      refusal(
         {
           callers: { principalArns: "arn:aws:iam::111122223333:role/payroll-svc" },
           refuseDeployWith: PLACEHOLDERS,
         },
-        { Api: { Properties: { VpcEndpointIds: ["vpce-0a1b2c3d4e5f67890"] } } },
-      ).refusePlaceholders(),
-    ).not.toThrow();
+        {
+          Api: { Properties: { VpcEndpointIds: ["vpce-0a1b2c3d4e5f67890"] } },
+          ...env({ POLICY_FILE: "policy.json" }),
+        },
+      ),
+    ).toBeUndefined();
   });
 });
