@@ -156,6 +156,20 @@ describe("TokenCache", () => {
     expect(t.triggers).toEqual(["miss", "refresh"]);
   });
 
+  it("with refresh-ahead longer than half the lifetime, waits until the value is refresh-ahead old", async () => {
+    const t = setup({ refreshAheadSeconds: 80 });
+    await t.cache.get("k", 30, t.loader(120));
+    // Half its life old and inside the window (remaining 40 < 30 + 80), but 1 ms short of refresh-ahead.
+    t.advance(79.999);
+    expect((await t.cache.get("k", 30, t.loader(120))).outcome).toBe("hit");
+    await flush();
+    expect(t.triggers).toEqual(["miss"]);
+    t.advance(0.001);
+    expect(await t.cache.get("k", 30, t.loader(120))).toMatchObject({ value: "v1", outcome: "hit" });
+    await flush();
+    expect(t.triggers).toEqual(["miss", "refresh"]);
+  });
+
   it("starts no refresh outside the window: remaining exactly min_ttl + refresh-ahead is not inside it", async () => {
     const t = setup({ refreshAheadSeconds: 15 });
     await t.cache.get("k", 30, t.loader(120));
