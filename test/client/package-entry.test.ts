@@ -10,6 +10,8 @@ import { type StartedLocalBroker, startTestLocalBroker } from "../support/local-
 
 const run = promisify(execFile);
 const ROOT = resolve(import.meta.dirname, "../..");
+/** The published package: the client's own package.json, README and LICENSE beside its build. */
+const PACKAGE = join(ROOT, "packages/client");
 
 interface LockEntry {
   version?: string;
@@ -24,6 +26,7 @@ let work: string;
 let consumer: string;
 let packed: { filename: string; files: { path: string }[] };
 let local: StartedLocalBroker;
+let installLog: { stdout: string; stderr: string };
 
 /** Where Node would find `name` from the package installed at `from` (a lockfile key), as in node_modules. */
 function resolveIn(packages: Record<string, LockEntry>, from: string, name: string): string {
@@ -42,7 +45,7 @@ function resolveIn(packages: Record<string, LockEntry>, from: string, name: stri
 async function consumerLock(tarball: string): Promise<object> {
   const ours = JSON.parse(await readFile(join(ROOT, "package-lock.json"), "utf8"));
   const packages: Record<string, LockEntry> = ours.packages;
-  const manifest = JSON.parse(await readFile(join(ROOT, "package.json"), "utf8"));
+  const manifest = JSON.parse(await readFile(join(PACKAGE, "package.json"), "utf8"));
   const lock: Record<string, LockEntry> = {};
   const queue: [string, string][] = Object.keys(manifest.dependencies).map((name) => ["", name]);
   for (let next = queue.shift(); next !== undefined; next = queue.shift()) {
@@ -76,8 +79,8 @@ async function consumerLock(tarball: string): Promise<object> {
 
 beforeAll(async () => {
   work = await mkdtemp(join(tmpdir(), "broker-package-"));
-  // `npm pack` runs the `prepare` script, so the tarball holds a fresh build of dist/.
-  const { stdout } = await run("npm", ["pack", "--json", "--pack-destination", work], { cwd: ROOT });
+  // `npm pack` runs the `prepack` script, so the tarball holds a fresh build of dist/.
+  const { stdout } = await run("npm", ["pack", "--json", "--pack-destination", work], { cwd: PACKAGE });
   [packed] = JSON.parse(stdout);
   const tarball = join(work, packed.filename);
   consumer = join(work, "consumer");
@@ -90,7 +93,9 @@ beforeAll(async () => {
   };
   await writeFile(join(consumer, "package.json"), JSON.stringify(manifest));
   await writeFile(join(consumer, "package-lock.json"), JSON.stringify(await consumerLock(tarball)));
-  await run("npm", ["ci", "--offline", "--no-audit", "--no-fund"], { cwd: consumer });
+  installLog = await run("npm", ["ci", "--offline", "--no-audit", "--no-fund", "--foreground-scripts"], {
+    cwd: consumer,
+  });
   local = await startTestLocalBroker();
 }, 180_000);
 
@@ -112,6 +117,20 @@ describe("the packed package", () => {
     expect(paths.filter((p) => /^dist\/(broker|signer|policy|cache|config|audit|grant)\//.test(p))).toEqual(
       [],
     );
+  });
+
+  it("is the client's own product: its README, its runtime dependencies as the broker pins them, no install script", async () => {
+    const installed = join(consumer, "node_modules/maskinporten-broker");
+    expect(await readFile(join(installed, "README.md"), "utf8")).toMatch(
+      /^# maskinporten-broker \(caller client\)/,
+    );
+    const manifest = JSON.parse(await readFile(join(installed, "package.json"), "utf8"));
+    const root = JSON.parse(await readFile(join(ROOT, "package.json"), "utf8"));
+    for (const [name, range] of Object.entries(manifest.dependencies))
+      expect(root.dependencies[name]).toBe(range);
+    const installTime = ["preinstall", "install", "postinstall", "prepare"];
+    expect(Object.keys(manifest.scripts ?? {}).filter((name) => installTime.includes(name))).toEqual([]);
+    expect(`${installLog.stdout}${installLog.stderr}`).not.toMatch(/install script|lifecycle|prepare/i);
   });
 
   it("installs into a new project and imports from plain Node (no TypeScript loader)", async () => {
@@ -147,7 +166,7 @@ describe("the packed package", () => {
     expect(token.expires_in).toBeGreaterThanOrEqual(30);
   });
 
-  it("type-checks a consumer against the installed declarations", { timeout: 120_000 }, async () => {
+  it("type-checks a consumer against the installed declarations", { timeout: 240_000 }, async () => {
     await writeFile(
       join(consumer, "consumer.ts"),
       [
@@ -160,11 +179,16 @@ describe("the packed package", () => {
       ].join("\n"),
     );
     const tsc = join(ROOT, "node_modules/typescript/bin/tsc");
-    const args = ["--noEmit", "--strict", "--module", "nodenext", "--target", "es2024", "--types", "node"];
+    const args = ["--noEmit", "--strict", "--target", "es2024", "--types", "node"];
     // @types/node comes from this project: the consumer installed only the package and its runtime dependencies.
     const typeRoots = ["--typeRoots", join(ROOT, "node_modules/@types")];
-    await expect(
-      run(process.execPath, [tsc, ...args, ...typeRoots, "consumer.ts"], { cwd: consumer }),
-    ).resolves.toBeDefined();
+    for (const resolution of [
+      ["--module", "nodenext"],
+      ["--module", "esnext", "--moduleResolution", "bundler"],
+    ]) {
+      await expect(
+        run(process.execPath, [tsc, ...args, ...resolution, ...typeRoots, "consumer.ts"], { cwd: consumer }),
+      ).resolves.toBeDefined();
+    }
   });
 });
