@@ -4,16 +4,19 @@ import { readFileSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 
 const NS = "TokenBroker";
-const CLOUDTRAIL_NS = "TokenBroker/CloudTrail";
 /** A CloudFormation `!Sub` variable of the template (a parameter or pseudo parameter). */
 const sub = (name: string) => `\${${name}}`;
 const REGION = sub("AWS::Region");
 const SERVICE = sub("MetricsServiceDimension");
 const STAGE = sub("ServiceStage");
-const TOKEN_LOGS = sub("TokenLogGroupName");
-const ACCESS_LOGS = sub("AccessLogGroupName");
+// infra/alarms.yml's metric filters write the stage's CloudTrail counts here: one namespace per stage.
+const CLOUDTRAIL_NS = `TokenBroker/CloudTrail/${STAGE}`;
 const TOKEN_FUNCTION = `maskinporten-broker-${STAGE}-token`;
 const API_NAME = `maskinporten-broker-${STAGE}`;
+// The names serverless.yml and infra/audit-queries.yml give the stage's log groups and query folder.
+const TOKEN_LOGS = `/aws/lambda/${TOKEN_FUNCTION}`;
+const ACCESS_LOGS = `/aws/api-gateway/${API_NAME}`;
+const QUERY_FOLDER = `maskinporten-broker-${STAGE}`;
 
 /** A CloudWatch metric widget row: `[namespace, name, dimension, value, ..., options?]` or an expression. */
 export type MetricRow = (string | Record<string, unknown>)[];
@@ -74,7 +77,7 @@ function widgets(): Omit<Widget, "x" | "y" | "width" | "height">[] {
       properties: {
         markdown: [
           `# maskinporten-broker (${STAGE})`,
-          `Saved Logs Insights queries: [open Logs Insights](${LOGS_INSIGHTS}) and pick the folder **maskinporten-broker** ` +
+          `Saved Logs Insights queries: [open Logs Insights](${LOGS_INSIGHTS}) and pick the folder **${QUERY_FOLDER}** ` +
             "(Tokens per principal and scope, Denials, Key use per day, Unknown principals, Failures by upstream error, " +
             "Requests refused by API Gateway; infra/audit-queries.yml). " +
             `[Alarms of this stage](${ALARMS}). Runbook: docs/operations.md.`,
@@ -220,19 +223,13 @@ Parameters:
     Type: String
     Default: prod
     AllowedPattern: "^[a-zA-Z0-9-]+$"
-    Description: The \`--stage\` the service was deployed with.
+    Description: >-
+      The \`--stage\` the service was deployed with; names the dashboard, the functions, the API and the log
+      groups it reads (the token function's audit record, the access log), so two stages' dashboards never mix.
   MetricsServiceDimension:
     Type: String
     Default: maskinporten-broker
     Description: The \`service\` dimension of the TokenBroker metrics (POWERTOOLS_SERVICE_NAME).
-  TokenLogGroupName:
-    Type: String
-    Default: /aws/lambda/maskinporten-broker-prod-token
-    Description: Log group of the token function (the audit record).
-  AccessLogGroupName:
-    Type: String
-    Default: /aws/api-gateway/maskinporten-broker-prod
-    Description: The API's access log group.
 
 Resources:
   Dashboard:

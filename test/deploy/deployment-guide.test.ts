@@ -62,6 +62,33 @@ describe("docs/deployment.md's commands", () => {
     ).toEqual([true, true, true, true]);
   });
 
+  it("override only parameters their template declares, and every one it requires", () => {
+    const deploys = commands.filter((c) => c.argv[1] === "cloudformation" && c.argv[2] === "deploy");
+    expect(deploys.length).toBeGreaterThan(3);
+    for (const { argv, line } of deploys) {
+      const template = readFileSync(join(REPO_ROOT, argv[argv.indexOf("--template-file") + 1] ?? ""), "utf8");
+      const section = template.slice(template.indexOf("\nParameters:\n"), template.indexOf("\nResources:\n"));
+      const declared = [...section.matchAll(/^ {2}(\w+):\n((?: {4}.*\n)+)/gm)];
+      const start = argv.indexOf("--parameter-overrides");
+      const given =
+        start < 0
+          ? []
+          : argv.slice(start + 1, argv.findIndex((a, i) => i > start && a.startsWith("--")) >>> 0);
+      const names = given.map((pair) => pair.split("=")[0]);
+      expect(
+        names.filter((name) => !declared.some(([, declaredName]) => declaredName === name)),
+        line,
+      ).toEqual([]);
+      const required = declared
+        .filter(([, , body]) => !/^ {4}Default:/m.test(body ?? ""))
+        .map(([, name]) => name);
+      expect(
+        required.filter((name) => !names.includes(name)),
+        line,
+      ).toEqual([]);
+    }
+  });
+
   it("run cfn-lint clean here, the prerequisites template among them", async () => {
     const lint = commands.filter(isCfnLint);
     expect(lint.some((command) => command.argv.includes("infra/prerequisites.yml"))).toBe(true);

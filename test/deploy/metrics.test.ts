@@ -210,7 +210,7 @@ function alarmMetrics(): NamedMetric[] {
           insights.length > 0,
         );
         if (insights.length > 0) return insights;
-        const namespaces = [...body.matchAll(/^\s+Namespace: (\S+)$/gm)].map((m) => m[1] ?? "");
+        const namespaces = [...body.matchAll(/^\s+Namespace: (.+)$/gm)].map((m) => scalar(m[1]));
         const names = [...body.matchAll(/^\s+MetricName: (\S+)$/gm)].map((m) => m[1] ?? "");
         const dimensions = [...body.matchAll(/^\s+- Name: (\S+)$/gm)].map((m) => m[1] ?? "");
         expect(namespaces.length, `${file} ${id}`).toBe(names.length);
@@ -228,12 +228,15 @@ function alarmMetrics(): NamedMetric[] {
   );
 }
 
+/** A YAML scalar as written, a `!Sub` string as its template: the dashboard body spells `${ServiceStage}` alike. */
+const scalar = (raw: string | undefined) => (raw ?? "").replace(/^!Sub\s+/, "").replace(/^"(.*)"$/, "$1");
+
 /** Metrics an infra/ CloudWatch Logs metric filter creates: `namespace|name|` (no dimensions). */
 function filterMetrics(): Set<MetricKey> {
   const keys = new Set<MetricKey>();
   for (const { text } of infraFiles()) {
     for (const block of resourceBlocks(text).filter((b) => b.type === "AWS::Logs::MetricFilter")) {
-      const namespace = /MetricNamespace: (\S+)/.exec(block.body)?.[1] ?? "";
+      const namespace = scalar(/MetricNamespace: (.+)/.exec(block.body)?.[1]);
       const name = /MetricName: (\S+)/.exec(block.body)?.[1] ?? "";
       keys.add(keyOf(namespace, name, []));
     }
@@ -281,7 +284,12 @@ describe("the emitted metric set (EMF captured from lib/audit over every kind of
       unexplained([
         { where: "probe", namespace: "TokenBroker", name: "TokensIssued", dimensions: ["service"] },
         { where: "probe", namespace: "TokenBroker", name: "Denied", dimensions: ["Principal", "service"] },
-        { where: "probe", namespace: "TokenBroker/CloudTrail", name: "KeyDeletes", dimensions: [] },
+        {
+          where: "probe",
+          namespace: `TokenBroker/CloudTrail/\${ServiceStage}`,
+          name: "KeyDeletes",
+          dimensions: [],
+        },
       ]),
     ).toHaveLength(3);
   });
