@@ -5,6 +5,7 @@ export const PYTHON_SUITES = [
   "test/deploy/infra.test.ts",
   "test/deploy/perimeter.test.ts",
   "test/deploy/prerequisites.test.ts",
+  "test/deploy/stage-names.test.ts",
   "test/deploy/template.test.ts",
   "test/dev/python-caller.test.ts",
   "test/dev/start-modes.test.ts",
