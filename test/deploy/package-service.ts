@@ -37,18 +37,14 @@ export interface CloudFormationTemplate {
   Resources: Record<string, CloudFormationResource>;
 }
 
-/** Copies the service into a temp dir and packages it with `params` (`--param name=value`) and `options`. */
-export async function packageService(
-  params: Record<string, string> = {},
-  options: string[] = [],
-): Promise<PackagedService> {
+/** A copy of the service in a temp dir, run as a fresh clone would be: no AWS credentials, an empty HOME. */
+export function copyService(): { dir: string; env: NodeJS.ProcessEnv; remove(): void } {
   const dir = mkdtempSync(join(tmpdir(), "mp-broker-package-"));
   for (const source of SOURCES) cpSync(join(REPO_ROOT, source), join(dir, source), { recursive: true });
   symlinkSync(join(REPO_ROOT, "node_modules"), join(dir, "node_modules"), "dir");
-  const remove = () => rmSync(dir, { recursive: true, force: true });
   const home = join(dir, "empty-home");
   mkdirSync(home);
-  const env: NodeJS.ProcessEnv = { ...process.env, HOME: home };
+  const env: NodeJS.ProcessEnv = { ...process.env, HOME: home, AWS_EC2_METADATA_DISABLED: "true" };
   for (const name of [
     "AWS_ACCESS_KEY_ID",
     "AWS_SECRET_ACCESS_KEY",
@@ -58,6 +54,15 @@ export async function packageService(
   ]) {
     delete env[name];
   }
+  return { dir, env, remove: () => rmSync(dir, { recursive: true, force: true }) };
+}
+
+/** Copies the service into a temp dir and packages it with `params` (`--param name=value`) and `options`. */
+export async function packageService(
+  params: Record<string, string> = {},
+  options: string[] = [],
+): Promise<PackagedService> {
+  const { dir, env, remove } = copyService();
   const args = [
     "run",
     "package",

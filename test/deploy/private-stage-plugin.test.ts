@@ -1,11 +1,16 @@
 // The osls plugin's rules that need no packaging: signing key refs, named callers, key grants, the deploy refusal.
+import { execFile } from "node:child_process";
+import { existsSync } from "node:fs";
+import { join } from "node:path";
+import { promisify } from "node:util";
 import { describe, expect, it } from "vitest";
 import PrivateStagePlugin, {
   callerConditions,
-  type PrivateStageSettings,
   parsePseudonymKey,
   parseSigningKeys,
 } from "../../scripts/osls-private-stage.mjs";
+import type { Callers, PrivateStageSettings, Resources } from "../../scripts/private-stage/types.ts";
+import { copyService } from "./package-service.ts";
 
 const KEY_A = "arn:aws:kms:eu-north-1:111122223333:key/11111111-1111-1111-1111-111111111111";
 const KEY_B = "arn:aws:kms:eu-north-1:111122223333:key/mrk-22222222222222222222222222222222";
@@ -51,7 +56,9 @@ function plugin(settings: PrivateStageSettings, resources: Record<string, unknow
     service: {
       custom: { privateStage: settings },
       provider: {
-        compiledCloudFormationTemplate: { Resources: { ...resources, ...Object.fromEntries(functions) } },
+        compiledCloudFormationTemplate: {
+          Resources: { ...resources, ...Object.fromEntries(functions) } as Resources,
+        },
       },
     },
     classes: { Error },
@@ -251,80 +258,152 @@ describe("named callers", () => {
   });
 });
 
+/** The placeholder defaults of serverless.yml's params.default that the plugin compares against. */
+const DEFAULTS = {
+  vpcEndpointIds: "vpce-0123456789abcdef0",
+  policyFile: "policy.example.json",
+  maskinportenClientId: "00000000-0000-0000-0000-000000000000",
+  signingKeyArn: "arn:aws:kms:eu-north-1:111122223333:key/00000000-0000-0000-0000-000000000000",
+};
+const SET = {
+  vpcEndpointIds: "vpce-0a1b2c3d4e5f67890",
+  policyFile: "policy.json",
+  maskinportenClientId: "3f2b8c4e-1d2a-4b7c-9e0f-5a6b7c8d9e0f",
+  signingKeyArn: KEY_A,
+};
+
+/** The plugin as osls builds it for `sls <commands>`, serverless.yml's params.default being DEFAULTS. */
+function commandPlugin(commands: string[], settings: PrivateStageSettings) {
+  return new PrivateStagePlugin({
+    service: {
+      provider: { stage: "prod", compiledCloudFormationTemplate: { Resources: {} } },
+      custom: { privateStage: settings },
+    },
+    configurationInput: { params: { default: DEFAULTS } },
+    processedInput: { commands, options: {} },
+    classes: { Error },
+  });
+}
+
+/** The settings serverless.yml passes for `params` (one client). */
+const settingsOf = (params: typeof SET, callers: Callers): PrivateStageSettings => ({
+  signingKeys: `kms:${params.signingKeyArn}`,
+  callers,
+  placeholders: [
+    { vpcEndpointIds: params.vpcEndpointIds, policyFile: params.policyFile },
+    { maskinportenClientId: params.maskinportenClientId, signingKeyArn: params.signingKeyArn },
+  ],
+});
+
+/** What the plugin's `initialize` hook throws for `sls <commands>`, or undefined. */
+function refusal(commands: string[], settings: PrivateStageSettings): string | undefined {
+  try {
+    commandPlugin(commands, settings).hooks.initialize?.();
+    return undefined;
+  } catch (error) {
+    return (error as Error).message;
+  }
+}
+
 describe("sls deploy", () => {
-  const PLACEHOLDERS = {
-    vpcEndpointIds: "vpce-0123456789abcdef0",
-    maskinportenClientId: "00000000-0000-0000-0000-000000000000",
-    signingKeyArn: "arn:aws:kms:eu-north-1:111122223333:key/00000000-0000-0000-0000-000000000000",
-    policyFile: "policy.example.json",
-  };
-  const env = (values: Record<string, string>) => ({
-    Token: { Type: "AWS::Lambda::Function", Properties: { Environment: { Variables: values } } },
-  });
-  const refusal = (settings: PrivateStageSettings, resources: Record<string, unknown> = {}) => {
-    try {
-      plugin(settings, resources).refusePlaceholders();
-      return undefined;
-    } catch (error) {
-      return (error as Error).message;
-    }
-  };
-
-  it("is refused when no caller is named, naming both parameters", () => {
-    expect(refusal({ callers: { orgId: "", principalArns: "" }, refuseDeployWith: PLACEHOLDERS })).toMatch(
-      /callerOrgId \/ callerPrincipalArns: name at least one caller/,
-    );
-  });
-
-  it("names every parameter still at its placeholder at once, by name and never by value", () => {
-    const message = refusal(
-      { callers: { orgId: "" }, refuseDeployWith: PLACEHOLDERS },
-      {
-        Api: { Properties: { VpcEndpointIds: ["vpce-0123456789abcdef0"] } },
-        ...env({
-          MASKINPORTEN_CLIENT_ID: PLACEHOLDERS.maskinportenClientId,
-          POLICY_FILE: "policy.example.json",
-        }),
-      },
-    );
-    const lines = message
-      ?.split("\n")
-      .filter((line) => line.startsWith("  "))
-      .map((line) => line.trim().split(":")[0]);
-    expect(lines).toEqual([
-      "callerOrgId / callerPrincipalArns",
-      "maskinportenClientId",
-      "policyFile",
-      "vpcEndpointIds",
+  it("is refused with every problem at once, each naming its parameter, never a placeholder value", () => {
+    const message = refusal(["deploy"], settingsOf(DEFAULTS, { orgId: "", principalArns: "" }));
+    expect(message?.split("\n")).toEqual([
+      "Refusing to deploy stage prod (docs/deployment.md, Parameters):",
+      "  - no caller is named: set callerOrgId and/or callerPrincipalArns (the API would admit nobody)",
+      "  - vpcEndpointIds still has its placeholder default: set it in the stage's params or with --param",
+      "  - policyFile still has its placeholder default: set it in the stage's params or with --param",
+      "  - maskinportenClientId still has its placeholder default: set it in the stage's params or with --param",
+      "  - signingKeyArn still has its placeholder default: set it in the stage's params or with --param",
     ]);
-    expect(message).not.toContain("00000000");
-    expect(message).not.toContain("vpce-0123456789abcdef0");
   });
 
-  it("tells a placeholder key ARN from a placeholder client id, though one holds the other", () => {
-    const keyOnly = refusal(
-      { callers: { orgId: "o-a1b2c3d4e5" }, refuseDeployWith: PLACEHOLDERS },
-      env({
-        MASKINPORTEN_CLIENT_ID: "0b1c2d3e-aaaa-bbbb-cccc-000000000001",
-        SIGNING_KEY: `kms:${PLACEHOLDERS.signingKeyArn}`,
-      }),
-    );
-    expect(keyOnly).toMatch(/signingKeyArn: still the placeholder/);
-    expect(keyOnly).not.toMatch(/maskinportenClientId/);
+  it("names malformed values beside the placeholders left, in the same refusal", () => {
+    const settings = {
+      ...settingsOf({ ...SET, vpcEndpointIds: DEFAULTS.vpcEndpointIds }, { orgId: "111122223333" }),
+      signingKeys: "kms:alias/broker",
+      pidPseudonymKey: "file:/pid.key",
+    };
+    const lines = refusal(["deploy"], settings)?.split("\n").slice(1);
+    expect(lines).toEqual([
+      expect.stringMatching(/^ {2}- callerOrgId "111122223333" is not an organisation id/),
+      expect.stringMatching(/^ {2}- signing key .*"kms:alias\/broker" is neither kms:<key ARN> \(an alias/),
+      expect.stringMatching(/^ {2}- pid pseudonym key \(pidPseudonymKey\) "file:\/pid.key" is neither/),
+      expect.stringMatching(/^ {2}- vpcEndpointIds still has its placeholder default/),
+    ]);
   });
 
-  it("goes ahead with named callers and no placeholder", () => {
+  it("goes ahead with every placeholder replaced and a caller named (an organisation, or principal ARNs)", () => {
+    expect(refusal(["deploy"], settingsOf(SET, { orgId: "o-a1b2c3d4e5" }))).toBeUndefined();
     expect(
-      refusal(
-        {
-          callers: { principalArns: "arn:aws:iam::111122223333:role/payroll-svc" },
-          refuseDeployWith: PLACEHOLDERS,
-        },
-        {
-          Api: { Properties: { VpcEndpointIds: ["vpce-0a1b2c3d4e5f67890"] } },
-          ...env({ POLICY_FILE: "policy.json" }),
-        },
-      ),
+      refusal(["deploy"], settingsOf(SET, { principalArns: "arn:aws:iam::111122223333:role/payroll-svc" })),
     ).toBeUndefined();
   });
+
+  it("refuses `deploy function` too (it would push the placeholder environment), not `package` or `deploy list`", () => {
+    const placeholders = settingsOf(DEFAULTS, {});
+    expect(refusal(["deploy", "function"], placeholders)).toMatch(/^Refusing to deploy stage prod/);
+    expect(refusal(["package"], placeholders)).toBeUndefined();
+    expect(refusal(["deploy", "list"], placeholders)).toBeUndefined();
+  });
+
+  it("a placeholder that is no param of params.default is a mistake in serverless.yml, said as such", () => {
+    expect(() =>
+      commandPlugin(["deploy"], {
+        ...settingsOf(SET, {}),
+        placeholders: [{ vpcEndpointId: "x" }],
+      }).hooks.initialize?.(),
+    ).toThrow(/placeholder vpcEndpointId is no param of params.default/);
+  });
+});
+
+describe("sls package", () => {
+  it("names every malformed parameter at once, before it changes the template", () => {
+    const packaging = commandPlugin(["package"], {
+      ...settingsOf(SET, { orgId: "o-1", principalArns: "arn:aws:sts::111122223333:assumed-role/a/b" }),
+      adminSigningKey: "kms:alias/admin",
+    });
+    expect(() => packaging.hooks["after:package:compileEvents"]?.()).toThrow(
+      new RegExp(
+        [
+          "^Refusing to package with malformed parameters \\(docs/deployment.md, Parameters\\):",
+          '  - callerOrgId "o-1" is not an organisation id',
+          '  - callerPrincipalArns entry "arn:aws:sts::111122223333:assumed-role/a/b" is not an IAM principal',
+          '  - admin signing key \\(keyAdminSigningKey\\) "kms:alias/admin" is neither',
+        ].join(".*\n"),
+      ),
+    );
+  });
+});
+
+describe("npx sls deploy, offline", () => {
+  it("refuses before it packages or calls AWS, listing every problem by parameter", async () => {
+    const copy = copyService();
+    try {
+      const run = promisify(execFile)(
+        process.execPath,
+        [join(copy.dir, "node_modules/osls/bin/serverless.js"), "deploy", "--stage", "prod"],
+        { cwd: copy.dir, env: { ...copy.env, SLS_TELEMETRY_DISABLED: "1" } },
+      );
+      const failed = (await run.then(
+        () => ({ stdout: "", stderr: "sls deploy succeeded" }),
+        (error: { stdout: string; stderr: string }) => error,
+      )) as { stdout: string; stderr: string };
+      const output = `${failed.stdout}${failed.stderr}`;
+      for (const param of [
+        "callerOrgId",
+        "vpcEndpointIds",
+        "policyFile",
+        "maskinportenClientId",
+        "signingKeyArn",
+      ]) {
+        expect(output).toContain(param);
+      }
+      expect(output).toContain("Refusing to deploy stage prod");
+      expect(output).not.toMatch(/00000000-0000|vpce-0123456789abcdef0|policy\.example\.json/);
+      expect(existsSync(join(copy.dir, ".serverless"))).toBe(false);
+    } finally {
+      copy.remove();
+    }
+  }, 180_000);
 });
