@@ -1,7 +1,7 @@
 // The middy glue every route shares: one broker per cold start, the request id, JSON answers, errors -> problem+json.
 import middy from "@middy/core";
 import type { APIGatewayProxyEvent, APIGatewayProxyResult, Context } from "aws-lambda";
-import { diagnosticLogger, SERVICE_NAME } from "../lib/audit/index.ts";
+import { diagnosticLogger, serviceName } from "../lib/audit/index.ts";
 import type { Broker } from "../lib/broker/broker.ts";
 import { ConfigError } from "../lib/config/index.ts";
 import { problemResponse, toProblem } from "../lib/problem/index.ts";
@@ -47,7 +47,7 @@ export function jsonResponse(
   };
 }
 
-const glueLogger = diagnosticLogger(SERVICE_NAME);
+const glueLogger = diagnosticLogger(serviceName());
 
 /**
  * A route handler wrapped in middy: any error becomes problem+json, except an invalid configuration, which

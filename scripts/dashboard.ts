@@ -7,8 +7,9 @@ const NS = "TokenBroker";
 /** A CloudFormation `!Sub` variable of the template (a parameter or pseudo parameter). */
 const sub = (name: string) => `\${${name}}`;
 const REGION = sub("AWS::Region");
-const SERVICE = sub("MetricsServiceDimension");
 const STAGE = sub("ServiceStage");
+// The TokenBroker metrics' `service` dimension: POWERTOOLS_SERVICE_NAME, which serverless.yml sets per stage.
+const SERVICE = `maskinporten-broker-${STAGE}`;
 // infra/alarms.yml's metric filters write the stage's CloudTrail counts here: one namespace per stage.
 const CLOUDTRAIL_NS = `TokenBroker/CloudTrail/${STAGE}`;
 const TOKEN_FUNCTION = `maskinporten-broker-${STAGE}-token`;
@@ -38,7 +39,10 @@ const byService = (name: string, options: Record<string, unknown> = {}): MetricR
   options,
 ];
 
-/** Every series of `name` over a dimension set (e.g. per client: the `Client` set the broker emits beside `service`). */
+/**
+ * Every series of `name` over a dimension set (e.g. per client: the `Client` set the broker emits beside `service`),
+ * of this stage's service only.
+ */
 const search = (
   name: string,
   dimensions: string,
@@ -47,7 +51,11 @@ const search = (
   label: string,
   period = 300,
 ): MetricRow => [
-  { expression: `SEARCH('{${NS},${dimensions}} MetricName="${name}"', '${stat}', ${period})`, id, label },
+  {
+    expression: `SEARCH('{${NS},${dimensions}} MetricName="${name}" service="${SERVICE}"', '${stat}', ${period})`,
+    id,
+    label,
+  },
 ];
 const perClient = (name: string, stat: string, id: string, label: string): MetricRow =>
   search(name, "Client,service", stat, id, label);
@@ -225,11 +233,8 @@ Parameters:
     AllowedPattern: "^[a-zA-Z0-9-]+$"
     Description: >-
       The \`--stage\` the service was deployed with; names the dashboard, the functions, the API and the log
-      groups it reads (the token function's audit record, the access log), so two stages' dashboards never mix.
-  MetricsServiceDimension:
-    Type: String
-    Default: maskinporten-broker
-    Description: The \`service\` dimension of the TokenBroker metrics (POWERTOOLS_SERVICE_NAME).
+      groups it reads (the token function's audit record, the access log) and the TokenBroker metrics' \`service\`
+      dimension (maskinporten-broker-<stage>), so two stages' dashboards never mix.
 
 Resources:
   Dashboard:

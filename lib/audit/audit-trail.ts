@@ -16,8 +16,8 @@ import type { TokenRequest } from "../request/types.ts";
 import { auditLine, type LineWriter, stdoutWriter } from "./audit-line.ts";
 import { type DiagnosticLogger, diagnosticLogger } from "./diagnostics.ts";
 import { type EmfTarget, emfLine, type MetricValue } from "./emf.ts";
+import { serviceName } from "./service-name.ts";
 
-export const SERVICE_NAME = "maskinporten-broker";
 export const METRICS_NAMESPACE = "TokenBroker";
 
 /** `token_rejected`: the request itself was at fault (400, 413, 415); `token_failed`: the broker or an upstream. */
@@ -159,9 +159,10 @@ export interface AuditSinks {
   write?: LineWriter;
   /** Wall clock, epoch ms: the audit line's and the EMF document's timestamp. */
   now?: () => number;
+  /** The `service` of every line and the metrics' `service` dimension; POWERTOOLS_SERVICE_NAME by default. */
+  service?: string;
 }
 
-const EMF_TARGET: EmfTarget = { namespace: METRICS_NAMESPACE, service: SERVICE_NAME };
 const COUNT = (name: string): MetricValue => ({ name, unit: "Count", value: 1 });
 const MS = (name: string, value: number): MetricValue => ({ name, unit: "Milliseconds", value });
 
@@ -194,11 +195,14 @@ export class AuditTrail {
   readonly logger: DiagnosticLogger;
   private readonly write: LineWriter;
   private readonly now: () => number;
+  private readonly emf: EmfTarget;
 
   constructor(sinks: AuditSinks = {}) {
-    this.logger = sinks.logger ?? diagnosticLogger(SERVICE_NAME);
+    const service = sinks.service ?? serviceName();
+    this.logger = sinks.logger ?? diagnosticLogger(service);
     this.write = sinks.write ?? stdoutWriter;
     this.now = sinks.now ?? Date.now;
+    this.emf = { namespace: METRICS_NAMESPACE, service };
   }
 
   /** Writes the record and publishes its metrics: one audit line and one EMF document per call. */
@@ -232,8 +236,8 @@ export class AuditTrail {
     }
     // With a client, two dimension sets in the EMF document: per service (what the alarms watch) and per client.
     const now = this.now();
-    const audit = auditLine(record, new Date(now).toISOString(), SERVICE_NAME);
-    this.write(metrics.length === 0 ? audit : audit + emfLine(EMF_TARGET, now, metrics, record.client));
+    const audit = auditLine(record, new Date(now).toISOString(), this.emf.service);
+    this.write(metrics.length === 0 ? audit : audit + emfLine(this.emf, now, metrics, record.client));
   }
 
   /**

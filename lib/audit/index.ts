@@ -10,8 +10,8 @@ export {
   exchangeFields,
   FAILURE_EVENT,
   METRICS_NAMESPACE,
-  SERVICE_NAME,
   tokenFingerprint,
   upstreamOf,
 } from "./audit-trail.ts";
 export { type DiagnosticLogger, diagnosticLogger, logThreshold } from "./diagnostics.ts";
+export { DEFAULT_SERVICE_NAME, serviceName } from "./service-name.ts";

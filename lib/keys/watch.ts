@@ -2,7 +2,7 @@
 import { Logger } from "@aws-lambda-powertools/logger";
 import { Metrics, MetricUnit } from "@aws-lambda-powertools/metrics";
 import { AUDIT_LEVEL, auditLine, type LineWriter, stdoutWriter } from "../audit/audit-line.ts";
-import { METRICS_NAMESPACE, SERVICE_NAME } from "../audit/index.ts";
+import { METRICS_NAMESPACE, serviceName } from "../audit/index.ts";
 import type { Config } from "../config/index.ts";
 import type { AdminTokenRecord } from "./admin-token.ts";
 import { KeyWatchFailed } from "./errors.ts";
@@ -17,6 +17,8 @@ export interface KeyWatchSinks {
   write?: LineWriter;
   /** Wall clock (epoch ms) of the audit lines' timestamps. */
   now?: () => number;
+  /** The `service` of its lines and metrics; POWERTOOLS_SERVICE_NAME by default. */
+  service?: string;
 }
 
 /** Writes one audit record; any record with an `event`. */
@@ -24,9 +26,10 @@ type AuditWrite = <T extends { readonly event: string }>(record: T) => void;
 
 /** Writes audit records (a registration changed, a grant signed) as audit lines, which no log level drops. */
 function auditWriter(sinks: KeyWatchSinks): AuditWrite {
+  const service = sinks.service ?? serviceName();
   const write = sinks.write ?? stdoutWriter;
   const now = sinks.now ?? Date.now;
-  return (record) => write(auditLine(record, new Date(now()).toISOString(), SERVICE_NAME));
+  return (record) => write(auditLine(record, new Date(now()).toISOString(), service));
 }
 
 export interface KeyWatchOptions {
@@ -57,9 +60,10 @@ export class KeyWatch {
     private readonly options: KeyWatchOptions,
     sinks: KeyWatchSinks = {},
   ) {
-    this.logger = sinks.logger ?? new Logger({ serviceName: SERVICE_NAME });
-    this.metrics = sinks.metrics ?? new Metrics({ namespace: METRICS_NAMESPACE, serviceName: SERVICE_NAME });
-    this.audit = auditWriter(sinks);
+    const service = sinks.service ?? serviceName();
+    this.logger = sinks.logger ?? new Logger({ serviceName: service });
+    this.metrics = sinks.metrics ?? new Metrics({ namespace: METRICS_NAMESPACE, serviceName: service });
+    this.audit = auditWriter({ ...sinks, service });
   }
 
   /** The watch of every configured client; each admin token it mints is audited. */

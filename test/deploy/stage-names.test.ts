@@ -4,7 +4,7 @@ import { readdirSync } from "node:fs";
 import { join } from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { type PackagedService, packageService, REPO_ROOT } from "./package-service.ts";
-import { physicalNames, type Template } from "./physical-names.ts";
+import { evaluator, physicalNames, type Template } from "./physical-names.ts";
 
 const ACCOUNT = "111122223333";
 const KEY_ARN = `arn:aws:kms:eu-north-1:${ACCOUNT}:key/11111111-2222-3333-4444-555555555555`;
@@ -123,5 +123,85 @@ describe("two stages in one account", () => {
   it("within one stage, no two resources (of any of its stacks) want the same name", () => {
     const names = namesOf("green");
     expect(names.filter((name, index) => names.indexOf(name) !== index)).toEqual([]);
+  });
+});
+
+/** POWERTOOLS_SERVICE_NAME of each function of stage `stage`'s packaged service: the metrics' `service` dimension. */
+function emittedServices(stage: Stage): string[] {
+  const template = packaged.get(stage)?.template as unknown as Template;
+  const values = Object.values(template.Resources)
+    .filter((resource) => resource.Type === "AWS::Lambda::Function")
+    .map((resource) => {
+      const environment = resource.Properties?.Environment as
+        | { Variables?: Record<string, unknown> }
+        | undefined;
+      return evaluator(template, {})(environment?.Variables?.POWERTOOLS_SERVICE_NAME as string);
+    });
+  return [...new Set(values.map(String))];
+}
+
+/**
+ * The `service` value every TokenBroker metric alarms.yml and dashboard.yml read for stage `stage`: an alarm's
+ * service dimension, a Metrics Insights `WHERE service = '…'`, a dashboard row's `"service", "…"` and a SEARCH's
+ * `service="…"`. A metric of the namespace that names no service counts as "(any)".
+ */
+function watchedServices(stage: Stage): { alarms: string[]; dashboard: string[] } {
+  const watched = { alarms: [] as string[], dashboard: [] as string[] };
+  const alarms = infra.get("alarms.yml") as Template;
+  const evaluate = evaluator(alarms, PER_STAGE["alarms.yml"]?.[0]?.(stage) ?? {});
+  for (const resource of Object.values(alarms.Resources).filter((r) => r.Type === "AWS::CloudWatch::Alarm")) {
+    const properties = evaluate(resource.Properties ?? {}) as {
+      Namespace?: string;
+      Dimensions?: { Name: string; Value: string }[];
+      Metrics?: { Expression?: string; MetricStat?: { Metric: { Namespace: string } } }[];
+    };
+    if (properties.Namespace === "TokenBroker") {
+      watched.alarms.push(properties.Dimensions?.find((d) => d.Name === "service")?.Value ?? "(any)");
+    }
+    for (const metric of properties.Metrics ?? []) {
+      const insights = /SCHEMA\("TokenBroker"[^)]*\)(?: WHERE service = '([^']+)')?/.exec(
+        metric.Expression ?? "",
+      );
+      if (insights !== null) watched.alarms.push(insights[1] ?? "(any)");
+      if (metric.MetricStat?.Metric.Namespace === "TokenBroker") watched.alarms.push("(any)");
+    }
+  }
+  const dashboard = infra.get("dashboard.yml") as Template;
+  const body = String(
+    evaluator(dashboard, { ServiceStage: stage })(
+      dashboard.Resources.Dashboard?.Properties?.DashboardBody ?? "",
+    ),
+  );
+  const rows = (JSON.parse(body) as { widgets: { properties: { metrics?: unknown[][] } }[] }).widgets.flatMap(
+    (widget) => widget.properties.metrics ?? [],
+  );
+  for (const row of rows) {
+    if (row[0] === "TokenBroker") {
+      const at = row.indexOf("service");
+      watched.dashboard.push(at < 0 ? "(any)" : String(row[at + 1]));
+    }
+    const expression = String((row[0] as { expression?: unknown } | undefined)?.expression ?? "");
+    if (expression.startsWith("SEARCH('{TokenBroker")) {
+      watched.dashboard.push(/ service="([^"]+)"/.exec(expression)?.[1] ?? "(any)");
+    }
+  }
+  return watched;
+}
+
+describe("two stages' metrics", () => {
+  it("each stage's functions emit under a service of their own", () => {
+    const [blue, green] = STAGES.map(emittedServices);
+    expect(blue).toEqual(["maskinporten-broker-blue"]);
+    expect(green).toEqual(["maskinporten-broker-green"]);
+  });
+
+  it("each stage's alarms and dashboard read only the metrics its own functions emit", () => {
+    for (const stage of STAGES) {
+      const { alarms, dashboard } = watchedServices(stage);
+      // SigningErrors, UpstreamErrors, ExchangeErrors, Denied, RateLimited, key days left, key watch errors.
+      expect(alarms.length, stage).toBeGreaterThanOrEqual(7);
+      expect(dashboard.length, stage).toBeGreaterThan(15);
+      expect([...new Set([...alarms, ...dashboard])], stage).toEqual(emittedServices(stage));
+    }
   });
 });
