@@ -31,6 +31,8 @@ import {
 const ACCOUNT = "123456789012"; // moto's default account
 const REGION = "eu-north-1";
 const STAGE = "dev"; // what `npm run package` names the stage
+/** A stage in the same account whose name begins with STAGE's: none of STAGE's rules or guards is about it. */
+const OTHER_STAGE = `${STAGE}-${REGION}`;
 const TOPIC = `arn:aws:sns:${REGION}:${ACCOUNT}:security-alarms`;
 const SECRET = `arn:aws:secretsmanager:${REGION}:${ACCOUNT}:secret:broker-key-AbCdEf`;
 const PID_KEY = `arn:aws:kms:${REGION}:${ACCOUNT}:key/11111111-2222-3333-4444-555555555555`;
@@ -153,6 +155,19 @@ describe("the service control policy (infra/account-guard-scp.yml)", () => {
       ).toBe(true);
     }
     expect(functions.patterns.some((p) => globMatch(p, functionArn("payroll-svc")))).toBe(false);
+    for (const name of names) {
+      expect(functions.patterns.some((p) => globMatch(p, `${functionArn(name)}:live`))).toBe(true);
+      // A stage whose name begins with this one's (dev-x) is guarded by its own policy, not this one.
+      const longer = name.replace(`-${STAGE}-`, `-${OTHER_STAGE}-`);
+      expect(
+        functions.patterns.some((p) => globMatch(p, functionArn(longer))),
+        longer,
+      ).toBe(false);
+      expect(
+        functions.patterns.some((p) => globMatch(p, `${functionArn(longer)}:live`)),
+        longer,
+      ).toBe(false);
+    }
   });
 
   it("denies changing every role the stack creates (trust, policies, boundary, PassRole) to all but the deployer", () => {
@@ -170,6 +185,11 @@ describe("the service control policy (infra/account-guard-scp.yml)", () => {
         roles.patterns.some((p) => globMatch(p, arn)),
         name,
       ).toBe(true);
+      const longer = arn.replace(`-${STAGE}-`, `-${OTHER_STAGE}-`);
+      expect(
+        roles.patterns.some((p) => globMatch(p, longer)),
+        longer,
+      ).toBe(false);
     }
   });
 });
@@ -350,21 +370,36 @@ function samples(): Sample[] {
   const token = byId("TokenLambdaFunction");
   const jwks = byId("JwksLambdaFunction");
   const keyWatch = byId("KeyWatchLambdaFunction");
-  // A function is named by name, ARN, qualified or partial ARN: each change is tried with another form.
+  // A function is named by name, name:qualifier, ARN, qualified or partial ARN: each change is tried with
+  // another form.
   const forms = (name: string) => [
     name,
+    `${name}:live`,
     functionArn(name),
     `${functionArn(name)}:live`,
     `${ACCOUNT}:function:${name}`,
   ];
+  /** The same function of OTHER_STAGE: its name begins with this stage's. */
+  const other = (name: string) => name.replace(`-${STAGE}-`, `-${OTHER_STAGE}-`);
   return [
     ...functions.flatMap((f, i) =>
       FUNCTION_CHANGES.map((change, j) =>
         cloudTrail("function-change", "lambda", change, OUTSIDER, {
-          functionName: forms(f.functionName)[(i + j) % 4],
+          functionName: forms(f.functionName)[(i + j) % 5],
         }),
       ),
     ),
+    ...functions.flatMap((f) =>
+      forms(other(f.functionName)).map((functionName) =>
+        cloudTrail(undefined, "lambda", "UpdateFunctionCode20150331v2", OUTSIDER, { functionName }),
+      ),
+    ),
+    ...functions.map((f) =>
+      cloudTrail(undefined, "iam", "PutRolePolicy", OUTSIDER, { roleName: other(f.roleName) }),
+    ),
+    cloudTrail(undefined, "lambda", "Invoke", OUTSIDER, {
+      functionName: functionArn(other(token.functionName)),
+    }),
     cloudTrail(undefined, "lambda", "UpdateFunctionCode20150331v2", OUTSIDER, {
       functionName: "payroll-svc",
     }),
