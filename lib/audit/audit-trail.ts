@@ -11,8 +11,8 @@ import {
   UpstreamRejected,
   UpstreamUnavailable,
 } from "../problem/index.ts";
-import { isPersonConsent } from "../request/consent.ts";
-import type { TokenRequest } from "../request/types.ts";
+import { isPerson } from "../request/consent.ts";
+import type { NotPid, TokenRequest } from "../request/types.ts";
 import { auditLine, type LineWriter, stdoutWriter } from "./audit-line.ts";
 import { type DiagnosticLogger, diagnosticLogger } from "./diagnostics.ts";
 import { type EmfTarget, emfLine, type MetricValue } from "./emf.ts";
@@ -44,50 +44,53 @@ export const FAILURE_EVENT: Readonly<Record<ProblemCode, AuditEvent>> = {
   internal_error: "token_failed",
 };
 
-/** The audit record (docs/api.md); `code` and `reason` added on denied and failed records. Never the token itself. */
+/**
+ * The audit record (docs/api.md); `code` and `reason` added on denied and failed records. Never the token itself,
+ * and never a pid: its text fields are NotPid, so a Pid written into one does not compile.
+ */
 export interface AuditRecord {
   event: AuditEvent;
-  principal: string | null;
-  session: string | null;
-  account: string | null;
-  source_ip: string | null;
-  vpce_id: string | null;
+  principal: NotPid | null;
+  session: NotPid | null;
+  account: NotPid | null;
+  source_ip: NotPid | null;
+  vpce_id: NotPid | null;
   /** The configured Maskinporten client's name, once the request's client is settled. */
-  client: string | null;
-  scopes: readonly string[] | null;
-  resource: readonly string[] | null;
-  consumer_org: string | null;
-  systemuser_org: string | null;
+  client: NotPid | null;
+  scopes: readonly NotPid[] | null;
+  resource: readonly NotPid[] | null;
+  consumer_org: NotPid | null;
+  systemuser_org: NotPid | null;
   /** The exchange asked for ("altinn"), else null. */
   exchange: "altinn" | null;
   /** HMAC-SHA-256 of the request's pid under PID_PSEUDONYM_KEY; never the pid. Null without a pid. */
-  pid_pseudonym: string | null;
+  pid_pseudonym: NotPid | null;
   /** The Altinn fields, present when the request carries them (altinnFields). */
-  systemuser_external_ref?: string;
-  consent_id?: string;
+  systemuser_external_ref?: NotPid;
+  consent_id?: NotPid;
   /** The pseudonym of the person who gave the consent, as pid_pseudonym; never their pid. */
-  consent_from_pseudonym?: string | null;
+  consent_from_pseudonym?: NotPid | null;
   /** The organisation that gave the consent. */
-  consent_from_org?: string;
-  onbehalfof?: string;
+  consent_from_org?: NotPid;
+  onbehalfof?: NotPid;
   /** `refused`: a Maskinporten refusal for this request, remembered; no grant was signed. */
   cache: "hit" | "miss" | "coalesced" | "refresh" | "refused" | null;
   /** The grant behind this token, when this request (or refresh) signed one. */
-  grant_jti?: string;
+  grant_jti?: NotPid;
   /** Grants signed for this request (more than one when attempts were retried). */
   grants_signed?: number;
-  key?: string;
+  key?: NotPid;
   upstream_status?: number;
   /** Altinn's HTTP status on the last exchange call this request (or refresh) made. */
   exchange_status?: number;
   /** Which service failed, on a failure that came from one. */
   upstream?: Upstream;
-  token_fingerprint?: string;
+  token_fingerprint?: NotPid;
   expires_in?: number;
   latency_ms: number;
-  request_id: string;
-  code?: string;
-  reason?: string;
+  request_id: NotPid;
+  code?: NotPid;
+  reason?: NotPid;
 }
 
 /**
@@ -106,7 +109,7 @@ export function altinnFields(
   const from =
     consent === undefined
       ? {}
-      : isPersonConsent(consent)
+      : isPerson(consent.from)
         ? { consent_from_pseudonym: null }
         : { consent_from_org: consent.from };
   return {

@@ -4,7 +4,7 @@ import { ConfigError } from "../config/index.ts";
 import { MaskinportenClient } from "../maskinporten/client.ts";
 import type { TokenSource, UpstreamDeps } from "../maskinporten/types.ts";
 import { InvalidRequest, quoted } from "../problem/index.ts";
-import type { TokenRequest } from "../request/types.ts";
+import { type ClientName, type TokenRequest, withOnlyClient } from "../request/index.ts";
 import { createClientSigner, type Signer, type SignerDeps } from "../signer/index.ts";
 import { type Jwks, jwksOf } from "../signer/jwks.ts";
 
@@ -16,7 +16,7 @@ export interface BrokerClient {
 }
 
 /** A request whose client is settled: the one it named, or the only one configured. */
-export type ClientRequest = TokenRequest & { readonly client: string };
+export type ClientRequest = TokenRequest & { readonly client: ClientName };
 
 export interface ClientsDeps {
   /** Every client's signer (tests with one client); `signers` wins for the names it has. */
@@ -102,7 +102,7 @@ export class BrokerClients {
         auditReason: `${CLIENT_REQUIRED} (configured: ${this.names.join(", ")})`,
       });
     }
-    const settled: ClientRequest = Object.freeze({ ...request, client: only });
+    const settled = withOnlyClient(request, only);
     this.resolved.set(request, settled);
     return settled;
   }

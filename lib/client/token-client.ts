@@ -7,6 +7,7 @@ import {
   DEFAULT_MIN_TTL_SECONDS,
   parseRetryAfter,
   cacheKey as requestKey,
+  sortedSet,
 } from "../contract/index.ts";
 import { TokenBrokerError } from "./errors.ts";
 import {
@@ -81,8 +82,8 @@ interface CachedToken {
 /** Equal requests share a token: the broker's own cache key over the same fields. */
 function cacheKey(request: GetTokenRequest): string {
   return requestKey({
-    scopes: request.scope.split(" ").filter((s) => s !== ""),
-    ...(request.resource === undefined ? {} : { resource: [request.resource].flat() }),
+    scopes: sortedSet(request.scope.split(" ").filter((s) => s !== "")),
+    ...(request.resource === undefined ? {} : { resource: sortedSet([request.resource].flat()) }),
     ...(request.consumer_org === undefined ? {} : { consumerOrg: request.consumer_org }),
     ...(request.systemuser_org === undefined ? {} : { systemuserOrg: request.systemuser_org }),
     ...(request.systemuser_external_ref === undefined

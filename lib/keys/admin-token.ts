@@ -1,7 +1,8 @@
 // Admin tokens for the self-service API: ordinary Maskinporten tokens for idporten:dcr.*, minted by a configured client.
 import { attemptFields, tokenFingerprint } from "../audit/index.ts";
 import type { AttemptRecord, TokenSource } from "../maskinporten/types.ts";
-import { toProblem } from "../problem/index.ts";
+import { InvalidRequest, toProblem } from "../problem/index.ts";
+import { parseScope } from "../request/index.ts";
 import type { AdminScope, AdminTokenSource } from "./admin-api.ts";
 
 /** A token is reused for its scope until this long before it expires. */
@@ -43,7 +44,9 @@ export function adminTokens(source: TokenSource, options: AdminTokenOptions): Ad
     const attempts: AttemptRecord[] = [];
     const base = { client: options.client, scope };
     try {
-      const { token } = await source.requestToken({ scopes: [scope] }, attempts);
+      const parsed = parseScope(scope);
+      if ("error" in parsed) throw new InvalidRequest(`scope: ${parsed.error}`);
+      const { token } = await source.requestToken({ scopes: parsed.scopes }, attempts);
       record({
         event: "admin_token_issued",
         ...base,

@@ -3,6 +3,7 @@ import * as v from "valibot";
 import { strictDocument } from "../schema/index.ts";
 import { isOrgNumber } from "./org-number.ts";
 import { isPid, type PidOptions } from "./pid.ts";
+import type { OrgNumber, Pid } from "./types.ts";
 
 /** A consent request's id: a UUID, any version, in either case (canonical lower case). */
 const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
@@ -23,7 +24,7 @@ export function isConsentId(value: string): boolean {
 }
 
 /** A person (pid) or an organisation may give a consent. */
-export function isConsentFrom(value: string, options: PidOptions): boolean {
+export function isConsentFrom(value: string, options: PidOptions): value is Pid | OrgNumber {
   return value.length === 9 ? isOrgNumber(value) : isPid(value, options);
 }
 
@@ -37,13 +38,18 @@ export function isOnbehalfof(value: string): boolean {
   return /^[A-Za-z0-9._-]{1,64}$/.test(value);
 }
 
-/** True when the consent is a person's (its `from` is a pid: personal data, never logged). */
-export function isPersonConsent(consent: { readonly from: string }): boolean {
-  return consent.from.length === 11;
+/** True when a consent's `from` is a person (a pid: personal data, never logged), not an organisation. */
+export function isPerson(from: Pid | OrgNumber): from is Pid {
+  return from.length === 11;
+}
+
+/** True when the consent is a person's. */
+export function isPersonConsent(consent: { readonly from: Pid | OrgNumber }): boolean {
+  return isPerson(consent.from);
 }
 
 /** The grant's `from`: the URN Altinn names a person or an organisation by. */
-export function consentParty(consent: { readonly from: string }): string {
+export function consentParty(consent: { readonly from: Pid | OrgNumber }): string {
   return isPersonConsent(consent)
     ? `urn:altinn:person:identifier-no:${consent.from}`
     : `urn:altinn:organization:identifier-no:${consent.from}`;
@@ -67,7 +73,7 @@ export const consentField = (options: PidOptions) =>
       ),
       from: v.pipe(
         v.string(CONSENT_FROM_RULE),
-        v.check((from) => isConsentFrom(from, options), CONSENT_FROM_RULE),
+        v.guard((from): from is Pid | OrgNumber => isConsentFrom(from, options), CONSENT_FROM_RULE),
       ),
     },
     // Neither an unknown field's name nor a value is echoed: a caller may have put a pid in either.

@@ -11,7 +11,7 @@ export {
 export { isOrgNumber } from "./org-number.ts";
 export { isPid, PID_MESSAGE, type PidOptions } from "./pid.ts";
 export { isResourceUri, MAX_RESOURCES, RESOURCE_RULE } from "./resource.ts";
-export { MAX_SCOPES, SCOPE_TOKEN, scopeSet, splitScope } from "./scope.ts";
+export { MAX_SCOPES, parseScope, SCOPE_TOKEN, splitScope } from "./scope.ts";
 export {
   isJsonMediaType,
   MAX_BODY_BYTES,
@@ -21,5 +21,17 @@ export {
   type RawTokenBody,
   repeatingParser,
   type TokenRequestOptions,
+  withOnlyClient,
 } from "./token-request.ts";
-export type { Consent, TokenRequest } from "./types.ts";
+export type {
+  ClientName,
+  Consent,
+  NotPid,
+  OrgNumber,
+  Pid,
+  ResourceSet,
+  ResourceUri,
+  Scope,
+  ScopeSet,
+  TokenRequest,
+} from "./types.ts";

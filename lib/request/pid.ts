@@ -1,4 +1,5 @@
 // Norwegian national identity numbers and D-numbers (the `pid` of end-user-restricted tokens): date part and mod-11 control digits.
+import type { Pid } from "./types.ts";
 
 const K1_WEIGHTS = [3, 7, 6, 1, 8, 9, 4, 5, 2] as const;
 const K2_WEIGHTS = [5, 4, 3, 2, 7, 6, 5, 4, 3, 2] as const;
@@ -32,7 +33,7 @@ function controlDigit(digits: string, weights: readonly number[]): number | unde
 }
 
 /** True for 11 digits with a plausible date (D-number: day + 40) and both control digits valid. */
-export function isPid(value: string, options: PidOptions): boolean {
+export function isPid(value: string, options: PidOptions): value is Pid {
   if (value.length !== 11 || !/^\d{11}$/.test(value)) return false;
   let day = Number(value.slice(0, 2));
   let month = Number(value.slice(2, 4));

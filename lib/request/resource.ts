@@ -1,4 +1,6 @@
 // Resource indicators: absolute https URIs of URI characters only, validated but never rewritten (compared byte for byte).
+import { sortedSet } from "../contract/index.ts";
+import type { ResourceSet, ResourceUri } from "./types.ts";
 
 /** At most this many resources in one request. */
 export const MAX_RESOURCES = 5;
@@ -30,7 +32,7 @@ export const RESOURCE_RULE =
  * True for an absolute `https://host...` URI made only of URI characters, without userinfo. `new URL` only checks that it parses;
  * the caller's string is what goes into the grant, since Maskinporten compares it with the registered resource.
  */
-export function isResourceUri(value: string): boolean {
+export function isResourceUri(value: string): value is ResourceUri {
   if (value.length > MAX_RESOURCE_LENGTH || !URI_CHARACTERS.test(value) || BAD_PERCENT.test(value)) {
     return false;
   }
@@ -40,4 +42,9 @@ export function isResourceUri(value: string): boolean {
   } catch {
     return false;
   }
+}
+
+/** The resource list in its canonical form, once: the grant and the cache key take it as it is. */
+export function resourceSet(uris: readonly ResourceUri[]): ResourceSet {
+  return sortedSet(uris) as readonly ResourceUri[] as ResourceSet;
 }

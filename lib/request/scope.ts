@@ -1,6 +1,9 @@
 // RFC 6749 section 3.3 scope syntax: scope-tokens of %x21 / %x23-5B / %x5D-7E separated by single spaces.
+
 import { sortedSet } from "../contract/index.ts";
-import { quoted } from "../problem/index.ts";
+import { holdsDigitRun, quoted } from "../problem/index.ts";
+import { PID_ELSEWHERE } from "./pid.ts";
+import type { Scope, ScopeSet } from "./types.ts";
 
 /** One scope-token. */
 export const SCOPE_TOKEN = /^[\x21\x23-\x5b\x5d-\x7e]+$/;
@@ -17,5 +20,13 @@ export function splitScope(scope: string): { scopes: string[] } | { error: strin
   return { scopes };
 }
 
-/** The scope set: one canonical form for the cache key and the grant. */
-export const scopeSet: (scopes: readonly string[]) => string[] = sortedSet;
+/**
+ * The scope set of a scope string, sorted and de-duplicated once: the one canonical form the cache key and the
+ * grant take as it is. A scope-token holding a digit run (a pid, maybe) is refused: it would reach the log.
+ */
+export function parseScope(scope: string): { scopes: ScopeSet } | { error: string } {
+  const split = splitScope(scope);
+  if ("error" in split) return split;
+  if (split.scopes.some(holdsDigitRun)) return { error: `a scope-token ${PID_ELSEWHERE}` };
+  return { scopes: sortedSet(split.scopes) as readonly string[] as readonly Scope[] as ScopeSet };
+}

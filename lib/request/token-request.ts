@@ -1,7 +1,7 @@
 // The POST /token body, parsed once at the edge: size, media type, JSON, then every field (valibot); errors name the field.
 import * as v from "valibot";
 import { CLIENT_NAME_PATTERN } from "../config/index.ts";
-import { DEFAULT_MIN_TTL_SECONDS, sortedSet } from "../contract/index.ts";
+import { DEFAULT_MIN_TTL_SECONDS } from "../contract/index.ts";
 import {
   holdsDigitRun,
   InvalidRequest,
@@ -14,9 +14,16 @@ import { strictDocument } from "../schema/index.ts";
 import { consentField, externalRefField, onbehalfofField } from "./consent.ts";
 import { isOrgNumber } from "./org-number.ts";
 import { isPid, PID_ELSEWHERE, PID_MESSAGE } from "./pid.ts";
-import { hasUserinfo, isResourceUri, MAX_RESOURCES, RESOURCE_RULE, USERINFO_MESSAGE } from "./resource.ts";
-import { scopeSet, splitScope } from "./scope.ts";
-import type { TokenRequest } from "./types.ts";
+import {
+  hasUserinfo,
+  isResourceUri,
+  MAX_RESOURCES,
+  RESOURCE_RULE,
+  resourceSet,
+  USERINFO_MESSAGE,
+} from "./resource.ts";
+import { parseScope } from "./scope.ts";
+import type { ClientName, Pid, TokenRequest } from "./types.ts";
 
 export const MAX_BODY_BYTES = 8 * 1024;
 export const MAX_MIN_TTL = 300;
@@ -44,14 +51,17 @@ export interface ParsedTokenRequest {
 const orgNumber = (field: string) =>
   v.pipe(
     v.string(`${field}: expected a string of 9 digits`),
-    v.check(isOrgNumber, `${field}: expected a 9-digit organisation number with a valid check digit`),
+    v.guard(isOrgNumber, `${field}: expected a 9-digit organisation number with a valid check digit`),
   );
 
 /** A pid never appears in a message: neither the value nor a part of it. */
 const pid = (options: TokenRequestOptions) =>
   v.pipe(
     v.string(PID_MESSAGE),
-    v.check((value) => isPid(value, { allowSynthetic: options.environment === "test" }), PID_MESSAGE),
+    v.guard(
+      (value): value is Pid => isPid(value, { allowSynthetic: options.environment === "test" }),
+      PID_MESSAGE,
+    ),
   );
 
 /** Pairs of fields a request carries at most one of. */
@@ -79,16 +89,10 @@ const CLIENT_RULE = "client: expected the name of a configured Maskinporten clie
 const scope = v.pipe(
   v.string("scope: expected a string of space-separated scopes"),
   v.rawTransform(({ dataset, addIssue, NEVER }) => {
-    const split = splitScope(dataset.value);
-    if ("error" in split) {
-      addIssue({ message: `scope: ${split.error}` });
-      return NEVER;
-    }
-    if (split.scopes.some(holdsDigitRun)) {
-      addIssue({ message: `scope: a scope-token ${PID_ELSEWHERE}` });
-      return NEVER;
-    }
-    return scopeSet(split.scopes);
+    const parsed = parseScope(dataset.value);
+    if ("scopes" in parsed) return parsed.scopes;
+    addIssue({ message: `scope: ${parsed.error}` });
+    return NEVER;
   }),
 );
 
@@ -108,9 +112,9 @@ const resource = v.pipe(
     `resource: expected 1 to ${MAX_RESOURCES} URIs`,
   ),
   v.check((list) => !list.some(hasUserinfo), USERINFO_MESSAGE),
-  v.check((list) => list.every(isResourceUri), `resource: expected ${RESOURCE_RULE}`),
   v.check((list) => !list.some(holdsDigitRun), `resource: a URI ${PID_ELSEWHERE}`),
-  v.transform((list: string[]) => sortedSet(list)),
+  v.guard((list) => list.every(isResourceUri), `resource: expected ${RESOURCE_RULE}`),
+  v.transform((list) => resourceSet(list)),
 );
 
 const bodySchema = (options: TokenRequestOptions) => {
@@ -135,6 +139,7 @@ const bodySchema = (options: TokenRequestOptions) => {
       v.pipe(
         v.string(CLIENT_RULE),
         v.regex(CLIENT_NAME_PATTERN, `${CLIENT_RULE} (letters, digits, '-', '_')`),
+        v.transform((name) => name as ClientName),
       ),
     ),
     exchange: v.optional(v.literal("altinn", 'exchange: expected "altinn"')),
@@ -155,6 +160,17 @@ const bodySchema = (options: TokenRequestOptions) => {
 
 /** One schema per environment: synthetic test identities are a valid pid only in "test". */
 const SCHEMAS = { test: bodySchema({ environment: "test" }), prod: bodySchema({ environment: "prod" }) };
+
+/**
+ * The request of a caller that named no client, given the only configured one. The configuration checks its
+ * names with the pattern the body's `client` is checked with, so a configured name is a ClientName.
+ */
+export function withOnlyClient(
+  request: TokenRequest,
+  configured: string,
+): TokenRequest & { readonly client: ClientName } {
+  return Object.freeze({ ...request, client: configured as ClientName });
+}
 
 /** Accepts `application/json` with optional parameters; a charset, when given, must be UTF-8. */
 export function isJsonMediaType(contentType: string | undefined): boolean {

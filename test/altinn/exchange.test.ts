@@ -5,6 +5,7 @@ import { AltinnExchange, type ExchangeAttempt } from "../../lib/altinn/exchange.
 import { MaskinportenClient } from "../../lib/maskinporten/client.ts";
 import type { UpstreamDeps } from "../../lib/maskinporten/types.ts";
 import { UpstreamRejected, UpstreamUnavailable } from "../../lib/problem/index.ts";
+import { asParsed } from "../support/request.ts";
 import { freshFileSigner } from "../support/signer.ts";
 
 const SCOPE = "altinn:serviceowner";
@@ -19,7 +20,7 @@ beforeAll(async () => {
     { issuer: emu.issuer, tokenUrl: emu.tokenUrl, clientId: "broker", timeoutMs: 2000 },
     signer,
   );
-  maskinportenToken = (await client.requestToken({ scopes: [SCOPE] })).token.access_token;
+  maskinportenToken = (await client.requestToken(asParsed({ scopes: [SCOPE] }))).token.access_token;
 });
 afterAll(() => emu.close());
 beforeEach(() => {
@@ -118,7 +119,7 @@ describe("AltinnExchange", () => {
         signer,
         { now: () => Date.now() + offsetMs },
       );
-      const token = (await source.requestToken({ scopes: [SCOPE] })).token.access_token;
+      const token = (await source.requestToken(asParsed({ scopes: [SCOPE] }))).token.access_token;
       const exchange = new AltinnExchange({ url: clocked.altinnExchangeUrl, timeoutMs: 2000 });
       await expect(exchange.exchange(token)).resolves.toHaveProperty("accessToken");
       offsetMs = 121_000;

@@ -22,6 +22,7 @@ import {
 } from "../../lib/problem/index.ts";
 import { auditRecord } from "../support/audit-lines.ts";
 import { PID_A } from "../support/pid.ts";
+import { asParsed } from "../support/request.ts";
 
 describe("audit fields", () => {
   it("fingerprints a token as the first 16 hex characters of its SHA-256", () => {
@@ -60,22 +61,26 @@ describe("audit fields", () => {
   it("logs externalRef, consent id and onbehalfof with digit runs masked, and a person's consent without the pid", () => {
     const id = `77ed8698-e619-4066-9eb4-${PID_A}0`;
     expect(
-      altinnFields({
-        scopes: ["a"],
-        systemuserOrg: "974760673",
-        systemuserExternalRef: `ref-${PID_A}`,
-        onbehalfof: `kunde-${PID_A}`,
-      }),
+      altinnFields(
+        asParsed({
+          scopes: ["a"],
+          systemuserOrg: "974760673",
+          systemuserExternalRef: `ref-${PID_A}`,
+          onbehalfof: `kunde-${PID_A}`,
+        }),
+      ),
     ).toStrictEqual({ systemuser_external_ref: "ref-[pid]", onbehalfof: "kunde-[pid]" });
-    expect(altinnFields({ scopes: ["a"], consent: { id, from: PID_A } })).toStrictEqual({
+    expect(altinnFields(asParsed({ scopes: ["a"], consent: { id, from: PID_A } }))).toStrictEqual({
       consent_id: "77ed8698-e619-4066-9eb4-[pid]",
       consent_from_pseudonym: null,
     });
-    expect(altinnFields({ scopes: ["a"], consent: { id, from: "991825827" } })).toStrictEqual({
+    expect(altinnFields(asParsed({ scopes: ["a"], consent: { id, from: "991825827" } }))).toStrictEqual({
       consent_id: "77ed8698-e619-4066-9eb4-[pid]",
       consent_from_org: "991825827",
     });
-    expect(altinnFields({ scopes: ["a"], pid: PID_A, resource: ["https://x.no"] })).toStrictEqual({});
+    expect(altinnFields(asParsed({ scopes: ["a"], pid: PID_A, resource: ["https://x.no"] }))).toStrictEqual(
+      {},
+    );
   });
 
   it("names the upstream of a failure that came from one, and none for the broker's own", () => {

@@ -9,6 +9,7 @@ import { ALLOWED_GRANT_CLAIMS, GrantClaimsSchema } from "../../dev/emulator/gran
 import { buildGrantClaims, MAX_GRANT_LIFETIME_SECONDS, signGrant } from "../../lib/grant/index.ts";
 import type { KeyHeader, SigningKey } from "../../lib/signer/signer.ts";
 import { PID_A, PID_B } from "../support/pid.ts";
+import { asParsed } from "../support/request.ts";
 import { newKey } from "../support/signer.ts";
 
 const params = {
@@ -20,7 +21,7 @@ const params = {
 
 describe("buildGrantClaims", () => {
   it("sets aud to the issuer exactly, iss to the client id, exp 30 s after a whole-second iat", () => {
-    const claims = buildGrantClaims({ scopes: ["skatteetaten:mva", "nav:x"] }, params);
+    const claims = buildGrantClaims(asParsed({ scopes: ["skatteetaten:mva", "nav:x"] }), params);
     expect(claims).toEqual({
       aud: "https://test.maskinporten.no/",
       iss: "client-1",
@@ -33,13 +34,13 @@ describe("buildGrantClaims", () => {
 
   it("sends resource as an array, consumer_org, and the Altinn system-user authorization_details", () => {
     expect(
-      buildGrantClaims({ scopes: ["a"], resource: ["https://api.example.no/"] }, params).resource,
+      buildGrantClaims(asParsed({ scopes: ["a"], resource: ["https://api.example.no/"] }), params).resource,
     ).toEqual(["https://api.example.no/"]);
-    expect(buildGrantClaims({ scopes: ["a"], consumerOrg: "974760673" }, params).consumer_org).toBe(
+    expect(buildGrantClaims(asParsed({ scopes: ["a"], consumerOrg: "974760673" }), params).consumer_org).toBe(
       "974760673",
     );
     expect(
-      buildGrantClaims({ scopes: ["a"], systemuserOrg: "974760673" }, params).authorization_details,
+      buildGrantClaims(asParsed({ scopes: ["a"], systemuserOrg: "974760673" }), params).authorization_details,
     ).toEqual([
       {
         type: "urn:altinn:systemuser",
@@ -49,14 +50,14 @@ describe("buildGrantClaims", () => {
   });
 
   it("carries the pid of an end-user-restricted request, and nothing of the exchange (Altinn's business, not Maskinporten's)", () => {
-    const claims = buildGrantClaims({ scopes: ["a"], pid: PID_A, exchange: "altinn" }, params);
+    const claims = buildGrantClaims(asParsed({ scopes: ["a"], pid: PID_A, exchange: "altinn" }), params);
     expect(claims.pid).toBe(PID_A);
     expect(Object.keys(claims).sort()).toEqual(["aud", "exp", "iat", "iss", "jti", "pid", "scope"]);
-    expect(buildGrantClaims({ scopes: ["a"] }, params)).not.toHaveProperty("pid");
+    expect(buildGrantClaims(asParsed({ scopes: ["a"] }), params)).not.toHaveProperty("pid");
   });
 
   it("an empty resource list gives no resource claim (Maskinporten refuses resource: [])", () => {
-    const claims = buildGrantClaims({ scopes: ["a"], resource: [] }, params);
+    const claims = buildGrantClaims(asParsed({ scopes: ["a"], resource: [] }), params);
     expect(claims).not.toHaveProperty("resource");
     expect(Object.keys(claims).sort()).toEqual(["aud", "exp", "iat", "iss", "jti", "scope"]);
   });
@@ -64,18 +65,18 @@ describe("buildGrantClaims", () => {
   it("refuses a lifetime of 0, under 0 or over 120 s, and takes 1 and 120", () => {
     for (const lifetimeSeconds of [0, -1, 121, Number.NaN]) {
       expect(
-        () => buildGrantClaims({ scopes: ["a"] }, { ...params, lifetimeSeconds }),
+        () => buildGrantClaims(asParsed({ scopes: ["a"] }), { ...params, lifetimeSeconds }),
         `${lifetimeSeconds}`,
       ).toThrow(`grant lifetime must be 1..120 s, got ${lifetimeSeconds}`);
     }
     for (const lifetimeSeconds of [1, 120]) {
-      const claims = buildGrantClaims({ scopes: ["a"] }, { ...params, lifetimeSeconds });
+      const claims = buildGrantClaims(asParsed({ scopes: ["a"] }), { ...params, lifetimeSeconds });
       expect(claims.exp - claims.iat).toBe(lifetimeSeconds);
     }
   });
 
   it("sends a system user's externalRef, a consent with the party's URN, and iss_onbehalfof", () => {
-    const su = { scopes: ["a"], systemuserOrg: "974760673", systemuserExternalRef: "avd-1" };
+    const su = asParsed({ scopes: ["a"], systemuserOrg: "974760673", systemuserExternalRef: "avd-1" });
     expect(buildGrantClaims(su, params).authorization_details).toEqual([
       {
         type: "urn:altinn:systemuser",
@@ -85,17 +86,18 @@ describe("buildGrantClaims", () => {
     ]);
     const id = "77ed8698-e619-4066-9eb4-5c1eb3f165a1";
     expect(
-      buildGrantClaims({ scopes: ["a"], consent: { id, from: PID_A } }, params).authorization_details,
+      buildGrantClaims(asParsed({ scopes: ["a"], consent: { id, from: PID_A } }), params)
+        .authorization_details,
     ).toEqual([{ type: "urn:altinn:consent", id, from: `urn:altinn:person:identifier-no:${PID_A}` }]);
     const org = buildGrantClaims(
-      { scopes: ["a"], consent: { id, from: "991825827" }, consumerOrg: "974760673" },
+      asParsed({ scopes: ["a"], consent: { id, from: "991825827" }, consumerOrg: "974760673" }),
       params,
     );
     expect(org.authorization_details).toEqual([
       { type: "urn:altinn:consent", id, from: "urn:altinn:organization:identifier-no:991825827" },
     ]);
     expect(org.consumer_org).toBe("974760673");
-    const onbehalfof = buildGrantClaims({ scopes: ["a"], onbehalfof: "kunde-1" }, params);
+    const onbehalfof = buildGrantClaims(asParsed({ scopes: ["a"], onbehalfof: "kunde-1" }), params);
     expect(onbehalfof.iss_onbehalfof).toBe("kunde-1");
     expect(Object.keys(onbehalfof).sort()).toEqual([
       "aud",
@@ -130,13 +132,13 @@ describe("buildGrantClaims", () => {
         fc.double({ min: 0, max: 4e9, noNaN: true }),
         (scopes, org, pid, altinn, onbehalfof, lifetime, now) => {
           const claims = buildGrantClaims(
-            {
+            asParsed({
               scopes,
               ...(org === null ? {} : { consumerOrg: org }),
               ...(pid === null ? {} : { pid, exchange: "altinn" as const }),
               ...altinn,
               ...(onbehalfof === null ? {} : { onbehalfof }),
-            },
+            }),
             { ...params, now, lifetimeSeconds: lifetime },
           );
           expect(Object.keys(claims).every((k) => ALLOWED_GRANT_CLAIMS.has(k))).toBe(true);
@@ -167,7 +169,7 @@ describe("signGrant", () => {
     ["a certificate chain", { x5c: ["MIIB"] }],
   ])("is a compact JWS its public key verifies, whose header names the key by %s", async (_name, header) => {
     const key = await keyWith(header);
-    const claims = buildGrantClaims({ scopes: ["skatteetaten:mva"] }, params);
+    const claims = buildGrantClaims(asParsed({ scopes: ["skatteetaten:mva"] }), params);
     const jws = await signGrant(key, claims);
     expect(jws.split(".")).toHaveLength(3);
     const { protectedHeader, payload } = await compactVerify(jws, createPublicKey(privateKey));

@@ -6,6 +6,7 @@ import type { AttemptRecord } from "../../lib/maskinporten/types.ts";
 import { inMemorySigningKey, publicJwkOf } from "../../lib/signer/keys.ts";
 import type { Signer } from "../../lib/signer/signer.ts";
 import { createCertificate } from "../support/certificate.ts";
+import { asParsed } from "../support/request.ts";
 import { freshFileSigner, newKey } from "../support/signer.ts";
 
 const SCOPES = ["skatteetaten:mva", "skatteetaten:inntektsmottak"];
@@ -32,7 +33,7 @@ describe("minting a real access token end to end", () => {
       emu.registerClient({ clientId, jwks: [key.jwk], scopes: [...SCOPES, "other:scope"] });
 
       const attempts: AttemptRecord[] = [];
-      const result = await clientFor(clientId, signer).requestToken({ scopes: SCOPES }, attempts);
+      const result = await clientFor(clientId, signer).requestToken(asParsed({ scopes: SCOPES }), attempts);
 
       expect(result.token).toMatchObject({ token_type: "Bearer", expires_in: 599, scope: SCOPES.join(" ") });
       const claims = await verifiedClaims(result.token.access_token);
@@ -58,10 +59,9 @@ describe("minting a real access token end to end", () => {
       scopes: SCOPES,
       delegations: [{ consumerOrg: CONSUMER, scopes: ["skatteetaten:mva"] }],
     });
-    const result = await clientFor("broker-delegated", signer).requestToken({
-      scopes: ["skatteetaten:mva"],
-      consumerOrg: CONSUMER,
-    });
+    const result = await clientFor("broker-delegated", signer).requestToken(
+      asParsed({ scopes: ["skatteetaten:mva"], consumerOrg: CONSUMER }),
+    );
     const claims = await verifiedClaims(result.token.access_token);
     expect(claims.consumer).toEqual({ authority: "iso6523-actorid-upis", ID: `0192:${CONSUMER}` });
     expect(claims.supplier).toEqual({ authority: "iso6523-actorid-upis", ID: "0192:974760673" });
@@ -77,7 +77,8 @@ describe("minting a real access token end to end", () => {
     });
     const client = clientFor("broker-system", signer);
     const system = await verifiedClaims(
-      (await client.requestToken({ scopes: ["altinn:a"], systemuserOrg: "310000001" })).token.access_token,
+      (await client.requestToken(asParsed({ scopes: ["altinn:a"], systemuserOrg: "310000001" }))).token
+        .access_token,
     );
     expect(system.authorization_details).toEqual([
       expect.objectContaining({
@@ -86,8 +87,8 @@ describe("minting a real access token end to end", () => {
       }),
     ]);
     const restricted = await verifiedClaims(
-      (await client.requestToken({ scopes: ["altinn:a"], resource: ["https://api.example.no/x"] })).token
-        .access_token,
+      (await client.requestToken(asParsed({ scopes: ["altinn:a"], resource: ["https://api.example.no/x"] })))
+        .token.access_token,
     );
     expect(restricted.aud).toBe("https://api.example.no/x");
   });
@@ -127,7 +128,9 @@ describe("the x5c path (business certificate instead of a registered key)", () =
   it("mints a token with a certificate chained to a trusted CA", async () => {
     emu.registerClient({ clientId: "broker-cert", trustedCertificates: [ca.pem], scopes: SCOPES });
     const signer = await certificateSigner({ subject: "Test CA", key: caKey });
-    const result = await clientFor("broker-cert", signer).requestToken({ scopes: ["skatteetaten:mva"] });
+    const result = await clientFor("broker-cert", signer).requestToken(
+      asParsed({ scopes: ["skatteetaten:mva"] }),
+    );
     expect(await verifiedClaims(result.token.access_token)).toMatchObject({
       client_id: "broker-cert",
       scope: "skatteetaten:mva",
@@ -137,7 +140,7 @@ describe("the x5c path (business certificate instead of a registered key)", () =
 
   it("refuses a certificate from an untrusted CA, an expired one, and x5c from a client with registered keys", async () => {
     emu.registerClient({ clientId: "broker-cert-2", trustedCertificates: [ca.pem], scopes: SCOPES });
-    const request = { scopes: ["skatteetaten:mva"] };
+    const request = asParsed({ scopes: ["skatteetaten:mva"] });
     const untrusted = await certificateSigner({ subject: "Other CA", key: otherCaKey });
     await expect(clientFor("broker-cert-2", untrusted).requestToken(request)).rejects.toMatchObject({
       upstreamError: "invalid_grant",

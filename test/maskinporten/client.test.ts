@@ -6,6 +6,7 @@ import { MaskinportenClient, type MaskinportenClientOptions } from "../../lib/ma
 import type { AttemptRecord, UpstreamDeps } from "../../lib/maskinporten/types.ts";
 import { SigningUnavailable, UpstreamRejected, UpstreamUnavailable } from "../../lib/problem/index.ts";
 import type { Signer, SigningKey } from "../../lib/signer/signer.ts";
+import { asParsed } from "../support/request.ts";
 import { freshFileSigner } from "../support/signer.ts";
 
 const SCOPE = "skatteetaten:mva";
@@ -51,7 +52,7 @@ describe("MaskinportenClient", () => {
   it("returns the validated token, when it arrived on the monotonic clock, and one attempt record", async () => {
     let tick = 1000;
     const { client, attempts } = harness({}, { monotonic: () => (tick += 10) });
-    const result = await client.requestToken({ scopes: [SCOPE] }, attempts);
+    const result = await client.requestToken(asParsed({ scopes: [SCOPE] }), attempts);
     expect(result.token).toEqual({
       access_token: expect.any(String),
       token_type: "Bearer",
@@ -70,7 +71,7 @@ describe("MaskinportenClient", () => {
     emu.injectFault({ type: "status", status: 503 }, { type: "status", status: 502 });
     const before = emu.requests.length;
     const { client, waits, attempts } = harness({}, { random: () => 0.5 });
-    await client.requestToken({ scopes: [SCOPE] }, attempts);
+    await client.requestToken(asParsed({ scopes: [SCOPE] }), attempts);
     const jtis = emu.requests.slice(before).map((r) => r.jti);
     expect(jtis).toHaveLength(3);
     expect(new Set(jtis).size).toBe(3);
@@ -83,7 +84,7 @@ describe("MaskinportenClient", () => {
     emu.injectFault(...Array.from({ length: 3 }, () => ({ type: "status" as const, status: 500 })));
     const before = emu.grantsReceived;
     const { client, waits, attempts } = harness();
-    const problem = await problemOf(client.requestToken({ scopes: [SCOPE] }, attempts));
+    const problem = await problemOf(client.requestToken(asParsed({ scopes: [SCOPE] }), attempts));
     expect(attempts.map((a) => a.outcome)).toEqual(["http_500", "http_500", "http_500"]);
     expect(problem).toBeInstanceOf(UpstreamUnavailable);
     expect(problem).toMatchObject({
@@ -98,7 +99,7 @@ describe("MaskinportenClient", () => {
   it("honours a 429's Retry-After in seconds", async () => {
     emu.injectFault({ type: "status", status: 429, retryAfter: "2" });
     const { client, waits, attempts } = harness();
-    await client.requestToken({ scopes: [SCOPE] }, attempts);
+    await client.requestToken(asParsed({ scopes: [SCOPE] }), attempts);
     expect(waits).toEqual([2000]);
     expect(attempts.map((a) => a.outcome)).toEqual(["http_429", "ok"]);
   });
@@ -107,7 +108,7 @@ describe("MaskinportenClient", () => {
     const now = Date.now();
     emu.injectFault({ type: "status", status: 503, retryAfter: new Date(now + 2500).toUTCString() });
     const { client, waits } = harness({}, { now: () => now });
-    await client.requestToken({ scopes: [SCOPE] });
+    await client.requestToken(asParsed({ scopes: [SCOPE] }));
     expect(waits[0]).toBeGreaterThanOrEqual(1500);
     expect(waits[0]).toBeLessThanOrEqual(2500);
   });
@@ -115,7 +116,7 @@ describe("MaskinportenClient", () => {
   it("does not wait out a Retry-After longer than its cap: fails at once and passes the wait on", async () => {
     emu.injectFault({ type: "status", status: 429, retryAfter: "120" });
     const { client, waits } = harness();
-    const problem = await problemOf(client.requestToken({ scopes: [SCOPE] }));
+    const problem = await problemOf(client.requestToken(asParsed({ scopes: [SCOPE] })));
     expect(problem).toMatchObject({
       code: "upstream_unavailable",
       retryAfterSeconds: 120,
@@ -127,7 +128,9 @@ describe("MaskinportenClient", () => {
   it("never retries a 4xx: the OAuth error goes back as upstream_rejected", async () => {
     const before = emu.grantsReceived;
     const { client, waits } = harness();
-    const problem = await problemOf(client.requestToken({ scopes: ["skatteetaten:not-registered"] }));
+    const problem = await problemOf(
+      client.requestToken(asParsed({ scopes: ["skatteetaten:not-registered"] })),
+    );
     expect(problem).toBeInstanceOf(UpstreamRejected);
     expect(problem).toMatchObject({
       upstreamStatus: 400,
@@ -140,7 +143,7 @@ describe("MaskinportenClient", () => {
 
   it("maps a 4xx without an OAuth body to error unknown, never echoing the body", async () => {
     emu.injectFault({ type: "status", status: 403, body: "<html>secret internals</html>" });
-    const problem = await problemOf(harness().client.requestToken({ scopes: [SCOPE] }));
+    const problem = await problemOf(harness().client.requestToken(asParsed({ scopes: [SCOPE] })));
     expect(problem).toMatchObject({ upstreamStatus: 403, upstreamError: "unknown" });
     expect(JSON.stringify(problem) + String((problem as Error).message)).not.toContain("secret internals");
   });
@@ -149,7 +152,7 @@ describe("MaskinportenClient", () => {
     emu.injectFault({ type: "delay", ms: 5000 });
     const { client, attempts } = harness({ timeoutMs: 200 });
     const started = performance.now();
-    await client.requestToken({ scopes: [SCOPE] }, attempts);
+    await client.requestToken(asParsed({ scopes: [SCOPE] }), attempts);
     expect(performance.now() - started).toBeLessThan(3000);
     expect(attempts.map((a) => a.outcome)).toEqual(["timeout", "ok"]);
     expect(attempts[0]?.upstreamStatus).toBeUndefined();
@@ -159,7 +162,7 @@ describe("MaskinportenClient", () => {
     emu.injectFault(...Array.from({ length: 3 }, () => ({ type: "delay" as const, ms: 10_000 })));
     const { client } = harness({ timeoutMs: 150 });
     const started = performance.now();
-    const problem = await problemOf(client.requestToken({ scopes: [SCOPE] }));
+    const problem = await problemOf(client.requestToken(asParsed({ scopes: [SCOPE] })));
     expect(performance.now() - started).toBeLessThan(3000);
     expect(problem).toBeInstanceOf(UpstreamUnavailable);
     expect((problem as Error).message).toContain("timeout");
@@ -169,39 +172,43 @@ describe("MaskinportenClient", () => {
     emu.injectFault(...Array.from({ length: 3 }, () => ({ type: "status" as const, status: 503 })));
     const before = emu.grantsReceived;
     const { client } = harness({ timeoutMs: 3000, budgetMs: 3100 });
-    await expect(client.requestToken({ scopes: [SCOPE] })).rejects.toBeInstanceOf(UpstreamUnavailable);
+    await expect(client.requestToken(asParsed({ scopes: [SCOPE] }))).rejects.toBeInstanceOf(
+      UpstreamUnavailable,
+    );
     expect(emu.grantsReceived - before).toBe(1);
   });
 
   it("retries a malformed, non-JSON or incomplete success body", async () => {
     emu.injectFault({ type: "malformed-json" }, { type: "non-json" });
     const first = harness();
-    await first.client.requestToken({ scopes: [SCOPE] }, first.attempts);
+    await first.client.requestToken(asParsed({ scopes: [SCOPE] }), first.attempts);
     expect(first.attempts.map((a) => a.outcome)).toEqual(["malformed_body", "malformed_body", "ok"]);
 
     emu.injectFault(...Array.from({ length: 3 }, () => ({ type: "missing-expires-in" as const })));
-    const problem = await problemOf(harness().client.requestToken({ scopes: [SCOPE] }));
+    const problem = await problemOf(harness().client.requestToken(asParsed({ scopes: [SCOPE] })));
     expect(problem).toMatchObject({ code: "upstream_unavailable", upstreamStatus: 200 });
   });
 
   it("retries a dropped connection as a network error", async () => {
     emu.injectFault({ type: "drop" });
     const { client, attempts } = harness();
-    await client.requestToken({ scopes: [SCOPE] }, attempts);
+    await client.requestToken(asParsed({ scopes: [SCOPE] }), attempts);
     expect(attempts.map((a) => a.outcome)).toEqual(["network", "ok"]);
   });
 
   it("turns a signer's plain error into signing_unavailable and passes a signer's Problem through", async () => {
     const before = emu.grantsReceived;
     const broken: Signer = { current: async () => Promise.reject(new Error("disk on fire")) };
-    const plain = await problemOf(harness({}, { signer: broken }).client.requestToken({ scopes: [SCOPE] }));
+    const plain = await problemOf(
+      harness({}, { signer: broken }).client.requestToken(asParsed({ scopes: [SCOPE] })),
+    );
     expect(plain).toBeInstanceOf(SigningUnavailable);
     expect((plain as SigningUnavailable).detail).not.toContain("disk on fire");
 
     const throttled = new SigningUnavailable("KMS throttled", { retryAfterSeconds: 3 });
     const kms: Signer = { current: async () => ({ ...key, sign: () => Promise.reject(throttled) }) };
     const { client, attempts } = harness({}, { signer: kms });
-    expect(await problemOf(client.requestToken({ scopes: [SCOPE] }, attempts))).toBe(throttled);
+    expect(await problemOf(client.requestToken(asParsed({ scopes: [SCOPE] }), attempts))).toBe(throttled);
     expect(attempts).toEqual([expect.objectContaining({ outcome: "signing_error", keyRef: key.keyRef })]);
     expect(emu.grantsReceived).toBe(before);
   });
@@ -209,11 +216,13 @@ describe("MaskinportenClient", () => {
   it("reports Maskinporten's clock when it differs from ours by more than 5 s", async () => {
     const skews: number[] = [];
     const { client } = harness({}, { now: () => Date.now() - 8000, onClockSkew: (ms) => skews.push(ms) });
-    await client.requestToken({ scopes: [SCOPE] });
+    await client.requestToken(asParsed({ scopes: [SCOPE] }));
     expect(skews).toHaveLength(1);
     expect(skews[0]).toBeGreaterThan(6000);
     const quiet: number[] = [];
-    await harness({}, { onClockSkew: (ms) => quiet.push(ms) }).client.requestToken({ scopes: [SCOPE] });
+    await harness({}, { onClockSkew: (ms) => quiet.push(ms) }).client.requestToken(
+      asParsed({ scopes: [SCOPE] }),
+    );
     expect(quiet).toEqual([]);
   });
 });
@@ -253,7 +262,7 @@ describe("redirects", () => {
               }
             : {},
         );
-        const error = await problemOf(client.requestToken({ scopes: [SCOPE] }, attempts));
+        const error = await problemOf(client.requestToken(asParsed({ scopes: [SCOPE] }), attempts));
         expect(error).toBeInstanceOf(UpstreamUnavailable);
         expect(error).toMatchObject({ upstreamStatus: 302, detail: expect.stringContaining("redirect") });
         if (viaFetch) expect(redirectModes).toEqual(["manual"]);

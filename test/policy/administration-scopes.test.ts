@@ -8,6 +8,7 @@ import {
   scopeMatches,
   validatePolicy,
 } from "../../lib/policy/index.ts";
+import { asParsed } from "../support/request.ts";
 
 const ROLE = "arn:aws:iam::111122223333:role/svc";
 const caller = normalisePrincipal("arn:aws:sts::111122223333:assumed-role/svc/sess");
@@ -40,7 +41,7 @@ describe("administration scopes are never globbed", () => {
         administrationScope.chain((scope) => fc.tuple(fc.constant(scope), patternsFor(scope))),
         ([scope, patterns]) => {
           const policy = validatePolicy({ rules: [{ principal: ROLE, scopes: patterns }] }, "test");
-          const decision = decide(policy, caller, { scopes: [scope] });
+          const decision = decide(policy, caller, asParsed({ scopes: [scope] }));
           const literal = patterns.includes(scope) && !scope.includes("*");
           expect(decision.allowed).toBe(literal);
           if (!decision.allowed) expect(decision.reason).toContain(LITERAL_REASON);

@@ -6,7 +6,7 @@ import {
   PolicyError,
   validatePolicy,
 } from "../../lib/policy/index.ts";
-import type { TokenRequest } from "../../lib/request/index.ts";
+import { asParsed, type PlainRequest } from "../support/request.ts";
 
 const ROLE = "arn:aws:iam::111122223333:role";
 const CLIENTS = ["payroll", "vat"];
@@ -31,7 +31,7 @@ const policy = validatePolicy(
   "POLICY",
   CLIENTS,
 );
-const ask = (name: string, request: TokenRequest) => decide(policy, who(name), request);
+const ask = (name: string, request: PlainRequest) => decide(policy, who(name), asParsed(request));
 const MVA = ["skatteetaten:mva"];
 
 describe("policy clients", () => {
@@ -90,7 +90,7 @@ describe("policy clients", () => {
     const single = validatePolicy({ rules: [{ principal: `${ROLE}/a`, scopes: ["x:y"] }] }, "POLICY", [
       "default",
     ]);
-    expect(decide(single, who("a"), { scopes: ["x:y"], client: "default" })).toEqual({
+    expect(decide(single, who("a"), asParsed({ scopes: ["x:y"], client: "default" }))).toEqual({
       allowed: true,
       rule: 0,
     });
@@ -98,7 +98,7 @@ describe("policy clients", () => {
       { rules: [{ principal: `${ROLE}/a`, scopes: ["x:y"], clients: ["default"] }] },
       "POLICY",
     );
-    expect(decide(named, who("a"), { scopes: ["x:y"], client: "default" })).toEqual({
+    expect(decide(named, who("a"), asParsed({ scopes: ["x:y"], client: "default" }))).toEqual({
       allowed: true,
       rule: 0,
     });

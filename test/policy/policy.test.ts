@@ -10,8 +10,9 @@ import {
   PolicyError,
   validatePolicy,
 } from "../../lib/policy/index.ts";
-import { RESOURCE_RULE, type TokenRequest } from "../../lib/request/index.ts";
+import { RESOURCE_RULE } from "../../lib/request/index.ts";
 import { PID_A, PID_B } from "../support/pid.ts";
+import { asParsed, type PlainRequest } from "../support/request.ts";
 
 const ROLE = "arn:aws:iam::111122223333:role";
 const ORG_A = "991825827";
@@ -19,8 +20,8 @@ const ORG_B = "974760673";
 const API = "https://api.example.no/a";
 const who = (name: string) => normalisePrincipal(`arn:aws:sts::111122223333:assumed-role/${name}/sess`);
 const rules = (...list: Record<string, unknown>[]) => validatePolicy({ rules: list }, "test");
-const ask = (policy: ReturnType<typeof rules>, request: TokenRequest, name = "svc") =>
-  decide(policy, who(name), request);
+const ask = (policy: ReturnType<typeof rules>, request: PlainRequest, name = "svc") =>
+  decide(policy, who(name), asParsed(request));
 const S = ["skatteetaten:mva"];
 const base = { principal: `${ROLE}/svc`, scopes: S };
 
@@ -222,7 +223,7 @@ describe("a rule's lists are requirements", () => {
           { requiredKeys: [] },
         ),
         (lists, fields) => {
-          const request: TokenRequest = { scopes: S, ...fields };
+          const request: PlainRequest = { scopes: S, ...fields };
           const decision = ask(rules({ ...base, ...lists }), request);
           const fits = (rule: readonly string[], values: readonly string[] | undefined) =>
             values === undefined
@@ -342,7 +343,7 @@ describe("policy decisions", () => {
 
 describe("principal patterns glob within one ARN field", () => {
   const anyAccount = rules({ principal: "arn:aws:iam::*:role/payroll-svc", scopes: S });
-  const caller = (arn: string) => decide(anyAccount, normalisePrincipal(arn), { scopes: S });
+  const caller = (arn: string) => decide(anyAccount, normalisePrincipal(arn), asParsed({ scopes: S }));
 
   it("a * never matches across ':' (an IAM user named like a role is not that role)", () => {
     expect(caller("arn:aws:iam::111122223333:user/x:role/payroll-svc")).toMatchObject({ allowed: false });
@@ -355,16 +356,16 @@ describe("principal patterns glob within one ARN field", () => {
   it("the resource type is literal: a role pattern never admits a user of the same name", () => {
     expect(caller("arn:aws:iam::111122223333:user/payroll-svc")).toMatchObject({ allowed: false });
     const users = rules({ principal: "arn:aws:iam::111122223333:user/*", scopes: S });
-    expect(decide(users, who("payroll-svc"), { scopes: S })).toMatchObject({ allowed: false });
+    expect(decide(users, who("payroll-svc"), asParsed({ scopes: S }))).toMatchObject({ allowed: false });
     expect(
-      decide(users, normalisePrincipal("arn:aws:iam::111122223333:user/ops/alice"), { scopes: S }),
+      decide(users, normalisePrincipal("arn:aws:iam::111122223333:user/ops/alice"), asParsed({ scopes: S })),
     ).toEqual({ allowed: true, rule: 0 });
   });
 
   it("the account is the same 12 digits or *", () => {
     const fixed = rules({ ...base, principal: `${ROLE}/*` });
     expect(
-      decide(fixed, normalisePrincipal("arn:aws:iam::444455556666:role/svc"), { scopes: S }),
+      decide(fixed, normalisePrincipal("arn:aws:iam::444455556666:role/svc"), asParsed({ scopes: S })),
     ).toMatchObject({ allowed: false });
     expect(caller("arn:aws:iam::444455556666:role/payroll-svc")).toEqual({ allowed: true, rule: 0 });
   });
@@ -386,7 +387,7 @@ describe("principal patterns glob within one ARN field", () => {
           const value = normalisePrincipal(`arn:${v.partition}:iam::${v.account}:role/${v.name}`);
           const expected =
             p.partition === v.partition && p.account === v.account && v.name.startsWith(p.name.slice(0, cut));
-          expect(decide(pattern, value, { scopes: S }).allowed).toBe(expected);
+          expect(decide(pattern, value, asParsed({ scopes: S })).allowed).toBe(expected);
         },
       ),
     );

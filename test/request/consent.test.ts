@@ -9,6 +9,7 @@ import {
   type TokenRequestOptions,
 } from "../../lib/request/index.ts";
 import { PID_A, SYNTHETIC_PID_40, SYNTHETIC_PID_80 } from "../support/pid.ts";
+import { asParty } from "../support/request.ts";
 
 const JSON_TYPE = "application/json";
 const TEST = { environment: "test" } as const;
@@ -65,10 +66,10 @@ describe("consent", () => {
   });
 
   it("a person's consent is from the person's URN and is a person's; an organisation's is neither", () => {
-    expect(isPersonConsent({ from: PID_A })).toBe(true);
-    expect(consentParty({ from: PID_A })).toBe(`urn:altinn:person:identifier-no:${PID_A}`);
-    expect(isPersonConsent({ from: ORG })).toBe(false);
-    expect(consentParty({ from: ORG })).toBe(`urn:altinn:organization:identifier-no:${ORG}`);
+    expect(isPersonConsent({ from: asParty(PID_A) })).toBe(true);
+    expect(consentParty({ from: asParty(PID_A) })).toBe(`urn:altinn:person:identifier-no:${PID_A}`);
+    expect(isPersonConsent({ from: asParty(ORG) })).toBe(false);
+    expect(consentParty({ from: asParty(ORG) })).toBe(`urn:altinn:organization:identifier-no:${ORG}`);
   });
 
   it("a consent remembered for a repeated body cannot be changed by one request for the next", () => {

@@ -6,6 +6,7 @@ import { ConfigError } from "../../lib/config/index.ts";
 import { buildGrantClaims, signGrant } from "../../lib/grant/index.ts";
 import { FileSigner } from "../../lib/signer/file.ts";
 import type { SigningKey } from "../../lib/signer/signer.ts";
+import { asParsed } from "../support/request.ts";
 import { type KeyFormat, keyDirectory, keyFileText, newKey } from "../support/signer.ts";
 
 let dir: Awaited<ReturnType<typeof keyDirectory>>;
@@ -20,10 +21,12 @@ const load = async (text: string, alg: SigningAlg, kid?: string) =>
 
 /** Signs a grant with the key and verifies it with nothing but the public JWK. */
 async function signsVerifiably(key: SigningKey): Promise<void> {
-  const claims = buildGrantClaims(
-    { scopes: ["a:b"] },
-    { issuer: "https://test.maskinporten.no/", clientId: "c", now: 1_700_000_000, jti: crypto.randomUUID() },
-  );
+  const claims = buildGrantClaims(asParsed({ scopes: ["a:b"] }), {
+    issuer: "https://test.maskinporten.no/",
+    clientId: "c",
+    now: 1_700_000_000,
+    jti: crypto.randomUUID(),
+  });
   const jws = await signGrant(key, claims);
   const { protectedHeader, payload } = await compactVerify(jws, await importJWK(key.jwk, key.alg));
   expect(protectedHeader).toEqual({ alg: key.alg, ...key.header });

@@ -4,15 +4,18 @@ import type { MaskinportenEmulator } from "../../dev/maskinporten-emulator.ts";
 import { buildGrantClaims, signGrant } from "../../lib/grant/index.ts";
 import type { SigningKey } from "../../lib/signer/signer.ts";
 import { postGrant, type TokenEndpointAnswer } from "./grants.ts";
+import { asParsed } from "./request.ts";
 
 export const TEST_SCOPE = "skatteetaten:mva";
 
 /** A grant for `clientId` addressed to `issuer`, signed by the key under test. */
 export function signedGrant(key: SigningKey, issuer: string, clientId: string): Promise<string> {
-  const claims = buildGrantClaims(
-    { scopes: [TEST_SCOPE] },
-    { issuer, clientId, now: Date.now() / 1000, jti: randomUUID() },
-  );
+  const claims = buildGrantClaims(asParsed({ scopes: [TEST_SCOPE] }), {
+    issuer,
+    clientId,
+    now: Date.now() / 1000,
+    jti: randomUUID(),
+  });
   return signGrant(key, claims);
 }
 

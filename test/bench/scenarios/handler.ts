@@ -8,6 +8,7 @@ import { join } from "node:path";
 import { lambdaContext } from "../../../dev/api-gateway-event.ts";
 import { MaskinportenClient } from "../../../lib/maskinporten/client.ts";
 import { fixtureHandler, startBrokerFixture, tokenEvent } from "../../support/broker-fixture.ts";
+import { asParsed } from "../../support/request.ts";
 import { type Figure, latencyFigures, percentile } from "../figures.ts";
 import { timedLoop } from "../loop.ts";
 
@@ -66,7 +67,7 @@ export default async function run(): Promise<Figure[]> {
       fixture.signer,
     );
     const naive = async () => {
-      await client.requestToken({ scopes: [SCOPE] });
+      await client.requestToken(asParsed({ scopes: [SCOPE] }));
     };
     await timedLoop(naive, { count: 20, maxMs: 5_000 });
     const naives = await timedLoop(naive, { count: 500, maxMs: 15_000 });

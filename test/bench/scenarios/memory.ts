@@ -6,6 +6,7 @@ import { loadConfig } from "../../../lib/config/index.ts";
 import { MaskinportenClient } from "../../../lib/maskinporten/client.ts";
 import type { TokenSource } from "../../../lib/maskinporten/types.ts";
 import { ACCOUNT, roleCaller, startBrokerFixture } from "../../support/broker-fixture.ts";
+import { asParsed } from "../../support/request.ts";
 import type { Figure } from "../figures.ts";
 
 const ENTRIES = 10_000;
@@ -37,7 +38,7 @@ export default async function run(): Promise<Figure[]> {
         timeoutMs: config.upstreamTimeoutMs,
       },
       signer,
-    ).requestToken({ scopes: ["skatteetaten:mva"] });
+    ).requestToken(asParsed({ scopes: ["skatteetaten:mva"] }));
     const template = Buffer.from(real.token.access_token);
     let minted = 0;
     // Maskinporten's answer for any scope set, without the emulator: 10,000 grants would measure RSA, not memory.
