@@ -137,7 +137,8 @@ export function callerRecord(call: Pick<TokenCall, "caller" | "requestId">): {
     event: "token_failed",
     // The caller chose its session name (and a federated user's name): logged with digit runs masked.
     principal: principal === null ? null : shownArn(principal.arn),
-    session: principal?.session === undefined ? null : maskDigitRuns(principal.session),
+    session:
+      principal?.kind !== "arn" || principal.session === undefined ? null : maskDigitRuns(principal.session),
     account: call.caller.accountId ?? null,
     source_ip: call.caller.sourceIp ?? null,
     vpce_id: call.caller.vpceId ?? null,

@@ -152,7 +152,7 @@ function checkRule(
   request: TokenRequest,
   who: string,
 ): { stage: number; reason: string } | undefined {
-  if (principal.fields === undefined || !arnMatches(rule.principalArn, principal.fields)) {
+  if (principal.kind === "unparsed" || !arnMatches(rule.principalArn, principal.fields)) {
     return { stage: -1, reason: `no policy rule matches principal ${who}` };
   }
   for (const [stage, check] of CHECKS.entries()) {

@@ -3,6 +3,11 @@ export { type Arn, arnMatches, formatArn, parseArn } from "./arn.ts";
 export { decide, type PolicyDecision } from "./decide.ts";
 export { globMatch } from "./glob.ts";
 export { loadPolicy } from "./load.ts";
-export { normalisePrincipal, type Principal } from "./principal.ts";
+export {
+  type ArnPrincipal,
+  normalisePrincipal,
+  type Principal,
+  type UnparsedPrincipal,
+} from "./principal.ts";
 export { type Policy, PolicyError, type PolicyRule, validatePolicy } from "./schema.ts";
 export { administrationGrants, isAdministrationScope, scopeMatches } from "./scope-match.ts";

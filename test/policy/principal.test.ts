@@ -32,10 +32,11 @@ describe("normalisePrincipal", () => {
       "arn:aws:iam::111122223333:role/payroll",
     );
     expect(normalisePrincipal("arn:aws:iam::111122223333:user/ops/alice")).toEqual({
+      kind: "arn",
       arn: "arn:aws:iam::111122223333:user/ops/alice",
       fields: expect.objectContaining({ resourceType: "user", resourceName: "ops/alice" }),
     });
-    expect(normalisePrincipal("not-an-arn")).toEqual({ arn: "not-an-arn" });
+    expect(normalisePrincipal("not-an-arn")).toEqual({ kind: "unparsed", arn: "not-an-arn" });
   });
 
   it("takes only an STS assumed-role ARN with a role and a session for a session", () => {
@@ -62,7 +63,8 @@ describe("normalisePrincipal", () => {
     fc.assert(
       fc.property(account, name, session, (acct, n, s) => {
         const once = normalisePrincipal(`arn:aws:sts::${acct}:assumed-role/${n}/${s}`);
-        expect(normalisePrincipal(once.arn)).toEqual({ arn: once.arn, fields: once.fields });
+        // The session stays behind: the role ARN alone is normalised to itself.
+        expect(normalisePrincipal(once.arn)).toEqual({ ...once, session: undefined });
       }),
     );
   });
