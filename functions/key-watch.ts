@@ -1,7 +1,8 @@
 // The daily key watch (a schedule, not a route): every client's registered key -> status record, metrics, auto-renewal.
 import middy from "@middy/core";
 import type { Context, ScheduledEvent } from "aws-lambda";
-import { KeyWatch, loadKeyConfig, type WatchedClient } from "../lib/keys/index.ts";
+import { loadKeyConfig } from "../lib/config/index.ts";
+import { KeyWatch, type WatchedClient } from "../lib/keys/index.ts";
 import { lazy } from "./http.ts";
 
 export type KeyWatchHandler = (event: ScheduledEvent, context: Context) => Promise<WatchedClient[]>;

@@ -3,7 +3,13 @@ import * as v from "valibot";
 import { objectMessages } from "../schema/index.ts";
 import { type ClientConfig, clientForm, readClients, singleClient } from "./clients.ts";
 import type { DocumentSource } from "./document-source.ts";
-import { type KeyLifecycleConfig, keyLifecycleConfig, keyLifecycleProblems } from "./key-lifecycle.ts";
+import { MASKINPORTEN_ENVIRONMENTS, type MaskinportenEnvironment, maskinportenOf } from "./environment.ts";
+import {
+  type KeyLifecycleConfig,
+  type KeyLifecycleValues,
+  keyLifecycleConfig,
+  keyLifecycleProblems,
+} from "./key-lifecycle.ts";
 import { checked, expecting, problems, type Read, readOf } from "./problems.ts";
 import { KID_PATTERN, parseSigningKeyRef, SIGNING_ALGS, type SigningKeyRef } from "./signing.ts";
 
@@ -16,6 +22,7 @@ export {
 } from "./clients.ts";
 export { ConfigError } from "./config-error.ts";
 export { type DocumentSource, documentText } from "./document-source.ts";
+export { MASKINPORTEN_ENVIRONMENTS, type MaskinportenEnvironment } from "./environment.ts";
 export {
   type KeyLifecycleConfig,
   SELF_SERVICE_URLS,
@@ -24,24 +31,11 @@ export {
 export { invalidConfiguration } from "./problems.ts";
 export * from "./signing.ts";
 
-export const MASKINPORTEN_ENVIRONMENTS = {
-  test: {
-    issuer: "https://test.maskinporten.no/",
-    tokenUrl: "https://test.maskinporten.no/token",
-    altinnExchangeUrl: "https://platform.tt02.altinn.no/authentication/api/v1/exchange/maskinporten",
-  },
-  prod: {
-    issuer: "https://maskinporten.no/",
-    tokenUrl: "https://maskinporten.no/token",
-    altinnExchangeUrl: "https://platform.altinn.no/authentication/api/v1/exchange/maskinporten",
-  },
-} as const;
-
 export type PolicySource = DocumentSource;
 
 export interface Config {
   /** Shared by every client: the environment and its endpoints. */
-  maskinporten: { env: "test" | "prod"; issuer: string; tokenUrl: string };
+  maskinporten: MaskinportenEnvironment;
   /** At least one; names unique. The single-client variables define one named "default". */
   clients: readonly ClientConfig[];
   policy: PolicySource;
@@ -178,14 +172,15 @@ const EnvSchema = v.object(
   objectMessages(EnvEntries, { notObject: "the environment: expected an object of variables" }),
 );
 
-const ClientEnvSchema = v.pick(EnvSchema, [
+const CLIENT_VARIABLES = [
   "MASKINPORTEN_CLIENT_ID",
   "SIGNING_KEY",
   "SIGNING_KID",
   "SIGNING_ALG",
   "CLIENTS",
   "CLIENTS_FILE",
-]);
+] as const;
+const ClientEnvSchema = v.pick(EnvSchema, CLIENT_VARIABLES);
 
 /**
  * The clients of either form, or what is wrong with them: CLIENTS / CLIENTS_FILE is read whatever else is
@@ -226,6 +221,48 @@ function policyOf(env: Readonly<Record<string, string | undefined>>): Read<Polic
   };
 }
 
+/** The admin client variables checked against the clients, once both parsed (else their own lines say why). */
+function adminOf(
+  variables: Read<KeyLifecycleValues>,
+  clients: Read<readonly ClientConfig[]>,
+): Read<undefined> {
+  return problems(
+    "errors" in variables || "errors" in clients ? [] : keyLifecycleProblems(variables.value, clients.value),
+  );
+}
+
+/** What the key watch and `npm run keys` read: the environment, the clients and the key lifecycle; no policy. */
+export type KeyConfig = Pick<Config, "maskinporten" | "clients" | "upstreamTimeoutMs" | "keys">;
+
+const KeyEnvSchema = v.pick(EnvSchema, [
+  "MASKINPORTEN_ENV",
+  "MASKINPORTEN_ISSUER",
+  "MASKINPORTEN_TOKEN_URL",
+  "UPSTREAM_TIMEOUT_MS",
+  ...CLIENT_VARIABLES,
+  ...(Object.keys(KeyLifecycleEnv) as (keyof typeof KeyLifecycleEnv)[]),
+]);
+
+/**
+ * The key lifecycle's variables alone (the key watch, `npm run keys`): the policy, cache and audit variables are
+ * the token function's and are not read; one ConfigError lists every bad or missing variable it reads.
+ */
+export function loadKeyConfig(env: Readonly<Record<string, string | undefined>> = process.env): KeyConfig {
+  const variables = readOf(v.safeParse(KeyEnvSchema, env));
+  const clientsRead = clientsOf(env, variables);
+  const { variables: e, clients } = checked({
+    variables,
+    clients: clientsRead,
+    admin: adminOf(variables, clientsRead),
+  });
+  return {
+    maskinporten: maskinportenOf(e),
+    clients,
+    upstreamTimeoutMs: e.UPSTREAM_TIMEOUT_MS,
+    keys: keyLifecycleConfig(e.MASKINPORTEN_ENV, e),
+  };
+}
+
 /**
  * Reads the configuration variables (docs/deployment.md, "Configuration"); throws one ConfigError listing every
  * bad or missing one, the same for the packaged function and `npm start`.
@@ -241,19 +278,11 @@ export function loadConfig(env: Readonly<Record<string, string | undefined>> = p
     variables,
     clients: clientsRead,
     policy: policyOf(env),
-    admin: problems(
-      "errors" in variables || "errors" in clientsRead
-        ? []
-        : keyLifecycleProblems(variables.value, clientsRead.value),
-    ),
+    admin: adminOf(variables, clientsRead),
   });
   const defaults = MASKINPORTEN_ENVIRONMENTS[e.MASKINPORTEN_ENV];
   return {
-    maskinporten: {
-      env: e.MASKINPORTEN_ENV,
-      issuer: e.MASKINPORTEN_ISSUER ?? defaults.issuer,
-      tokenUrl: e.MASKINPORTEN_TOKEN_URL ?? defaults.tokenUrl,
-    },
+    maskinporten: maskinportenOf(e),
     clients,
     policy,
     cache: {

@@ -16,6 +16,6 @@ export {
 } from "./errors.ts";
 export { MAX_REGISTERED_KEYS } from "./key-set.ts";
 export { KeyLifecycle, type ManagedClient, type Renewal, type Rotation } from "./lifecycle.ts";
-export { createKeyLifecycles, type KeySetupDeps, loadKeyConfig } from "./setup.ts";
+export { createKeyLifecycles, type KeySetupDeps } from "./setup.ts";
 export { type KeyStatus, type KeyStatusReport, keyStatus } from "./status.ts";
 export { KeyWatch, type KeyWatchSinks, type WatchedClient } from "./watch.ts";

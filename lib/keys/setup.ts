@@ -1,5 +1,5 @@
 // Builds each configured client's KeyLifecycle from Config: its signer, the admin client's token, the self-service API.
-import { type ClientConfig, type Config, ConfigError, loadConfig } from "../config/index.ts";
+import type { ClientConfig, KeyConfig } from "../config/index.ts";
 import type { HttpTransport } from "../http/transport.ts";
 import { MaskinportenClient } from "../maskinporten/client.ts";
 import type { UpstreamDeps } from "../maskinporten/types.ts";
@@ -7,12 +7,6 @@ import { createSigner, type Signer, type SignerDeps } from "../signer/index.ts";
 import { SelfServiceApi } from "./admin-api.ts";
 import { type AdminTokenRecord, adminTokens } from "./admin-token.ts";
 import { KeyLifecycle, type KeyLifecycleDeps } from "./lifecycle.ts";
-
-/** The function's configuration; the key lifecycle never reads the policy, so none is required here. */
-export function loadKeyConfig(env: Readonly<Record<string, string | undefined>> = process.env): Config {
-  const hasPolicy = Boolean(env.POLICY?.trim() || env.POLICY_FILE?.trim());
-  return loadConfig(hasPolicy ? env : { ...env, POLICY: '{"rules":[]}' });
-}
 
 export interface KeySetupDeps extends KeyLifecycleDeps {
   fetch?: HttpTransport;
@@ -24,17 +18,16 @@ export interface KeySetupDeps extends KeyLifecycleDeps {
 }
 
 /** One KeyLifecycle per configured client, in configuration order. */
-export async function createKeyLifecycles(config: Config, deps: KeySetupDeps = {}): Promise<KeyLifecycle[]> {
+export async function createKeyLifecycles(
+  config: KeyConfig,
+  deps: KeySetupDeps = {},
+): Promise<KeyLifecycle[]> {
   // A separate admin client's own registration is watched like every other.
   const separate = config.keys.separateAdminClient;
   const clients = separate === undefined ? config.clients : [...config.clients, separate];
   const adminName = config.keys.adminClient;
+  // loadKeyConfig found the admin client among them (or refused to load).
   const admin = adminName === undefined ? undefined : clients.find((c) => c.name === adminName);
-  if (adminName !== undefined && admin === undefined) {
-    throw new ConfigError(
-      `Invalid configuration:\n  KEY_ADMIN_CLIENT: no configured client is named "${adminName}" (configured: ${clients.map((c) => c.name).join(", ")})`,
-    );
-  }
   const signers = new Map<string, Promise<Signer>>();
   const signerOf = (client: ClientConfig): Promise<Signer> => {
     let signer = signers.get(client.name);

@@ -3,7 +3,7 @@ import { Logger } from "@aws-lambda-powertools/logger";
 import { Metrics, MetricUnit } from "@aws-lambda-powertools/metrics";
 import { AUDIT_LEVEL, auditLine, type LineWriter, stdoutWriter } from "../audit/audit-line.ts";
 import { METRICS_NAMESPACE, serviceName } from "../audit/index.ts";
-import type { Config } from "../config/index.ts";
+import type { KeyConfig } from "../config/index.ts";
 import type { AdminTokenRecord } from "./admin-token.ts";
 import { KeyWatchFailed } from "./errors.ts";
 import type { KeyLifecycle } from "./lifecycle.ts";
@@ -68,7 +68,7 @@ export class KeyWatch {
 
   /** The watch of every configured client; each admin token it mints is audited. */
   static async fromConfig(
-    config: Config,
+    config: KeyConfig,
     deps: KeySetupDeps = {},
     sinks: KeyWatchSinks = {},
   ): Promise<KeyWatch> {

@@ -1,8 +1,9 @@
 // Two writers of one registered key set: the key watch's auto-renew and `npm run keys -- rotate`, interleaved on the emulator.
 import { Logger } from "@aws-lambda-powertools/logger";
 import { afterEach, describe, expect, it } from "vitest";
+import { loadKeyConfig } from "../../lib/config/index.ts";
 import { type HttpTransport, nodeTransport } from "../../lib/http/transport.ts";
-import { ADMIN_SCOPES, KeyWatch, loadKeyConfig } from "../../lib/keys/index.ts";
+import { ADMIN_SCOPES, KeyWatch } from "../../lib/keys/index.ts";
 import { keysCommand } from "../../scripts/cli/keys.ts";
 import { CLIENT_SCOPES } from "../support/broker-fixture.ts";
 import {
