@@ -22,7 +22,10 @@ const GROUPS: Readonly<Record<string, Group>> = {
     tests: ["test/grant/**/*.test.ts", "test/request/resource.test.ts"],
   },
   audit: { mutate: ["lib/audit/**/*.ts", "!lib/audit/index.ts"], tests: ["test/audit/**/*.test.ts"] },
-  response: { mutate: ["lib/maskinporten/response.ts"], tests: ["test/maskinporten/**/*.test.ts"] },
+  response: {
+    mutate: ["lib/upstream/oauth-error.ts"],
+    tests: ["test/upstream/**/*.test.ts", "test/maskinporten/**/*.test.ts"],
+  },
   // The cache key and the token answer parser; the backoff schedule and the problem table are not scored yet.
   contract: {
     mutate: ["lib/contract/cache-key.ts", "lib/contract/token-answer.ts"],

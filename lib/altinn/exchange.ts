@@ -1,17 +1,17 @@
 // Maskinporten token -> Altinn token: GET the exchange endpoint with the token as Bearer, retry what is transient, map the rest.
 
 import { parseJson } from "../contract/index.ts";
-import type { HttpResponse } from "../http/transport.ts";
-import { jwtTimes, MAX_TOKEN_LIFETIME_SECONDS } from "../maskinporten/lifetime.ts";
+import { type Deadline, noDeadline } from "../upstream/deadline.ts";
+import { jwtTimes, MAX_TOKEN_LIFETIME_SECONDS } from "../upstream/lifetime.ts";
+import type { UpstreamDeps } from "../upstream/retry.ts";
 import {
   type AttemptOutcome,
   failedAnswer,
   thrownOutcome,
   type UpstreamRuntime,
   upstreamRuntime,
-} from "../maskinporten/retry.ts";
-import type { UpstreamDeps } from "../maskinporten/types.ts";
-import { type Deadline, noDeadline } from "../upstream/deadline.ts";
+} from "../upstream/retry.ts";
+import type { HttpResponse } from "../upstream/transport.ts";
 
 export interface AltinnExchangeOptions {
   /** ALTINN_EXCHANGE_URL. */

@@ -2,8 +2,8 @@
 import * as v from "valibot";
 import { isUpstreamUrl } from "../config/index.ts";
 import { parseJson } from "../contract/index.ts";
-import { defaultTransport, type HttpResponse, type HttpTransport } from "../http/transport.ts";
-import { isTimeout } from "../maskinporten/retry.ts";
+import { isTimeout } from "../upstream/retry.ts";
+import { defaultTransport, type HttpResponse, type HttpTransport } from "../upstream/transport.ts";
 import { SelfServiceError } from "./errors.ts";
 
 /** The scopes the self-service API asks of the admin token: reading the keys, and changing them. */
@@ -149,12 +149,18 @@ export function postable(key: object): RegisteredJwk {
   return out as unknown as RegisteredJwk;
 }
 
+const ErrorBodySchema = v.object({
+  error: v.optional(v.string()),
+  error_description: v.optional(v.string()),
+  message: v.optional(v.string()),
+});
+
 /** `: <error> <description>` from an error body, without control characters, shortened; nothing when unreadable. */
 function describeError(text: string): string {
-  const body = parseJson(text);
-  if (typeof body !== "object" || body === null) return "";
-  const { error, error_description, message } = body as Record<string, unknown>;
-  const parts = [error, error_description ?? message].filter((p) => typeof p === "string") as string[];
+  const body = v.safeParse(ErrorBodySchema, parseJson(text));
+  if (!body.success) return "";
+  const { error, error_description, message } = body.output;
+  const parts = [error, error_description ?? message].filter((p) => p !== undefined);
   if (parts.length === 0) return "";
   return `: ${parts
     .join(" ")

@@ -1,9 +1,9 @@
 // Builds each configured client's KeyLifecycle from Config: its signer, the admin client's token, the self-service API.
 import type { ClientConfig, KeyConfig } from "../config/index.ts";
-import type { HttpTransport } from "../http/transport.ts";
 import { MaskinportenClient } from "../maskinporten/client.ts";
 import type { UpstreamDeps } from "../maskinporten/types.ts";
 import { createSigner, type Signer, type SignerDeps } from "../signer/index.ts";
+import type { HttpTransport } from "../upstream/transport.ts";
 import { SelfServiceApi } from "./admin-api.ts";
 import { type AdminTokenRecord, adminTokens } from "./admin-token.ts";
 import { KeyLifecycle, type KeyLifecycleDeps } from "./lifecycle.ts";

@@ -2,19 +2,19 @@
 import { randomUUID } from "node:crypto";
 import { parseTokenResponse, type TokenResponse } from "../contract/index.ts";
 import { buildGrantClaims, signGrant } from "../grant/index.ts";
-import type { HttpResponse } from "../http/transport.ts";
 import { Problem, SigningUnavailable } from "../problem/index.ts";
 import type { TokenRequest } from "../request/types.ts";
 import type { Signer, SigningKey } from "../signer/signer.ts";
 import { type Deadline, DeadlinePassed, noDeadline } from "../upstream/deadline.ts";
-import { trustedLifetime } from "./lifetime.ts";
+import { trustedLifetime } from "../upstream/lifetime.ts";
 import {
   type AttemptOutcome,
   failedAnswer,
   thrownOutcome,
   type UpstreamRuntime,
   upstreamRuntime,
-} from "./retry.ts";
+} from "../upstream/retry.ts";
+import type { HttpResponse } from "../upstream/transport.ts";
 import type { AttemptRecord, TokenResult, TokenSource, UpstreamDeps } from "./types.ts";
 
 export interface MaskinportenClientOptions {

@@ -1,7 +1,6 @@
-// The shapes the upstream client promises to the broker: a token, the facts of each attempt, and its injectables.
+// The shapes the Maskinporten client promises to the broker: a token, the facts of each attempt, and its injectables.
 
 import type { TokenResponse } from "../contract/index.ts";
-import type { HttpTransport } from "../http/transport.ts";
 import type { TokenRequest } from "../request/types.ts";
 import type { Deadline } from "../upstream/deadline.ts";
 
@@ -24,21 +23,8 @@ export interface TokenResult {
   receivedAt: number;
 }
 
-/** Injectables; everything has a production default. */
-export interface UpstreamDeps {
-  /** The HTTP client: a node:https keep-alive transport by default; `fetch` fits. */
-  fetch?: HttpTransport;
-  /** Wall clock, epoch ms (grant iat/exp). */
-  now?: () => number;
-  /** Monotonic clock, ms. */
-  monotonic?: () => number;
-  randomUUID?: () => string;
-  /** [0,1) for jitter. */
-  random?: () => number;
-  sleep?: (ms: number) => Promise<void>;
-  /** Called when Maskinporten's Date header differs from our clock by more than 5 s. */
-  onClockSkew?: (skewMs: number) => void;
-}
+/** The client takes the upstream runtime's injectables (its transport, clocks, ids, clock-skew warning). */
+export type { UpstreamDeps } from "../upstream/retry.ts";
 
 export interface TokenSource {
   /**

@@ -2,8 +2,8 @@
 // token's own exp or beyond 24 h, and a Retry-After of a day are each cut down to what the broker can trust.
 import { SignJWT, UnsecuredJWT } from "jose";
 import { afterAll, afterEach, beforeAll, describe, expect, it } from "vitest";
-import { MAX_TOKEN_LIFETIME_SECONDS } from "../../lib/maskinporten/lifetime.ts";
-import { MAX_RETRY_AFTER_SECONDS } from "../../lib/maskinporten/retry.ts";
+import { MAX_TOKEN_LIFETIME_SECONDS } from "../../lib/upstream/lifetime.ts";
+import { MAX_RETRY_AFTER_SECONDS } from "../../lib/upstream/retry.ts";
 import { auditLines } from "../support/audit-lines.ts";
 import {
   ACCOUNT,

@@ -1,8 +1,8 @@
 import { describe, expect, it } from "vitest";
-import type { HttpTransport } from "../../lib/http/transport.ts";
 import { ADMIN_SCOPES, type RegisteredJwk, SelfServiceApi } from "../../lib/keys/admin-api.ts";
 import { KeySetChanged } from "../../lib/keys/errors.ts";
 import { CHANGE_TRIES, changeKeySet } from "../../lib/keys/set-change.ts";
+import type { HttpTransport } from "../../lib/upstream/transport.ts";
 
 const key = (kid: string): RegisteredJwk => ({ kty: "RSA", kid, n: `n-${kid}`, e: "AQAB" });
 

@@ -1,7 +1,7 @@
 import { describe, expect, it } from "vitest";
-import { retryTransient } from "../../lib/maskinporten/retry.ts";
 import { UpstreamUnavailable } from "../../lib/problem/index.ts";
 import { DEADLINE_MARGIN_MS, Deadline, DeadlinePassed } from "../../lib/upstream/deadline.ts";
+import { retryTransient } from "../../lib/upstream/retry.ts";
 import { virtualClock } from "../support/virtual-clock.ts";
 
 const SCHEDULE = { timeoutMs: 3000, maxRetries: 2, maxWaitMs: 3000, budgetMs: 25_000 };

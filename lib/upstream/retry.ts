@@ -1,11 +1,26 @@
-// Retrying an upstream call: the attempt loop both upstream clients share, on the contract's backoff and Retry-After.
+// Retrying an upstream call: the runtime and attempt loop every upstream client shares, on the contract backoff.
 import { setTimeout as delay } from "node:timers/promises";
 import { backoffMs, parseRetryAfter } from "../contract/index.ts";
-import { BodyTooLarge, defaultTransport, type HttpTransport } from "../http/transport.ts";
 import { UPSTREAM_NAMES, type Upstream, UpstreamRejected, UpstreamUnavailable } from "../problem/index.ts";
-import { type Deadline, DeadlinePassed, noDeadline } from "../upstream/deadline.ts";
-import { parseOAuthError } from "./response.ts";
-import type { UpstreamDeps } from "./types.ts";
+import { type Deadline, DeadlinePassed, noDeadline } from "./deadline.ts";
+import { parseOAuthError } from "./oauth-error.ts";
+import { BodyTooLarge, defaultTransport, type HttpTransport } from "./transport.ts";
+
+/** Injectables; everything has a production default. */
+export interface UpstreamDeps {
+  /** The HTTP client: a node:https keep-alive transport by default; `fetch` fits. */
+  fetch?: HttpTransport;
+  /** Wall clock, epoch ms (grant iat/exp). */
+  now?: () => number;
+  /** Monotonic clock, ms. */
+  monotonic?: () => number;
+  randomUUID?: () => string;
+  /** [0,1) for jitter. */
+  random?: () => number;
+  sleep?: (ms: number) => Promise<void>;
+  /** Called when Maskinporten's Date header differs from our clock by more than 5 s. */
+  onClockSkew?: (skewMs: number) => void;
+}
 
 /** The longest Retry-After passed on to a caller: an upstream's "come back tomorrow" must not park our callers. */
 export const MAX_RETRY_AFTER_SECONDS = 300;

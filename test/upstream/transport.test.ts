@@ -4,8 +4,8 @@ import { createServer, type IncomingMessage, type Server, type ServerResponse } 
 import { createServer as createHttpsServer } from "node:https";
 import type { AddressInfo, Socket } from "node:net";
 import { afterEach, describe, expect, it } from "vitest";
-import { BodyTooLarge, MAX_BODY_BYTES, nodeTransport } from "../../lib/http/transport.ts";
-import { isTimeout } from "../../lib/maskinporten/retry.ts";
+import { isTimeout } from "../../lib/upstream/retry.ts";
+import { BodyTooLarge, MAX_BODY_BYTES, nodeTransport } from "../../lib/upstream/transport.ts";
 import { createCertificate } from "../support/certificate.ts";
 
 interface Received {

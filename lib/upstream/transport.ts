@@ -1,4 +1,4 @@
-// The upstream HTTP calls (Maskinporten, Altinn): a fetch-shaped POST over node:https / node:http with keep-alive
+// The upstream HTTP calls (Maskinporten, Altinn, self-service API): fetch-shaped, over node:https / node:http with keep-alive
 // agents, so the Lambda path never loads undici (fetch's ~40 ms first load); `fetch` itself still fits the type.
 import type { IncomingMessage } from "node:http";
 

@@ -1,6 +1,6 @@
 import fc from "fast-check";
 import { describe, expect, it } from "vitest";
-import { parseOAuthError } from "../../lib/maskinporten/response.ts";
+import { parseOAuthError } from "../../lib/upstream/oauth-error.ts";
 
 describe("Maskinporten's OAuth error bodies", () => {
   it("passes an OAuth error through, sanitised, and never echoes a body that is not one", () => {
