@@ -21,7 +21,8 @@ export const stdoutWriter: LineWriter = (line) => {
  */
 export function auditLine(fields: { readonly event: string }, timestamp: string, service: string): string {
   const line: Record<string, unknown> = { level: AUDIT_LEVEL, message: fields.event, timestamp, service };
-  for (const [name, value] of Object.entries(fields)) {
+  for (const name in fields) {
+    const value = (fields as Record<string, unknown>)[name];
     if (value !== null && value !== undefined && value !== "") line[name] = value;
   }
   return `${JSON.stringify(line)}\n`;

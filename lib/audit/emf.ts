@@ -30,16 +30,7 @@ export function emfLine(
   client: string | null,
 ): string {
   const definitions: { Name: string; Unit: MetricUnit }[] = [];
-  const values: Record<string, number | number[]> = {};
-  for (const { name, unit, value } of metrics) {
-    const seen = values[name];
-    if (seen === undefined) {
-      definitions.push({ Name: name, Unit: unit });
-      values[name] = value;
-    } else if (Array.isArray(seen)) seen.push(value);
-    else values[name] = [seen, value];
-  }
-  const document = {
+  const document: Record<string, unknown> = {
     level: AUDIT_LEVEL,
     _aws: {
       Timestamp: timestampMs,
@@ -52,8 +43,15 @@ export function emfLine(
       ],
     },
     service: target.service,
-    ...(client === null ? {} : { Client: client }),
-    ...values,
   };
+  if (client !== null) document.Client = client;
+  for (const { name, unit, value } of metrics) {
+    const seen = document[name] as number | number[] | undefined;
+    if (seen === undefined) {
+      definitions.push({ Name: name, Unit: unit });
+      document[name] = value;
+    } else if (Array.isArray(seen)) seen.push(value);
+    else document[name] = [seen, value];
+  }
   return `${JSON.stringify(document)}\n`;
 }

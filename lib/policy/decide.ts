@@ -15,8 +15,11 @@ export type PolicyDecision =
   | { allowed: true; rule: number }
   | { allowed: false; reason: string; personalOnly?: true };
 
+/** How a reason names the principal: masked as the audit record shows it, made only when a reason is. */
+type Who = () => string;
+
 /** One part of a rule checked against the request: why it does not allow it, or undefined. */
-type RuleCheck = (rule: PolicyRule, request: TokenRequest, who: string) => string | undefined;
+type RuleCheck = (rule: PolicyRule, request: TokenRequest, who: Who) => string | undefined;
 
 const listed = (list: readonly string[], value: string): boolean =>
   list.includes("*") || list.includes(value);
@@ -29,13 +32,13 @@ function requirement(
   field: string,
   list: readonly string[],
   values: readonly string[] | undefined,
-  who: string,
+  who: Who,
   refused: (value: string) => string,
 ): string | undefined {
   if (values === undefined || values.length === 0) {
     return list.length === 0
       ? undefined
-      : `${who} may not request these scopes without ${field} (the rule requires ${field})`;
+      : `${who()} may not request these scopes without ${field} (the rule requires ${field})`;
   }
   const value = values.find((v) => !listed(list, v));
   return value === undefined ? undefined : refused(value);
@@ -46,12 +49,12 @@ function flag(
   field: string,
   required: boolean,
   present: boolean,
-  who: string,
+  who: Who,
   kind: string,
 ): string | undefined {
-  if (present) return required ? undefined : `${who} may not request ${kind}`;
+  if (present) return required ? undefined : `${who()} may not request ${kind}`;
   return required
-    ? `${who} may not request these scopes without ${field} (the rule requires ${field})`
+    ? `${who()} may not request these scopes without ${field} (the rule requires ${field})`
     : undefined;
 }
 
@@ -66,12 +69,12 @@ const CHECKS: readonly RuleCheck[] = [
       return undefined;
     }
     return request.client === undefined
-      ? `${who} may use only the clients its rules name: the request must name its client`
-      : `${who} may not use client ${request.client}`;
+      ? `${who()} may use only the clients its rules name: the request must name its client`
+      : `${who()} may not use client ${request.client}`;
   },
   (rule, request, who) => {
     const scope = request.scopes.find((s) => !rule.scopes.some((pattern) => scopeMatches(pattern, s)));
-    return scope === undefined ? undefined : scopeRefusal(who, scope);
+    return scope === undefined ? undefined : scopeRefusal(who(), scope);
   },
   (rule, request, who) =>
     requirement(
@@ -79,7 +82,7 @@ const CHECKS: readonly RuleCheck[] = [
       rule.resources,
       request.resource,
       who,
-      (r) => `${who} may not request resource ${r}`,
+      (r) => `${who()} may not request resource ${r}`,
     ),
   (rule, request, who) =>
     requirement(
@@ -87,7 +90,7 @@ const CHECKS: readonly RuleCheck[] = [
       rule.consumer_orgs,
       one(request.consumerOrg),
       who,
-      (org) => `${who} may not act for consumer_org ${org}`,
+      (org) => `${who()} may not act for consumer_org ${org}`,
     ),
   (rule, request, who) =>
     requirement(
@@ -95,7 +98,7 @@ const CHECKS: readonly RuleCheck[] = [
       rule.systemuser_orgs,
       one(request.systemuserOrg),
       who,
-      (org) => `${who} may not request a system user token for systemuser_org ${org}`,
+      (org) => `${who()} may not request a system user token for systemuser_org ${org}`,
     ),
   // An externalRef is caller-chosen text: a reason says that it did not match, not what it was.
   (rule, request, who) =>
@@ -105,7 +108,7 @@ const CHECKS: readonly RuleCheck[] = [
       one(request.systemuserExternalRef),
       who,
       () =>
-        `${who} may not request this system user externalRef (not in the rule's systemuser_external_refs)`,
+        `${who()} may not request this system user externalRef (not in the rule's systemuser_external_refs)`,
     ),
   (rule, request, who) =>
     requirement(
@@ -113,7 +116,7 @@ const CHECKS: readonly RuleCheck[] = [
       rule.onbehalfofs,
       one(request.onbehalfof),
       who,
-      () => `${who} may not act for this onbehalfof value (not in the rule's onbehalfofs)`,
+      () => `${who()} may not act for this onbehalfof value (not in the rule's onbehalfofs)`,
     ),
   (rule, request, who) =>
     requirement(
@@ -121,7 +124,8 @@ const CHECKS: readonly RuleCheck[] = [
       rule.exchanges,
       one(request.exchange),
       who,
-      (exchange) => `${who} may not exchange the token for an ${exchange} token (the rule has no exchanges)`,
+      (exchange) =>
+        `${who()} may not exchange the token for an ${exchange} token (the rule has no exchanges)`,
     ),
   // Never the pid itself in a reason, nor who gave a consent (a person's is a pid): they are personal data.
   (rule, request, who) =>
@@ -150,13 +154,13 @@ function checkRule(
   rule: PolicyRule,
   principal: Principal,
   request: TokenRequest,
-  who: string,
+  who: Who,
 ): { stage: number; reason: string } | undefined {
   if (principal.kind === "unparsed" || !arnMatches(rule.principalArn, principal.fields)) {
-    return { stage: -1, reason: `no policy rule matches principal ${who}` };
+    return { stage: -1, reason: `no policy rule matches principal ${who()}` };
   }
-  for (const [stage, check] of CHECKS.entries()) {
-    const reason = check(rule, request, who);
+  for (let stage = 0; stage < CHECKS.length; stage++) {
+    const reason = CHECKS[stage]?.(rule, request, who);
     if (reason !== undefined) return { stage, reason };
   }
   return undefined;
@@ -165,13 +169,21 @@ function checkRule(
 /** The first rule that allows all of the request; else the reason of the rule that got furthest. */
 export function decide(policy: Policy, principal: Principal, request: TokenRequest): PolicyDecision {
   // A reason names the principal as the audit record does: a name the caller chose is masked.
-  const who = shownArn(principal.arn);
-  let furthest = { stage: -2, reason: `no policy rule matches principal ${who}` };
-  for (const [index, rule] of policy.rules.entries()) {
+  let shown: string | undefined;
+  const who = () => {
+    shown ??= shownArn(principal.arn);
+    return shown;
+  };
+  let furthest: { stage: number; reason: string } | undefined;
+  for (let index = 0; index < policy.rules.length; index++) {
+    const rule = policy.rules[index] as PolicyRule;
     const check = checkRule(rule, principal, request, who);
     if (check === undefined) return { allowed: true, rule: index };
-    if (check.stage > furthest.stage) furthest = check;
+    if (furthest === undefined || check.stage > furthest.stage) furthest = check;
   }
-  const denied = { allowed: false, reason: furthest.reason } as const;
-  return furthest.stage >= PERSONAL_STAGE ? { ...denied, personalOnly: true } : denied;
+  const reason = furthest?.reason ?? `no policy rule matches principal ${who()}`;
+  const denied = { allowed: false, reason } as const;
+  return furthest !== undefined && furthest.stage >= PERSONAL_STAGE
+    ? { ...denied, personalOnly: true }
+    : denied;
 }

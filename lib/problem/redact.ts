@@ -43,9 +43,12 @@ export function quoted(text: string, max: number): string {
  * its resource part (a session or federated user name, which the caller chose) are masked.
  */
 export function shownArn(arn: string): string {
-  const fields = arn.split(":");
-  if (fields.length < 6) return maskDigitRuns(arn);
-  return [...fields.slice(0, 5), maskDigitRuns(fields.slice(5).join(":"))].join(":");
+  let end = -1;
+  for (let field = 0; field < 5; field++) {
+    end = arn.indexOf(":", end + 1);
+    if (end < 0) return maskDigitRuns(arn);
+  }
+  return arn.slice(0, end + 1) + maskDigitRuns(arn.slice(end + 1));
 }
 
 /**

@@ -46,6 +46,12 @@ describe("masking caller text", () => {
       "arn:aws:iam::111122223333:role/payroll-svc",
     );
     expect(shownArn(`not-an-arn-${PID}`)).toBe("not-an-arn-[pid]");
+    // Five fields are no ARN: all of it is masked, the "account" too.
+    expect(shownArn("arn:aws:iam::111122223333")).toBe("arn:aws:iam::[pid]");
+    // A resource part with its own colons is masked as a whole.
+    expect(shownArn(`arn:aws:iam::111122223333:role:${PID}:x`)).toBe(
+      "arn:aws:iam::111122223333:role:[pid]:x",
+    );
   });
 
   it("property: no masked text holds a run of 11 digits, and text without one is unchanged", () => {
