@@ -17,7 +17,8 @@ const USAGE =
   "usage: npm run jwks -- --key <kms:<key>|secretsmanager:<secret>|file:<path>> [--kid <kid>] [--alg RS256|RS384|RS512]\n" +
   "       npm run jwks -- [--client <name>]\n" +
   "       (without --key: every client of CLIENTS / CLIENTS_FILE, or the one --client names;\n" +
-  "        else the key of SIGNING_KEY, SIGNING_KID and SIGNING_ALG)";
+  "        else the key of SIGNING_KEY, SIGNING_KID and SIGNING_ALG)\n" +
+  "Prints the JWKS to register on the Maskinporten client: public keys only.";
 
 // An empty variable is unset, as lib/config reads it (the deployed SIGNING_KID is "" by default).
 const env = (name: string) => process.env[name]?.trim() || undefined;
@@ -35,16 +36,30 @@ function chosenClients(name: string | undefined): ClientConfig[] {
   return chosen;
 }
 
+/** The options, or a usage error naming what is wrong (an unknown option, a missing value) above the usage. */
+function options() {
+  try {
+    return parseArgs({
+      options: {
+        key: { type: "string" },
+        kid: { type: "string" },
+        alg: { type: "string" },
+        client: { type: "string" },
+        help: { type: "boolean", short: "h" },
+      },
+      strict: true,
+    }).values;
+  } catch (error) {
+    throw new ConfigError(`${(error as Error).message}\n${USAGE}`);
+  }
+}
+
 async function main(): Promise<void> {
-  const { values } = parseArgs({
-    options: {
-      key: { type: "string" },
-      kid: { type: "string" },
-      alg: { type: "string" },
-      client: { type: "string" },
-    },
-    strict: true,
-  });
+  const values = options();
+  if (values.help === true) {
+    process.stdout.write(`${USAGE}\n`);
+    return;
+  }
   if (values.key !== undefined && values.client !== undefined) {
     throw new ConfigError(
       `--client picks a configured client; --key names a key itself: give one of them\n${USAGE}`,

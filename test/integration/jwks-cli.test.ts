@@ -76,6 +76,19 @@ describe("npm run jwks", () => {
     expect(Object.keys(jwk ?? {}).filter((m) => PRIVATE_MEMBERS.includes(m))).toEqual([]);
   });
 
+  it("prints its usage for --help (exit 0), and the usage under an unknown option (exit 1)", async () => {
+    const help = await run(process.execPath, ["--import", "tsx", "scripts/jwks.ts", "--help"]);
+    expect(help.stdout).toMatch(/^usage: npm run jwks -- --key /);
+    expect(help.stdout).toContain("npm run jwks -- [--client <name>]");
+    const unknown = await run(process.execPath, ["--import", "tsx", "scripts/jwks.ts", "--nope"]).catch(
+      (error: { code: number; stderr: string; stdout: string }) => error,
+    );
+    expect(unknown).toMatchObject({ code: 1, stdout: "" });
+    expect((unknown as { stderr: string }).stderr).toMatch(
+      /^jwks: Unknown option '--nope'\nusage: npm run jwks/,
+    );
+  });
+
   it("fails with one clear line and exit code 1 for a bad key source or an unknown KMS alias", async () => {
     const bad = await run(process.execPath, ["--import", "tsx", "scripts/jwks.ts", "--key", "vault:x"]).catch(
       (error: { code: number; stderr: string; stdout: string }) => error,
