@@ -2,7 +2,7 @@
 import middy from "@middy/core";
 import type { APIGatewayProxyEvent, APIGatewayProxyResult, Context } from "aws-lambda";
 import { diagnosticLogger, serviceName } from "../lib/audit/index.ts";
-import type { Broker } from "../lib/broker/broker.ts";
+import type { Broker } from "../lib/broker/call.ts";
 import { ConfigError } from "../lib/config/index.ts";
 import { problemResponse, toProblem } from "../lib/problem/index.ts";
 import { installSourceMappedStacks } from "./source-maps.ts";

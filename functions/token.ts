@@ -1,11 +1,12 @@
 // POST /token: the caller's identity and body in, a Maskinporten token (or a problem) out.
 import type { APIGatewayProxyEvent, Context } from "aws-lambda";
-import { AuditTrail } from "../lib/audit/index.ts";
-import { callerRecord, type TokenCall } from "../lib/broker/broker.ts";
+import type { AuditTrail } from "../lib/audit/index.ts";
+import type { TokenCall } from "../lib/broker/call.ts";
+import { TokenRecord } from "../lib/broker/token-record.ts";
 import { ConfigError } from "../lib/config/index.ts";
 import { toProblem } from "../lib/problem/index.ts";
 import type { RawTokenBody } from "../lib/request/index.ts";
-import { defaultBroker } from "./default-broker.ts";
+import { containerAudit, defaultBroker } from "./default-broker.ts";
 import { type BrokerSource, jsonResponse, type LambdaHandler, resolveBroker, routeHandler } from "./http.ts";
 
 function contentTypeOf(headers: APIGatewayProxyEvent["headers"]): string | undefined {
@@ -42,9 +43,6 @@ export interface TokenHandlerDeps {
   monotonic?: () => number;
 }
 
-/** One per container, like the broker's own: the broker's audit trail does not exist when its start fails. */
-const containerAudit = new AuditTrail();
-
 export function createTokenHandler(source: BrokerSource, deps: TokenHandlerDeps = {}): LambdaHandler {
   const audit = deps.audit ?? containerAudit;
   const monotonic = deps.monotonic ?? (() => performance.now());
@@ -54,13 +52,7 @@ export function createTokenHandler(source: BrokerSource, deps: TokenHandlerDeps 
     const broker = await resolveBroker(source).catch((error: unknown) => {
       // An invalid configuration fails the function instead (routeHandler logs configuration_invalid).
       if (!(error instanceof ConfigError)) {
-        const problem = toProblem(error);
-        audit.startFailed({
-          ...callerRecord(call).base,
-          latency_ms: Math.round(monotonic() - started),
-          code: problem.code,
-          reason: problem.auditReason,
-        });
+        TokenRecord.of(call, { audit, monotonic }, started).startFailed(toProblem(error));
       }
       throw error;
     });

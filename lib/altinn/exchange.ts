@@ -39,19 +39,20 @@ export interface AltinnToken {
   expiresAt: number;
 }
 
+/** Where an exchange writes its attempts as it goes, and the deadline it runs under (none: only the budget). */
+export interface ExchangeTrace {
+  readonly exchangeAttempts: ExchangeAttempt[];
+  readonly deadline?: Deadline;
+}
+
 /** Turns Maskinporten tokens into Altinn tokens; one instance per configured exchange URL. */
 export interface TokenExchange {
   /**
-   * Appends one record per attempt to `attempts`; throws UpstreamRejected or UpstreamUnavailable naming Altinn.
+   * Appends one record per attempt to the trace; throws UpstreamRejected or UpstreamUnavailable naming Altinn.
    * `admit` runs before every call to Altinn, retries included; what it throws ends the exchange. Every call gives
-   * up when `deadline` passes (UpstreamUnavailable).
+   * up when the trace's deadline passes (UpstreamUnavailable).
    */
-  exchange(
-    maskinportenToken: string,
-    attempts?: ExchangeAttempt[],
-    admit?: () => void,
-    deadline?: Deadline,
-  ): Promise<AltinnToken>;
+  exchange(maskinportenToken: string, trace?: ExchangeTrace, admit?: () => void): Promise<AltinnToken>;
 }
 
 /** A compact JWS: three base64url parts. */
@@ -69,13 +70,13 @@ export class AltinnExchange implements TokenExchange {
 
   exchange(
     maskinportenToken: string,
-    attempts: ExchangeAttempt[] = [],
+    trace: ExchangeTrace = { exchangeAttempts: [] },
     admit: () => void = () => undefined,
-    deadline: Deadline = noDeadline(),
   ): Promise<AltinnToken> {
+    const deadline = trace.deadline ?? noDeadline();
     return this.runtime.retry((n) => {
       admit();
-      return this.attempt(maskinportenToken, n, attempts, deadline);
+      return this.attempt(maskinportenToken, n, trace.exchangeAttempts, deadline);
     }, deadline);
   }
 

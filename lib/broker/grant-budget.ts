@@ -1,4 +1,5 @@
 // Each principal's grant budget on this instance: a token bucket of grants signed per minute (0 = no limit).
+import { RateLimited, shownArn } from "../problem/index.ts";
 
 export interface GrantBudgetOptions {
   /** Grants per principal per minute; also the burst a principal may spend at once. 0 turns the budget off. */
@@ -59,5 +60,34 @@ export class GrantBudget {
     }
     const oldest = this.buckets.keys().next();
     if (this.buckets.size >= this.maxPrincipals && oldest.done !== true) this.buckets.delete(oldest.value);
+  }
+}
+
+/**
+ * The budget as the broker spends it: one grant per load, counted per principal and client (each client counts on
+ * its own), refused with 429 and when to try again; it remembers whose budget each refusal is about.
+ */
+export class PrincipalBudgets {
+  private readonly budget: GrantBudget;
+  private readonly owners = new WeakMap<RateLimited, string>();
+
+  constructor(private readonly options: GrantBudgetOptions) {
+    this.budget = new GrantBudget(options);
+  }
+
+  spend(who: string, client: string): void {
+    const retryAfterSeconds = this.budget.spend(`${client} ${who}`);
+    if (retryAfterSeconds === undefined) return;
+    const refusal = new RateLimited(
+      `${shownArn(who)} has spent its grant budget for client ${client} on this instance (${this.options.perMinute} grants a minute); cached tokens are still served`,
+      retryAfterSeconds,
+    );
+    this.owners.set(refusal, who);
+    throw refusal;
+  }
+
+  /** Whether `error` is another principal's spent budget: a caller who only waited on that load may try its own. */
+  isOthers(error: unknown, who: string): boolean {
+    return error instanceof RateLimited && this.owners.get(error) !== who;
   }
 }

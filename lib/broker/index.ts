@@ -1,11 +1,5 @@
 // The broker: the one use case behind every route.
-export {
-  type Broker,
-  type BrokerDeps,
-  type CallerContext,
-  callerRecord,
-  createBroker,
-  type TokenAnswer,
-  type TokenCall,
-} from "./broker.ts";
+export type { Broker, CallerContext, TokenAnswer, TokenCall } from "./call.ts";
+export { type BrokerDeps, type BrokerParts, brokerParts, createBroker } from "./compose.ts";
 export { type HealthReport, healthOf } from "./health.ts";
+export { TokenRecord } from "./token-record.ts";

@@ -46,7 +46,7 @@ export function adminTokens(source: TokenSource, options: AdminTokenOptions): Ad
     try {
       const parsed = parseScope(scope);
       if ("error" in parsed) throw new InvalidRequest(`scope: ${parsed.error}`);
-      const { token } = await source.requestToken({ scopes: parsed.scopes }, attempts);
+      const { token } = await source.requestToken({ scopes: parsed.scopes }, { attempts });
       record({
         event: "admin_token_issued",
         ...base,

@@ -15,7 +15,7 @@ import {
   upstreamRuntime,
 } from "../upstream/retry.ts";
 import type { HttpResponse } from "../upstream/transport.ts";
-import type { AttemptRecord, TokenResult, TokenSource, UpstreamDeps } from "./types.ts";
+import type { AttemptRecord, TokenResult, TokenSource, TokenTrace, UpstreamDeps } from "./types.ts";
 
 export interface MaskinportenClientOptions {
   /** The environment's issuer: the grant's `aud`. */
@@ -55,12 +55,9 @@ export class MaskinportenClient implements TokenSource {
     this.randomUUID = deps.randomUUID ?? randomUUID;
   }
 
-  async requestToken(
-    request: TokenRequest,
-    attempts: AttemptRecord[] = [],
-    deadline: Deadline = noDeadline(),
-  ): Promise<TokenResult> {
-    return this.runtime.retry((n) => this.attempt(request, n, attempts, deadline), deadline);
+  async requestToken(request: TokenRequest, trace: TokenTrace = { attempts: [] }): Promise<TokenResult> {
+    const deadline = trace.deadline ?? noDeadline();
+    return this.runtime.retry((n) => this.attempt(request, n, trace.attempts, deadline), deadline);
   }
 
   /** One grant, one POST. Resolves ok or transient; throws a Problem for what must not be retried. */

@@ -26,11 +26,17 @@ export interface TokenResult {
 /** The client takes the upstream runtime's injectables (its transport, clocks, ids, clock-skew warning). */
 export type { UpstreamDeps } from "../upstream/retry.ts";
 
+/** Where a token request writes its attempts as it goes, and the deadline it runs under (none: only the budget). */
+export interface TokenTrace {
+  readonly attempts: AttemptRecord[];
+  readonly deadline?: Deadline;
+}
+
 export interface TokenSource {
   /**
    * Signs a fresh grant per attempt and exchanges it; throws UpstreamRejected, UpstreamUnavailable or SigningUnavailable.
-   * Appends one record per attempt to `attempts` as it goes, so the caller has them on failure as on success.
-   * Signing and every call give up when `deadline` passes (SigningUnavailable or UpstreamUnavailable).
+   * Appends one record per attempt to the trace as it goes, so the caller has them on failure as on success.
+   * Signing and every call give up when the trace's deadline passes (SigningUnavailable or UpstreamUnavailable).
    */
-  requestToken(request: TokenRequest, attempts?: AttemptRecord[], deadline?: Deadline): Promise<TokenResult>;
+  requestToken(request: TokenRequest, trace?: TokenTrace): Promise<TokenResult>;
 }

@@ -53,7 +53,7 @@ const rejection = (promise: Promise<unknown>): Promise<unknown> =>
 describe("AltinnExchange", () => {
   it("answers the Altinn token with a lifetime from its own exp, not the Maskinporten token's", async () => {
     const { client, attempts } = harness({ monotonic: () => 5000 });
-    const token = await client.exchange(maskinportenToken, attempts);
+    const token = await client.exchange(maskinportenToken, { exchangeAttempts: attempts });
     const { exp } = decodeJwt(token.accessToken);
     expect(emu.altinn.issued.at(-1)?.exp).toBe(exp);
     const lifetimeSeconds = (token.expiresAt - 5000) / 1000;
@@ -90,7 +90,7 @@ describe("AltinnExchange", () => {
     emu.altinn.injectFault({ type: "status", status: 302 });
     const before = emu.altinn.requests.length;
     const { client, attempts } = harness();
-    const error = await rejection(client.exchange(maskinportenToken, attempts));
+    const error = await rejection(client.exchange(maskinportenToken, { exchangeAttempts: attempts }));
     expect(error).toBeInstanceOf(UpstreamUnavailable);
     expect(error).toMatchObject({ upstream: "altinn", upstreamStatus: 302 });
     expect((error as UpstreamUnavailable).detail).toMatch(/ALTINN_EXCHANGE_URL/);
@@ -100,7 +100,9 @@ describe("AltinnExchange", () => {
   it("maps Altinn's 401 to upstream_rejected naming Altinn, without retrying", async () => {
     const before = emu.altinn.requests.length;
     const { client, attempts } = harness();
-    const error = await rejection(client.exchange("eyJhbGciOiJub25lIn0.eyJzdWIiOiJ4In0.", attempts));
+    const error = await rejection(
+      client.exchange("eyJhbGciOiJub25lIn0.eyJzdWIiOiJ4In0.", { exchangeAttempts: attempts }),
+    );
     expect(error).toBeInstanceOf(UpstreamRejected);
     expect(error).toMatchObject({ upstream: "altinn", upstreamStatus: 401, status: 502 });
     expect((error as UpstreamRejected).detail).toMatch(/^Altinn answered 401/);
@@ -140,7 +142,7 @@ describe("AltinnExchange", () => {
     );
     const before = emu.altinn.requests.length;
     const { client, waits, attempts } = harness({ random: () => 0.5 });
-    const error = await rejection(client.exchange(maskinportenToken, attempts));
+    const error = await rejection(client.exchange(maskinportenToken, { exchangeAttempts: attempts }));
     expect(error).toBeInstanceOf(UpstreamUnavailable);
     expect(error).toMatchObject({ upstream: "altinn", upstreamStatus: 503, retryAfterSeconds: 2 });
     expect((error as UpstreamUnavailable).detail).toMatch(/^Altinn unavailable after 3 attempt/);
@@ -152,16 +154,16 @@ describe("AltinnExchange", () => {
   it("recovers within the retries from a timeout, a dropped connection and a body that is not a token", async () => {
     emu.altinn.injectFault({ type: "delay", ms: 1000 }, { type: "drop" });
     const first = harness({}, 200);
-    await expect(first.client.exchange(maskinportenToken, first.attempts)).resolves.toHaveProperty(
-      "accessToken",
-    );
+    await expect(
+      first.client.exchange(maskinportenToken, { exchangeAttempts: first.attempts }),
+    ).resolves.toHaveProperty("accessToken");
     expect(first.attempts.map((a) => a.outcome)).toEqual(["timeout", "network", "ok"]);
 
     emu.altinn.injectFault({ type: "non-json" }, { type: "missing-expires-in" });
     const second = harness();
-    await expect(second.client.exchange(maskinportenToken, second.attempts)).resolves.toHaveProperty(
-      "accessToken",
-    );
+    await expect(
+      second.client.exchange(maskinportenToken, { exchangeAttempts: second.attempts }),
+    ).resolves.toHaveProperty("accessToken");
     expect(second.attempts.map((a) => a.outcome)).toEqual(["malformed_body", "malformed_body", "ok"]);
   });
 });

@@ -1,5 +1,6 @@
 import { afterEach, describe, expect, it } from "vitest";
 import type { DiagnosticLogger } from "../../lib/audit/diagnostics.ts";
+import { AuditTrail } from "../../lib/audit/index.ts";
 import {
   ACCOUNT,
   type BrokerFixture,
@@ -86,7 +87,7 @@ describe("POST /token for administration scopes", () => {
       const handler = fixtureHandler(
         fixture,
         { POLICY_FILE: path, POLICY: "" },
-        { sinks: { logger, write: () => undefined } },
+        { audit: new AuditTrail({ logger, write: () => undefined }) },
       );
       expect((await invoke(handler, { scope: "idporten:dcr.read" })).status).toBe(200);
       expect((await invoke(handler, { scope: "skatteetaten:mva" })).status).toBe(200);
@@ -107,7 +108,7 @@ describe("POST /token for administration scopes", () => {
     const handler = fixtureHandler(
       fixture,
       { POLICY: policy(["*"]) },
-      { sinks: { logger, write: () => undefined } },
+      { audit: new AuditTrail({ logger, write: () => undefined }) },
     );
     expect((await invoke(handler, { scope: "skatteetaten:mva" })).status).toBe(200);
     expect(logger.lines).toEqual([]);

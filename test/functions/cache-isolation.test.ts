@@ -3,6 +3,7 @@
 import fc from "fast-check";
 import { decodeJwt, type JWTPayload } from "jose";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { AuditTrail } from "../../lib/audit/index.ts";
 import { isOrgNumber } from "../../lib/request/index.ts";
 import { FileSigner } from "../../lib/signer/file.ts";
 import {
@@ -330,7 +331,7 @@ describe("cache isolation", () => {
         SIGNING_KEY: "",
         SIGNING_KID: "",
       },
-      { monotonic: () => 1_000_000, sinks: { write: () => undefined } },
+      { monotonic: () => 1_000_000, audit: new AuditTrail({ write: () => undefined }) },
     );
     const tokenOf = new Map<string, string>();
     const requestOf = new Map<string, string>();

@@ -1,6 +1,7 @@
 // Altinn calls bounded like grants, through the token handler against the emulator: every call to Altinn spends the
 // principal's grant budget, and Altinn's refusals are remembered per request as Maskinporten's are.
 import { afterAll, afterEach, beforeAll, describe, expect, it } from "vitest";
+import { AuditTrail } from "../../lib/audit/index.ts";
 import { auditLines } from "../support/audit-lines.ts";
 import {
   ACCOUNT,
@@ -37,7 +38,11 @@ function bounded(env: Record<string, string> = {}) {
   const handler = fixtureHandler(
     fixture,
     { POLICY: JSON.stringify(POLICY), GRANTS_PER_PRINCIPAL_PER_MINUTE: String(BUDGET), ...env },
-    { monotonic: () => clock, upstream: { sleep: async () => undefined }, sinks: { write: audit.write } },
+    {
+      monotonic: () => clock,
+      upstream: { sleep: async () => undefined },
+      audit: new AuditTrail({ write: audit.write }),
+    },
   );
   return { handler, audit };
 }

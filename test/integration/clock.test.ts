@@ -3,6 +3,7 @@
 // Every clock is injected: the emulator's wall clock stands still, the broker's is the same plus an offset.
 import { Logger } from "@aws-lambda-powertools/logger";
 import { afterAll, beforeAll, describe, expect, it, vi } from "vitest";
+import { AuditTrail } from "../../lib/audit/index.ts";
 import type { BrokerDeps } from "../../lib/broker/index.ts";
 import { type BrokerFixture, fixtureHandler, invoke, startBrokerFixture } from "../support/broker-fixture.ts";
 
@@ -46,7 +47,7 @@ describe("broker clock against Maskinporten's", () => {
     async ({ offsetSeconds }) => {
       const logger = new Logger({ serviceName: "clock-test", logLevel: "SILENT" });
       const warn = vi.spyOn(logger, "warn");
-      const token = handlerAt(fixture, offsetSeconds, { sinks: { logger } });
+      const token = handlerAt(fixture, offsetSeconds, { audit: new AuditTrail({ logger }) });
       const answer = await invoke(token, { scope: SCOPE });
       expect(answer.status).toBe(200);
       expect(answer.body.expires_in).toBe(120);
@@ -62,7 +63,9 @@ describe("broker clock against Maskinporten's", () => {
   it("does not warn of a skew of 5 s or less", async () => {
     const logger = new Logger({ serviceName: "clock-test", logLevel: "SILENT" });
     const warn = vi.spyOn(logger, "warn");
-    const answer = await invoke(handlerAt(fixture, 5, { sinks: { logger } }), { scope: SCOPE });
+    const answer = await invoke(handlerAt(fixture, 5, { audit: new AuditTrail({ logger }) }), {
+      scope: SCOPE,
+    });
     expect(answer.status).toBe(200);
     expect(warn.mock.calls.filter(([message]) => message === "maskinporten_clock_skew")).toEqual([]);
   });

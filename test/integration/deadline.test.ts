@@ -5,6 +5,7 @@ import type { APIGatewayProxyResult } from "aws-lambda";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { lambdaContext } from "../../dev/api-gateway-event.ts";
 import type { LambdaHandler } from "../../functions/http.ts";
+import { AuditTrail } from "../../lib/audit/index.ts";
 import type { BrokerDeps } from "../../lib/broker/index.ts";
 import type { PidPseudonymizer } from "../../lib/pseudonym/pseudonym-key.ts";
 import type { Signer } from "../../lib/signer/signer.ts";
@@ -102,7 +103,7 @@ afterAll(() => fixture.close());
 function harness(
   clock: VirtualClock,
   env: Record<string, string>,
-  deps: Omit<BrokerDeps, "monotonic" | "alarm" | "sinks"> & { fetch?: typeof globalThis.fetch },
+  deps: Omit<BrokerDeps, "monotonic" | "alarm" | "audit"> & { fetch?: typeof globalThis.fetch },
 ): Harness {
   const audit = auditLines();
   const written: Written[] = [];
@@ -112,13 +113,13 @@ function harness(
     monotonic: clock.monotonic,
     alarm: clock.alarm,
     upstream: { sleep: clock.sleep, random: () => 0.5, ...(fetch === undefined ? {} : { fetch }) },
-    sinks: {
+    audit: new AuditTrail({
       write(text) {
         const before = audit.records.length;
         audit.write(text);
         for (const record of audit.records.slice(before)) written.push({ record, at: clock.now });
       },
-    },
+    }),
   });
   return {
     clock,

@@ -3,6 +3,7 @@
 // still-valid cached token kept.
 import { afterAll, afterEach, beforeAll, describe, expect, it } from "vitest";
 import type { EmulatorFault } from "../../dev/maskinporten-emulator.ts";
+import { AuditTrail } from "../../lib/audit/index.ts";
 import { BACKOFF_BASE_MS } from "../../lib/contract/index.ts";
 import { auditLines } from "../support/audit-lines.ts";
 import { type BrokerFixture, fixtureHandler, invoke, startBrokerFixture } from "../support/broker-fixture.ts";
@@ -143,7 +144,7 @@ describe("a still-valid cached token while Maskinporten is down", () => {
     const token = fixtureHandler(
       fixture,
       { UPSTREAM_TIMEOUT_MS: String(TIMEOUT_MS), TOKEN_REFRESH_AHEAD_SECONDS: "15" },
-      { monotonic: () => clock, sinks: { write: audit.write }, upstream },
+      { monotonic: () => clock, audit: new AuditTrail({ write: audit.write }), upstream },
     );
     /** The failed background refresh a hit set off, once it has finished: its audit record. */
     const failedRefresh = async (refreshed: Promise<Record<string, unknown>>) =>

@@ -1,5 +1,6 @@
 // The per-principal grant budget through the token handler, against the emulator, on a clock the test moves.
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { AuditTrail } from "../../lib/audit/index.ts";
 import { type AuditLines, auditLines } from "../support/audit-lines.ts";
 import {
   type BrokerFixture,
@@ -28,7 +29,7 @@ function budgeted(perMinute: number, env: Record<string, string> = {}) {
   const handler = fixtureHandler(
     fixture,
     { GRANTS_PER_PRINCIPAL_PER_MINUTE: String(perMinute), ...env },
-    { monotonic: () => clock, sinks: { write: audit.write } },
+    { monotonic: () => clock, audit: new AuditTrail({ write: audit.write }) },
   );
   return {
     handler,

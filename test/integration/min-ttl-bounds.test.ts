@@ -1,6 +1,7 @@
 // min_ttl cannot defeat the cache, through the token handler against the emulator on a clock the test moves: a key
 // costs at most two grants per token lifetime, and a min_ttl the broker cannot meet within that is a clear 400.
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { AuditTrail } from "../../lib/audit/index.ts";
 import { type BrokerFixture, fixtureHandler, invoke, startBrokerFixture } from "../support/broker-fixture.ts";
 
 const SCOPE = "skatteetaten:mva";
@@ -38,14 +39,14 @@ async function everySecond(
           return globalThis.fetch(url, init);
         },
       },
-      sinks: {
+      audit: new AuditTrail({
         write: (text) => {
           for (const line of text.split("\n").filter(Boolean)) {
             audited += Number((JSON.parse(line) as { grants_signed?: number }).grants_signed ?? 0);
           }
           onAudit?.();
         },
-      },
+      }),
     },
   );
   const statuses: number[] = [];

@@ -33,7 +33,9 @@ describe("minting a real access token end to end", () => {
       emu.registerClient({ clientId, jwks: [key.jwk], scopes: [...SCOPES, "other:scope"] });
 
       const attempts: AttemptRecord[] = [];
-      const result = await clientFor(clientId, signer).requestToken(asParsed({ scopes: SCOPES }), attempts);
+      const result = await clientFor(clientId, signer).requestToken(asParsed({ scopes: SCOPES }), {
+        attempts,
+      });
 
       expect(result.token).toMatchObject({ token_type: "Bearer", expires_in: 599, scope: SCOPES.join(" ") });
       const claims = await verifiedClaims(result.token.access_token);

@@ -1,6 +1,7 @@
 // What a pid costs through the token handler: the pseudonym (a KMS GenerateMac with a kms: key) is computed only
 // for a request a rule could allow, so a caller without a rule can neither run up KMS calls nor evict pseudonyms.
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { AuditTrail } from "../../lib/audit/index.ts";
 import type { PidPseudonymizer } from "../../lib/pseudonym/pseudonym-key.ts";
 import { auditLines } from "../support/audit-lines.ts";
 import {
@@ -54,7 +55,7 @@ describe("the pid pseudonym is computed only when a rule could allow the request
     const handler = fixtureHandler(
       fixture,
       { POLICY: JSON.stringify(POLICY), TOKEN_CACHE_MAX_ENTRIES: "100" },
-      { pseudonymizer, sinks: { write: audit.write } },
+      { pseudonymizer, audit: new AuditTrail({ write: audit.write }) },
     );
     const person = { identity: roleCaller("person-svc") };
     expect((await invoke(handler, { scope: SCOPE, pid: PID_A }, person)).status).toBe(200);
@@ -84,7 +85,7 @@ describe("the pid pseudonym is computed only when a rule could allow the request
     const handler = fixtureHandler(
       fixture,
       { POLICY: JSON.stringify(POLICY) },
-      { pseudonymizer, sinks: { write: audit.write } },
+      { pseudonymizer, audit: new AuditTrail({ write: audit.write }) },
     );
     // payroll-svc may have skatteetaten:mva, but not with a pid: the pid alone is what is denied.
     const answer = await invoke(handler, { scope: "skatteetaten:mva", pid: PID_A });

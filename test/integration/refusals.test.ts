@@ -1,5 +1,6 @@
 // Maskinporten's refusals remembered per request through the token handler: repeats sign no grant for a while.
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { AuditTrail } from "../../lib/audit/index.ts";
 import { auditLines } from "../support/audit-lines.ts";
 import {
   type BrokerFixture,
@@ -25,7 +26,7 @@ function refusing(env: Record<string, string> = {}) {
   const handler = fixtureHandler(fixture, env, {
     signer,
     monotonic: () => clock,
-    sinks: { write: audit.write },
+    audit: new AuditTrail({ write: audit.write }),
   });
   return {
     handler,

@@ -2,6 +2,7 @@
 // token's own exp or beyond 24 h, and a Retry-After of a day are each cut down to what the broker can trust.
 import { SignJWT, UnsecuredJWT } from "jose";
 import { afterAll, afterEach, beforeAll, describe, expect, it } from "vitest";
+import { AuditTrail } from "../../lib/audit/index.ts";
 import { MAX_TOKEN_LIFETIME_SECONDS } from "../../lib/upstream/lifetime.ts";
 import { MAX_RETRY_AFTER_SECONDS } from "../../lib/upstream/retry.ts";
 import { auditLines } from "../support/audit-lines.ts";
@@ -38,7 +39,7 @@ function handler() {
   const token = fixtureHandler(
     fixture,
     { POLICY: JSON.stringify(POLICY) },
-    { upstream: { sleep: async () => undefined }, sinks: { write: audit.write } },
+    { upstream: { sleep: async () => undefined }, audit: new AuditTrail({ write: audit.write }) },
   );
   return { token, audit };
 }

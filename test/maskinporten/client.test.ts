@@ -52,7 +52,7 @@ describe("MaskinportenClient", () => {
   it("returns the validated token, when it arrived on the monotonic clock, and one attempt record", async () => {
     let tick = 1000;
     const { client, attempts } = harness({}, { monotonic: () => (tick += 10) });
-    const result = await client.requestToken(asParsed({ scopes: [SCOPE] }), attempts);
+    const result = await client.requestToken(asParsed({ scopes: [SCOPE] }), { attempts });
     expect(result.token).toEqual({
       access_token: expect.any(String),
       token_type: "Bearer",
@@ -71,7 +71,7 @@ describe("MaskinportenClient", () => {
     emu.injectFault({ type: "status", status: 503 }, { type: "status", status: 502 });
     const before = emu.requests.length;
     const { client, waits, attempts } = harness({}, { random: () => 0.5 });
-    await client.requestToken(asParsed({ scopes: [SCOPE] }), attempts);
+    await client.requestToken(asParsed({ scopes: [SCOPE] }), { attempts });
     const jtis = emu.requests.slice(before).map((r) => r.jti);
     expect(jtis).toHaveLength(3);
     expect(new Set(jtis).size).toBe(3);
@@ -84,7 +84,7 @@ describe("MaskinportenClient", () => {
     emu.injectFault(...Array.from({ length: 3 }, () => ({ type: "status" as const, status: 500 })));
     const before = emu.grantsReceived;
     const { client, waits, attempts } = harness();
-    const problem = await problemOf(client.requestToken(asParsed({ scopes: [SCOPE] }), attempts));
+    const problem = await problemOf(client.requestToken(asParsed({ scopes: [SCOPE] }), { attempts }));
     expect(attempts.map((a) => a.outcome)).toEqual(["http_500", "http_500", "http_500"]);
     expect(problem).toBeInstanceOf(UpstreamUnavailable);
     expect(problem).toMatchObject({
@@ -99,7 +99,7 @@ describe("MaskinportenClient", () => {
   it("honours a 429's Retry-After in seconds", async () => {
     emu.injectFault({ type: "status", status: 429, retryAfter: "2" });
     const { client, waits, attempts } = harness();
-    await client.requestToken(asParsed({ scopes: [SCOPE] }), attempts);
+    await client.requestToken(asParsed({ scopes: [SCOPE] }), { attempts });
     expect(waits).toEqual([2000]);
     expect(attempts.map((a) => a.outcome)).toEqual(["http_429", "ok"]);
   });
@@ -152,7 +152,7 @@ describe("MaskinportenClient", () => {
     emu.injectFault({ type: "delay", ms: 5000 });
     const { client, attempts } = harness({ timeoutMs: 200 });
     const started = performance.now();
-    await client.requestToken(asParsed({ scopes: [SCOPE] }), attempts);
+    await client.requestToken(asParsed({ scopes: [SCOPE] }), { attempts });
     expect(performance.now() - started).toBeLessThan(3000);
     expect(attempts.map((a) => a.outcome)).toEqual(["timeout", "ok"]);
     expect(attempts[0]?.upstreamStatus).toBeUndefined();
@@ -181,7 +181,7 @@ describe("MaskinportenClient", () => {
   it("retries a malformed, non-JSON or incomplete success body", async () => {
     emu.injectFault({ type: "malformed-json" }, { type: "non-json" });
     const first = harness();
-    await first.client.requestToken(asParsed({ scopes: [SCOPE] }), first.attempts);
+    await first.client.requestToken(asParsed({ scopes: [SCOPE] }), { attempts: first.attempts });
     expect(first.attempts.map((a) => a.outcome)).toEqual(["malformed_body", "malformed_body", "ok"]);
 
     emu.injectFault(...Array.from({ length: 3 }, () => ({ type: "missing-expires-in" as const })));
@@ -192,7 +192,7 @@ describe("MaskinportenClient", () => {
   it("retries a dropped connection as a network error", async () => {
     emu.injectFault({ type: "drop" });
     const { client, attempts } = harness();
-    await client.requestToken(asParsed({ scopes: [SCOPE] }), attempts);
+    await client.requestToken(asParsed({ scopes: [SCOPE] }), { attempts });
     expect(attempts.map((a) => a.outcome)).toEqual(["network", "ok"]);
   });
 
@@ -208,7 +208,7 @@ describe("MaskinportenClient", () => {
     const throttled = new SigningUnavailable("KMS throttled", { retryAfterSeconds: 3 });
     const kms: Signer = { current: async () => ({ ...key, sign: () => Promise.reject(throttled) }) };
     const { client, attempts } = harness({}, { signer: kms });
-    expect(await problemOf(client.requestToken(asParsed({ scopes: [SCOPE] }), attempts))).toBe(throttled);
+    expect(await problemOf(client.requestToken(asParsed({ scopes: [SCOPE] }), { attempts }))).toBe(throttled);
     expect(attempts).toEqual([expect.objectContaining({ outcome: "signing_error", keyRef: key.keyRef })]);
     expect(emu.grantsReceived).toBe(before);
   });
@@ -262,7 +262,7 @@ describe("redirects", () => {
               }
             : {},
         );
-        const error = await problemOf(client.requestToken(asParsed({ scopes: [SCOPE] }), attempts));
+        const error = await problemOf(client.requestToken(asParsed({ scopes: [SCOPE] }), { attempts }));
         expect(error).toBeInstanceOf(UpstreamUnavailable);
         expect(error).toMatchObject({ upstreamStatus: 302, detail: expect.stringContaining("redirect") });
         if (viaFetch) expect(redirectModes).toEqual(["manual"]);

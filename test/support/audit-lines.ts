@@ -4,7 +4,7 @@ import type { AuditRecord, LineWriter } from "../../lib/audit/index.ts";
 export type AuditLine = Record<string, unknown>;
 
 export interface AuditLines {
-  /** Give to the broker as `sinks.write`. */
+  /** Give to the broker's audit trail as `write`: `new AuditTrail({ write })`. */
   readonly write: LineWriter;
   readonly records: AuditLine[];
   /** The next record of `event` written after this call. */

@@ -43,10 +43,10 @@ export default async function run(): Promise<Figure[]> {
     let minted = 0;
     // Maskinporten's answer for any scope set, without the emulator: 10,000 grants would measure RSA, not memory.
     const source: TokenSource = {
-      async requestToken(request, attempts) {
+      async requestToken(request, trace) {
         const bytes = Buffer.from(template);
         bytes.write(String(minted++).padStart(12, "0"), bytes.length - 12, "latin1");
-        attempts?.push({
+        trace?.attempts.push({
           attempt: 1,
           grantJti: randomUUID(),
           keyRef,
