@@ -83,17 +83,15 @@ interface CachedToken {
 function cacheKey(request: GetTokenRequest): string {
   return requestKey({
     scopes: sortedSet(request.scope.split(" ").filter((s) => s !== "")),
-    ...(request.resource === undefined ? {} : { resource: sortedSet([request.resource].flat()) }),
-    ...(request.consumer_org === undefined ? {} : { consumerOrg: request.consumer_org }),
-    ...(request.systemuser_org === undefined ? {} : { systemuserOrg: request.systemuser_org }),
-    ...(request.systemuser_external_ref === undefined
-      ? {}
-      : { systemuserExternalRef: request.systemuser_external_ref }),
-    ...(request.pid === undefined ? {} : { pid: request.pid }),
-    ...(request.consent === undefined ? {} : { consent: request.consent }),
-    ...(request.onbehalfof === undefined ? {} : { onbehalfof: request.onbehalfof }),
-    ...(request.exchange === undefined ? {} : { exchange: request.exchange }),
-    ...(request.client === undefined ? {} : { client: request.client }),
+    resource: request.resource === undefined ? undefined : sortedSet([request.resource].flat()),
+    consumerOrg: request.consumer_org,
+    systemuserOrg: request.systemuser_org,
+    systemuserExternalRef: request.systemuser_external_ref,
+    pid: request.pid,
+    consent: request.consent,
+    onbehalfof: request.onbehalfof,
+    exchange: request.exchange,
+    client: request.client,
   });
 }
 
