@@ -11,7 +11,7 @@ export const MAX_TOKEN_LIFETIME_SECONDS = 24 * 60 * 60;
 export const CLOCK_TOLERANCE_SECONDS = 10;
 
 /** A JWT's `exp` and `iat` (unix seconds) when it has them; empty for a token that is not a JWT. */
-export function jwtTimes(token: string): { exp?: number; iat?: number } {
+export function jwtTimes(token: string): { exp?: number | undefined; iat?: number | undefined } {
   let claims: { exp?: unknown; iat?: unknown };
   try {
     claims = decodeJwt(token);
@@ -20,9 +20,7 @@ export function jwtTimes(token: string): { exp?: number; iat?: number } {
   }
   const seconds = (value: unknown) =>
     typeof value === "number" && Number.isFinite(value) ? value : undefined;
-  const exp = seconds(claims.exp);
-  const iat = seconds(claims.iat);
-  return { ...(exp === undefined ? {} : { exp }), ...(iat === undefined ? {} : { iat }) };
+  return { exp: seconds(claims.exp), iat: seconds(claims.iat) };
 }
 
 /**
