@@ -26,47 +26,47 @@ export interface TokenClientOptions {
   /** The broker's base URL, e.g. `https://<api-id>.execute-api.eu-north-1.amazonaws.com/prod`. */
   endpoint: string;
   /** The region the API lives in; part of the SigV4 scope. Default: AWS_REGION. */
-  region?: string;
+  region?: string | undefined;
   /** Defaults to the standard AWS credential chain (environment, profile, SSO, web identity, ECS, IMDS). */
-  credentials?: AwsCredentials | AwsCredentialsProvider;
-  fetch?: typeof fetch;
+  credentials?: AwsCredentials | AwsCredentialsProvider | undefined;
+  fetch?: typeof fetch | undefined;
   /** Monotonic clock in milliseconds for the cache. */
-  now?: () => number;
-  sleep?: (ms: number) => Promise<unknown>;
+  now?: (() => number) | undefined;
+  sleep?: ((ms: number) => Promise<unknown>) | undefined;
   /** In [0, 1), for backoff jitter. */
-  random?: () => number;
+  random?: (() => number) | undefined;
   /**
    * Retries after the first attempt, only where the broker signed no grant: a 429 (its grant budget or API
    * Gateway's throttling) and a connection that never opened. Default 2. A 503 is never retried: the broker has
    * retried Maskinporten (and KMS) itself, so one getToken signs at most the broker's three grants.
    */
-  maxRetries?: number;
+  maxRetries?: number | undefined;
   /** A Retry-After longer than this is not waited for: the error is returned instead. Default 10 s. */
-  maxRetryDelayMs?: number;
+  maxRetryDelayMs?: number | undefined;
   /** Distinct requests kept in the cache; default 100. */
-  maxCacheEntries?: number;
+  maxCacheEntries?: number | undefined;
 }
 
 export interface GetTokenRequest {
   /** One or more Maskinporten scopes separated by single spaces. */
   scope: string;
-  resource?: string | string[];
-  consumer_org?: string;
-  systemuser_org?: string;
+  resource?: string | string[] | undefined;
+  consumer_org?: string | undefined;
+  systemuser_org?: string | undefined;
   /** The system user's externalRef (only with systemuser_org): needed when the customer has several system users for the system, or created it with one. */
-  systemuser_external_ref?: string;
+  systemuser_external_ref?: string | undefined;
   /** An Altinn consent: the consent request's UUID and who gave it (a pid or an organisation number). A pid is personal data: the client never logs it. */
-  consent?: { id: string; from: string };
+  consent?: { id: string; from: string } | undefined;
   /** The iss_onbehalfof value registered on the broker's Maskinporten client. */
-  onbehalfof?: string;
+  onbehalfof?: string | undefined;
   /** "altinn": the broker exchanges the Maskinporten token for an Altinn token. */
-  exchange?: "altinn";
+  exchange?: "altinn" | undefined;
   /** National identity or D-number the token is restricted to. Personal data: the client never logs it. */
-  pid?: string;
+  pid?: string | undefined;
   /** Seconds the returned token must still be valid; default 30, as on the broker. */
-  min_ttl?: number;
+  min_ttl?: number | undefined;
   /** The broker's Maskinporten client to use, by its configured name; required when the broker has several. */
-  client?: string;
+  client?: string | undefined;
 }
 
 export interface TokenClient {
