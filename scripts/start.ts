@@ -46,7 +46,7 @@ try {
   }
   // With several clients a request names its client: the first one here.
   const [client] = settings.clients.length > 1 ? settings.clients : [];
-  const body = JSON.stringify({ scope: EXAMPLE_SCOPES[0], ...(client === undefined ? {} : { client }) });
+  const body = JSON.stringify({ scope: EXAMPLE_SCOPES[0], client });
   lines.push(
     "",
     "Get a token:",

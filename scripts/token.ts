@@ -76,22 +76,21 @@ if (local) {
 const client = createTokenClient({
   endpoint,
   region: args.region ?? process.env.AWS_REGION ?? DEFAULT_REGION,
-  ...(credentials === undefined ? {} : { credentials }),
+  credentials,
 });
 try {
   const token = await client.getToken({
     scope: args.scope,
-    ...(args["consumer-org"] === undefined ? {} : { consumer_org: args["consumer-org"] }),
-    ...(args["systemuser-org"] === undefined ? {} : { systemuser_org: args["systemuser-org"] }),
-    ...(args["external-ref"] === undefined ? {} : { systemuser_external_ref: args["external-ref"] }),
-    ...(consentId === undefined || consentFrom === undefined
-      ? {}
-      : { consent: { id: consentId, from: consentFrom } }),
-    ...(args.onbehalfof === undefined ? {} : { onbehalfof: args.onbehalfof }),
-    ...(args.resource === undefined ? {} : { resource: args.resource }),
-    ...(args.exchange === undefined ? {} : { exchange: "altinn" as const }),
-    ...(minTtl === undefined ? {} : { min_ttl: minTtl }),
-    ...(args.client === undefined ? {} : { client: args.client }),
+    consumer_org: args["consumer-org"],
+    systemuser_org: args["systemuser-org"],
+    systemuser_external_ref: args["external-ref"],
+    consent:
+      consentId === undefined || consentFrom === undefined ? undefined : { id: consentId, from: consentFrom },
+    onbehalfof: args.onbehalfof,
+    resource: args.resource,
+    exchange: args.exchange === undefined ? undefined : "altinn",
+    min_ttl: minTtl,
+    client: args.client,
   });
   console.log(args.raw ? token.access_token : JSON.stringify(token, null, 2));
 } catch (error) {
