@@ -1,6 +1,7 @@
 // The key watch's configuration: the environment, the clients and the key lifecycle, and nothing of the token function.
 import { describe, expect, it } from "vitest";
-import { ConfigError, loadKeyConfig } from "../../lib/config/index.ts";
+import { loadKeyConfig } from "../../lib/config/index.ts";
+import { configErrorOf } from "../support/config-error.ts";
 
 const MINIMAL = {
   MASKINPORTEN_ENV: "test",
@@ -8,15 +9,7 @@ const MINIMAL = {
   SIGNING_KEY: "kms:alias/maskinporten",
 };
 
-const messageOf = (env: Record<string, string | undefined>): string => {
-  try {
-    loadKeyConfig(env);
-  } catch (error) {
-    expect(error).toBeInstanceOf(ConfigError);
-    return (error as Error).message;
-  }
-  return expect.unreachable("expected a ConfigError");
-};
+const messageOf = (env: Record<string, string | undefined>): string => configErrorOf(env, loadKeyConfig);
 
 describe("loadKeyConfig", () => {
   it("needs no policy and reads no token-function variable", () => {

@@ -1,10 +1,13 @@
-// Test support: the message of the ConfigError loadConfig throws for an environment (failing if it throws none).
+// Test support: the message of the ConfigError a loader (loadConfig by default) throws for an environment, failing if none.
 import { expect } from "vitest";
 import { ConfigError, loadConfig } from "../../lib/config/index.ts";
 
-export function configErrorOf(env: Record<string, string | undefined>): string {
+export function configErrorOf(
+  env: Record<string, string | undefined>,
+  load: (env: Record<string, string | undefined>) => unknown = loadConfig,
+): string {
   try {
-    loadConfig(env);
+    load(env);
   } catch (error) {
     expect(error).toBeInstanceOf(ConfigError);
     return (error as Error).message;
