@@ -166,29 +166,42 @@ describe("the packed package", () => {
     expect(token.expires_in).toBeGreaterThanOrEqual(30);
   });
 
-  it("type-checks a consumer against the installed declarations", { timeout: 240_000 }, async () => {
-    await writeFile(
-      join(consumer, "consumer.ts"),
-      [
-        'import { createTokenClient, TokenBrokerError } from "maskinporten-broker";',
-        'const broker = createTokenClient({ endpoint: "https://broker.example", region: "eu-north-1" });',
-        'export const token: Promise<string> = broker.getToken({ scope: "skatteetaten:mva" }).then((t) => t.access_token);',
-        "export const code = (e: unknown) => (e instanceof TokenBrokerError ? e.code : undefined);",
-        "// @ts-expect-error scope is required",
-        "broker.getToken({});",
-      ].join("\n"),
-    );
+  // Seven type-checks, each up to a minute on a busy machine.
+  it("type-checks a consumer with each TypeScript setting the README supports, and not with those it rules out", {
+    timeout: 480_000,
+  }, async () => {
+    const source = [
+      'import { createTokenClient, TokenBrokerError } from "maskinporten-broker";',
+      'const broker = createTokenClient({ endpoint: "https://broker.example", region: "eu-north-1" });',
+      'export const token: Promise<string> = broker.getToken({ scope: "skatteetaten:mva" }).then((t) => t.access_token);',
+      "export const code = (e: unknown) => (e instanceof TokenBrokerError ? e.code : undefined);",
+      "// @ts-expect-error scope is required",
+      "broker.getToken({});",
+    ].join("\n");
+    // The consumer's package.json says "type": "module": consumer.ts is an ES module, consumer.cts CommonJS.
+    await writeFile(join(consumer, "consumer.ts"), source);
+    await writeFile(join(consumer, "consumer.cts"), source);
     const tsc = join(ROOT, "node_modules/typescript/bin/tsc");
     const args = ["--noEmit", "--strict", "--target", "es2024", "--types", "node"];
     // @types/node comes from this project: the consumer installed only the package and its runtime dependencies.
     const typeRoots = ["--typeRoots", join(ROOT, "node_modules/@types")];
-    for (const resolution of [
-      ["--module", "nodenext"],
-      ["--module", "esnext", "--moduleResolution", "bundler"],
-    ]) {
-      await expect(
-        run(process.execPath, [tsc, ...args, ...resolution, ...typeRoots, "consumer.ts"], { cwd: consumer }),
-      ).resolves.toBeDefined();
+    const check = (settings: string[], file: string) =>
+      run(process.execPath, [tsc, ...args, ...settings, ...typeRoots, file], { cwd: consumer });
+    for (const [settings, file] of [
+      [["--module", "nodenext"], "consumer.ts"],
+      [["--module", "nodenext"], "consumer.cts"],
+      [["--module", "node20"], "consumer.ts"],
+      [["--module", "node16"], "consumer.ts"],
+      [["--module", "esnext", "--moduleResolution", "bundler"], "consumer.ts"],
+    ] as const) {
+      await expect(check([...settings], file), `${settings.join(" ")} ${file}`).resolves.toBeDefined();
     }
+    // node16 from CommonJS would require() an ES module; node10 does not read the exports map.
+    await expect(check(["--module", "node16"], "consumer.cts")).rejects.toMatchObject({
+      stdout: expect.stringContaining("error TS1479"),
+    });
+    await expect(
+      check(["--module", "commonjs", "--moduleResolution", "node10"], "consumer.ts"),
+    ).rejects.toMatchObject({ stdout: expect.stringContaining("error TS2307") });
   });
 });
