@@ -162,8 +162,8 @@ async function writeLocalPolicy(
 }
 
 /**
- * Every client's public key, or one error naming each client whose key could not be loaded (the operator's
- * terminal: a key's ARN is shown, as in the cold-start log).
+ * Every client's public key, or one error naming each client whose key could not be loaded, by its problem code
+ * (the operator's terminal: a key's ARN is shown, as in the cold-start log).
  */
 async function publicKeys(clients: readonly ClientConfig[]): Promise<PublicJwk[]> {
   const settled = await Promise.allSettled(
@@ -175,7 +175,10 @@ async function publicKeys(clients: readonly ClientConfig[]): Promise<PublicJwk[]
     const message =
       error instanceof Problem ? error.auditReason : error instanceof Error ? error.message : String(error);
     const name = clients[i]?.name ?? "";
-    return [clients.length === 1 || message.startsWith("client ") ? message : `client ${name}: ${message}`];
+    const named =
+      clients.length === 1 || message.startsWith("client ") ? message : `client ${name}: ${message}`;
+    // The problem's code first, as the CLIs print theirs: signing_unavailable, as the function's cold start says.
+    return [error instanceof Problem ? `${error.code}: ${named}` : named];
   });
   if (failures.length === 1) throw new Error(failures.join(""));
   if (failures.length > 1)

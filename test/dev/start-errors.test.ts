@@ -11,6 +11,14 @@ const refusal = (env: Record<string, string>) =>
     (error: Error) => error.message,
   );
 
+/** An AWS credential chain with nothing in it: no keys (cleanEnv drops AWS_*), no files, no instance metadata. */
+const NO_AWS_CREDENTIALS = {
+  AWS_REGION: "eu-north-1",
+  AWS_CONFIG_FILE: "/nonexistent/config",
+  AWS_SHARED_CREDENTIALS_FILE: "/nonexistent/credentials",
+  AWS_EC2_METADATA_DISABLED: "true",
+};
+
 describe("npm start with a bad configuration", () => {
   it("names three bad variables at once, each with its value, and exits 1", async () => {
     const output = await refusal({
@@ -27,16 +35,23 @@ describe("npm start with a bad configuration", () => {
     expect(output).toContain("MASKINPORTEN_CLIENT_ID: expected the Maskinporten client id");
   });
 
+  it("SIGNING_KEY=kms:… without AWS credentials says signing_unavailable, no AWS credentials, not a network error", async () => {
+    const output = await refusal({ SIGNING_KEY: "kms:alias/maskinporten-broker", ...NO_AWS_CREDENTIALS });
+    expect(output).toMatch(/^npm start exited with 1:/);
+    expect(output).toContain(
+      "npm start failed: signing_unavailable: KMS was not called for the signing key alias/maskinporten-broker: no AWS credentials (",
+    );
+    expect(output).not.toContain("network error");
+  });
+
   it("CLIENTS_FILE=clients.example.json without AWS credentials names both clients and says no AWS credentials", async () => {
-    const output = await refusal({
-      CLIENTS_FILE: "clients.example.json",
-      AWS_REGION: "eu-north-1",
-      AWS_CONFIG_FILE: "/nonexistent/config",
-      AWS_SHARED_CREDENTIALS_FILE: "/nonexistent/credentials",
-      AWS_EC2_METADATA_DISABLED: "true",
-    });
-    expect(output).toMatch(/client payroll: KMS was not called for the signing key \S+: no AWS credentials/);
-    expect(output).toMatch(/client vat: KMS was not called for the signing key \S+: no AWS credentials/);
+    const output = await refusal({ CLIENTS_FILE: "clients.example.json", ...NO_AWS_CREDENTIALS });
+    expect(output).toMatch(
+      /signing_unavailable: client payroll: KMS was not called for the signing key \S+: no AWS credentials/,
+    );
+    expect(output).toMatch(
+      /signing_unavailable: client vat: KMS was not called for the signing key \S+: no AWS credentials/,
+    );
     expect(output).not.toContain("network error");
   });
 });
