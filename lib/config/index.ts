@@ -10,6 +10,7 @@ import {
   keyLifecycleConfig,
   keyLifecycleProblems,
 } from "./key-lifecycle.ts";
+import { ProblemTypeEnv } from "./problem-type.ts";
 import { checked, expecting, problems, type Read, readOf } from "./problems.ts";
 import { KID_PATTERN, parseSigningKeyRef, SIGNING_ALGS, type SigningKeyRef } from "./signing.ts";
 
@@ -48,9 +49,9 @@ export interface Config {
   altinn: { exchangeUrl: string };
   /** PID_PSEUDONYM_KEY: the HMAC key of audit records' pid_pseudonym; required when the policy allows pid. */
   pidPseudonymKey?: SigningKeyRef;
-  // Key lifecycle (self-service API) -- begin
   keys: KeyLifecycleConfig;
-  // Key lifecycle (self-service API) -- end
+  /** PROBLEM_TYPE_BASE: every problem+json `type` is this and the code. */
+  problemTypeBase: string;
 }
 
 /**
@@ -125,7 +126,6 @@ const kid = (name: string) =>
     ),
   );
 
-// Key lifecycle (self-service API) -- begin
 const KeyLifecycleEnv = {
   MASKINPORTEN_ADMIN_URL: httpsUrl("MASKINPORTEN_ADMIN_URL"),
   KEY_EXPIRY_WARN_DAYS: integer("KEY_EXPIRY_WARN_DAYS", 1, 365, 30),
@@ -138,7 +138,6 @@ const KeyLifecycleEnv = {
   KEY_ADMIN_SIGNING_KEY: keyRef("KEY_ADMIN_SIGNING_KEY"),
   KEY_ADMIN_SIGNING_KID: kid("KEY_ADMIN_SIGNING_KID"),
 };
-// Key lifecycle (self-service API) -- end
 
 const EnvEntries = {
   MASKINPORTEN_ENV: v.pipe(
@@ -166,6 +165,7 @@ const EnvEntries = {
   ALTINN_EXCHANGE_URL: httpsUrl("ALTINN_EXCHANGE_URL"),
   PID_PSEUDONYM_KEY: keyRef("PID_PSEUDONYM_KEY"),
   ...KeyLifecycleEnv,
+  ...ProblemTypeEnv,
 };
 const EnvSchema = v.object(
   EnvEntries,
@@ -295,5 +295,6 @@ export function loadConfig(env: Readonly<Record<string, string | undefined>> = p
     altinn: { exchangeUrl: e.ALTINN_EXCHANGE_URL ?? defaults.altinnExchangeUrl },
     ...(e.PID_PSEUDONYM_KEY === undefined ? {} : { pidPseudonymKey: e.PID_PSEUDONYM_KEY }),
     keys: keyLifecycleConfig(e.MASKINPORTEN_ENV, e),
+    problemTypeBase: e.PROBLEM_TYPE_BASE,
   };
 }

@@ -31,7 +31,18 @@ describe("loadConfig", () => {
       upstreamTimeoutMs: 3000,
       altinn: { exchangeUrl: "https://platform.tt02.altinn.no/authentication/api/v1/exchange/maskinporten" },
       keys: { adminUrl: "https://api.test.samarbeid.digdir.no", warnDays: 30, autoRenew: false },
+      problemTypeBase: "https://github.com/maskinporten-broker/maskinporten-broker/blob/main/docs/api.md#",
     });
+  });
+
+  it("takes a PROBLEM_TYPE_BASE ending in / or #, as given once trimmed", () => {
+    for (const base of [
+      "https://errors.example.no/broker/",
+      "https://docs.example.no/api.html#",
+      "https://x/",
+    ]) {
+      expect(loadConfig({ ...MINIMAL, PROBLEM_TYPE_BASE: ` ${base} ` }).problemTypeBase).toBe(base);
+    }
   });
 
   it("picks production's issuer and endpoint, never ver2", () => {
@@ -174,6 +185,16 @@ describe("loadConfig", () => {
     ["KEY_EXPIRY_WARN_DAYS", { KEY_EXPIRY_WARN_DAYS: "thirty" }],
     ["KEY_AUTO_RENEW", { KEY_AUTO_RENEW: "yes" }],
     ["POLICY_FILE / POLICY", { POLICY_FILE: "policy.json" }],
+    ["PROBLEM_TYPE_BASE", { PROBLEM_TYPE_BASE: "http://errors.example.no/" }],
+    ["PROBLEM_TYPE_BASE", { PROBLEM_TYPE_BASE: "/problems/" }],
+    ["PROBLEM_TYPE_BASE", { PROBLEM_TYPE_BASE: "errors.example.no/problems/" }],
+    ["PROBLEM_TYPE_BASE", { PROBLEM_TYPE_BASE: "https://errors.example.no/problems" }],
+    ["PROBLEM_TYPE_BASE", { PROBLEM_TYPE_BASE: "https://errors.example.no/api.md#errors" }],
+    ["PROBLEM_TYPE_BASE", { PROBLEM_TYPE_BASE: "https://errors.example.no/#a#" }],
+    ["PROBLEM_TYPE_BASE", { PROBLEM_TYPE_BASE: "https://errors.example.no/?code=" }],
+    ["PROBLEM_TYPE_BASE", { PROBLEM_TYPE_BASE: "https://errors.example.no/?a/" }],
+    ["PROBLEM_TYPE_BASE", { PROBLEM_TYPE_BASE: "https://user@errors.example.no/" }],
+    ["PROBLEM_TYPE_BASE", { PROBLEM_TYPE_BASE: "https://errors example.no/" }],
   ])("names %s when it is bad (%o)", (name, overrides) => {
     expect(messageOf({ ...MINIMAL, ...overrides })).toContain(`${name}:`);
   });
@@ -204,8 +225,12 @@ describe("loadConfig", () => {
       POLICY: "{}",
       POLICY_FILE: "policy.json",
       TOKEN_CACHE_MAX_ENTRIES: "0",
+      PROBLEM_TYPE_BASE: "http://errors.example.no/problems",
     });
     expect(message).toContain('MASKINPORTEN_ENV: expected "test" or "prod", got "prodd"');
+    expect(message).toContain(
+      'PROBLEM_TYPE_BASE: expected an absolute https URL ending in "/" or "#", got "http://errors.example.no/problems"',
+    );
     expect(message).toContain("CLIENTS: ");
     expect(message).toContain("POLICY_FILE / POLICY: set one of them, not both");
     expect(message).toContain('TOKEN_CACHE_MAX_ENTRIES: expected an integer from 1 to 1000000, got "0"');
