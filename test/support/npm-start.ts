@@ -1,8 +1,8 @@
 // Test support: `npm start` as a newcomer runs it, in a child process group of its own, until its banner is printed.
 import { type ChildProcess, execFile, spawn } from "node:child_process";
-import { mkdtemp, rm } from "node:fs/promises";
+import { mkdtemp, readdir, rm, symlink } from "node:fs/promises";
 import { tmpdir } from "node:os";
-import { join } from "node:path";
+import { join, resolve } from "node:path";
 import { promisify } from "node:util";
 
 const BROKER_VARIABLES = /^(MASKINPORTEN_|SIGNING_|POLICY|TOKEN_|UPSTREAM_|AWS_|ALTINN_|PID_|CLIENTS|LOCAL_)/;
@@ -35,8 +35,24 @@ export interface NpmStart {
   banner: { url: string; curl: string; token: string; keys?: string };
   /** Its LOCAL_DIR (keys, credentials, policy). */
   dir: string;
+  /** Runs a line its banner printed, as a newcomer pastes it into a shell beside it: none of its variables set. */
+  run(line: string): Promise<{ stdout: string; stderr: string }>;
   /** Kills the group if still running, removes LOCAL_DIR. */
   close(): Promise<void>;
+}
+
+/** How to launch one `npm start`: its command line, working directory and environment, and what to remove after. */
+interface Launch {
+  command: string;
+  args: string[];
+  cwd?: string;
+  env: NodeJS.ProcessEnv;
+  /** Its LOCAL_DIR. */
+  dir: string;
+  /** Runs a printed line where this `npm start` (its process `child`) can be reached. */
+  run(line: string, child: ChildProcess): Promise<{ stdout: string; stderr: string }>;
+  /** Removes what the launch made, after the group is down. */
+  cleanup(): Promise<void>;
 }
 
 /**
@@ -48,17 +64,59 @@ export async function startNpmStart(
   options: { keys?: boolean } = {},
 ): Promise<NpmStart> {
   const dir = await mkdtemp(join(tmpdir(), "broker-start-"));
-  const child = spawn("npm", ["start"], {
-    env: { ...cleanEnv(), PORT: "0", LOCAL_DIR: dir, ...env },
-    stdio: "pipe",
-    detached: true,
-  });
+  return launch(
+    {
+      command: "npm",
+      args: ["start"],
+      env: { ...cleanEnv(), PORT: "0", LOCAL_DIR: dir, ...env },
+      dir,
+      run: runPrinted,
+      cleanup: () => rm(dir, { recursive: true, force: true }),
+    },
+    options.keys ?? true,
+  );
+}
+
+const ROOT = resolve(import.meta.dirname, "../..");
+
+/**
+ * `npm start` exactly as a newcomer first runs it: no PORT, no LOCAL_DIR, so on port 3000 with `.local`. So that
+ * port and directory are its own, it runs in a checkout of symlinks to this one (with no `.local` yet) and in a
+ * network namespace of its own (`unshare -rn`, loopback up), where its printed lines run too (`nsenter`), from
+ * that checkout as a newcomer's shell would.
+ */
+export async function startNpmStartAsIs(): Promise<NpmStart> {
+  const checkout = await mkdtemp(join(tmpdir(), "broker-checkout-"));
+  for (const name of await readdir(ROOT)) {
+    if (name !== ".local" && name !== ".git") await symlink(join(ROOT, name), join(checkout, name));
+  }
+  const nsenter = ["--preserve-credentials", "-U", "-n", "-t"];
+  return launch(
+    {
+      command: "unshare",
+      args: ["-rn", "--", "bash", "-c", "ip link set lo up && exec npm start"],
+      cwd: checkout,
+      env: cleanEnv(),
+      dir: join(checkout, ".local"),
+      run: (line, child) =>
+        execFileAsync("nsenter", [...nsenter, String(child.pid), "bash", "-c", line], {
+          cwd: checkout,
+          env: cleanEnv(),
+        }),
+      // Removes the symlinks and the new .local, never what they point at.
+      cleanup: () => rm(checkout, { recursive: true, force: true }),
+    },
+    true,
+  );
+}
+
+async function launch(how: Launch, wantKeys: boolean): Promise<NpmStart> {
+  const child = spawn(how.command, how.args, { cwd: how.cwd, env: how.env, stdio: "pipe", detached: true });
   let output = "";
-  const wantKeys = options.keys ?? true;
   const close = async () => {
     // Still running only if a test failed before Ctrl-C: take the whole group down (npm, shell, broker).
     if (child.exitCode === null && child.signalCode === null) process.kill(-(child.pid ?? 0), "SIGKILL");
-    await rm(dir, { recursive: true, force: true });
+    await how.cleanup();
   };
   const banner = await new Promise<NpmStart["banner"]>((resolve, reject) => {
     const timer = setTimeout(() => reject(new Error(`no banner within 60 s:\n${output}`)), 60_000);
@@ -85,5 +143,5 @@ export async function startNpmStart(
     await close();
     throw error;
   });
-  return { child, output: () => output, banner, dir, close };
+  return { child, output: () => output, banner, dir: how.dir, run: (line) => how.run(line, child), close };
 }
