@@ -1,9 +1,18 @@
 // The client of Digdir's self-service API for a Maskinporten client's registered keys: GET / POST / DELETE of its JWKS.
 import * as v from "valibot";
 import { isUpstreamUrl } from "../config/index.ts";
-import { parseJson } from "../contract/index.ts";
-import { isTimeout } from "../upstream/retry.ts";
-import { defaultTransport, type HttpResponse, type HttpTransport } from "../upstream/transport.ts";
+import { parseJson, parseRetryAfter } from "../contract/index.ts";
+import { type Deadline, noDeadline } from "../upstream/deadline.ts";
+import {
+  type AttemptOutcome,
+  type GiveUp,
+  isTimeout,
+  type RetrySchedule,
+  type UpstreamDeps,
+  type UpstreamRuntime,
+  upstreamRuntime,
+} from "../upstream/retry.ts";
+import type { HttpResponse } from "../upstream/transport.ts";
 import { SelfServiceError } from "./errors.ts";
 
 /** The scopes the self-service API asks of the admin token: reading the keys, and changing them. */
@@ -47,31 +56,47 @@ export const POSTED_MEMBERS = ["kty", "alg", "use", "kid", "n", "e", "crv", "x",
 /** Who asks the token endpoint for an admin token (one per scope), e.g. the broker's own Maskinporten client. */
 export type AdminTokenSource = (scope: AdminScope) => Promise<string>;
 
-export interface SelfServiceApiOptions {
+export interface SelfServiceApiOptions extends Partial<Omit<RetrySchedule, "timeoutMs">> {
   /** e.g. https://api.test.samarbeid.digdir.no (https; plain http only to a loopback host). */
   baseUrl: string;
-  /** Per request; default 10 s. */
-  timeoutMs?: number;
+  /** Per attempt; default 10 s. */
+  timeoutMs?: number | undefined;
 }
+
+type Method = "GET" | "POST" | "DELETE";
 
 const MAX_DETAIL = 300;
 
+/** The error an attempt's transient outcome carries: once the retries end, it is what the call throws. */
+const lastError: GiveUp = (last) =>
+  last.cause instanceof SelfServiceError
+    ? last.cause
+    : new SelfServiceError("admin_unavailable", `self-service API: ${last.outcome}`);
+
+/**
+ * Reads are retried on the shared schedule (5xx, 429, timeout, network). Writes are not: POST and DELETE replace
+ * the whole set as planned on a read made just before (see set-change.ts), and a retry seconds later could
+ * overwrite a change another writer made in between; a failed write is the caller's to plan again.
+ */
 export class SelfServiceApi {
   private readonly baseUrl: string;
   private readonly timeoutMs: number;
-  private readonly transport: HttpTransport;
+  private readonly reads: UpstreamRuntime;
+  private readonly writes: UpstreamRuntime;
 
   constructor(
     options: SelfServiceApiOptions,
     private readonly token: AdminTokenSource,
-    deps: { fetch?: HttpTransport } = {},
+    deps: UpstreamDeps = {},
   ) {
     if (!isUpstreamUrl(options.baseUrl)) {
       throw new TypeError("self-service API: expected an https URL (plain http only to a loopback host)");
     }
     this.baseUrl = options.baseUrl.replace(/\/+$/, "");
     this.timeoutMs = options.timeoutMs ?? 10_000;
-    this.transport = deps.fetch ?? defaultTransport();
+    const schedule = { ...options, timeoutMs: this.timeoutMs };
+    this.reads = upstreamRuntime(schedule, deps, lastError);
+    this.writes = upstreamRuntime({ ...schedule, maxRetries: 0 }, deps, lastError);
   }
 
   /** Gets (or reuses) the admin token for `scope` now, so that a call right after waits for no token. */
@@ -95,35 +120,66 @@ export class SelfServiceApi {
   }
 
   private async call(
-    method: "GET" | "POST" | "DELETE",
+    method: Method,
     clientId: string,
     scope: AdminScope,
     body?: unknown,
   ): Promise<RegisteredJwk[]> {
     const token = await this.token(scope);
     const url = `${this.baseUrl}/api/v1/clients/${encodeURIComponent(clientId)}/jwks`;
+    const runtime = method === "GET" ? this.reads : this.writes;
+    const deadline = noDeadline();
+    const answer = await runtime.retry(
+      () => this.attempt(runtime, deadline, method, url, token, body),
+      deadline,
+    );
+    if (method === "DELETE") return [];
+    const parsed = v.safeParse(JwksAnswerSchema, parseJson(answer.text));
+    if (!parsed.success) {
+      throw new SelfServiceError(
+        "admin_malformed",
+        `${method} ${url}: the answer is not a JWKS`,
+        answer.status,
+      );
+    }
+    return parsed.output.keys.map(postable);
+  }
+
+  /** One call: a 2xx answer, or a transient failure carrying its error; throws admin_rejected for any other answer. */
+  private async attempt(
+    runtime: UpstreamRuntime,
+    deadline: Deadline,
+    method: Method,
+    url: string,
+    token: string,
+    body: unknown,
+  ): Promise<AttemptOutcome<{ status: number; text: string }>> {
+    const json = body === undefined ? undefined : JSON.stringify(body);
     let response: HttpResponse;
     let text: string;
     try {
-      response = await this.transport(url, {
+      response = await runtime.fetch(url, {
         method,
         headers: {
           authorization: `Bearer ${token}`,
           accept: "application/json",
-          ...(body === undefined ? {} : { "content-type": "application/json" }),
+          ...(json === undefined ? {} : { "content-type": "application/json" }),
         },
-        ...(body === undefined ? {} : { body: JSON.stringify(body) }),
+        // Spread, not `body: undefined`: the request type is fetch's, whose body may be absent but not undefined.
+        ...(json === undefined ? {} : { body: json }),
         redirect: "manual",
-        signal: AbortSignal.timeout(this.timeoutMs),
+        signal: deadline.callSignal(this.timeoutMs),
       });
       text = await response.text();
     } catch (error) {
       const reason = isTimeout(error) ? "timed out" : "network error";
-      throw new SelfServiceError("admin_unavailable", `${method} ${url}: ${reason}`);
+      return transient(reason, new SelfServiceError("admin_unavailable", `${method} ${url}: ${reason}`));
     }
     const status = response.status;
     if (status >= 500 || status === 429) {
-      throw new SelfServiceError("admin_unavailable", `${method} ${url}: HTTP ${status}`, status);
+      const error = new SelfServiceError("admin_unavailable", `${method} ${url}: HTTP ${status}`, status);
+      const retryAfterMs = parseRetryAfter(response.headers.get("retry-after"), runtime.now());
+      return { ...transient(`http_${status}`, error), status, retryAfterMs };
     }
     if (status < 200 || status >= 300) {
       throw new SelfServiceError(
@@ -132,14 +188,12 @@ export class SelfServiceApi {
         status,
       );
     }
-    if (method === "DELETE") return [];
-    const parsed = v.safeParse(JwksAnswerSchema, parseJson(text));
-    if (!parsed.success) {
-      throw new SelfServiceError("admin_malformed", `${method} ${url}: the answer is not a JWKS`, status);
-    }
-    return parsed.output.keys.map(postable);
+    return { kind: "ok", value: { status, text } };
   }
 }
+
+const transient = (outcome: string, cause: SelfServiceError) =>
+  ({ kind: "transient", outcome, cause }) as const;
 
 /** Only the members a key is registered with; nothing else the answer may carry. */
 export function postable(key: object): RegisteredJwk {

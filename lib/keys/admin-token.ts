@@ -28,8 +28,8 @@ export interface AdminTokenOptions {
   /** The asking client's name, for the record. */
   client: string;
   /** Wall clock, epoch ms. */
-  now?: () => number;
-  onRecord?: (record: AdminTokenRecord) => void;
+  now?: (() => number) | undefined;
+  onRecord?: ((record: AdminTokenRecord) => void) | undefined;
 }
 
 /** One token per scope, kept while it has more than 10 s left; each one minted (or refused) is recorded. */

@@ -24,8 +24,8 @@ export interface KeyLifecycleOptions {
 
 export interface KeyLifecycleDeps {
   /** Wall clock, epoch ms. */
-  now?: () => number;
-  sleep?: (ms: number) => Promise<void>;
+  now?: (() => number) | undefined;
+  sleep?: ((ms: number) => Promise<void>) | undefined;
 }
 
 export interface Renewal {

@@ -1,20 +1,20 @@
 // Builds each configured client's KeyLifecycle from Config: its signer, the admin client's token, the self-service API.
 import type { ClientConfig, KeyConfig } from "../config/index.ts";
 import { MaskinportenClient } from "../maskinporten/client.ts";
-import type { UpstreamDeps } from "../maskinporten/types.ts";
 import { createSigner, type Signer, type SignerDeps } from "../signer/index.ts";
+import type { UpstreamDeps } from "../upstream/retry.ts";
 import type { HttpTransport } from "../upstream/transport.ts";
 import { SelfServiceApi } from "./admin-api.ts";
 import { type AdminTokenRecord, adminTokens } from "./admin-token.ts";
 import { KeyLifecycle, type KeyLifecycleDeps } from "./lifecycle.ts";
 
 export interface KeySetupDeps extends KeyLifecycleDeps {
-  fetch?: HttpTransport;
-  signer?: SignerDeps;
+  fetch?: HttpTransport | undefined;
+  signer?: SignerDeps | undefined;
   /** Receives the audit record of every admin token minted or refused (the grants signed for it). */
-  onAdminToken?: (record: AdminTokenRecord) => void;
-  /** Retry timing and the like for the admin tokens' Maskinporten client. */
-  upstream?: Omit<UpstreamDeps, "fetch" | "now">;
+  onAdminToken?: ((record: AdminTokenRecord) => void) | undefined;
+  /** Retry timing and the like for the upstream calls: the admin tokens' Maskinporten client, the self-service API. */
+  upstream?: Omit<UpstreamDeps, "fetch" | "now"> | undefined;
 }
 
 /** One KeyLifecycle per configured client, in configuration order. */
@@ -38,6 +38,7 @@ export async function createKeyLifecycles(
     return signer;
   };
   const now = deps.now ?? Date.now;
+  const upstream: UpstreamDeps = { ...deps.upstream, now, fetch: deps.fetch };
   const tokensOf = new Map<string, ReturnType<typeof adminTokens>>();
   const adminTokenSource = async (client: ClientConfig) => {
     const existing = tokensOf.get(client.name);
@@ -50,13 +51,9 @@ export async function createKeyLifecycles(
         timeoutMs: config.upstreamTimeoutMs,
       },
       await signerOf(client),
-      { ...deps.upstream, now, ...(deps.fetch === undefined ? {} : { fetch: deps.fetch }) },
+      upstream,
     );
-    const tokens = adminTokens(source, {
-      client: client.name,
-      now,
-      ...(deps.onAdminToken === undefined ? {} : { onRecord: deps.onAdminToken }),
-    });
+    const tokens = adminTokens(source, { client: client.name, now, onRecord: deps.onAdminToken });
     tokensOf.set(client.name, tokens);
     return tokens;
   };
@@ -65,7 +62,7 @@ export async function createKeyLifecycles(
     const api = new SelfServiceApi(
       { baseUrl: config.keys.adminUrl, timeoutMs: Math.max(config.upstreamTimeoutMs, 10_000) },
       await adminTokenSource(admin ?? client),
-      deps.fetch === undefined ? {} : { fetch: deps.fetch },
+      upstream,
     );
     lifecycles.push(
       new KeyLifecycle(

@@ -16,7 +16,7 @@ export interface KeyWatchSinks {
   /** Where audit lines go (stdout): written whatever the log level. */
   write?: LineWriter;
   /** Wall clock (epoch ms) of the audit lines' timestamps. */
-  now?: () => number;
+  now?: (() => number) | undefined;
   /** The `service` of its lines and metrics; POWERTOOLS_SERVICE_NAME by default. */
   service?: string;
 }
@@ -74,7 +74,7 @@ export class KeyWatch {
   ): Promise<KeyWatch> {
     const onAdminToken: (record: AdminTokenRecord) => void = auditWriter({
       ...sinks,
-      ...(deps.now === undefined ? {} : { now: deps.now }),
+      now: deps.now ?? sinks.now,
     });
     const lifecycles = await createKeyLifecycles(config, { ...deps, onAdminToken });
     return new KeyWatch(lifecycles, config.keys, sinks);

@@ -22,7 +22,7 @@ export const PROBLEM_TYPE_BASE = "https://github.com/maskinporten-broker/problem
 
 export interface ProblemOptions {
   cause?: unknown;
-  causeName?: string;
+  causeName?: string | undefined;
   /**
    * The audit record's `reason` when it says more than the caller may be told (a key ARN, the configured
    * clients); `detail` otherwise. Caller-chosen text in it is masked as in `detail`.
@@ -119,10 +119,10 @@ export class UpstreamUnavailable extends Problem {
     detail: string,
     options: {
       cause?: unknown;
-      causeName?: string;
-      retryAfterSeconds?: number;
-      upstreamStatus?: number;
-      upstream?: Upstream;
+      causeName?: string | undefined;
+      retryAfterSeconds?: number | undefined;
+      upstreamStatus?: number | undefined;
+      upstream?: Upstream | undefined;
     } = {},
   ) {
     super(detail, options);

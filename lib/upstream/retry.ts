@@ -6,20 +6,20 @@ import { type Deadline, DeadlinePassed, noDeadline } from "./deadline.ts";
 import { parseOAuthError } from "./oauth-error.ts";
 import { BodyTooLarge, defaultTransport, type HttpTransport } from "./transport.ts";
 
-/** Injectables; everything has a production default. */
+/** The upstream clients' injectables (Maskinporten, Altinn, self-service API); everything has a production default. */
 export interface UpstreamDeps {
   /** The HTTP client: a node:https keep-alive transport by default; `fetch` fits. */
-  fetch?: HttpTransport;
+  fetch?: HttpTransport | undefined;
   /** Wall clock, epoch ms (grant iat/exp). */
-  now?: () => number;
+  now?: (() => number) | undefined;
   /** Monotonic clock, ms. */
-  monotonic?: () => number;
-  randomUUID?: () => string;
+  monotonic?: (() => number) | undefined;
+  randomUUID?: (() => string) | undefined;
   /** [0,1) for jitter. */
-  random?: () => number;
-  sleep?: (ms: number) => Promise<void>;
+  random?: (() => number) | undefined;
+  sleep?: ((ms: number) => Promise<void>) | undefined;
   /** Called when Maskinporten's Date header differs from our clock by more than 5 s. */
-  onClockSkew?: (skewMs: number) => void;
+  onClockSkew?: ((skewMs: number) => void) | undefined;
 }
 
 /** The longest Retry-After passed on to a caller: an upstream's "come back tomorrow" must not park our callers. */
@@ -32,10 +32,13 @@ export interface TransientOutcome {
   kind: "transient";
   /** e.g. "timeout", "network", "http_503", "malformed_body". */
   outcome: string;
-  status?: number;
-  retryAfterMs?: number;
+  status?: number | undefined;
+  retryAfterMs?: number | undefined;
   cause?: unknown;
 }
+
+/** What a retry loop throws once its retries end, from the last outcome and the number of attempts made. */
+export type GiveUp = (last: TransientOutcome, attempts: number) => Error;
 
 export interface RetrySchedule {
   /** Per attempt. */
@@ -48,7 +51,7 @@ export interface RetrySchedule {
   budgetMs: number;
 }
 
-/** The defaults both upstream clients use: three attempts, waits up to 3 s, 25 s in all (inside API Gateway's 29 s). */
+/** The defaults every upstream client uses: three attempts, waits up to 3 s, 25 s in all (inside API Gateway's 29 s). */
 export const DEFAULT_RETRY = { maxRetries: 2, maxWaitMs: 3000, budgetMs: 25_000 } as const;
 
 export interface RetryClock {
@@ -58,7 +61,7 @@ export interface RetryClock {
   sleep: (ms: number) => Promise<void>;
 }
 
-/** What both upstream clients build from their injectables: transport, clocks, and their retry loop. */
+/** What every upstream client builds from its injectables: transport, clocks, and its retry loop. */
 export interface UpstreamRuntime {
   fetch: HttpTransport;
   /** Wall clock, epoch ms. */
@@ -72,12 +75,12 @@ export interface UpstreamRuntime {
 /**
  * A client's runtime: the injected transport and clocks or their production defaults (keep-alive transport,
  * Date.now, performance.now, Math.random, a real sleep), and its schedule (its timeout, the rest as given or by
- * default).
+ * default). Its retries end in UpstreamUnavailable naming `upstream`, or in what `giveUp` makes of the last outcome.
  */
 export function upstreamRuntime(
   options: Pick<RetrySchedule, "timeoutMs"> & Partial<RetrySchedule>,
   deps: Pick<UpstreamDeps, "fetch" | "now" | "monotonic" | "random" | "sleep">,
-  upstream: Upstream,
+  upstream: Upstream | GiveUp,
 ): UpstreamRuntime {
   const monotonic = deps.monotonic ?? (() => performance.now());
   const schedule: RetrySchedule = {
@@ -123,17 +126,12 @@ export function failedAnswer(
     throw new UpstreamRejected(status, error, errorDescription, upstream);
   }
   const retryAfterMs = parseRetryAfter(response.headers.get("retry-after"), nowMs);
-  return {
-    kind: "transient",
-    outcome: `http_${status}`,
-    status,
-    ...(retryAfterMs === undefined ? {} : { retryAfterMs }),
-  };
+  return { kind: "transient", outcome: `http_${status}`, status, retryAfterMs };
 }
 
 /**
  * Runs `attempt(1)`, `attempt(2)`, … until one is ok or the schedule or the deadline is spent, then throws
- * UpstreamUnavailable naming `upstream` and the last outcome. An attempt that must not be retried throws, and that
+ * UpstreamUnavailable naming `upstream` and the last outcome (or what `giveUp` makes of it). An attempt that must not be retried throws, and that
  * ends it at once. The next attempt is expected to take as long as the last one did (its sign included), at least
  * a whole timeout: a retry that could not finish before the budget or the deadline is not started.
  */
@@ -141,45 +139,45 @@ export async function retryTransient<T>(
   attempt: (n: number) => Promise<AttemptOutcome<T>>,
   schedule: RetrySchedule,
   clock: RetryClock,
-  upstream: Upstream,
+  upstream: Upstream | GiveUp,
   deadline: Deadline = noDeadline(),
 ): Promise<T> {
+  const giveUp = typeof upstream === "function" ? upstream : unavailableFrom(upstream);
   const started = clock.monotonic();
   const end = Math.min(started + schedule.budgetMs, deadline.at);
   for (let n = 1; ; n++) {
     const attemptStarted = clock.monotonic();
     const result = await attempt(n);
     if (result.kind === "ok") return result.value;
-    if (deadline.passed) throw unavailable({ ...result, outcome: "deadline" }, n, upstream);
+    if (deadline.passed) throw giveUp({ ...result, outcome: "deadline" }, n);
     const wait = Math.max(backoffMs(n, clock.random()), result.retryAfterMs ?? 0);
     const now = clock.monotonic();
     const next = Math.max(schedule.timeoutMs, now - attemptStarted);
     const exhausted = n > schedule.maxRetries || wait > schedule.maxWaitMs || now + wait + next > end;
-    if (exhausted) throw unavailable(result, n, upstream);
+    if (exhausted) throw giveUp(result, n);
     await clock.sleep(wait);
   }
 }
 
-function unavailable(last: TransientOutcome, attempts: number, upstream: Upstream): UpstreamUnavailable {
-  const detail =
-    last.outcome === "deadline"
-      ? `${UPSTREAM_NAMES[upstream]} gave no answer before the request's deadline (${attempts} attempt(s))`
-      : `${UPSTREAM_NAMES[upstream]} unavailable after ${attempts} attempt(s) (last: ${last.outcome})`;
-  return new UpstreamUnavailable(detail, {
-    upstream,
-    ...(last.cause === undefined ? {} : { cause: last.cause }),
-    ...(last.cause instanceof Error ? { causeName: last.cause.name } : {}),
-    ...(last.retryAfterMs === undefined
-      ? {}
-      : {
-          retryAfterSeconds: Math.min(
-            MAX_RETRY_AFTER_SECONDS,
-            Math.max(1, Math.ceil(last.retryAfterMs / 1000)),
-          ),
-        }),
-    ...(last.status === undefined ? {} : { upstreamStatus: last.status }),
-  });
-}
+/** The broker's upstreams end their retries in UpstreamUnavailable (503 upstream_unavailable to the caller). */
+const unavailableFrom =
+  (upstream: Upstream): GiveUp =>
+  (last, attempts) => {
+    const detail =
+      last.outcome === "deadline"
+        ? `${UPSTREAM_NAMES[upstream]} gave no answer before the request's deadline (${attempts} attempt(s))`
+        : `${UPSTREAM_NAMES[upstream]} unavailable after ${attempts} attempt(s) (last: ${last.outcome})`;
+    return new UpstreamUnavailable(detail, {
+      upstream,
+      cause: last.cause,
+      causeName: last.cause instanceof Error ? last.cause.name : undefined,
+      retryAfterSeconds:
+        last.retryAfterMs === undefined
+          ? undefined
+          : Math.min(MAX_RETRY_AFTER_SECONDS, Math.max(1, Math.ceil(last.retryAfterMs / 1000))),
+      upstreamStatus: last.status,
+    });
+  };
 
 /**
  * What a call that threw came to, for the attempt record: cut off by the request's deadline, a timeout, a body over

@@ -93,7 +93,7 @@ export function nodeTransport(tls: TransportOptions = {}): HttpTransport {
               ? request.headers
               : { ...request.headers, "content-length": String(Buffer.byteLength(request.body)) },
           agent,
-          ...(request.signal === undefined ? {} : { signal: request.signal }),
+          signal: request.signal,
         },
         (response) => {
           const chunks: Buffer[] = [];

@@ -5,10 +5,11 @@ import { SelfServiceError } from "../../lib/keys/errors.ts";
 const TOKEN = "eyJhbGciOiJSUzI1NiJ9.secret-admin-token.sig";
 const BASE = "https://api.test.samarbeid.digdir.no";
 
-/** An API over a fetch that answers `status` with `body`, recording each call. */
+/** An API over a fetch that answers `status` with `body`, recording each call and each wait between retries. */
 function apiAnswering(status: number, body: string) {
   const calls: { url: string; method: string; authorization: string; body?: string }[] = [];
   const scopes: AdminScope[] = [];
+  const waits: number[] = [];
   const api = new SelfServiceApi(
     { baseUrl: `${BASE}/` },
     async (scope) => {
@@ -26,9 +27,12 @@ function apiAnswering(status: number, body: string) {
         });
         return new Response(body, { status });
       },
+      sleep: async (ms) => {
+        waits.push(ms);
+      },
     },
   );
-  return { api, calls, scopes };
+  return { api, calls, scopes, waits };
 }
 
 const caught = async (promise: Promise<unknown>): Promise<SelfServiceError> => {
@@ -84,11 +88,29 @@ describe("SelfServiceApi", () => {
     expect(error.message).not.toContain(TOKEN);
   });
 
+  it("retries a read on the shared schedule (three attempts), a refusal never", async () => {
+    const down = apiAnswering(503, "{}");
+    await caught(down.api.getJwks("c"));
+    expect(down.calls.map((c) => c.method)).toEqual(["GET", "GET", "GET"]);
+    expect(down.waits).toHaveLength(2);
+    const refused = apiAnswering(403, "{}");
+    await caught(refused.api.getJwks("c"));
+    expect(refused.calls).toHaveLength(1);
+  });
+
+  it("tries a write once: a retry could overwrite what another writer posted since the read it was planned on", async () => {
+    const { api, calls } = apiAnswering(503, "{}");
+    expect((await caught(api.postJwks("c", [{ kty: "RSA", kid: "a" }]))).code).toBe("admin_unavailable");
+    expect((await caught(api.deleteJwks("c"))).code).toBe("admin_unavailable");
+    expect(calls.map((c) => c.method)).toEqual(["POST", "DELETE"]);
+  });
+
   it("reports a network failure as admin_unavailable", async () => {
     const api = new SelfServiceApi({ baseUrl: BASE }, async () => TOKEN, {
       fetch: async () => {
         throw new TypeError("fetch failed");
       },
+      sleep: async () => undefined,
     });
     expect((await caught(api.getJwks("c"))).message).toMatch(/network error$/);
   });
