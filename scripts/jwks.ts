@@ -3,13 +3,13 @@ import { parseArgs } from "node:util";
 import {
   type ClientConfig,
   ConfigError,
-  KID_PATTERN,
   loadClients,
   parseSigningKeyRef,
   SIGNING_ALGS,
   type SigningAlg,
 } from "../lib/config/index.ts";
 import { Problem } from "../lib/problem/index.ts";
+import { KID_PATTERN } from "../lib/schema/names.ts";
 import { createClientSigner, createSigner } from "../lib/signer/index.ts";
 import { jwksOf } from "../lib/signer/jwks.ts";
 

@@ -1,24 +1,15 @@
 // The Maskinporten clients the broker signs for: CLIENTS / CLIENTS_FILE (several) or the single-client variables ("default").
 import * as v from "valibot";
 import { issuePath, strictDocument } from "../schema/index.ts";
-import { ConfigError } from "./config-error.ts";
+import { CLIENT_NAME_PATTERN, DEFAULT_CLIENT_NAME, KID_PATTERN } from "../schema/names.ts";
 import { type DocumentSource, documentText } from "./document-source.ts";
-import {
-  KID_PATTERN,
-  parseSigningKeyRef,
-  SIGNING_ALGS,
-  type SigningAlg,
-  type SigningKeyRef,
-} from "./signing.ts";
-
-/** A client's short name as requests and policy rules write it. */
-export const CLIENT_NAME_PATTERN = /^[A-Za-z0-9_-]{1,64}$/;
-/** The name of the one client the single-client variables define. */
-export const DEFAULT_CLIENT_NAME = "default";
+import { all, given, type Read } from "./problems.ts";
+import { parseSigningKeyRef, SIGNING_ALGS, type SigningAlg, type SigningKeyRef } from "./signing.ts";
+import { type Env, keyRef, kid, text, variables, word } from "./variables.ts";
 
 export interface SigningConfig {
   key: SigningKeyRef;
-  kid?: string;
+  kid?: string | undefined;
   alg: SigningAlg;
 }
 
@@ -31,7 +22,7 @@ export interface ClientConfig {
 }
 
 /** The variables of the single-client form, in the order messages name them. */
-export const SINGLE_CLIENT_VARIABLES = [
+const SINGLE_CLIENT_VARIABLES = [
   "MASKINPORTEN_CLIENT_ID",
   "SIGNING_KEY",
   "SIGNING_KID",
@@ -87,7 +78,7 @@ function where(index: number, raw: unknown, path: readonly (string | number)[]):
 }
 
 /** Parses a clients document; returns the clients, or every problem found, each naming the client and field. */
-export function parseClients(text: string): { clients: ClientConfig[] } | { errors: string[] } {
+function parseClients(text: string): { clients: ClientConfig[] } | { errors: string[] } {
   let json: unknown;
   try {
     json = JSON.parse(text);
@@ -120,22 +111,21 @@ export function parseClients(text: string): { clients: ClientConfig[] } | { erro
     clients.push({
       name,
       clientId: client_id,
-      signing: { key: signing_key, alg, ...(kid === undefined ? {} : { kid }) },
+      signing: { key: signing_key, kid, alg },
     });
   }
   return errors.length > 0 ? { errors } : { clients };
 }
 
-/** Where the clients document comes from, as the environment says. */
-export type ClientsSource = DocumentSource;
-
 /** Reads and parses CLIENTS / CLIENTS_FILE; the problems come back prefixed with the variable. */
-export function readClients(source: ClientsSource): { clients: ClientConfig[] } | { errors: string[] } {
+function clientsDocument(source: DocumentSource): Read<ClientConfig[]> {
   const origin = source.kind === "file" ? `CLIENTS_FILE ${source.path}` : "CLIENTS";
   const document = documentText(source, origin);
   if ("error" in document) return { errors: [document.error] };
   const result = parseClients(document.text);
-  return "errors" in result ? { errors: result.errors.map((e) => `${origin}: ${e}`) } : result;
+  return "errors" in result
+    ? { errors: result.errors.map((e) => `${origin}: ${e}`) }
+    : { value: result.clients };
 }
 
 const isSet = (value: string | undefined): boolean => value !== undefined && value.trim() !== "";
@@ -144,8 +134,8 @@ const isSet = (value: string | undefined): boolean => value !== undefined && val
  * Which form the environment uses: CLIENTS or CLIENTS_FILE (a source to read), or the single-client variables.
  * Both forms at once, or neither complete, are errors naming the variables.
  */
-export function clientForm(env: Readonly<Record<string, string | undefined>>): {
-  source?: ClientsSource;
+function clientForm(env: Env): {
+  source?: DocumentSource;
   errors: string[];
 } {
   const inline = env.CLIENTS;
@@ -182,25 +172,38 @@ export function clientForm(env: Readonly<Record<string, string | undefined>>): {
   return { errors };
 }
 
-/** The one client of the single-client variables, named "default" (call after clientForm found no error). */
-export function singleClient(variables: {
-  MASKINPORTEN_CLIENT_ID?: string | undefined;
-  SIGNING_KEY?: SigningKeyRef | undefined;
-  SIGNING_KID?: string | undefined;
-  SIGNING_ALG?: SigningAlg | undefined;
-}): ClientConfig {
-  const {
-    MASKINPORTEN_CLIENT_ID: clientId,
-    SIGNING_KEY: key,
-    SIGNING_KID: kid,
-    SIGNING_ALG: alg,
-  } = variables;
-  if (clientId === undefined || key === undefined) {
-    throw new ConfigError("MASKINPORTEN_CLIENT_ID / SIGNING_KEY: expected both for the single-client form");
-  }
-  return {
-    name: DEFAULT_CLIENT_NAME,
-    clientId,
-    signing: { key, alg: alg ?? "RS256", ...(kid === undefined ? {} : { kid }) },
+const singleClientVariables = variables({
+  MASKINPORTEN_CLIENT_ID: text,
+  SIGNING_KEY: keyRef("SIGNING_KEY"),
+  SIGNING_KID: kid("SIGNING_KID"),
+  SIGNING_ALG: word("SIGNING_ALG", SIGNING_ALGS, "RS256, RS384 or RS512", "RS256"),
+});
+
+/**
+ * The clients of either form, or what is wrong with them: CLIENTS / CLIENTS_FILE is read whatever else is
+ * wrong, so one start names every problem; the single-client form once its variables parsed.
+ */
+export function readClients(env: Env): Read<ClientConfig[]> {
+  const single = singleClientVariables(env);
+  const form = clientForm(env);
+  const ofForm = (): Read<ClientConfig[]> => {
+    if (form.errors.length > 0) return { errors: form.errors };
+    if (form.source !== undefined) return clientsDocument(form.source);
+    // clientForm found the client id and the key set: once they parsed, both are there.
+    return given(single, (e) =>
+      e.MASKINPORTEN_CLIENT_ID === undefined || e.SIGNING_KEY === undefined
+        ? { errors: [] }
+        : {
+            value: [
+              {
+                name: DEFAULT_CLIENT_NAME,
+                clientId: e.MASKINPORTEN_CLIENT_ID,
+                signing: { key: e.SIGNING_KEY, kid: e.SIGNING_KID, alg: e.SIGNING_ALG },
+              },
+            ],
+          },
+    );
   };
+  const read = all({ single, clients: ofForm() });
+  return "errors" in read ? read : { value: read.value.clients };
 }

@@ -1,15 +1,16 @@
-// The Maskinporten environment (test or prod): its issuer and endpoints, each overridable by a variable.
+// MASKINPORTEN_ENV / _ISSUER / _TOKEN_URL: the Maskinporten environment (test or prod) and its endpoints, each overridable.
+import * as v from "valibot";
+import { expecting } from "./problems.ts";
+import { section, text, upstreamUrl } from "./variables.ts";
 
-export const MASKINPORTEN_ENVIRONMENTS = {
+const MASKINPORTEN_ENVIRONMENTS = {
   test: {
     issuer: "https://test.maskinporten.no/",
     tokenUrl: "https://test.maskinporten.no/token",
-    altinnExchangeUrl: "https://platform.tt02.altinn.no/authentication/api/v1/exchange/maskinporten",
   },
   prod: {
     issuer: "https://maskinporten.no/",
     tokenUrl: "https://maskinporten.no/token",
-    altinnExchangeUrl: "https://platform.altinn.no/authentication/api/v1/exchange/maskinporten",
   },
 } as const;
 
@@ -20,15 +21,21 @@ export interface MaskinportenEnvironment {
 }
 
 /** The Maskinporten environment's issuer and token endpoint, each overridable. */
-export function maskinportenOf(e: {
-  MASKINPORTEN_ENV: "test" | "prod";
-  MASKINPORTEN_ISSUER?: string | undefined;
-  MASKINPORTEN_TOKEN_URL?: string | undefined;
-}): MaskinportenEnvironment {
-  const defaults = MASKINPORTEN_ENVIRONMENTS[e.MASKINPORTEN_ENV];
-  return {
-    env: e.MASKINPORTEN_ENV,
-    issuer: e.MASKINPORTEN_ISSUER ?? defaults.issuer,
-    tokenUrl: e.MASKINPORTEN_TOKEN_URL ?? defaults.tokenUrl,
-  };
-}
+export const readMaskinporten = section(
+  {
+    MASKINPORTEN_ENV: v.pipe(
+      text,
+      v.picklist(["test", "prod"], expecting("MASKINPORTEN_ENV", '"test" or "prod"')),
+    ),
+    MASKINPORTEN_ISSUER: upstreamUrl("MASKINPORTEN_ISSUER"),
+    MASKINPORTEN_TOKEN_URL: upstreamUrl("MASKINPORTEN_TOKEN_URL"),
+  },
+  (e): MaskinportenEnvironment => {
+    const defaults = MASKINPORTEN_ENVIRONMENTS[e.MASKINPORTEN_ENV];
+    return {
+      env: e.MASKINPORTEN_ENV,
+      issuer: e.MASKINPORTEN_ISSUER ?? defaults.issuer,
+      tokenUrl: e.MASKINPORTEN_TOKEN_URL ?? defaults.tokenUrl,
+    };
+  },
+);

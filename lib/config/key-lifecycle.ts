@@ -1,20 +1,34 @@
-// The key lifecycle's configuration (self-service API, key watch, admin client) from its validated variables.
+// MASKINPORTEN_ADMIN_URL, KEY_*: the key lifecycle's configuration (self-service API, key watch, admin client).
 import type { ClientConfig } from "./clients.ts";
-import type { SigningKeyRef } from "./signing.ts";
+import type { MaskinportenEnvironment } from "./environment.ts";
+import { given, type Read } from "./problems.ts";
+import {
+  type Env,
+  integer,
+  keyRef,
+  kid,
+  text,
+  upstreamUrl,
+  type ValuesOf,
+  variables,
+  word,
+} from "./variables.ts";
 
-/** The key lifecycle variables once each is valid on its own (index.ts validates them). */
-export interface KeyLifecycleValues {
-  MASKINPORTEN_ADMIN_URL?: string | undefined;
-  KEY_EXPIRY_WARN_DAYS: number;
-  KEY_AUTO_RENEW: "true" | "false";
-  KEY_ADMIN_CLIENT?: string | undefined;
-  KEY_ADMIN_CLIENT_ID?: string | undefined;
-  KEY_ADMIN_SIGNING_KEY?: SigningKeyRef | undefined;
-  KEY_ADMIN_SIGNING_KID?: string | undefined;
-}
+const keyLifecycleVariables = variables({
+  MASKINPORTEN_ADMIN_URL: upstreamUrl("MASKINPORTEN_ADMIN_URL"),
+  KEY_EXPIRY_WARN_DAYS: integer("KEY_EXPIRY_WARN_DAYS", 1, 365, 30),
+  KEY_AUTO_RENEW: word("KEY_AUTO_RENEW", ["true", "false"], '"true" or "false"', "false"),
+  KEY_ADMIN_CLIENT: text,
+  KEY_ADMIN_CLIENT_ID: text,
+  KEY_ADMIN_SIGNING_KEY: keyRef("KEY_ADMIN_SIGNING_KEY"),
+  KEY_ADMIN_SIGNING_KID: kid("KEY_ADMIN_SIGNING_KID"),
+});
+
+/** The key lifecycle variables once each is valid on its own. */
+type KeyLifecycleValues = ValuesOf<typeof keyLifecycleVariables>;
 
 /** Digdir's self-service API hosts per environment (the registered keys of a client). */
-export const SELF_SERVICE_URLS = {
+const SELF_SERVICE_URLS = {
   test: "https://api.test.samarbeid.digdir.no",
   prod: "https://api.samarbeid.digdir.no",
 } as const;
@@ -36,13 +50,10 @@ export interface KeyLifecycleConfig {
 }
 
 /** The default name of an admin client defined by KEY_ADMIN_CLIENT_ID. */
-export const SEPARATE_ADMIN_CLIENT_NAME = "admin";
+const SEPARATE_ADMIN_CLIENT_NAME = "admin";
 
-/**
- * What is wrong with the admin client variables once the clients are known, one line each (index.ts reports
- * them with every other problem).
- */
-export function keyLifecycleProblems(e: KeyLifecycleValues, clients: readonly ClientConfig[]): string[] {
+/** What is wrong with the admin client variables once the clients are known, one line each. */
+function adminClientProblems(e: KeyLifecycleValues, clients: readonly ClientConfig[]): string[] {
   if (e.KEY_ADMIN_CLIENT_ID === undefined) {
     if (e.KEY_ADMIN_SIGNING_KEY !== undefined) {
       return ["KEY_ADMIN_SIGNING_KEY: set only with KEY_ADMIN_CLIENT_ID (the admin client it signs for)"];
@@ -72,23 +83,34 @@ function separateAdminClient(e: KeyLifecycleValues): ClientConfig | undefined {
   return {
     name: e.KEY_ADMIN_CLIENT ?? SEPARATE_ADMIN_CLIENT_NAME,
     clientId: e.KEY_ADMIN_CLIENT_ID,
-    signing: {
-      key: e.KEY_ADMIN_SIGNING_KEY,
-      ...(e.KEY_ADMIN_SIGNING_KID === undefined ? {} : { kid: e.KEY_ADMIN_SIGNING_KID }),
-      alg: "RS256",
-    },
+    signing: { key: e.KEY_ADMIN_SIGNING_KEY, kid: e.KEY_ADMIN_SIGNING_KID, alg: "RS256" },
   };
 }
 
-/** The key lifecycle's configuration from variables keyLifecycleProblems found nothing wrong with. */
-export function keyLifecycleConfig(env: "test" | "prod", e: KeyLifecycleValues): KeyLifecycleConfig {
-  const separate = separateAdminClient(e);
-  const admin = separate?.name ?? e.KEY_ADMIN_CLIENT;
-  return {
-    adminUrl: (e.MASKINPORTEN_ADMIN_URL ?? SELF_SERVICE_URLS[env]).replace(/\/+$/, ""),
-    warnDays: e.KEY_EXPIRY_WARN_DAYS,
-    autoRenew: e.KEY_AUTO_RENEW === "true",
-    adminClient: admin,
-    separateAdminClient: separate,
-  };
+/**
+ * The key lifecycle's configuration: the admin client checked against the clients once they are read, the
+ * self-service host by default the environment's.
+ */
+export function readKeyLifecycle(
+  env: Env,
+  maskinporten: Read<MaskinportenEnvironment>,
+  clients: Read<readonly ClientConfig[]>,
+): Read<KeyLifecycleConfig> {
+  const read = keyLifecycleVariables(env);
+  if ("errors" in read) return read;
+  const e = read.value;
+  return given(clients, (known) => {
+    const problems = adminClientProblems(e, known);
+    if (problems.length > 0) return { errors: problems };
+    const separate = separateAdminClient(e);
+    return given(maskinporten, (m) => ({
+      value: {
+        adminUrl: (e.MASKINPORTEN_ADMIN_URL ?? SELF_SERVICE_URLS[m.env]).replace(/\/+$/, ""),
+        warnDays: e.KEY_EXPIRY_WARN_DAYS,
+        autoRenew: e.KEY_AUTO_RENEW === "true",
+        adminClient: separate?.name ?? e.KEY_ADMIN_CLIENT,
+        separateAdminClient: separate,
+      },
+    }));
+  });
 }

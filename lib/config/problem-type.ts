@@ -1,6 +1,7 @@
 // PROBLEM_TYPE_BASE: what a problem+json `type` starts with (base + code); by default each code's docs/api.md heading.
 import * as v from "valibot";
 import { expecting } from "./problems.ts";
+import { section } from "./variables.ts";
 
 /** The repository's docs/api.md on GitHub, where each problem code is a heading of its own. */
 export const DEFAULT_PROBLEM_TYPE_BASE =
@@ -30,15 +31,19 @@ export function isProblemTypeBase(value: string): boolean {
 
 const expected = expecting("PROBLEM_TYPE_BASE", 'an absolute https URL ending in "/" or "#"');
 
-export const ProblemTypeEnv = {
-  PROBLEM_TYPE_BASE: v.pipe(
-    v.optional(v.string(), ""),
-    v.rawTransform(({ dataset: { value }, addIssue, NEVER }) => {
-      const base = value.trim();
-      if (base === "") return DEFAULT_PROBLEM_TYPE_BASE;
-      if (isProblemTypeBase(base)) return base;
-      addIssue({ message: expected({ input: base }) });
-      return NEVER;
-    }),
-  ),
-};
+/** PROBLEM_TYPE_BASE trimmed, or the default when unset. */
+export const readProblemTypeBase = section(
+  {
+    PROBLEM_TYPE_BASE: v.pipe(
+      v.optional(v.string(), ""),
+      v.rawTransform(({ dataset: { value }, addIssue, NEVER }) => {
+        const base = value.trim();
+        if (base === "") return DEFAULT_PROBLEM_TYPE_BASE;
+        if (isProblemTypeBase(base)) return base;
+        addIssue({ message: expected({ input: base }) });
+        return NEVER;
+      }),
+    ),
+  },
+  (e) => e.PROBLEM_TYPE_BASE,
+);

@@ -39,22 +39,33 @@ export const issueLines = (issues: readonly v.BaseIssue<unknown>[]): string[] =>
 /** A parse's outcome, or what is wrong with it: the shape every part of the configuration is read into. */
 export type Read<T> = { value: T } | { errors: string[] };
 
-/** Lines that need no value: nothing wrong, or these problems. */
-export const problems = (lines: readonly string[]): Read<undefined> =>
-  lines.length > 0 ? { errors: [...lines] } : { value: undefined };
-
 /** The value of a parse, or its issues as lines. */
 export function readOf<T>(parsed: v.SafeParseResult<v.GenericSchema<unknown, T>>): Read<T> {
   return parsed.success ? { value: parsed.output } : { errors: issueLines(parsed.issues) };
 }
 
-/** Every problem of the reads together, thrown as one ConfigError; the values when there is none. */
-export function checked<T extends Record<string, Read<unknown>>>(
-  reads: T,
-): { [K in keyof T]: T[K] extends Read<infer V> ? V : never } {
+/** The section's value, or no line of its own while a section it needs is wrong (that one's lines say why). */
+export const given = <D, T>(needed: Read<D>, read: (value: D) => Read<T>): Read<T> =>
+  "errors" in needed ? { errors: [] } : read(needed.value);
+
+type Values<T extends Record<string, Read<unknown>>> = {
+  [K in keyof T]: T[K] extends Read<infer V> ? V : never;
+};
+
+/** The reads' values together, or every problem of every one of them. */
+export function all<T extends Record<string, Read<unknown>>>(reads: T): Read<Values<T>> {
   const failed = Object.values(reads).filter((read) => "errors" in read);
-  if (failed.length > 0) throw invalidConfiguration(failed.flatMap((read) => read.errors));
-  return Object.fromEntries(
-    Object.entries(reads).map(([key, read]) => [key, (read as { value: unknown }).value]),
-  ) as { [K in keyof T]: T[K] extends Read<infer V> ? V : never };
+  if (failed.length > 0) return { errors: failed.flatMap((read) => read.errors) };
+  return {
+    value: Object.fromEntries(
+      Object.entries(reads).map(([key, read]) => [key, (read as { value: unknown }).value]),
+    ) as Values<T>,
+  };
+}
+
+/** Every problem of the reads together, thrown as one ConfigError; the values when there is none. */
+export function checked<T extends Record<string, Read<unknown>>>(reads: T): Values<T> {
+  const read = all(reads);
+  if ("errors" in read) throw invalidConfiguration(read.errors);
+  return read.value;
 }

@@ -11,9 +11,6 @@ export type SigningKeyRef =
   | { source: "secretsmanager"; secretId: string }
   | { source: "file"; path: string };
 
-/** A kid Maskinporten accepts: letters, digits, ".", "_", "-". */
-export const KID_PATTERN = /^[A-Za-z0-9._-]{1,200}$/;
-
 /** Parses `kms:…`, `secretsmanager:…` or `file:…`; throws with the expected shape otherwise. */
 export function parseSigningKeyRef(value: string): SigningKeyRef {
   const colon = value.indexOf(":");

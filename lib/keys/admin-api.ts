@@ -1,6 +1,5 @@
 // The client of Digdir's self-service API for a Maskinporten client's registered keys: GET / POST / DELETE of its JWKS.
 import * as v from "valibot";
-import { isUpstreamUrl } from "../config/index.ts";
 import { parseJson, parseRetryAfter } from "../contract/index.ts";
 import { type Deadline, noDeadline } from "../upstream/deadline.ts";
 import {
@@ -13,6 +12,7 @@ import {
   upstreamRuntime,
 } from "../upstream/retry.ts";
 import type { HttpResponse } from "../upstream/transport.ts";
+import { isUpstreamUrl } from "../upstream/url.ts";
 import { SelfServiceError } from "./errors.ts";
 
 /** The scopes the self-service API asks of the admin token: reading the keys, and changing them. */

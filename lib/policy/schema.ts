@@ -1,6 +1,6 @@
 // The policy document (docs/api.md, "Policy") as a valibot schema; a bad document is refused naming the rule and the field.
 import * as v from "valibot";
-import { CLIENT_NAME_PATTERN, ConfigError, DEFAULT_CLIENT_NAME } from "../config/index.ts";
+import { ConfigError } from "../config/index.ts";
 import {
   EXTERNAL_REF_RULE,
   isExternalRef,
@@ -12,6 +12,7 @@ import {
   SCOPE_TOKEN,
 } from "../request/index.ts";
 import { issuePath, strictDocument } from "../schema/index.ts";
+import { CLIENT_NAME_PATTERN, DEFAULT_CLIENT_NAME } from "../schema/names.ts";
 import { ACCOUNT_ID, type Arn, parseArn, rolePath } from "./arn.ts";
 
 export interface PolicyRule {

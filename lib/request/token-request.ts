@@ -1,6 +1,5 @@
 // The POST /token body, parsed once at the edge: size, media type, JSON, then every field (valibot); errors name the field.
 import * as v from "valibot";
-import { CLIENT_NAME_PATTERN } from "../config/index.ts";
 import { DEFAULT_MIN_TTL_SECONDS } from "../contract/index.ts";
 import {
   holdsDigitRun,
@@ -11,6 +10,7 @@ import {
   UnsupportedMediaType,
 } from "../problem/index.ts";
 import { strictDocument } from "../schema/index.ts";
+import { CLIENT_NAME_PATTERN } from "../schema/names.ts";
 import { consentField, externalRefField, onbehalfofField } from "./consent.ts";
 import { isOrgNumber } from "./org-number.ts";
 import { isPid, PID_ELSEWHERE, PID_MESSAGE } from "./pid.ts";
