@@ -272,7 +272,7 @@ export async function startLocalBroker(options: LocalBrokerOptions = {}): Promis
     region,
     credentials,
     settings: {
-      tokenUrl: env.MASKINPORTEN_TOKEN_URL ?? `Maskinporten ${env.MASKINPORTEN_ENV}`,
+      tokenUrl: config.maskinporten.tokenUrl,
       signingKey:
         env.SIGNING_KEY ??
         (env.CLIENTS_FILE === undefined ? "per client (CLIENTS)" : `per client (${env.CLIENTS_FILE})`),

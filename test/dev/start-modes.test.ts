@@ -1,4 +1,4 @@
-// `npm start` with a KMS key, a Secrets Manager key, or Maskinporten test: every line its banner prints works as printed.
+// `npm start` with a KMS key, a Secrets Manager key, another region or Maskinporten test: every printed line works as printed.
 import { generateKeyPairSync } from "node:crypto";
 import { mkdtemp, rm, writeFile } from "node:fs/promises";
 import { tmpdir } from "node:os";
@@ -65,7 +65,7 @@ describe("SIGNING_KEY=secretsmanager:… npm start (the emulator with a Secrets 
   itAnswersEveryPrintedLine(() => started, "local-broker");
 });
 
-describe("MASKINPORTEN_ENV=test npm start (Maskinporten test, here an emulator standing in for it)", () => {
+describe("AWS_REGION=eu-west-1 MASKINPORTEN_ENV=test npm start (Maskinporten test, here an emulator standing in for it)", () => {
   const clientId = "11111111-2222-3333-4444-555555555555";
   let started: NpmStart;
   let maskinporten: MaskinportenEmulator;
@@ -92,6 +92,7 @@ describe("MASKINPORTEN_ENV=test npm start (Maskinporten test, here an emulator s
         POLICY_FILE: policy,
         MASKINPORTEN_ISSUER: maskinporten.issuer,
         MASKINPORTEN_TOKEN_URL: maskinporten.tokenUrl,
+        AWS_REGION: "eu-west-1",
       },
       { keys: false },
     );
@@ -102,5 +103,62 @@ describe("MASKINPORTEN_ENV=test npm start (Maskinporten test, here an emulator s
     await rm(files, { recursive: true, force: true });
   });
 
+  it("prints the region it verifies signatures for in both lines", () => {
+    expect(started.banner.curl).toContain('--aws-sigv4 "aws:amz:eu-west-1:execute-api"');
+    expect(started.banner.token).toMatch(/ AWS_REGION='eu-west-1' npm run token -- /);
+  });
+
   itAnswersEveryPrintedLine(() => started, clientId, false);
+});
+
+describe("MASKINPORTEN_ENV=test npm start as docs/local.md writes it, offline (no network but loopback)", () => {
+  let started: NpmStart;
+  let files: string;
+  beforeAll(async () => {
+    files = await mkdtemp(join(tmpdir(), "broker-mp-offline-"));
+    const keyPath = join(files, "key.pem");
+    await writeFile(keyPath, pem(), { mode: 0o600 });
+    const policy = join(files, "policy.json");
+    const principal = "arn:aws:iam::000000000000:role/local-service";
+    await writeFile(policy, JSON.stringify({ rules: [{ principal, scopes: ["skatteetaten:mva"] }] }));
+    started = await startNpmStart(
+      {
+        MASKINPORTEN_ENV: "test",
+        MASKINPORTEN_CLIENT_ID: "11111111-2222-3333-4444-555555555555",
+        SIGNING_KEY: `file:${keyPath}`,
+        SIGNING_KID: "mp-test-1",
+        POLICY_FILE: policy,
+      },
+      { keys: false, offline: true },
+    );
+  }, 90_000);
+  afterAll(async () => {
+    await started?.close();
+    await rm(files, { recursive: true, force: true });
+  });
+
+  const unreachable = "Maskinporten unavailable after 3 attempt(s) (last: network)";
+
+  it("names Maskinporten test's token endpoint in its banner", () => {
+    expect(started.output()).toContain("  Maskinporten: https://test.maskinporten.no/token\n");
+  });
+
+  it("answers the printed curl command with 503 upstream_unavailable and a Retry-After", async () => {
+    const { stdout } = await started.run(`${started.banner.curl} -i`);
+    expect(stdout).toMatch(/^HTTP\/1\.1 503 /);
+    expect(stdout).toMatch(/^retry-after: \d+\r$/im);
+    expect(JSON.parse(stdout.slice(stdout.indexOf("\r\n\r\n") + 4))).toMatchObject({
+      code: "upstream_unavailable",
+      detail: unreachable,
+    });
+  });
+
+  it("answers the printed npm run token line with exit 1 and 503 upstream_unavailable", async () => {
+    const failed = await started.run(started.banner.token).then(
+      () => ({ code: 0, stderr: "" }),
+      (error: { code: number; stderr: string }) => error,
+    );
+    expect(failed.code).toBe(1);
+    expect(failed.stderr).toContain(`503 upstream_unavailable: ${unreachable}`);
+  });
 });

@@ -55,22 +55,36 @@ interface Launch {
   cleanup(): Promise<void>;
 }
 
+/** `npm start` in a network namespace of its own (`unshare -rn`, loopback up): no network but loopback. */
+const ISOLATED = {
+  command: "unshare",
+  args: ["-rn", "--", "bash", "-c", "ip link set lo up && exec npm start"],
+};
+
+/** Runs `line` in the network namespace of `child` (started as ISOLATED), from `cwd`, with none of our variables. */
+function runIsolated(line: string, child: ChildProcess, cwd?: string) {
+  const nsenter = ["--preserve-credentials", "-U", "-n", "-t", String(child.pid)];
+  return execFileAsync("nsenter", [...nsenter, "bash", "-c", line], { cwd, env: cleanEnv() });
+}
+
 /**
  * Starts `npm start` on a free port in a fresh LOCAL_DIR, without the caller's broker variables, plus `env`.
- * `keys: false` for a run without the emulator, whose banner has no `npm run keys` line.
+ * `keys: false` for a run without the emulator, whose banner has no `npm run keys` line. `offline: true` runs it,
+ * and the lines it prints, with no network but loopback (as on a laptop without one): nothing beyond this host
+ * answers, whatever this host can reach.
  */
 export async function startNpmStart(
   env: Record<string, string> = {},
-  options: { keys?: boolean } = {},
+  options: { keys?: boolean; offline?: boolean } = {},
 ): Promise<NpmStart> {
   const dir = await mkdtemp(join(tmpdir(), "broker-start-"));
+  const how = options.offline ? ISOLATED : { command: "npm", args: ["start"] };
   return launch(
     {
-      command: "npm",
-      args: ["start"],
+      ...how,
       env: { ...cleanEnv(), PORT: "0", LOCAL_DIR: dir, ...env },
       dir,
-      run: runPrinted,
+      run: options.offline ? (line, child) => runIsolated(line, child) : runPrinted,
       cleanup: () => rm(dir, { recursive: true, force: true }),
     },
     options.keys ?? true,
@@ -90,19 +104,13 @@ export async function startNpmStartAsIs(): Promise<NpmStart> {
   for (const name of await readdir(ROOT)) {
     if (name !== ".local" && name !== ".git") await symlink(join(ROOT, name), join(checkout, name));
   }
-  const nsenter = ["--preserve-credentials", "-U", "-n", "-t"];
   return launch(
     {
-      command: "unshare",
-      args: ["-rn", "--", "bash", "-c", "ip link set lo up && exec npm start"],
+      ...ISOLATED,
       cwd: checkout,
       env: cleanEnv(),
       dir: join(checkout, ".local"),
-      run: (line, child) =>
-        execFileAsync("nsenter", [...nsenter, String(child.pid), "bash", "-c", line], {
-          cwd: checkout,
-          env: cleanEnv(),
-        }),
+      run: (line, child) => runIsolated(line, child, checkout),
       // Removes the symlinks and the new .local, never what they point at.
       cleanup: () => rm(checkout, { recursive: true, force: true }),
     },
