@@ -119,6 +119,12 @@ describe("the packed package", () => {
     );
   });
 
+  it("is ignored by git where `npm pack` writes it, in packages/client", async () => {
+    const tarball = join("packages/client", packed.filename);
+    const { stdout } = await run("git", ["check-ignore", "--verbose", tarball], { cwd: ROOT });
+    expect(stdout).toMatch(new RegExp(`^\\.gitignore:\\d+:\\*\\.tgz\\t${tarball}\\n$`));
+  });
+
   it("is the client's own product: its README, its runtime dependencies as the broker pins them, no install script", async () => {
     const installed = join(consumer, "node_modules/maskinporten-broker");
     expect(await readFile(join(installed, "README.md"), "utf8")).toMatch(
