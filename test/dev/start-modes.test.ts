@@ -23,6 +23,22 @@ const claimsOf = (accessToken: string) =>
 const pem = () =>
   generateKeyPairSync("rsa", { modulusLength: 2048 }).privateKey.export({ type: "pkcs8", format: "pem" });
 
+/**
+ * What docs/local.md has a Maskinporten-test user write: a key file, and a policy.json of their own allowing the
+ * local principal their client's scope. In a fresh temporary folder (`files`), removed by the caller.
+ */
+async function maskinportenTestFiles(
+  prefix: string,
+): Promise<{ files: string; keyPath: string; policy: string }> {
+  const files = await mkdtemp(join(tmpdir(), prefix));
+  const keyPath = join(files, "key.pem");
+  await writeFile(keyPath, pem(), { mode: 0o600 });
+  const policy = join(files, "policy.json");
+  const principal = "arn:aws:iam::000000000000:role/local-service";
+  await writeFile(policy, JSON.stringify({ rules: [{ principal, scopes: ["skatteetaten:mva"] }] }));
+  return { files, keyPath, policy };
+}
+
 /** Runs the banner's curl, npm run token and npm run keys lines in a shell without any broker or AWS variable. */
 function itAnswersEveryPrintedLine(start: () => NpmStart, clientId: string, keys = true): void {
   it("answers the printed curl command with a token", async () => {
@@ -71,18 +87,14 @@ describe("AWS_REGION=eu-west-1 MASKINPORTEN_ENV=test npm start (Maskinporten tes
   let maskinporten: MaskinportenEmulator;
   let files: string;
   beforeAll(async () => {
-    files = await mkdtemp(join(tmpdir(), "broker-mp-test-"));
-    const keyPath = join(files, "key.pem");
-    await writeFile(keyPath, pem(), { mode: 0o600 });
+    const written = await maskinportenTestFiles("broker-mp-test-");
+    files = written.files;
+    const { keyPath, policy } = written;
     const { jwk } = await (
       await createSigner({ key: { source: "file", path: keyPath }, alg: "RS256", kid: "mp-test-1" })
     ).current();
     maskinporten = await startMaskinportenEmulator({ host: "127.0.0.1", port: 0 });
     maskinporten.registerClient({ clientId, jwks: [jwk], scopes: ["skatteetaten:mva"] });
-    // As docs/local.md says: a policy.json of your own, allowing the local principal your client's scopes.
-    const policy = join(files, "policy.json");
-    const principal = "arn:aws:iam::000000000000:role/local-service";
-    await writeFile(policy, JSON.stringify({ rules: [{ principal, scopes: ["skatteetaten:mva"] }] }));
     started = await startNpmStart(
       {
         MASKINPORTEN_ENV: "test",
@@ -115,12 +127,9 @@ describe("MASKINPORTEN_ENV=test npm start as docs/local.md writes it, offline (n
   let started: NpmStart;
   let files: string;
   beforeAll(async () => {
-    files = await mkdtemp(join(tmpdir(), "broker-mp-offline-"));
-    const keyPath = join(files, "key.pem");
-    await writeFile(keyPath, pem(), { mode: 0o600 });
-    const policy = join(files, "policy.json");
-    const principal = "arn:aws:iam::000000000000:role/local-service";
-    await writeFile(policy, JSON.stringify({ rules: [{ principal, scopes: ["skatteetaten:mva"] }] }));
+    const written = await maskinportenTestFiles("broker-mp-offline-");
+    files = written.files;
+    const { keyPath, policy } = written;
     started = await startNpmStart(
       {
         MASKINPORTEN_ENV: "test",
