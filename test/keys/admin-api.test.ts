@@ -1,6 +1,7 @@
 import { describe, expect, it } from "vitest";
 import { ADMIN_SCOPES, type AdminScope, SelfServiceApi } from "../../lib/keys/admin-api.ts";
 import { SelfServiceError } from "../../lib/keys/errors.ts";
+import { isAdministrationScope, scopeMatches } from "../../lib/policy/index.ts";
 
 const TOKEN = "eyJhbGciOiJSUzI1NiJ9.secret-admin-token.sig";
 const BASE = "https://api.test.samarbeid.digdir.no";
@@ -113,6 +114,14 @@ describe("SelfServiceApi", () => {
       sleep: async () => undefined,
     });
     expect((await caught(api.getJwks("c"))).message).toMatch(/network error$/);
+  });
+
+  it("asks only for scopes the policy never grants by a glob", () => {
+    for (const scope of Object.values(ADMIN_SCOPES)) {
+      expect(isAdministrationScope(scope)).toBe(true);
+      expect(["*", "idporten:*", "idporten:dcr*"].some((glob) => scopeMatches(glob, scope))).toBe(false);
+      expect(scopeMatches(scope, scope)).toBe(true);
+    }
   });
 
   it("refuses a plain-http host other than loopback", () => {
