@@ -1,6 +1,7 @@
 // The client of Digdir's self-service API for a Maskinporten client's registered keys: GET / POST / DELETE of its JWKS.
 import * as v from "valibot";
 import { parseJson, parseRetryAfter } from "../contract/index.ts";
+import { ADMIN_SCOPES, type AdminScope } from "../policy/admin-scope.ts";
 import { type Deadline, noDeadline } from "../upstream/deadline.ts";
 import {
   type AttemptOutcome,
@@ -14,10 +15,6 @@ import {
 import type { HttpResponse } from "../upstream/transport.ts";
 import { isUpstreamUrl } from "../upstream/url.ts";
 import { SelfServiceError } from "./errors.ts";
-
-/** The scopes the self-service API asks of the admin token: reading the keys, and changing them. */
-export const ADMIN_SCOPES = { read: "idporten:dcr.read", write: "idporten:dcr.write" } as const;
-export type AdminScope = (typeof ADMIN_SCOPES)[keyof typeof ADMIN_SCOPES];
 
 /** A key as registered on the client: the public JWK members, and `exp` (unix seconds) as the API answers it. */
 export interface RegisteredJwk {

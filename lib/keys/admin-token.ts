@@ -1,9 +1,10 @@
 // Admin tokens for the self-service API: ordinary Maskinporten tokens for idporten:dcr.*, minted by a configured client.
 import { attemptFields, tokenFingerprint } from "../audit/index.ts";
 import type { AttemptRecord, TokenSource } from "../maskinporten/types.ts";
+import type { AdminScope } from "../policy/admin-scope.ts";
 import { InvalidRequest, toProblem } from "../problem/index.ts";
 import { parseScope } from "../request/index.ts";
-import type { AdminScope, AdminTokenSource } from "./admin-api.ts";
+import type { AdminTokenSource } from "./admin-api.ts";
 
 /** A token is reused for its scope until this long before it expires. */
 const REUSE_MARGIN_MS = 10_000;

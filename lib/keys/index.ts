@@ -1,10 +1,5 @@
 // The registered keys' lifecycle through Digdir's self-service API: status, renew, rotate, retire, the daily watch.
-export {
-  ADMIN_SCOPES,
-  type AdminScope,
-  type RegisteredJwk,
-  SelfServiceApi,
-} from "./admin-api.ts";
+export { type RegisteredJwk, SelfServiceApi } from "./admin-api.ts";
 export type { AdminTokenRecord } from "./admin-token.ts";
 export {
   KeyError,

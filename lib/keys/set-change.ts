@@ -1,5 +1,6 @@
 // Posts a change of a client's key set safely: the API has no conditional write, so read twice, post, then check.
-import { ADMIN_SCOPES, type RegisteredJwk, type SelfServiceApi } from "./admin-api.ts";
+import { ADMIN_SCOPES } from "../policy/admin-scope.ts";
+import type { RegisteredJwk, SelfServiceApi } from "./admin-api.ts";
 import { KeySetChanged, SelfServiceError } from "./errors.ts";
 
 /** Tries of a change whose set changed between the read it was planned on and the read just before posting. */

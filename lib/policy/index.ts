@@ -1,4 +1,5 @@
 // Who may have which token: the policy document, the principal normaliser and the decision.
+export { ADMIN_SCOPES, type AdminScope, isAdministrationScope } from "./admin-scope.ts";
 export { type Arn, arnMatches, formatArn, parseArn } from "./arn.ts";
 export { decide, type PolicyDecision } from "./decide.ts";
 export { globMatch } from "./glob.ts";
@@ -10,4 +11,4 @@ export {
   type UnparsedPrincipal,
 } from "./principal.ts";
 export { type Policy, PolicyError, type PolicyRule, validatePolicy } from "./schema.ts";
-export { administrationGrants, isAdministrationScope, scopeMatches } from "./scope-match.ts";
+export { administrationGrants, scopeMatches } from "./scope-match.ts";

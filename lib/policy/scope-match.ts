@@ -1,15 +1,7 @@
 // Scope patterns against requested scopes: `*` globs, except over Digdir's administration scopes (literal only).
+import { ADMINISTRATION_GLOBS, isAdministrationScope } from "./admin-scope.ts";
 import { globMatch } from "./glob.ts";
 import type { Policy } from "./schema.ts";
-
-/**
- * Digdir's self-service API scopes: whoever holds one can replace the client's registered keys and mint tokens
- * outside the broker. Compared without case so no spelling of them slips past a glob.
- */
-export function isAdministrationScope(scope: string): boolean {
-  const lower = scope.toLowerCase();
-  return lower.startsWith("idporten:dcr") || lower.startsWith("idporten:scopes");
-}
 
 /** True when `pattern` grants `scope`: an administration scope only by an entry that is exactly it, without `*`. */
 export function scopeMatches(pattern: string, scope: string): boolean {
@@ -20,7 +12,7 @@ export function scopeMatches(pattern: string, scope: string): boolean {
 /** Why a rule does not grant `scope`, for the deny reason. */
 export function scopeRefusal(who: string, scope: string): string {
   return isAdministrationScope(scope)
-    ? `${who} may not request scope ${scope}: administration scopes (idporten:dcr*, idporten:scopes*) need a rule that lists them literally`
+    ? `${who} may not request scope ${scope}: administration scopes (${ADMINISTRATION_GLOBS}) need a rule that lists them literally`
     : `${who} may not request scope ${scope}`;
 }
 

@@ -1,11 +1,11 @@
 // `npm run keys -- status|renew|rotate|retire`: parses the command line, runs one lifecycle step, prints, picks the exit code.
 import { parseArgs } from "node:util";
 import { ConfigError, loadKeyConfig, parseSigningKeyRef } from "../../lib/config/index.ts";
-import { ADMIN_SCOPES } from "../../lib/keys/admin-api.ts";
 import { KeyError } from "../../lib/keys/errors.ts";
 import type { KeyLifecycle } from "../../lib/keys/lifecycle.ts";
 import { createKeyLifecycles, type KeySetupDeps } from "../../lib/keys/setup.ts";
 import { type KeyStatus, refusesOwnKey } from "../../lib/keys/status.ts";
+import { ADMIN_SCOPES } from "../../lib/policy/index.ts";
 import { Problem, UpstreamRejected } from "../../lib/problem/index.ts";
 import { DEFAULT_CLIENT_NAME, KID_PATTERN } from "../../lib/schema/names.ts";
 import { createSigner } from "../../lib/signer/index.ts";

@@ -2,7 +2,8 @@
 import { Logger } from "@aws-lambda-powertools/logger";
 import { afterEach, describe, expect, it } from "vitest";
 import { loadKeyConfig } from "../../lib/config/index.ts";
-import { ADMIN_SCOPES, KeyWatch } from "../../lib/keys/index.ts";
+import { KeyWatch } from "../../lib/keys/index.ts";
+import { ADMIN_SCOPES } from "../../lib/policy/index.ts";
 import { type HttpTransport, nodeTransport } from "../../lib/upstream/transport.ts";
 import { keysCommand } from "../../scripts/cli/keys.ts";
 import { CLIENT_SCOPES } from "../support/broker-fixture.ts";

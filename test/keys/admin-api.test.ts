@@ -1,7 +1,12 @@
 import { describe, expect, it } from "vitest";
-import { ADMIN_SCOPES, type AdminScope, SelfServiceApi } from "../../lib/keys/admin-api.ts";
+import { SelfServiceApi } from "../../lib/keys/admin-api.ts";
 import { SelfServiceError } from "../../lib/keys/errors.ts";
-import { isAdministrationScope, scopeMatches } from "../../lib/policy/index.ts";
+import {
+  ADMIN_SCOPES,
+  type AdminScope,
+  isAdministrationScope,
+  scopeMatches,
+} from "../../lib/policy/index.ts";
 
 const TOKEN = "eyJhbGciOiJSUzI1NiJ9.secret-admin-token.sig";
 const BASE = "https://api.test.samarbeid.digdir.no";

@@ -1,7 +1,8 @@
 import { describe, expect, it } from "vitest";
-import { ADMIN_SCOPES, type RegisteredJwk, SelfServiceApi } from "../../lib/keys/admin-api.ts";
+import { type RegisteredJwk, SelfServiceApi } from "../../lib/keys/admin-api.ts";
 import { KeySetChanged } from "../../lib/keys/errors.ts";
 import { CHANGE_TRIES, changeKeySet } from "../../lib/keys/set-change.ts";
+import { ADMIN_SCOPES } from "../../lib/policy/index.ts";
 import type { HttpTransport } from "../../lib/upstream/transport.ts";
 
 const key = (kid: string): RegisteredJwk => ({ kty: "RSA", kid, n: `n-${kid}`, e: "AQAB" });

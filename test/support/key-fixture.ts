@@ -1,6 +1,7 @@
 // Test support: the broker's client on the emulator with its signing key registered for a chosen number of days, a shared clock, and the keys command.
 
-import { ADMIN_SCOPES, type KeyStatusReport } from "../../lib/keys/index.ts";
+import type { KeyStatusReport } from "../../lib/keys/index.ts";
+import { ADMIN_SCOPES } from "../../lib/policy/index.ts";
 import { FileSigner } from "../../lib/signer/file.ts";
 import { keysCommand } from "../../scripts/cli/keys.ts";
 import { type BrokerFixture, CLIENT_SCOPES, startBrokerFixture } from "./broker-fixture.ts";
