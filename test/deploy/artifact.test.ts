@@ -184,6 +184,33 @@ describe("the packaged token function", () => {
     }
   });
 
+  it("names three bad variables at once in the one error it fails with, each bad value echoed", async () => {
+    const grantsBefore = emulator.acceptedGrants.length;
+    const fn = await startFunction(
+      withRuntimeSdk,
+      tokenFunction({
+        ...fileKeyEnv,
+        MASKINPORTEN_ENV: "prodd",
+        MASKINPORTEN_CLIENT_ID: "   ",
+        TOKEN_CACHE_MAX_ENTRIES: "abc",
+      }),
+    );
+    try {
+      const error = await fn.invoke(tokenEvent(ALLOWED)).catch((e: unknown) => e);
+      expect(error).toBeInstanceOf(InvocationError);
+      const lines = ((error as InvocationError).handlerStack ?? "").split("\n    at ")[0]?.split("\n") ?? [];
+      expect(lines).toEqual([
+        "ConfigError: Invalid configuration:",
+        '  MASKINPORTEN_ENV: expected "test" or "prod", got "prodd"',
+        "  MASKINPORTEN_CLIENT_ID: expected the Maskinporten client id (or CLIENTS / CLIENTS_FILE for several clients)",
+        '  TOKEN_CACHE_MAX_ENTRIES: expected an integer from 1 to 1000000, got "abc"',
+      ]);
+      expect(emulator.acceptedGrants).toHaveLength(grantsBefore);
+    } finally {
+      await fn.stop();
+    }
+  });
+
   it("loads the AWS SDK only for an AWS key source: a file key works without the runtime's copy", async () => {
     const response = await invokeOnce(withoutSdk, fileKeyEnv);
     expect(response.statusCode, response.body).toBe(200);
