@@ -3,7 +3,7 @@ import middy from "@middy/core";
 import type { APIGatewayProxyEvent, APIGatewayProxyResult, Context } from "aws-lambda";
 import { diagnosticLogger, serviceName } from "../lib/audit/index.ts";
 import type { Broker } from "../lib/broker/call.ts";
-import { ConfigError } from "../lib/config/index.ts";
+import { ConfigError, problemTypeBaseOf } from "../lib/config/index.ts";
 import { problemResponse, toProblem } from "../lib/problem/index.ts";
 import { installSourceMappedStacks } from "./source-maps.ts";
 
@@ -49,13 +49,20 @@ export function jsonResponse(
 
 const glueLogger = diagnosticLogger(serviceName());
 
+export interface RouteOptions {
+  /** What every problem's `type` starts with; by default PROBLEM_TYPE_BASE's, read when the handler is made. */
+  problemTypeBase?: string;
+}
+
 /**
  * A route handler wrapped in middy: any error becomes problem+json, except an invalid configuration, which
  * is rethrown so the function fails like a refused start (and logs what to fix).
  */
 export function routeHandler(
   route: (event: APIGatewayProxyEvent, requestId: string, context: Context) => Promise<APIGatewayProxyResult>,
+  options: RouteOptions = {},
 ): LambdaHandler {
+  const problemTypeBase = options.problemTypeBase ?? problemTypeBaseOf();
   // No early-timeout timer: nothing here reads the abort signal it would fire, and it costs a timer per request.
   return middy<APIGatewayProxyEvent, APIGatewayProxyResult>({ timeoutEarlyInMillis: 0 })
     .onError(async (request) => {
@@ -71,7 +78,7 @@ export function routeHandler(
           cause_name: problem.causeName ?? "unknown",
         });
       }
-      request.response = problemResponse(problem, requestId);
+      request.response = problemResponse(problem, requestId, problemTypeBase);
     })
     .handler((event, context) => route(event, requestIdOf(event, context), context));
 }

@@ -7,7 +7,14 @@ import { ConfigError } from "../lib/config/index.ts";
 import { toProblem } from "../lib/problem/index.ts";
 import type { RawTokenBody } from "../lib/request/index.ts";
 import { containerAudit, defaultBroker } from "./default-broker.ts";
-import { type BrokerSource, jsonResponse, type LambdaHandler, resolveBroker, routeHandler } from "./http.ts";
+import {
+  type BrokerSource,
+  jsonResponse,
+  type LambdaHandler,
+  type RouteOptions,
+  resolveBroker,
+  routeHandler,
+} from "./http.ts";
 
 function contentTypeOf(headers: APIGatewayProxyEvent["headers"]): string | undefined {
   const name = Object.keys(headers ?? {}).find((h) => h.toLowerCase() === "content-type");
@@ -37,7 +44,7 @@ function tokenCallOf(event: APIGatewayProxyEvent, requestId: string, context: Co
   };
 }
 
-export interface TokenHandlerDeps {
+export interface TokenHandlerDeps extends RouteOptions {
   /** Audits the requests no broker could answer (its start failed); defaults to the container's. */
   audit?: AuditTrail;
   monotonic?: () => number;
@@ -61,7 +68,7 @@ export function createTokenHandler(source: BrokerSource, deps: TokenHandlerDeps 
       "Cache-Control": "no-store",
       "X-Token-Cache": answer.cache,
     });
-  });
+  }, deps);
 }
 
 export const handler: LambdaHandler = createTokenHandler(defaultBroker);

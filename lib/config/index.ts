@@ -17,6 +17,7 @@ export { type DocumentSource, documentText } from "./document-source.ts";
 export type { MaskinportenEnvironment } from "./environment.ts";
 export type { KeyLifecycleConfig } from "./key-lifecycle.ts";
 export type { PolicySource } from "./policy-source.ts";
+export { DEFAULT_PROBLEM_TYPE_BASE, problemTypeBaseOf } from "./problem-type.ts";
 export { invalidConfiguration } from "./problems.ts";
 export * from "./signing.ts";
 
@@ -33,8 +34,6 @@ export interface Config extends TokenLimits {
   /** PID_PSEUDONYM_KEY: the HMAC key of audit records' pid_pseudonym; required when the policy allows pid. */
   pidPseudonymKey?: SigningKeyRef | undefined;
   keys: KeyLifecycleConfig;
-  /** PROBLEM_TYPE_BASE: every problem+json `type` is this and the code. */
-  problemTypeBase: string;
 }
 
 /** What the key watch and `npm run keys` read: the environment, the clients and the key lifecycle; no policy. */
@@ -75,7 +74,12 @@ export function loadKeyConfig(env: Env = process.env): KeyConfig {
 export function loadConfig(env: Env = process.env): Config {
   const maskinporten = readMaskinporten(env);
   const clients = readClients(env);
-  const { limits, ...config } = checked({
+  // PROBLEM_TYPE_BASE is read here only so a bad one is named with the rest; handlers read it themselves.
+  const {
+    limits,
+    problemTypeBase: _named,
+    ...config
+  } = checked({
     maskinporten,
     clients,
     policy: readPolicySource(env),

@@ -1,7 +1,7 @@
 // PROBLEM_TYPE_BASE: what a problem+json `type` starts with (base + code); by default each code's docs/api.md heading.
 import * as v from "valibot";
 import { expecting } from "./problems.ts";
-import { section } from "./variables.ts";
+import { type Env, section } from "./variables.ts";
 
 /** The repository's docs/api.md on GitHub, where each problem code is a heading of its own. */
 export const DEFAULT_PROBLEM_TYPE_BASE =
@@ -31,7 +31,7 @@ export function isProblemTypeBase(value: string): boolean {
 
 const expected = expecting("PROBLEM_TYPE_BASE", 'an absolute https URL ending in "/" or "#"');
 
-/** PROBLEM_TYPE_BASE trimmed, or the default when unset. */
+/** PROBLEM_TYPE_BASE trimmed, or the default when unset; part of loadConfig so a bad value is named with the rest. */
 export const readProblemTypeBase = section(
   {
     PROBLEM_TYPE_BASE: v.pipe(
@@ -47,3 +47,13 @@ export const readProblemTypeBase = section(
   },
   (e) => e.PROBLEM_TYPE_BASE,
 );
+
+/**
+ * The base every handler renders problems with, read from the environment alone when the handler is made, so
+ * an answer given before the rest of the configuration has loaded (a key unreachable at cold start) has it
+ * too. The default when unset, and when invalid: `loadConfig` then refuses the whole configuration, naming it.
+ */
+export function problemTypeBaseOf(env: Env = process.env): string {
+  const read = readProblemTypeBase(env);
+  return "value" in read ? read.value : DEFAULT_PROBLEM_TYPE_BASE;
+}

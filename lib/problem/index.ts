@@ -18,8 +18,6 @@ export const UPSTREAM_NAMES: Readonly<Record<Upstream, string>> = {
   altinn: "Altinn",
 };
 
-export const PROBLEM_TYPE_BASE = "https://github.com/maskinporten-broker/problems/";
-
 export interface ProblemOptions {
   cause?: unknown;
   causeName?: string | undefined;
@@ -163,15 +161,15 @@ export interface ProblemResponse {
   body: string;
 }
 
-/** The problem+json (RFC 9457) response for a problem. */
-export function problemResponse(problem: Problem, requestId: string): ProblemResponse {
+/** The problem+json (RFC 9457) response for a problem; its `type` is `typeBase` (PROBLEM_TYPE_BASE) and the code. */
+export function problemResponse(problem: Problem, requestId: string, typeBase: string): ProblemResponse {
   const headers: Record<string, string> = {
     "Content-Type": "application/problem+json",
     "Cache-Control": "no-store",
   };
   if (problem.retryAfterSeconds !== undefined) headers["Retry-After"] = String(problem.retryAfterSeconds);
   const body = {
-    type: `${PROBLEM_TYPE_BASE}${problem.code}`,
+    type: `${typeBase}${problem.code}`,
     title: problem.title,
     status: problem.status,
     code: problem.code,

@@ -1,6 +1,12 @@
 import fc from "fast-check";
 import { describe, expect, it } from "vitest";
-import { ConfigError, loadConfig, parseSigningKeyRef } from "../../lib/config/index.ts";
+import {
+  ConfigError,
+  DEFAULT_PROBLEM_TYPE_BASE,
+  loadConfig,
+  parseSigningKeyRef,
+  problemTypeBaseOf,
+} from "../../lib/config/index.ts";
 import { configErrorOf as messageOf } from "../support/config-error.ts";
 
 const MINIMAL = {
@@ -31,7 +37,6 @@ describe("loadConfig", () => {
       upstreamTimeoutMs: 3000,
       altinn: { exchangeUrl: "https://platform.tt02.altinn.no/authentication/api/v1/exchange/maskinporten" },
       keys: { adminUrl: "https://api.test.samarbeid.digdir.no", warnDays: 30, autoRenew: false },
-      problemTypeBase: "https://github.com/maskinporten-broker/maskinporten-broker/blob/main/docs/api.md#",
     });
   });
 
@@ -41,8 +46,19 @@ describe("loadConfig", () => {
       "https://docs.example.no/api.html#",
       "https://x/",
     ]) {
-      expect(loadConfig({ ...MINIMAL, PROBLEM_TYPE_BASE: ` ${base} ` }).problemTypeBase).toBe(base);
+      const env = { ...MINIMAL, PROBLEM_TYPE_BASE: ` ${base} ` };
+      expect(() => loadConfig(env)).not.toThrow();
+      expect(problemTypeBaseOf(env)).toBe(base);
     }
+  });
+
+  it("renders problems under docs/api.md's headings when PROBLEM_TYPE_BASE is unset, empty or refused", () => {
+    for (const value of [undefined, "", "  ", "http://errors.example.no/"]) {
+      expect(problemTypeBaseOf({ PROBLEM_TYPE_BASE: value })).toBe(DEFAULT_PROBLEM_TYPE_BASE);
+    }
+    expect(DEFAULT_PROBLEM_TYPE_BASE).toBe(
+      "https://github.com/maskinporten-broker/maskinporten-broker/blob/main/docs/api.md#",
+    );
   });
 
   it("picks production's issuer and endpoint, never ver2", () => {
