@@ -20,17 +20,21 @@ const NO_AWS_CREDENTIALS = {
 };
 
 describe("npm start with a bad configuration", () => {
-  it("names three bad variables at once, each with its value, and exits 1", async () => {
+  it("names four bad variables at once, each with its value, and exits 1", async () => {
     const output = await refusal({
       MASKINPORTEN_ENV: "prodd",
       TOKEN_CACHE_MAX_ENTRIES: "0",
       LOCAL_CLIENTS: "ten",
+      PROBLEM_TYPE_BASE: "http://errors.example.no/",
     });
     expect(output).toMatch(/^npm start exited with 1:/);
     expect(output).toContain("npm start failed: Invalid configuration:");
     expect(output).toContain('LOCAL_CLIENTS: expected a number of local clients from 1 to 9, got "ten"');
     expect(output).toContain('MASKINPORTEN_ENV: expected "test" or "prod", got "prodd"');
     expect(output).toContain('TOKEN_CACHE_MAX_ENTRIES: expected an integer from 1 to 1000000, got "0"');
+    expect(output).toContain(
+      'PROBLEM_TYPE_BASE: expected an absolute https URL ending in "/" or "#", got "http://errors.example.no/"',
+    );
     // With MASKINPORTEN_ENV set npm start fills in no client: that is named in the same breath.
     expect(output).toContain("MASKINPORTEN_CLIENT_ID: expected the Maskinporten client id");
   });

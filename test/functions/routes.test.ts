@@ -86,6 +86,25 @@ describe("route glue", () => {
     expect(response.body).not.toContain("secret detail");
   });
 
+  it("renders a problem's type under PROBLEM_TYPE_BASE, read when the handler is made", async () => {
+    const failing = () => Promise.reject(new TypeError("boom"));
+    const event = tokenEvent({ scope: "a" });
+    const configured = createTokenHandler(failing, { problemTypeBase: "https://errors.example.no/broker/" });
+    const body = JSON.parse((await configured(event, lambdaContext("token"))).body) as { type: string };
+    expect(body.type).toBe("https://errors.example.no/broker/internal_error");
+
+    const saved = process.env.PROBLEM_TYPE_BASE;
+    process.env.PROBLEM_TYPE_BASE = "https://docs.example.no/api#";
+    try {
+      const fromEnv = createTokenHandler(failing);
+      const answer = JSON.parse((await fromEnv(event, lambdaContext("token"))).body) as { type: string };
+      expect(answer.type).toBe("https://docs.example.no/api#internal_error");
+    } finally {
+      if (saved === undefined) delete process.env.PROBLEM_TYPE_BASE;
+      else process.env.PROBLEM_TYPE_BASE = saved;
+    }
+  });
+
   it("lazy() builds once, and tries again after a failure", async () => {
     let calls = 0;
     const get = lazy(async () => {
