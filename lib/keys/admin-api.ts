@@ -2,12 +2,12 @@
 import * as v from "valibot";
 import { parseJson, parseRetryAfter } from "../contract/index.ts";
 import { ADMIN_SCOPES, type AdminScope } from "../policy/admin-scope.ts";
-import { type Deadline, noDeadline } from "../upstream/deadline.ts";
+import { type Alarm, Deadline, timerAlarm } from "../upstream/deadline.ts";
 import {
   type AttemptOutcome,
   type GiveUp,
-  isTimeout,
   type RetrySchedule,
+  thrownOutcome,
   type UpstreamDeps,
   type UpstreamRuntime,
   upstreamRuntime,
@@ -50,14 +50,28 @@ const JwksAnswerSchema = v.object({ keys: v.array(RegisteredJwkSchema) });
 /** The members posted back: public members only, never anything the answer added beyond them. */
 export const POSTED_MEMBERS = ["kty", "alg", "use", "kid", "n", "e", "crv", "x", "y", "x5c", "exp"] as const;
 
-/** Who asks the token endpoint for an admin token (one per scope), e.g. the broker's own Maskinporten client. */
-export type AdminTokenSource = (scope: AdminScope) => Promise<string>;
+/**
+ * Who asks the token endpoint for an admin token (one per scope), e.g. the broker's own Maskinporten client; it
+ * gives up when the call's deadline passes.
+ */
+export type AdminTokenSource = (scope: AdminScope, deadline?: Deadline) => Promise<string>;
+
+/** The self-service API's injectables: the upstream ones, and the alarm its deadline and its timeouts fire on. */
+export interface SelfServiceDeps extends UpstreamDeps {
+  /** Node's timer by default; tests pass one driven by their own clock. */
+  alarm?: Alarm | undefined;
+}
+
+/** 30 s: a call's admin token and its retries (25 s budget) fit; a hung call ends well inside the key watch's 300 s. */
+export const SELF_SERVICE_DEADLINE_MS = 30_000;
 
 export interface SelfServiceApiOptions extends Partial<Omit<RetrySchedule, "timeoutMs">> {
   /** e.g. https://api.test.samarbeid.digdir.no (https; plain http only to a loopback host). */
   baseUrl: string;
   /** Per attempt; default 10 s. */
   timeoutMs?: number | undefined;
+  /** One call, its admin token and every attempt and wait together; default SELF_SERVICE_DEADLINE_MS. */
+  deadlineMs?: number | undefined;
 }
 
 type Method = "GET" | "POST" | "DELETE";
@@ -70,6 +84,14 @@ const lastError: GiveUp = (last) =>
     ? last.cause
     : new SelfServiceError("admin_unavailable", `self-service API: ${last.outcome}`);
 
+/** What a call that threw came to, as its error message says it. */
+const THROWN: Record<ReturnType<typeof thrownOutcome>, string> = {
+  deadline: "no answer before the call's deadline",
+  timeout: "timed out",
+  oversized_body: "answer too large",
+  network: "network error",
+};
+
 /**
  * Reads are retried on the shared schedule (5xx, 429, timeout, network). Writes are not: POST and DELETE replace
  * the whole set as planned on a read made just before (see set-change.ts), and a retry seconds later could
@@ -78,19 +100,23 @@ const lastError: GiveUp = (last) =>
 export class SelfServiceApi {
   private readonly baseUrl: string;
   private readonly timeoutMs: number;
+  private readonly deadlineMs: number;
+  private readonly alarm: Alarm;
   private readonly reads: UpstreamRuntime;
   private readonly writes: UpstreamRuntime;
 
   constructor(
     options: SelfServiceApiOptions,
     private readonly token: AdminTokenSource,
-    deps: UpstreamDeps = {},
+    deps: SelfServiceDeps = {},
   ) {
     if (!isUpstreamUrl(options.baseUrl)) {
       throw new TypeError("self-service API: expected an https URL (plain http only to a loopback host)");
     }
     this.baseUrl = options.baseUrl.replace(/\/+$/, "");
     this.timeoutMs = options.timeoutMs ?? 10_000;
+    this.deadlineMs = options.deadlineMs ?? SELF_SERVICE_DEADLINE_MS;
+    this.alarm = deps.alarm ?? timerAlarm;
     const schedule = { ...options, timeoutMs: this.timeoutMs };
     this.reads = upstreamRuntime(schedule, deps, lastError);
     this.writes = upstreamRuntime({ ...schedule, maxRetries: 0 }, deps, lastError);
@@ -98,7 +124,7 @@ export class SelfServiceApi {
 
   /** Gets (or reuses) the admin token for `scope` now, so that a call right after waits for no token. */
   async authorize(scope: AdminScope): Promise<void> {
-    await this.token(scope);
+    await this.token(scope, this.deadline());
   }
 
   /** The client's registered keys, with their `exp`. */
@@ -122,10 +148,10 @@ export class SelfServiceApi {
     scope: AdminScope,
     body?: unknown,
   ): Promise<RegisteredJwk[]> {
-    const token = await this.token(scope);
+    const deadline = this.deadline();
+    const token = await this.token(scope, deadline);
     const url = `${this.baseUrl}/api/v1/clients/${encodeURIComponent(clientId)}/jwks`;
     const runtime = method === "GET" ? this.reads : this.writes;
-    const deadline = noDeadline();
     const answer = await runtime.retry(
       () => this.attempt(runtime, deadline, method, url, token, body),
       deadline,
@@ -169,8 +195,9 @@ export class SelfServiceApi {
       });
       text = await response.text();
     } catch (error) {
-      const reason = isTimeout(error) ? "timed out" : "network error";
-      return transient(reason, new SelfServiceError("admin_unavailable", `${method} ${url}: ${reason}`));
+      const outcome = thrownOutcome(error, deadline);
+      const message = `${method} ${url}: ${THROWN[outcome]}`;
+      return transient(outcome, new SelfServiceError("admin_unavailable", message));
     }
     const status = response.status;
     if (status >= 500 || status === 429) {
@@ -186,6 +213,12 @@ export class SelfServiceApi {
       );
     }
     return { kind: "ok", value: { status, text } };
+  }
+
+  /** A call's deadline, from now. */
+  private deadline(): Deadline {
+    const { monotonic } = this.reads;
+    return new Deadline(monotonic() + this.deadlineMs, monotonic, this.alarm);
   }
 }
 

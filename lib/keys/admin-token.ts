@@ -38,7 +38,7 @@ export function adminTokens(source: TokenSource, options: AdminTokenOptions): Ad
   const now = options.now ?? Date.now;
   const record = options.onRecord ?? (() => undefined);
   const held = new Map<AdminScope, { token: string; until: number }>();
-  return async (scope) => {
+  return async (scope, deadline) => {
     const kept = held.get(scope);
     if (kept !== undefined && kept.until > now()) return kept.token;
     const started = now();
@@ -47,7 +47,10 @@ export function adminTokens(source: TokenSource, options: AdminTokenOptions): Ad
     try {
       const parsed = parseScope(scope);
       if ("error" in parsed) throw new InvalidRequest(`scope: ${parsed.error}`);
-      const { token } = await source.requestToken({ scopes: parsed.scopes }, { attempts });
+      const { token } = await source.requestToken(
+        { scopes: parsed.scopes },
+        deadline === undefined ? { attempts } : { attempts, deadline },
+      );
       record({
         event: "admin_token_issued",
         ...base,

@@ -2,9 +2,8 @@
 import type { ClientConfig, KeyConfig } from "../config/index.ts";
 import { MaskinportenClient } from "../maskinporten/client.ts";
 import { createSigner, type Signer, type SignerDeps } from "../signer/index.ts";
-import type { UpstreamDeps } from "../upstream/retry.ts";
 import type { HttpTransport } from "../upstream/transport.ts";
-import { SelfServiceApi } from "./admin-api.ts";
+import { SelfServiceApi, type SelfServiceDeps } from "./admin-api.ts";
 import { type AdminTokenRecord, adminTokens } from "./admin-token.ts";
 import { KeyLifecycle, type KeyLifecycleDeps } from "./lifecycle.ts";
 
@@ -13,8 +12,8 @@ export interface KeySetupDeps extends KeyLifecycleDeps {
   signer?: SignerDeps | undefined;
   /** Receives the audit record of every admin token minted or refused (the grants signed for it). */
   onAdminToken?: ((record: AdminTokenRecord) => void) | undefined;
-  /** Retry timing and the like for the upstream calls: the admin tokens' Maskinporten client, the self-service API. */
-  upstream?: Omit<UpstreamDeps, "fetch" | "now"> | undefined;
+  /** Retry timing, clocks and alarm for the upstream calls: the admin tokens' Maskinporten client, the self-service API. */
+  upstream?: Omit<SelfServiceDeps, "fetch" | "now"> | undefined;
 }
 
 /** One KeyLifecycle per configured client, in configuration order. */
@@ -38,7 +37,7 @@ export async function createKeyLifecycles(
     return signer;
   };
   const now = deps.now ?? Date.now;
-  const upstream: UpstreamDeps = { ...deps.upstream, now, fetch: deps.fetch };
+  const upstream: SelfServiceDeps = { ...deps.upstream, now, fetch: deps.fetch };
   const tokensOf = new Map<string, ReturnType<typeof adminTokens>>();
   const adminTokenSource = async (client: ClientConfig) => {
     const existing = tokensOf.get(client.name);

@@ -1,5 +1,5 @@
 import { describe, expect, it } from "vitest";
-import { SelfServiceApi } from "../../lib/keys/admin-api.ts";
+import { SELF_SERVICE_DEADLINE_MS, SelfServiceApi } from "../../lib/keys/admin-api.ts";
 import { SelfServiceError } from "../../lib/keys/errors.ts";
 import {
   ADMIN_SCOPES,
@@ -7,6 +7,8 @@ import {
   isAdministrationScope,
   scopeMatches,
 } from "../../lib/policy/index.ts";
+import type { HttpTransport } from "../../lib/upstream/transport.ts";
+import { type VirtualClock, virtualClock } from "../support/virtual-clock.ts";
 
 const TOKEN = "eyJhbGciOiJSUzI1NiJ9.secret-admin-token.sig";
 const BASE = "https://api.test.samarbeid.digdir.no";
@@ -49,6 +51,24 @@ const caught = async (promise: Promise<unknown>): Promise<SelfServiceError> => {
   expect(error).toBeInstanceOf(SelfServiceError);
   return error as SelfServiceError;
 };
+
+/** A transport that never answers: each call is held until its signal aborts, as fetch's is. */
+function hangingTransport(clock: VirtualClock) {
+  const started: number[] = [];
+  const waiting: (() => void)[] = [];
+  const transport: HttpTransport = (_url, request) => {
+    started.push(clock.now);
+    waiting.shift()?.();
+    return new Promise((_, reject) => {
+      const signal = request.signal;
+      signal?.addEventListener("abort", () => reject(signal.reason), { once: true });
+    });
+  };
+  /** Resolves once the `n`th call has been made. */
+  const called = (n: number): Promise<void> =>
+    started.length >= n ? Promise.resolve() : new Promise((resolve) => waiting.push(resolve));
+  return { transport, started, called };
+}
 
 describe("SelfServiceApi", () => {
   it("reads the set with a dcr.read token and keeps only the registered members", async () => {
@@ -119,6 +139,51 @@ describe("SelfServiceApi", () => {
       sleep: async () => undefined,
     });
     expect((await caught(api.getJwks("c"))).message).toMatch(/network error$/);
+  });
+
+  it("ends a read that gets no answer when its attempts' timeouts fire on the injected alarm", async () => {
+    const clock = virtualClock();
+    const hung = hangingTransport(clock);
+    const api = new SelfServiceApi({ baseUrl: BASE, timeoutMs: 10_000 }, async () => TOKEN, {
+      fetch: hung.transport,
+      monotonic: clock.monotonic,
+      alarm: clock.alarm,
+      sleep: clock.sleep,
+      random: () => 0,
+    });
+    const read = caught(api.getJwks("c"));
+    await hung.called(1);
+    clock.advance(10_000);
+    await hung.called(2);
+    clock.advance(10_000);
+    const error = await read;
+    expect(error.code).toBe("admin_unavailable");
+    expect(error.message).toBe(`GET ${BASE}/api/v1/clients/c/jwks: timed out`);
+    // A third attempt would end past the 25 s budget: not started.
+    expect(hung.started).toEqual([0, 10_100]);
+  });
+
+  it("ends a call at its deadline, the admin token's time included, whatever the attempt's own timeout", async () => {
+    const clock = virtualClock();
+    const hung = hangingTransport(clock);
+    const slowToken = async () => {
+      clock.advance(SELF_SERVICE_DEADLINE_MS - 2000);
+      return TOKEN;
+    };
+    const api = new SelfServiceApi({ baseUrl: BASE, timeoutMs: 10_000 }, slowToken, {
+      fetch: hung.transport,
+      monotonic: clock.monotonic,
+      alarm: clock.alarm,
+    });
+    const write = caught(api.deleteJwks("c"));
+    await hung.called(1);
+    clock.advance(1999);
+    expect(hung.started).toEqual([SELF_SERVICE_DEADLINE_MS - 2000]);
+    clock.advance(1);
+    const error = await write;
+    expect(error.code).toBe("admin_unavailable");
+    expect(error.message).toBe(`DELETE ${BASE}/api/v1/clients/c/jwks: no answer before the call's deadline`);
+    expect(clock.now).toBe(SELF_SERVICE_DEADLINE_MS);
   });
 
   it("asks only for scopes the policy never grants by a glob", () => {
