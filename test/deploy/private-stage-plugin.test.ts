@@ -1,6 +1,6 @@
 // The osls plugin's rules that need no packaging: signing key refs, named callers, key grants, the deploy refusal.
 import { execFile } from "node:child_process";
-import { existsSync } from "node:fs";
+import { existsSync, readFileSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { promisify } from "node:util";
 import { describe, expect, it } from "vitest";
@@ -10,7 +10,7 @@ import PrivateStagePlugin, {
   parseSigningKeys,
 } from "../../scripts/osls-private-stage.mjs";
 import type { Callers, PrivateStageSettings, Resources } from "../../scripts/private-stage/types.ts";
-import { copyService } from "./package-service.ts";
+import { copyService, REPO_ROOT } from "./package-service.ts";
 
 const KEY_A = "arn:aws:kms:eu-north-1:111122223333:key/11111111-1111-1111-1111-111111111111";
 const KEY_B = "arn:aws:kms:eu-north-1:111122223333:key/mrk-22222222222222222222222222222222";
@@ -272,14 +272,18 @@ const SET = {
   signingKeyArn: KEY_A,
 };
 
-/** The plugin as osls builds it for `sls <commands>`, serverless.yml's params.default being DEFAULTS. */
-function commandPlugin(commands: string[], settings: PrivateStageSettings) {
+/** The plugin as osls builds it for `sls <commands>`, serverless.yml's params.default being `defaults`. */
+function commandPlugin(
+  commands: string[],
+  settings: PrivateStageSettings,
+  defaults: Record<string, unknown> = DEFAULTS,
+) {
   return new PrivateStagePlugin({
     service: {
       provider: { stage: "prod", compiledCloudFormationTemplate: { Resources: {} } },
       custom: { privateStage: settings },
     },
-    configurationInput: { params: { default: DEFAULTS } },
+    configurationInput: { params: { default: defaults } },
     processedInput: { commands, options: {} },
     classes: { Error },
   });
@@ -296,9 +300,13 @@ const settingsOf = (params: typeof SET, callers: Callers): PrivateStageSettings 
 });
 
 /** What the plugin's `initialize` hook throws for `sls <commands>`, or undefined. */
-function refusal(commands: string[], settings: PrivateStageSettings): string | undefined {
+function refusal(
+  commands: string[],
+  settings: PrivateStageSettings,
+  defaults?: Record<string, unknown>,
+): string | undefined {
   try {
-    commandPlugin(commands, settings).hooks.initialize?.();
+    commandPlugin(commands, settings, defaults).hooks.initialize?.();
     return undefined;
   } catch (error) {
     return (error as Error).message;
@@ -376,15 +384,70 @@ describe("sls package", () => {
   });
 });
 
+/** `npx sls <args>` in a copy of the service, offline: its output, or its failure's. */
+function sls(copy: ReturnType<typeof copyService>, args: string[]) {
+  return promisify(execFile)(
+    process.execPath,
+    [join(copy.dir, "node_modules/osls/bin/serverless.js"), ...args],
+    {
+      cwd: copy.dir,
+      env: { ...copy.env, SLS_TELEMETRY_DISABLED: "1" },
+      maxBuffer: 16 * 1024 * 1024,
+    },
+  );
+}
+
+const SERVERLESS_YML = readFileSync(join(REPO_ROOT, "serverless.yml"), "utf8");
+
+/** serverless.yml with its commented `prod:` block under `params:` uncommented: `# ` taken off exactly its lines. */
+function withProdBlock(yml: string): string {
+  const lines = yml.split("\n");
+  const start = lines.indexOf("  # prod:");
+  let end = start + 1;
+  while (lines[end]?.startsWith("  #   ")) end++;
+  if (start < 0 || end - start < 2)
+    throw new Error("serverless.yml has no commented prod: block under params:");
+  return lines.map((line, i) => (i >= start && i < end ? `  ${line.slice(4)}` : line)).join("\n");
+}
+
+/** What osls resolves from `yml` for stage prod: the plugin's settings and params.default. */
+async function resolvedStage(yml: string) {
+  const copy = copyService();
+  try {
+    writeFileSync(join(copy.dir, "serverless.yml"), yml);
+    const { stdout } = await sls(copy, ["print", "--stage", "prod", "--format", "json"]);
+    const printed = JSON.parse(stdout) as {
+      params: { default: Record<string, unknown>; prod?: Record<string, unknown> };
+      custom: { privateStage: PrivateStageSettings };
+    };
+    return { params: printed.params, settings: printed.custom.privateStage };
+  } finally {
+    copy.remove();
+  }
+}
+
+describe("serverless.yml's commented params.prod block", () => {
+  // Left commented, the block changes nothing: "npx sls deploy, offline" below is refused by parameter.
+  it("uncommented as shipped, passes the deploy check: it sets every placeholder param and names a caller", async () => {
+    const { params, settings } = await resolvedStage(withProdBlock(SERVERLESS_YML));
+    expect(Object.keys(params.prod ?? {})).toEqual(
+      expect.arrayContaining([
+        "vpcEndpointIds",
+        "policyFile",
+        "maskinportenClientId",
+        "signingKeyArn",
+        "callerOrgId",
+      ]),
+    );
+    expect(refusal(["deploy"], settings, params.default)).toBeUndefined();
+  }, 180_000);
+});
+
 describe("npx sls deploy, offline", () => {
   it("refuses before it packages or calls AWS, listing every problem by parameter", async () => {
     const copy = copyService();
     try {
-      const run = promisify(execFile)(
-        process.execPath,
-        [join(copy.dir, "node_modules/osls/bin/serverless.js"), "deploy", "--stage", "prod"],
-        { cwd: copy.dir, env: { ...copy.env, SLS_TELEMETRY_DISABLED: "1" } },
-      );
+      const run = sls(copy, ["deploy", "--stage", "prod"]);
       const failed = (await run.then(
         () => ({ stdout: "", stderr: "sls deploy succeeded" }),
         (error: { stdout: string; stderr: string }) => error,
