@@ -2,11 +2,12 @@
 import type { ClientConfig, Config } from "../config/index.ts";
 import { ConfigError } from "../config/index.ts";
 import { MaskinportenClient } from "../maskinporten/client.ts";
-import type { TokenSource, UpstreamDeps } from "../maskinporten/types.ts";
+import type { TokenSource } from "../maskinporten/types.ts";
 import { InvalidRequest, quoted } from "../problem/index.ts";
 import { type ClientName, type TokenRequest, withOnlyClient } from "../request/index.ts";
 import { createClientSigner, type Signer, type SignerDeps } from "../signer/index.ts";
 import { type Jwks, jwksOf } from "../signer/jwks.ts";
+import type { UpstreamDeps } from "../upstream/retry.ts";
 
 /** One configured client, ready to sign for. */
 export interface BrokerClient {

@@ -11,11 +11,12 @@ import {
   type AttemptOutcome,
   failedAnswer,
   thrownOutcome,
+  type UpstreamDeps,
   type UpstreamRuntime,
   upstreamRuntime,
 } from "../upstream/retry.ts";
 import type { HttpResponse } from "../upstream/transport.ts";
-import type { AttemptRecord, TokenResult, TokenSource, TokenTrace, UpstreamDeps } from "./types.ts";
+import type { AttemptRecord, TokenResult, TokenSource, TokenTrace } from "./types.ts";
 
 export interface MaskinportenClientOptions {
   /** The environment's issuer: the grant's `aud`. */

@@ -1,4 +1,4 @@
-// The shapes the Maskinporten client promises to the broker: a token, the facts of each attempt, and its injectables.
+// The shapes the Maskinporten client promises to the broker: a token, the facts of each attempt, the trace they go in.
 
 import type { TokenResponse } from "../contract/index.ts";
 import type { TokenRequest } from "../request/types.ts";
@@ -22,9 +22,6 @@ export interface TokenResult {
   /** Monotonic ms (the client's `monotonic()`) when the successful response arrived: lifetimes count from here. */
   receivedAt: number;
 }
-
-/** The client takes the upstream runtime's injectables (its transport, clocks, ids, clock-skew warning). */
-export type { UpstreamDeps } from "../upstream/retry.ts";
 
 /** Where a token request writes its attempts as it goes, and the deadline it runs under (none: only the budget). */
 export interface TokenTrace {

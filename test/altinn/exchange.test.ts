@@ -3,8 +3,8 @@ import { afterAll, beforeAll, beforeEach, describe, expect, it } from "vitest";
 import { type MaskinportenEmulator, startMaskinportenEmulator } from "../../dev/maskinporten-emulator.ts";
 import { AltinnExchange, type ExchangeAttempt } from "../../lib/altinn/exchange.ts";
 import { MaskinportenClient } from "../../lib/maskinporten/client.ts";
-import type { UpstreamDeps } from "../../lib/maskinporten/types.ts";
 import { UpstreamRejected, UpstreamUnavailable } from "../../lib/problem/index.ts";
+import type { UpstreamDeps } from "../../lib/upstream/retry.ts";
 import { asParsed } from "../support/request.ts";
 import { freshFileSigner } from "../support/signer.ts";
 

@@ -3,9 +3,10 @@ import type { AddressInfo } from "node:net";
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from "vitest";
 import { type MaskinportenEmulator, startMaskinportenEmulator } from "../../dev/maskinporten-emulator.ts";
 import { MaskinportenClient, type MaskinportenClientOptions } from "../../lib/maskinporten/client.ts";
-import type { AttemptRecord, UpstreamDeps } from "../../lib/maskinporten/types.ts";
+import type { AttemptRecord } from "../../lib/maskinporten/types.ts";
 import { SigningUnavailable, UpstreamRejected, UpstreamUnavailable } from "../../lib/problem/index.ts";
 import type { Signer, SigningKey } from "../../lib/signer/signer.ts";
+import type { UpstreamDeps } from "../../lib/upstream/retry.ts";
 import { asParsed } from "../support/request.ts";
 import { freshFileSigner } from "../support/signer.ts";
 
