@@ -43,8 +43,9 @@ export interface KeyLifecycleConfig {
   /** The client whose token manages every client's keys; absent: each client manages its own. */
   adminClient?: string | undefined;
   /**
-   * The admin client when KEY_ADMIN_CLIENT_ID defines it apart from the serving clients: only the key lifecycle
-   * (key watch, `npm run keys`) loads it, so the token function never holds its key or its scopes.
+   * The admin client KEY_ADMIN_CLIENT_ID and KEY_ADMIN_SIGNING_* define apart from the serving clients, in what
+   * loadConfig and loadKeyConfig answer alike; only the key lifecycle (lib/keys/setup.ts) signs with it. The token
+   * function is kept from it by its environment: serverless.yml sets KEY_ADMIN_* on the key watch alone.
    */
   separateAdminClient?: ClientConfig | undefined;
 }
