@@ -156,7 +156,7 @@ export class TokenRecord {
       {
         ...this.fields,
         event,
-        ...(trace === undefined ? {} : traceFields(trace)),
+        ...traceFields(trace),
         ...upstreamOf(problem),
         latency_ms: this.latency(),
         code: problem.code,
@@ -187,6 +187,6 @@ export class TokenRecord {
 }
 
 /** The attempts' facts as audit fields: the last grant, the key, Maskinporten's and Altinn's last status. */
-function traceFields(trace: RequestTrace): Partial<AuditRecord> {
-  return { ...attemptFields(trace.attempts), ...exchangeFields(trace.exchangeAttempts) };
+function traceFields(trace: RequestTrace | undefined): Partial<AuditRecord> {
+  return { ...attemptFields(trace?.attempts ?? []), ...exchangeFields(trace?.exchangeAttempts ?? []) };
 }

@@ -186,6 +186,7 @@ export class SelfServiceApi {
         headers: {
           authorization: `Bearer ${token}`,
           accept: "application/json",
+          // Spread, not an undefined value: node:http throws on one, and fetch would send the text "undefined".
           ...(json === undefined ? {} : { "content-type": "application/json" }),
         },
         // Spread, not `body: undefined`: the request type is fetch's, whose body may be absent but not undefined.

@@ -27,8 +27,8 @@ export interface KeyStatus {
   ok: boolean;
   /** The signing key is in the set (same kid, same public key), expired or not: renewable. */
   registered: boolean;
-  /** Why not ok, in plain words; absent when ok. */
-  reason?: string;
+  /** Why not ok, in plain words; undefined when ok. */
+  reason?: string | undefined;
   /** The signing key's days left; 0 when it is not registered (or unknown): what the alarm watches. */
   signingDaysLeft: number;
 }
@@ -63,7 +63,7 @@ export function keyStatus(input: StatusInput): KeyStatus {
     report,
     ok: reason === undefined,
     registered: current !== undefined,
-    ...(reason === undefined ? {} : { reason }),
+    reason,
     signingDaysLeft,
   });
   if (signing.kid === undefined) {

@@ -128,7 +128,7 @@ export class KeyWatch {
       ...status.report,
       ok: status.ok,
       warn_days: this.options.warnDays,
-      ...(status.reason === undefined ? {} : { reason: status.reason }),
+      reason: status.reason,
     };
     if (status.ok) this.logger.info("key_status", record);
     else this.logger.warn("key_status", record);

@@ -204,6 +204,7 @@ export function parseTokenRequest(raw: RawTokenBody, options: TokenRequestOption
   // Every message is ours, but one that quotes the body must not carry a pid through.
   if (!parsed.success) throw new InvalidRequest(maskDigitRuns(parsed.issues[0].message));
   const body = parsed.output;
+  // Spreads, not undefined members: the request holds only the fields the body had (its keys are tested).
   const request: TokenRequest = {
     scopes: body.scope,
     ...(body.resource === undefined ? {} : { resource: body.resource }),

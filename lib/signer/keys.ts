@@ -54,6 +54,7 @@ export async function publicJwkOf(
   // Every caller has checked the key with assertAlgFits: an RSA key always exports n and e.
   const base = { kty: "RSA", n: String(jwk.n), e: String(jwk.e) };
   const thumbprint = kid ?? (await calculateJwkThumbprint(base));
+  // Spread, not `x5c: undefined`: jose's JWK type (PublicJwk's base) admits x5c absent, not undefined.
   return { ...base, kid: thumbprint, alg, use: "sig", ...(x5c === undefined ? {} : { x5c }) };
 }
 
