@@ -1,4 +1,5 @@
 // The key operations' errors: one base with a stable code, as lib/problem is for the service's answers.
+import { CodedError } from "../errors/coded.ts";
 
 export type KeyErrorCode =
   /** A command asked with arguments it cannot take. */
@@ -17,13 +18,8 @@ export type KeyErrorCode =
   | "key_watch_failed";
 
 /** A key operation's failure; its message is safe to print and names what to do. */
-export abstract class KeyError extends Error {
-  abstract readonly code: KeyErrorCode;
-
-  constructor(message: string) {
-    super(message);
-    this.name = new.target.name;
-  }
+export abstract class KeyError extends CodedError {
+  abstract override readonly code: KeyErrorCode;
 }
 
 export class KeySetRefusal extends KeyError {

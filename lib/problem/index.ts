@@ -1,5 +1,6 @@
 // Every error the service can answer with, one class per stable code, and its HTTP mapping in one table.
 import { PROBLEM_TABLE, type ProblemCode } from "../contract/index.ts";
+import { CodedError } from "../errors/coded.ts";
 
 export {
   DIGITS_MASK,
@@ -29,8 +30,8 @@ export interface ProblemOptions {
 }
 
 /** A domain error with a stable code. `detail` is safe to show to callers; `cause` never is. */
-export abstract class Problem extends Error {
-  abstract readonly code: ProblemCode;
+export abstract class Problem extends CodedError {
+  abstract override readonly code: ProblemCode;
   /** Seconds a caller should wait before retrying (429 and 503s): the Retry-After header. */
   retryAfterSeconds?: number;
   /** Name of the underlying error (e.g. an AWS exception name), for the audit log only. */
@@ -45,7 +46,6 @@ export abstract class Problem extends Error {
     super(detail, options.cause === undefined ? undefined : { cause: options.cause });
     if (options.causeName !== undefined) this.causeName = options.causeName;
     this.auditReason = options.auditReason ?? detail;
-    this.name = new.target.name;
   }
 
   get status(): number {

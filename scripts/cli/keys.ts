@@ -1,6 +1,7 @@
 // `npm run keys -- status|renew|rotate|retire`: parses the command line, runs one lifecycle step, prints, picks the exit code.
 import { parseArgs } from "node:util";
-import { ConfigError, loadKeyConfig, parseSigningKeyRef } from "../../lib/config/index.ts";
+import { loadKeyConfig, parseSigningKeyRef } from "../../lib/config/index.ts";
+import { CodedError } from "../../lib/errors/coded.ts";
 import { KeyError } from "../../lib/keys/errors.ts";
 import type { KeyLifecycle } from "../../lib/keys/lifecycle.ts";
 import { createKeyLifecycles, type KeySetupDeps } from "../../lib/keys/setup.ts";
@@ -177,6 +178,6 @@ function messageOf(error: unknown): string {
   if (error instanceof Problem) {
     return `${error.auditReason}${error.causeName === undefined ? "" : ` (${error.causeName})`}`;
   }
-  if (error instanceof ConfigError || error instanceof KeyError) return error.message;
+  if (error instanceof CodedError) return error.message;
   return `unexpected error: ${error instanceof Error ? error.name : String(error)}`;
 }
