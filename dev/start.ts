@@ -2,7 +2,8 @@
 import { generateKeyPairSync, randomBytes } from "node:crypto";
 import { chmod, mkdir, readFile, writeFile } from "node:fs/promises";
 import { join, resolve } from "node:path";
-import { type ClientConfig, ConfigError, invalidConfiguration, loadConfig } from "../lib/config/index.ts";
+import { ConfigError } from "../lib/config/config-error.ts";
+import { type ClientConfig, invalidConfiguration, loadConfig } from "../lib/config/index.ts";
 import { ADMIN_SCOPES, loadPolicy } from "../lib/policy/index.ts";
 import { Problem } from "../lib/problem/index.ts";
 import { createClientSigner, type PublicJwk } from "../lib/signer/index.ts";

@@ -3,7 +3,8 @@ import middy from "@middy/core";
 import type { APIGatewayProxyEvent, APIGatewayProxyResult, Context } from "aws-lambda";
 import { diagnosticLogger, serviceName } from "../lib/audit/index.ts";
 import type { Broker } from "../lib/broker/call.ts";
-import { ConfigError, problemTypeBaseOf } from "../lib/config/index.ts";
+import { ConfigError } from "../lib/config/config-error.ts";
+import { problemTypeBaseOf } from "../lib/config/index.ts";
 import { problemResponse, toProblem } from "../lib/problem/index.ts";
 import { installSourceMappedStacks } from "./source-maps.ts";
 

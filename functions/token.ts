@@ -3,7 +3,7 @@ import type { APIGatewayProxyEvent, Context } from "aws-lambda";
 import type { AuditTrail } from "../lib/audit/index.ts";
 import type { TokenCall } from "../lib/broker/call.ts";
 import { TokenRecord } from "../lib/broker/token-record.ts";
-import { ConfigError } from "../lib/config/index.ts";
+import { ConfigError } from "../lib/config/config-error.ts";
 import { toProblem } from "../lib/problem/index.ts";
 import type { RawTokenBody } from "../lib/request/index.ts";
 import { containerAudit, defaultBroker } from "./default-broker.ts";

@@ -1,8 +1,8 @@
 // `npm run jwks -- [--key <SIGNING_KEY value> [--kid X] [--alg RS256] | --client NAME]`: prints the JWKS to register at Maskinporten.
 import { parseArgs } from "node:util";
+import { ConfigError } from "../lib/config/config-error.ts";
 import {
   type ClientConfig,
-  ConfigError,
   loadClients,
   parseSigningKeyRef,
   SIGNING_ALGS,

@@ -1,6 +1,6 @@
 // The broker's Maskinporten clients by name: each one's signer and token source, all loaded in parallel at cold start.
+import { ConfigError } from "../config/config-error.ts";
 import type { ClientConfig, Config } from "../config/index.ts";
-import { ConfigError } from "../config/index.ts";
 import { MaskinportenClient } from "../maskinporten/client.ts";
 import type { TokenSource } from "../maskinporten/types.ts";
 import { InvalidRequest, quoted } from "../problem/index.ts";

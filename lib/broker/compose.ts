@@ -2,7 +2,8 @@
 import { AltinnExchange, type TokenExchange } from "../altinn/exchange.ts";
 import { AuditTrail } from "../audit/index.ts";
 import { RefusalMemory, TokenCache } from "../cache/index.ts";
-import { type Config, ConfigError } from "../config/index.ts";
+import { ConfigError } from "../config/config-error.ts";
+import type { Config } from "../config/index.ts";
 import type { TokenSource } from "../maskinporten/types.ts";
 import { administrationGrants, loadPolicy, type Policy } from "../policy/index.ts";
 import type { UpstreamRejected } from "../problem/index.ts";

@@ -12,7 +12,6 @@ import type { SigningKeyRef } from "./signing.ts";
 import type { Env } from "./variables.ts";
 
 export type { ClientConfig, SigningConfig } from "./clients.ts";
-export { ConfigError } from "./config-error.ts";
 export { type DocumentSource, documentText } from "./document-source.ts";
 export type { MaskinportenEnvironment } from "./environment.ts";
 export type { KeyLifecycleConfig } from "./key-lifecycle.ts";

@@ -1,6 +1,6 @@
 // The policy document (docs/api.md, "Policy") as a valibot schema; a bad document is refused naming the rule and the field.
 import * as v from "valibot";
-import { ConfigError } from "../config/index.ts";
+import { ConfigError } from "../config/config-error.ts";
 import {
   EXTERNAL_REF_RULE,
   isExternalRef,

@@ -4,7 +4,8 @@ import { readFileSync } from "node:fs";
 // Types only: the clients are imported when that source is configured (see kms.ts).
 import type { KMSClient } from "@aws-sdk/client-kms";
 import type { SecretsManagerClient } from "@aws-sdk/client-secrets-manager";
-import { ConfigError, type SigningKeyRef } from "../config/index.ts";
+import { ConfigError } from "../config/config-error.ts";
+import type { SigningKeyRef } from "../config/index.ts";
 import { SigningUnavailable } from "../problem/index.ts";
 import { AWS_CLIENT_OPTIONS } from "../signer/aws-client.ts";
 import { type AwsService, awsErrorName, keyUnavailable, signingUnavailable } from "../signer/aws-errors.ts";

@@ -1,6 +1,7 @@
 // FileSigner: a PKCS#8 PEM or JWK private key read from a local file (local runs, tests, break-glass).
 import { readFileSync } from "node:fs";
-import { ConfigError, type SigningAlg } from "../config/index.ts";
+import { ConfigError } from "../config/config-error.ts";
+import type { SigningAlg } from "../config/index.ts";
 import { assertAlgFits, inMemorySigningKey, parsePrivateKey, publicJwkOf } from "./keys.ts";
 import type { Signer, SigningKey } from "./signer.ts";
 

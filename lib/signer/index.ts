@@ -1,7 +1,8 @@
 // Picks the key source named by SIGNING_KEY and loads it once per cold start.
 import type { KMSClient } from "@aws-sdk/client-kms";
 import type { SecretsManagerClient } from "@aws-sdk/client-secrets-manager";
-import { type ClientConfig, ConfigError, type SigningConfig } from "../config/index.ts";
+import { ConfigError } from "../config/config-error.ts";
+import type { ClientConfig, SigningConfig } from "../config/index.ts";
 import { DEFAULT_CLIENT_NAME } from "../schema/names.ts";
 import { FileSigner } from "./file.ts";
 import { KmsSigner } from "./kms.ts";

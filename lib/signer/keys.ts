@@ -1,7 +1,8 @@
 // Shared key handling for in-memory key sources (file, Secrets Manager): parse, check alg, build the public JWK.
 import { createPrivateKey, createPublicKey, type KeyObject, sign } from "node:crypto";
 import { calculateJwkThumbprint } from "jose";
-import { ConfigError, type SigningAlg } from "../config/index.ts";
+import { ConfigError } from "../config/config-error.ts";
+import type { SigningAlg } from "../config/index.ts";
 import { DIGEST_OF, type KeyHeader, type PublicJwk, type SigningKey } from "./signer.ts";
 
 /** JSON.parse's message quotes the input, which here is a private key: it never goes into the error. */

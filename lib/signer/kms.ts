@@ -3,7 +3,8 @@ import { createPublicKey, type KeyObject } from "node:crypto";
 // Types only: the client is imported when a KMS key is configured, so a bundle that leaves the SDK to the
 // Lambda runtime does not load it (or the Secrets Manager client) at every cold start.
 import type { GetPublicKeyCommandOutput, KMSClient } from "@aws-sdk/client-kms";
-import { ConfigError, type SigningAlg } from "../config/index.ts";
+import { ConfigError } from "../config/config-error.ts";
+import type { SigningAlg } from "../config/index.ts";
 import { AWS_CLIENT_OPTIONS } from "./aws-client.ts";
 import { awsErrorName, keyUnavailable, signingUnavailable } from "./aws-errors.ts";
 import { assertAlgFits, publicJwkOf } from "./keys.ts";

@@ -3,7 +3,8 @@ import { createPublicKey, type KeyObject, X509Certificate } from "node:crypto";
 // Types only: the client is imported when a secret is configured (see kms.ts).
 import type { SecretsManagerClient } from "@aws-sdk/client-secrets-manager";
 import * as v from "valibot";
-import { ConfigError, type SigningAlg } from "../config/index.ts";
+import { ConfigError } from "../config/config-error.ts";
+import type { SigningAlg } from "../config/index.ts";
 import { Problem } from "../problem/index.ts";
 import { isRecord, strictDocument } from "../schema/index.ts";
 import { KID_PATTERN } from "../schema/names.ts";

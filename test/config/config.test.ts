@@ -1,7 +1,7 @@
 import fc from "fast-check";
 import { describe, expect, it } from "vitest";
+import { ConfigError } from "../../lib/config/config-error.ts";
 import {
-  ConfigError,
   DEFAULT_PROBLEM_TYPE_BASE,
   loadConfig,
   parseSigningKeyRef,

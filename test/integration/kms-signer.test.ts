@@ -2,7 +2,7 @@ import type { KeySpec } from "@aws-sdk/client-kms";
 import { calculateJwkThumbprint, compactVerify, decodeProtectedHeader } from "jose";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { type MaskinportenEmulator, startMaskinportenEmulator } from "../../dev/maskinporten-emulator.ts";
-import { ConfigError } from "../../lib/config/index.ts";
+import { ConfigError } from "../../lib/config/config-error.ts";
 import { createSigner } from "../../lib/signer/index.ts";
 import { KmsSigner } from "../../lib/signer/kms.ts";
 import { createKmsKey, kmsClient, kmsPublicKey, type TestKmsKey } from "../support/aws.ts";

@@ -4,7 +4,8 @@ import { createHmac } from "node:crypto";
 import { decodeJwt } from "jose";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { createBroker } from "../../lib/broker/index.ts";
-import { ConfigError, loadConfig } from "../../lib/config/index.ts";
+import { ConfigError } from "../../lib/config/config-error.ts";
+import { loadConfig } from "../../lib/config/index.ts";
 import { PID_MESSAGE } from "../../lib/request/index.ts";
 import {
   ACCOUNT,

@@ -2,7 +2,7 @@
 import { createHmac } from "node:crypto";
 import { VerifyMacCommand } from "@aws-sdk/client-kms";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { ConfigError } from "../../lib/config/index.ts";
+import { ConfigError } from "../../lib/config/config-error.ts";
 import { loadPidPseudonymizer } from "../../lib/pseudonym/pseudonym-key.ts";
 import { createKmsKey, createSecret, kmsClient, secretsClient } from "../support/aws.ts";
 import { PID_A, PID_B } from "../support/pid.ts";

@@ -4,7 +4,8 @@ import { calculateJwkThumbprint, decodeProtectedHeader } from "jose";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { type MaskinportenEmulator, startMaskinportenEmulator } from "../../dev/maskinporten-emulator.ts";
 import { createBroker } from "../../lib/broker/index.ts";
-import { ConfigError, loadConfig } from "../../lib/config/index.ts";
+import { ConfigError } from "../../lib/config/config-error.ts";
+import { loadConfig } from "../../lib/config/index.ts";
 import { createSigner } from "../../lib/signer/index.ts";
 import {
   REFRESH_INTERVAL_MS,

@@ -1,8 +1,8 @@
 import { createPublicKey, generateKeyPairSync } from "node:crypto";
 import { calculateJwkThumbprint, compactVerify, importJWK } from "jose";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { ConfigError } from "../../lib/config/config-error.ts";
 import type { SigningAlg } from "../../lib/config/index.ts";
-import { ConfigError } from "../../lib/config/index.ts";
 import { buildGrantClaims, signGrant } from "../../lib/grant/index.ts";
 import { FileSigner } from "../../lib/signer/file.ts";
 import type { SigningKey } from "../../lib/signer/signer.ts";

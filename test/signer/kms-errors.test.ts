@@ -16,7 +16,7 @@ import {
 } from "@aws-sdk/client-kms";
 import { mockClient } from "aws-sdk-client-mock";
 import { beforeEach, describe, expect, it, vi } from "vitest";
-import { ConfigError } from "../../lib/config/index.ts";
+import { ConfigError } from "../../lib/config/config-error.ts";
 import { SigningUnavailable } from "../../lib/problem/index.ts";
 import { AWS_CLIENT_OPTIONS } from "../../lib/signer/aws-client.ts";
 import { KMS_SIGNING_ALGORITHM, KmsSigner } from "../../lib/signer/kms.ts";

@@ -1,6 +1,7 @@
 // Test support: the message of the ConfigError a loader (loadConfig by default) throws for an environment, failing if none.
 import { expect } from "vitest";
-import { ConfigError, loadConfig } from "../../lib/config/index.ts";
+import { ConfigError } from "../../lib/config/config-error.ts";
+import { loadConfig } from "../../lib/config/index.ts";
 
 export function configErrorOf(
   env: Record<string, string | undefined>,
