@@ -19,23 +19,28 @@ export interface BrokerClient {
 /** A request whose client is settled: the one it named, or the only one configured. */
 export type ClientRequest = TokenRequest & { readonly client: ClientName };
 
+/** What every client is built with: the signers' SDK clients and logger, the Maskinporten clients' runtime. */
 export interface ClientsDeps {
-  /** Every client's signer (tests with one client); `signers` wins for the names it has. */
-  signer?: Signer;
-  signers?: Readonly<Record<string, Signer>>;
-  /** Replaces every client's Maskinporten client (and then `upstream` is unused). */
-  tokenSource?: TokenSource;
-  /** What the signers the broker creates are given (SDK clients, clock, where a key refresh failure is logged). */
-  signerDeps?: SignerDeps;
-  upstream: UpstreamDeps;
+  readonly signerDeps: SignerDeps;
+  readonly upstream: UpstreamDeps;
+}
+
+/** A client's parts a test hands in ready-made, for every client, instead of the ones Config names. */
+export interface ClientParts {
+  readonly signer: Signer;
+  readonly tokenSource: TokenSource;
 }
 
 /** Loads one client's key and builds its Maskinporten client. */
-async function loadClient(config: Config, client: ClientConfig, deps: ClientsDeps): Promise<BrokerClient> {
-  const signer =
-    deps.signers?.[client.name] ?? deps.signer ?? (await createClientSigner(client, deps.signerDeps));
+async function loadClient(
+  config: Config,
+  client: ClientConfig,
+  deps: ClientsDeps,
+  prebuilt: Partial<ClientParts>,
+): Promise<BrokerClient> {
+  const signer = prebuilt.signer ?? (await createClientSigner(client, deps.signerDeps));
   const source =
-    deps.tokenSource ??
+    prebuilt.tokenSource ??
     new MaskinportenClient(
       {
         issuer: config.maskinporten.issuer,
@@ -64,9 +69,13 @@ export class BrokerClients {
    * Loads every client's key at once. Configuration problems of all clients are reported together; otherwise
    * the first failure (e.g. KMS unreachable) is thrown as it is, so the next request tries again.
    */
-  static async load(config: Config, deps: ClientsDeps): Promise<BrokerClients> {
+  static async load(
+    config: Config,
+    deps: ClientsDeps,
+    prebuilt: Partial<ClientParts> = {},
+  ): Promise<BrokerClients> {
     const settled = await Promise.allSettled(
-      config.clients.map((client) => loadClient(config, client, deps)),
+      config.clients.map((client) => loadClient(config, client, deps, prebuilt)),
     );
     const failures = settled.flatMap((result) => (result.status === "rejected" ? [result.reason] : []));
     const configErrors = failures.filter((error): error is ConfigError => error instanceof ConfigError);

@@ -4,16 +4,15 @@ import { AuditTrail } from "../audit/index.ts";
 import { RefusalMemory, TokenCache } from "../cache/index.ts";
 import { ConfigError } from "../config/config-error.ts";
 import type { Config } from "../config/index.ts";
-import type { TokenSource } from "../maskinporten/types.ts";
 import { administrationGrants, loadPolicy, type Policy } from "../policy/index.ts";
 import type { UpstreamRejected } from "../problem/index.ts";
 import { loadPidPseudonymizer, type PidPseudonymizer } from "../pseudonym/pseudonym-key.ts";
 import { type ParsedTokenRequest, type RawTokenBody, repeatingParser } from "../request/index.ts";
-import type { Signer, SignerDeps } from "../signer/index.ts";
+import type { SignerDeps } from "../signer/index.ts";
 import { type Alarm, timerAlarm } from "../upstream/deadline.ts";
 import type { UpstreamDeps } from "../upstream/retry.ts";
 import type { Broker } from "./call.ts";
-import { BrokerClients } from "./clients.ts";
+import { BrokerClients, type ClientParts } from "./clients.ts";
 import { PrincipalBudgets } from "./grant-budget.ts";
 import { PidPseudonyms } from "./pid-pseudonyms.ts";
 import { TokenPipeline } from "./pipeline.ts";
@@ -39,50 +38,57 @@ export interface BrokerParts {
 }
 
 /**
- * What a broker is built with besides Config: the world it meets (clocks, transport, where records go, SDK
- * clients), and parts a test hands in ready-made instead of the ones Config names.
+ * The world a broker meets besides Config: clocks, transport, where records go, SDK clients. Production passes
+ * its audit trail (functions/default-broker.ts) and takes the defaults of the rest.
  */
 export interface BrokerDeps {
-  /** Every client's signer; `signers` replaces the signer of the clients it names. */
-  signer?: Signer;
-  signers?: Readonly<Record<string, Signer>>;
-  /** Every client's Maskinporten client (and then `upstream` is unused). */
-  tokenSource?: TokenSource;
-  exchange?: TokenExchange;
-  /** The pid pseudonym key named by PID_PSEUDONYM_KEY. */
-  pseudonymizer?: PidPseudonymizer;
-  policy?: Policy;
   /** fetch, wall clock, jti and retry timing for the upstream clients. */
   upstream?: Omit<UpstreamDeps, "monotonic" | "onClockSkew">;
   monotonic?: () => number;
   alarm?: Alarm;
-  /** Where audit records and diagnostics go: the container's one trail (functions/default-broker.ts). */
+  /** Where audit records and diagnostics go: the container's one trail. */
   audit?: AuditTrail;
   /** SDK clients and clock for the signers the broker creates (their warnings go to the audit trail's logger). */
   signerDeps?: Omit<SignerDeps, "log">;
 }
 
-/** Builds every part from Config (policy validated, every client's key loaded), then the broker over them. */
-export async function createBroker(config: Config, deps: BrokerDeps = {}): Promise<Broker> {
-  return new TokenPipeline(await brokerParts(config, deps));
+/** Parts a test hands in ready-made: each one given is used instead of the one Config names. */
+export interface PrebuiltParts extends ClientParts {
+  /** The pid pseudonym key named by PID_PSEUDONYM_KEY. */
+  readonly pseudonymizer: PidPseudonymizer;
 }
 
-export async function brokerParts(config: Config, deps: BrokerDeps): Promise<BrokerParts> {
+/** Builds every part from Config (policy validated, every client's key loaded), then the broker over them. */
+export async function createBroker(
+  config: Config,
+  deps: BrokerDeps = {},
+  prebuilt: Partial<PrebuiltParts> = {},
+): Promise<Broker> {
+  return new TokenPipeline(await brokerParts(config, deps, prebuilt));
+}
+
+export async function brokerParts(
+  config: Config,
+  deps: BrokerDeps,
+  prebuilt: Partial<PrebuiltParts> = {},
+): Promise<BrokerParts> {
   const monotonic = deps.monotonic ?? (() => performance.now());
   const audit = deps.audit ?? new AuditTrail();
   const upstream: UpstreamDeps = { ...deps.upstream, monotonic };
   const [policy, clients, pseudonymizer] = await Promise.all([
-    deps.policy ??
-      loadPolicy(
-        config.policy,
-        config.clients.map((client) => client.name),
-      ),
-    BrokerClients.load(config, {
-      ...deps,
-      signerDeps: { ...deps.signerDeps, log: ({ event, ...failure }) => audit.warn(event, failure) },
-      upstream: { ...upstream, onClockSkew: (skewMs) => audit.clockSkew(skewMs) },
-    }),
-    deps.pseudonymizer ??
+    loadPolicy(
+      config.policy,
+      config.clients.map((client) => client.name),
+    ),
+    BrokerClients.load(
+      config,
+      {
+        signerDeps: { ...deps.signerDeps, log: ({ event, ...failure }) => audit.warn(event, failure) },
+        upstream: { ...upstream, onClockSkew: (skewMs) => audit.clockSkew(skewMs) },
+      },
+      prebuilt,
+    ),
+    prebuilt.pseudonymizer ??
       (config.pidPseudonymKey === undefined ? undefined : loadPidPseudonymizer(config.pidPseudonymKey)),
   ]);
   checkPolicy(policy, pseudonymizer, audit);
@@ -101,9 +107,10 @@ export async function brokerParts(config: Config, deps: BrokerDeps): Promise<Bro
     }),
     refusals: new RefusalMemory<UpstreamRejected>({ seconds: refusalSeconds, maxEntries, monotonic }),
     budgets: new PrincipalBudgets({ perMinute: config.grantsPerPrincipalPerMinute, monotonic }),
-    exchange:
-      deps.exchange ??
-      new AltinnExchange({ url: config.altinn.exchangeUrl, timeoutMs: config.upstreamTimeoutMs }, upstream),
+    exchange: new AltinnExchange(
+      { url: config.altinn.exchangeUrl, timeoutMs: config.upstreamTimeoutMs },
+      upstream,
+    ),
     audit,
     monotonic,
     alarm: deps.alarm ?? timerAlarm,

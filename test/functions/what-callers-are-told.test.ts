@@ -266,7 +266,7 @@ describe("callers are not told the broker's configuration", () => {
         loadPidPseudonymizer({ source: "kms", keyId: "alias/pid" }, { kmsClient: kms }),
       ]);
       const env = { ...base.env, POLICY: JSON.stringify(POLICY), PID_PSEUDONYM_KEY: "kms:alias/pid" };
-      return createTokenHandler(createBroker(loadConfig(env), { signer, pseudonymizer }));
+      return createTokenHandler(createBroker(loadConfig(env), {}, { signer, pseudonymizer }));
     }
 
     it("does not carry the signing key's ARN; its audit record does", async () => {

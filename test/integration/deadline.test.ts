@@ -6,7 +6,7 @@ import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { lambdaContext } from "../../dev/api-gateway-event.ts";
 import type { LambdaHandler } from "../../functions/http.ts";
 import { AuditTrail } from "../../lib/audit/index.ts";
-import type { BrokerDeps } from "../../lib/broker/index.ts";
+import type { PrebuiltParts } from "../../lib/broker/index.ts";
 import type { PidPseudonymizer } from "../../lib/pseudonym/pseudonym-key.ts";
 import type { Signer } from "../../lib/signer/signer.ts";
 import { DEADLINE_MARGIN_MS } from "../../lib/upstream/deadline.ts";
@@ -103,24 +103,28 @@ afterAll(() => fixture.close());
 function harness(
   clock: VirtualClock,
   env: Record<string, string>,
-  deps: Omit<BrokerDeps, "monotonic" | "alarm" | "audit"> & { fetch?: typeof globalThis.fetch },
+  options: Partial<PrebuiltParts> & { fetch?: typeof globalThis.fetch },
 ): Harness {
   const audit = auditLines();
   const written: Written[] = [];
-  const { fetch, ...rest } = deps;
-  const handler: LambdaHandler = fixtureHandler(fixture, env, {
-    ...rest,
-    monotonic: clock.monotonic,
-    alarm: clock.alarm,
-    upstream: { sleep: clock.sleep, random: () => 0.5, ...(fetch === undefined ? {} : { fetch }) },
-    audit: new AuditTrail({
-      write(text) {
-        const before = audit.records.length;
-        audit.write(text);
-        for (const record of audit.records.slice(before)) written.push({ record, at: clock.now });
-      },
-    }),
-  });
+  const { fetch, ...prebuilt } = options;
+  const handler: LambdaHandler = fixtureHandler(
+    fixture,
+    env,
+    {
+      monotonic: clock.monotonic,
+      alarm: clock.alarm,
+      upstream: { sleep: clock.sleep, random: () => 0.5, ...(fetch === undefined ? {} : { fetch }) },
+      audit: new AuditTrail({
+        write(text) {
+          const before = audit.records.length;
+          audit.write(text);
+          for (const record of audit.records.slice(before)) written.push({ record, at: clock.now });
+        },
+      }),
+    },
+    prebuilt,
+  );
   return {
     clock,
     written,

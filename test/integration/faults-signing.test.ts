@@ -59,7 +59,7 @@ const calls = () => fixture.emulator.grantsReceived;
 async function kmsHandler(): Promise<{ handler: LambdaHandler; client: KMSClient }> {
   const client = kmsClient();
   const signer = await KmsSigner.load(key.alias, { alg: "RS256", client });
-  return { handler: fixtureHandler(fixture, env, { signer }), client };
+  return { handler: fixtureHandler(fixture, env, {}, { signer }), client };
 }
 
 async function expectSigningUnavailable(handler: LambdaHandler): Promise<void> {
@@ -141,7 +141,7 @@ describe("KMS faults through the token handler", () => {
       broker ??= (async () => {
         starts++;
         const signer = await KmsSigner.load(key.alias, { alg: "RS256", client: new KMSClient({ endpoint }) });
-        return createBroker(config, { signer });
+        return createBroker(config, {}, { signer });
       })().catch((error: unknown) => {
         broker = undefined;
         throw error;

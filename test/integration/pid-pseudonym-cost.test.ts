@@ -55,7 +55,8 @@ describe("the pid pseudonym is computed only when a rule could allow the request
     const handler = fixtureHandler(
       fixture,
       { POLICY: JSON.stringify(POLICY), TOKEN_CACHE_MAX_ENTRIES: "100" },
-      { pseudonymizer, audit: new AuditTrail({ write: audit.write }) },
+      { audit: new AuditTrail({ write: audit.write }) },
+      { pseudonymizer },
     );
     const person = { identity: roleCaller("person-svc") };
     expect((await invoke(handler, { scope: SCOPE, pid: PID_A }, person)).status).toBe(200);
@@ -85,7 +86,8 @@ describe("the pid pseudonym is computed only when a rule could allow the request
     const handler = fixtureHandler(
       fixture,
       { POLICY: JSON.stringify(POLICY) },
-      { pseudonymizer, audit: new AuditTrail({ write: audit.write }) },
+      { audit: new AuditTrail({ write: audit.write }) },
+      { pseudonymizer },
     );
     // payroll-svc may have skatteetaten:mva, but not with a pid: the pid alone is what is denied.
     const answer = await invoke(handler, { scope: "skatteetaten:mva", pid: PID_A });

@@ -23,11 +23,12 @@ function refusing(env: Record<string, string> = {}) {
   let clock = 1_000_000;
   const audit = auditLines();
   const signer = countingSigner(fixture.signer);
-  const handler = fixtureHandler(fixture, env, {
-    signer,
-    monotonic: () => clock,
-    audit: new AuditTrail({ write: audit.write }),
-  });
+  const handler = fixtureHandler(
+    fixture,
+    env,
+    { monotonic: () => clock, audit: new AuditTrail({ write: audit.write }) },
+    { signer },
+  );
   return {
     handler,
     audit,

@@ -8,7 +8,7 @@ import {
 } from "../../dev/maskinporten-emulator.ts";
 import type { LambdaHandler } from "../../functions/http.ts";
 import { createTokenHandler } from "../../functions/token.ts";
-import { type Broker, type BrokerDeps, createBroker } from "../../lib/broker/index.ts";
+import { type Broker, type BrokerDeps, createBroker, type PrebuiltParts } from "../../lib/broker/index.ts";
 import { loadConfig } from "../../lib/config/index.ts";
 import { FileSigner } from "../../lib/signer/file.ts";
 import type { Signer, SigningKey } from "../../lib/signer/signer.ts";
@@ -144,13 +144,14 @@ export async function startBrokerFixture(options: EmulatorOptions = {}): Promise
   };
 }
 
-/** A broker (empty cache) configured by the fixture's environment plus `env`. */
+/** A broker (empty cache) configured by the fixture's environment plus `env`, with any parts the test built. */
 function fixtureBroker(
   fixture: Pick<BrokerFixture, "env">,
   env: Record<string, string> = {},
   deps: BrokerDeps = {},
+  prebuilt: Partial<PrebuiltParts> = {},
 ): Promise<Broker> {
-  return createBroker(loadConfig({ ...fixture.env, ...env }), deps);
+  return createBroker(loadConfig({ ...fixture.env, ...env }), deps, prebuilt);
 }
 
 /** The token handler around a fresh fixture broker. */
@@ -158,8 +159,9 @@ export function fixtureHandler(
   fixture: Pick<BrokerFixture, "env">,
   env: Record<string, string> = {},
   deps: BrokerDeps = {},
+  prebuilt: Partial<PrebuiltParts> = {},
 ): LambdaHandler {
-  return createTokenHandler(fixtureBroker(fixture, env, deps));
+  return createTokenHandler(fixtureBroker(fixture, env, deps, prebuilt));
 }
 
 export interface Invocation {
@@ -252,13 +254,13 @@ export async function startControlledBroker(
     fixture,
     { TOKEN_CACHE_MAX_ENTRIES: "100", UPSTREAM_TIMEOUT_MS: "2000", ...env },
     {
-      signer,
       monotonic: () => performance.now() + offsetMs,
       upstream: {
         sleep: async () => undefined,
         ...(wrapFetch === undefined ? {} : { fetch: wrapFetch(globalThis.fetch) }),
       },
     },
+    { signer },
   );
   const handler = createTokenHandler(Promise.resolve(broker));
   return {

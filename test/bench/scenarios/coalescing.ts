@@ -18,7 +18,7 @@ export default async function run(): Promise<Figure[]> {
   const fixture = await startBrokerFixture();
   try {
     const signer = countingSigner(fixture.signer);
-    const handler = fixtureHandler(fixture, {}, { signer });
+    const handler = fixtureHandler(fixture, {}, {}, { signer });
     const context = lambdaContext("bench-token");
     const figures: Figure[] = [];
     for (const { size, scope } of BURSTS) {

@@ -61,7 +61,7 @@ export default async function run(): Promise<Figure[]> {
         };
       },
     };
-    const broker = await createBroker(config, { signer, tokenSource: source });
+    const broker = await createBroker(config, {}, { signer, tokenSource: source });
     const ask = async (scope: string): Promise<string> => {
       const answer = await broker.token({
         caller: { userArn: roleCaller("payroll-svc").userArn, accountId: ACCOUNT },
