@@ -67,10 +67,10 @@ export async function createBroker(
   return new TokenPipeline(await brokerParts(config, deps, prebuilt));
 }
 
-export async function brokerParts(
+async function brokerParts(
   config: Config,
   deps: BrokerDeps,
-  prebuilt: Partial<PrebuiltParts> = {},
+  prebuilt: Partial<PrebuiltParts>,
 ): Promise<BrokerParts> {
   const monotonic = deps.monotonic ?? (() => performance.now());
   const audit = deps.audit ?? new AuditTrail();

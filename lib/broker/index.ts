@@ -3,7 +3,6 @@ export type { Broker, CallerContext, TokenAnswer, TokenCall } from "./call.ts";
 export {
   type BrokerDeps,
   type BrokerParts,
-  brokerParts,
   createBroker,
   type PrebuiltParts,
 } from "./compose.ts";
