@@ -1,5 +1,4 @@
 // Config + request -> the JWT grant's header and claims (pure), and the compact JWS over a SigningKey.
-import { base64url } from "jose";
 import { consentParty } from "../request/consent.ts";
 import type { TokenRequest } from "../request/types.ts";
 import type { KeyHeader, SigningKey } from "../signer/signer.ts";
@@ -89,13 +88,13 @@ export function buildGrantHeader(key: Pick<SigningKey, "alg" | "header">): Grant
   return { alg: key.alg, ...key.header };
 }
 
-const encoder = new TextEncoder();
+const base64url = (data: string | Uint8Array): string => Buffer.from(data).toString("base64url");
 
 /** Signs the claims as a compact JWS with the key's own header; the private key is only touched by key.sign. */
 export async function signGrant(key: SigningKey, claims: GrantClaims): Promise<string> {
-  const header = base64url.encode(JSON.stringify(buildGrantHeader(key)));
-  const payload = base64url.encode(JSON.stringify(claims));
+  const header = base64url(JSON.stringify(buildGrantHeader(key)));
+  const payload = base64url(JSON.stringify(claims));
   const signingInput = `${header}.${payload}`;
-  const signature = await key.sign(encoder.encode(signingInput));
-  return `${signingInput}.${base64url.encode(signature)}`;
+  const signature = await key.sign(Buffer.from(signingInput));
+  return `${signingInput}.${base64url(signature)}`;
 }

@@ -1,6 +1,5 @@
 // Shared key handling for in-memory key sources (file, Secrets Manager): parse, check alg, build the public JWK.
-import { createPrivateKey, createPublicKey, type KeyObject, sign } from "node:crypto";
-import { calculateJwkThumbprint } from "jose";
+import { createHash, createPrivateKey, createPublicKey, type KeyObject, sign } from "node:crypto";
 import { ConfigError } from "../config/config-error.ts";
 import type { SigningAlg } from "../config/index.ts";
 import { DIGEST_OF, type KeyHeader, type PublicJwk, type SigningKey } from "./signer.ts";
@@ -54,7 +53,12 @@ export async function publicJwkOf(
   const jwk = (key.type === "public" ? key : createPublicKey(key)).export({ format: "jwk" });
   // Every caller has checked the key with assertAlgFits: an RSA key always exports n and e.
   const base = { kty: "RSA", n: String(jwk.n), e: String(jwk.e) };
-  const thumbprint = kid ?? (await calculateJwkThumbprint(base));
+  // RFC 7638: SHA-256 over the required members in lexicographic order, no whitespace.
+  const thumbprint =
+    kid ??
+    createHash("sha256")
+      .update(JSON.stringify({ e: base.e, kty: "RSA", n: base.n }))
+      .digest("base64url");
   // Spread, not `x5c: undefined`: jose's JWK type (PublicJwk's base) admits x5c absent, not undefined.
   return { ...base, kid: thumbprint, alg, use: "sig", ...(x5c === undefined ? {} : { x5c }) };
 }
