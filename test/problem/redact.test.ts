@@ -54,6 +54,20 @@ describe("masking caller text", () => {
     );
   });
 
+  it("property: ASCII text is masked and tested as the Unicode-wide pattern would", () => {
+    const ascii = fc.array(
+      fc.oneof(fc.stringMatching(/^[0-9]{9,13}$/), fc.constantFrom("a", " ", "%", ":", "\u0000", "\u007f")),
+      { maxLength: 8 },
+    );
+    fc.assert(
+      fc.property(ascii, (chars) => {
+        const text = chars.join("");
+        expect(maskDigitRuns(text)).toBe(text.replace(/\p{N}(?:\p{Cf}*\p{N}){10,}/gu, DIGITS_MASK));
+        expect(holdsDigitRun(text)).toBe(/\p{N}(?:\p{Cf}*\p{N}){10}/u.test(text));
+      }),
+    );
+  });
+
   it("property: no masked text holds a run of 11 digits, and text without one is unchanged", () => {
     const digit = fc
       .integer({ min: 0, max: 9 })
