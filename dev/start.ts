@@ -3,7 +3,7 @@ import { generateKeyPairSync, randomBytes } from "node:crypto";
 import { chmod, mkdir, readFile, writeFile } from "node:fs/promises";
 import { join, resolve } from "node:path";
 import { ConfigError } from "../lib/config/config-error.ts";
-import { type ClientConfig, invalidConfiguration, loadConfig } from "../lib/config/index.ts";
+import { type ClientConfig, invalidConfiguration, loadConfig, loadKeyConfig } from "../lib/config/index.ts";
 import { ADMIN_SCOPES, loadPolicy } from "../lib/policy/index.ts";
 import { Problem } from "../lib/problem/index.ts";
 import { createClientSigner, type PublicJwk } from "../lib/signer/index.ts";
@@ -105,8 +105,10 @@ function localClientCount(env: NodeJS.ProcessEnv): { count: number; problems: st
 }
 
 /**
- * Checks the whole configuration at once with the function's own loadConfig, before anything starts: `npm
- * start`'s own lines with it, and what it fills in later (the emulator, the policy) standing in.
+ * Checks the whole configuration at once, before anything starts, with the functions' own loaders: `npm start`'s
+ * own lines, the token functions' (loadConfig) and the key lifecycle's (loadKeyConfig: the `npm run keys` the
+ * banner offers reads them), in one error, each line once; what it fills in later (the emulator, the policy)
+ * stands in.
  */
 function checkConfiguration(env: NodeJS.ProcessEnv, own: readonly string[]): ClientConfig[] {
   const provisional = {
@@ -114,14 +116,18 @@ function checkConfiguration(env: NodeJS.ProcessEnv, own: readonly string[]): Cli
     ...(env.MASKINPORTEN_ENV === undefined ? { MASKINPORTEN_ENV: "test" } : {}),
     ...(env.POLICY === undefined && env.POLICY_FILE === undefined ? { POLICY: '{"rules":[]}' } : {}),
   };
+  const problems = [...own];
   let clients: readonly ClientConfig[] = [];
-  try {
-    clients = loadConfig(provisional).clients;
-  } catch (error) {
-    if (!(error instanceof ConfigError)) throw error;
-    throw invalidConfiguration([...own, ...error.problems]);
+  for (const load of [loadConfig, loadKeyConfig]) {
+    try {
+      clients = load(provisional).clients;
+    } catch (error) {
+      if (!(error instanceof ConfigError)) throw error;
+      // Both read the environment and the clients: their lines about those are the same lines.
+      problems.push(...error.problems.filter((line) => !problems.includes(line)));
+    }
   }
-  if (own.length > 0) throw invalidConfiguration(own);
+  if (problems.length > 0) throw invalidConfiguration(problems);
   return [...clients];
 }
 

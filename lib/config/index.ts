@@ -32,7 +32,6 @@ export interface Config extends TokenLimits {
   altinn: AltinnConfig;
   /** PID_PSEUDONYM_KEY: the HMAC key of audit records' pid_pseudonym; required when the policy allows pid. */
   pidPseudonymKey?: SigningKeyRef | undefined;
-  keys: KeyLifecycleConfig;
 }
 
 /** What the key watch and `npm run keys` read: the environment, the clients and the key lifecycle; no policy. */
@@ -67,8 +66,9 @@ export function loadKeyConfig(env: Env = process.env): KeyConfig {
 }
 
 /**
- * Reads the configuration variables (docs/deployment.md, "Configuration"); throws one ConfigError listing every
- * bad or missing one, the same for the packaged function and `npm start`.
+ * Reads the token, jwks and health functions' variables (docs/deployment.md, "Configuration"); throws one
+ * ConfigError listing every bad or missing one, the same for the packaged function and `npm start`. The key
+ * lifecycle's (MASKINPORTEN_ADMIN_URL, KEY_*) are loadKeyConfig's: a bad one never stops these functions.
  */
 export function loadConfig(env: Env = process.env): Config {
   const maskinporten = readMaskinporten(env);
@@ -86,7 +86,6 @@ export function loadConfig(env: Env = process.env): Config {
     upstreamTimeoutMs: readUpstreamTimeoutMs(env),
     altinn: readAltinn(env, maskinporten),
     pidPseudonymKey: readPidPseudonymKey(env),
-    keys: readKeyLifecycle(env, maskinporten, clients),
     problemTypeBase: readProblemTypeBase(env),
   });
   return { ...config, ...limits };

@@ -43,9 +43,9 @@ export interface KeyLifecycleConfig {
   /** The client whose token manages every client's keys; absent: each client manages its own. */
   adminClient?: string | undefined;
   /**
-   * The admin client KEY_ADMIN_CLIENT_ID and KEY_ADMIN_SIGNING_* define apart from the serving clients, in what
-   * loadConfig and loadKeyConfig answer alike; only the key lifecycle (lib/keys/setup.ts) signs with it. The token
-   * function is kept from it by its environment: serverless.yml sets KEY_ADMIN_* on the key watch alone.
+   * The admin client KEY_ADMIN_CLIENT_ID and KEY_ADMIN_SIGNING_* define apart from the serving clients; only
+   * loadKeyConfig reads it and only the key lifecycle (lib/keys/setup.ts) signs with it. The token function's
+   * loadConfig never reads KEY_*, and serverless.yml sets KEY_ADMIN_* on the key watch alone.
    */
   separateAdminClient?: ClientConfig | undefined;
 }

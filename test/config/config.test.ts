@@ -36,7 +36,6 @@ describe("loadConfig", () => {
       grantsPerPrincipalPerMinute: 600,
       upstreamTimeoutMs: 3000,
       altinn: { exchangeUrl: "https://platform.tt02.altinn.no/authentication/api/v1/exchange/maskinporten" },
-      keys: { adminUrl: "https://api.test.samarbeid.digdir.no", warnDays: 30, autoRenew: false },
     });
   });
 
@@ -140,24 +139,6 @@ describe("loadConfig", () => {
     ).toMatchObject({ cache: { refusalSeconds: 0 }, grantsPerPrincipalPerMinute: 0 });
   });
 
-  it("reads the key lifecycle variables: self-service host per environment, warn days, auto-renew, admin client", () => {
-    expect(loadConfig({ ...MINIMAL, MASKINPORTEN_ENV: "prod" }).keys.adminUrl).toBe(
-      "https://api.samarbeid.digdir.no",
-    );
-    expect(
-      loadConfig({
-        ...MINIMAL,
-        MASKINPORTEN_ADMIN_URL: "http://127.0.0.1:8080/",
-        KEY_EXPIRY_WARN_DAYS: "45",
-        KEY_AUTO_RENEW: "true",
-        KEY_ADMIN_CLIENT: "default",
-      }).keys,
-    ).toEqual({ adminUrl: "http://127.0.0.1:8080", warnDays: 45, autoRenew: true, adminClient: "default" });
-    expect(messageOf({ ...MINIMAL, KEY_ADMIN_CLIENT: "admin" })).toContain(
-      'KEY_ADMIN_CLIENT: no configured client is named "admin" (configured: default)',
-    );
-  });
-
   it("treats empty strings as unset", () => {
     expect(
       loadConfig({ ...MINIMAL, SIGNING_KID: "", SIGNING_ALG: "", UPSTREAM_TIMEOUT_MS: "" }),
@@ -196,10 +177,6 @@ describe("loadConfig", () => {
     ["ALTINN_EXCHANGE_URL", { ALTINN_EXCHANGE_URL: "platform.altinn.no" }],
     ["PID_PSEUDONYM_KEY", { PID_PSEUDONYM_KEY: "hmac:abc" }],
     ["POLICY_FILE / POLICY", { POLICY: undefined }],
-    ["MASKINPORTEN_ADMIN_URL", { MASKINPORTEN_ADMIN_URL: "http://api.samarbeid.example" }],
-    ["KEY_EXPIRY_WARN_DAYS", { KEY_EXPIRY_WARN_DAYS: "0" }],
-    ["KEY_EXPIRY_WARN_DAYS", { KEY_EXPIRY_WARN_DAYS: "thirty" }],
-    ["KEY_AUTO_RENEW", { KEY_AUTO_RENEW: "yes" }],
     ["POLICY_FILE / POLICY", { POLICY_FILE: "policy.json" }],
     ["PROBLEM_TYPE_BASE", { PROBLEM_TYPE_BASE: "http://errors.example.no/" }],
     ["PROBLEM_TYPE_BASE", { PROBLEM_TYPE_BASE: "/problems/" }],

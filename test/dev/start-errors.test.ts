@@ -20,12 +20,13 @@ const NO_AWS_CREDENTIALS = {
 };
 
 describe("npm start with a bad configuration", () => {
-  it("names four bad variables at once, each with its value, and exits 1", async () => {
+  it("names five bad variables at once (the key lifecycle's too), each with its value, and exits 1", async () => {
     const output = await refusal({
       MASKINPORTEN_ENV: "prodd",
       TOKEN_CACHE_MAX_ENTRIES: "0",
       LOCAL_CLIENTS: "ten",
       PROBLEM_TYPE_BASE: "http://errors.example.no/",
+      KEY_EXPIRY_WARN_DAYS: "0",
     });
     expect(output).toMatch(/^npm start exited with 1:/);
     expect(output).toContain("npm start failed: Invalid configuration:");
@@ -35,8 +36,10 @@ describe("npm start with a bad configuration", () => {
     expect(output).toContain(
       'PROBLEM_TYPE_BASE: expected an absolute https URL ending in "/" or "#", got "http://errors.example.no/"',
     );
-    // With MASKINPORTEN_ENV set npm start fills in no client: that is named in the same breath.
-    expect(output).toContain("MASKINPORTEN_CLIENT_ID: expected the Maskinporten client id");
+    // `npm run keys`, which npm start offers, reads it: named with the rest, not after the banner.
+    expect(output).toContain('KEY_EXPIRY_WARN_DAYS: expected an integer from 1 to 365, got "0"');
+    // With MASKINPORTEN_ENV set npm start fills in no client: that is named in the same breath, once.
+    expect(output.split("MASKINPORTEN_CLIENT_ID: expected the Maskinporten client id")).toHaveLength(2);
   });
 
   it("SIGNING_KEY=kms:… without AWS credentials says signing_unavailable, no AWS credentials, not a network error", async () => {
