@@ -126,7 +126,10 @@ export function tokenFingerprint(token: string): string {
   return createHash("sha256").update(token).digest("hex").slice(0, 16);
 }
 
-/** The attempt facts (jti of the last grant, key, upstream status) as audit fields; nothing when none was signed. */
+/**
+ * The attempt facts (jti of the last grant, key, upstream status) as audit fields; nothing when none was signed.
+ * Only the fields that hold a value, like the other field builders here: records spread them over fields set before.
+ */
 export function attemptFields(
   attempts: readonly AttemptRecord[],
 ): Pick<AuditRecord, "grant_jti" | "grants_signed" | "key" | "upstream_status"> {

@@ -204,20 +204,17 @@ export function parseTokenRequest(raw: RawTokenBody, options: TokenRequestOption
   // Every message is ours, but one that quotes the body must not carry a pid through.
   if (!parsed.success) throw new InvalidRequest(maskDigitRuns(parsed.issues[0].message));
   const body = parsed.output;
-  // Spreads, not undefined members: the request holds only the fields the body had (its keys are tested).
   const request: TokenRequest = {
     scopes: body.scope,
-    ...(body.resource === undefined ? {} : { resource: body.resource }),
-    ...(body.consumer_org === undefined ? {} : { consumerOrg: body.consumer_org }),
-    ...(body.systemuser_org === undefined ? {} : { systemuserOrg: body.systemuser_org }),
-    ...(body.systemuser_external_ref === undefined
-      ? {}
-      : { systemuserExternalRef: body.systemuser_external_ref }),
-    ...(body.client === undefined ? {} : { client: body.client }),
-    ...(body.pid === undefined ? {} : { pid: body.pid }),
-    ...(body.consent === undefined ? {} : { consent: body.consent }),
-    ...(body.onbehalfof === undefined ? {} : { onbehalfof: body.onbehalfof }),
-    ...(body.exchange === undefined ? {} : { exchange: body.exchange }),
+    resource: body.resource,
+    consumerOrg: body.consumer_org,
+    systemuserOrg: body.systemuser_org,
+    systemuserExternalRef: body.systemuser_external_ref,
+    client: body.client,
+    pid: body.pid,
+    consent: body.consent,
+    onbehalfof: body.onbehalfof,
+    exchange: body.exchange,
   };
   return { request, minTtl: body.min_ttl };
 }

@@ -27,21 +27,21 @@ export type NotPid = string & { readonly __brand?: "Scope" | "OrgNumber" | "Reso
 /** What the caller asks a token for, already validated at the edge. */
 export interface TokenRequest {
   readonly scopes: ScopeSet;
-  readonly resource?: ResourceSet;
-  readonly consumerOrg?: OrgNumber;
-  readonly systemuserOrg?: OrgNumber;
+  readonly resource?: ResourceSet | undefined;
+  readonly consumerOrg?: OrgNumber | undefined;
+  readonly systemuserOrg?: OrgNumber | undefined;
   /** The system user's externalRef at Altinn; only with systemuserOrg. */
-  readonly systemuserExternalRef?: string;
+  readonly systemuserExternalRef?: string | undefined;
   /** The configured client's name: it picks the client id and key; the grant itself does not carry it. */
-  readonly client?: ClientName;
+  readonly client?: ClientName | undefined;
   /** The national identity number the token is restricted to (end-user-restricted token). Personal data: never logged. */
-  readonly pid?: Pid;
+  readonly pid?: Pid | undefined;
   /** An Altinn consent: its request's id (UUID, lower case) and who gave it. A person's `from` is personal data. */
-  readonly consent?: Consent;
+  readonly consent?: Consent | undefined;
   /** The iss_onbehalfof value registered on the client (a supplier acting for a customer). */
-  readonly onbehalfof?: string;
+  readonly onbehalfof?: string | undefined;
   /** Exchange the Maskinporten token for this service's token; not part of the grant. */
-  readonly exchange?: "altinn";
+  readonly exchange?: "altinn" | undefined;
 }
 
 /** An Altinn consent reference: `from` is a person (an 11-digit pid) or an organisation (a 9-digit number). */
