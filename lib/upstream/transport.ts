@@ -93,7 +93,6 @@ export function nodeTransport(tls: TransportOptions = {}): HttpTransport {
               ? request.headers
               : { ...request.headers, "content-length": String(Buffer.byteLength(request.body)) },
           agent,
-          signal: request.signal,
         },
         (response) => {
           const chunks: Buffer[] = [];
@@ -124,6 +123,17 @@ export function nodeTransport(tls: TransportOptions = {}): HttpTransport {
         },
       );
       outgoing.on("error", reject);
+      // The signal by hand, not http.request's `signal` option: Node's wiring of it (an abort listener and an
+      // end-of-stream watch on the request) took 2.6 M of the 157 M instructions to the first token (callgrind).
+      const { signal } = request;
+      if (signal !== undefined) {
+        const abort = () => outgoing.destroy(abortError(signal));
+        if (signal.aborted) abort();
+        else {
+          signal.addEventListener("abort", abort, { once: true });
+          outgoing.on("close", () => signal.removeEventListener("abort", abort));
+        }
+      }
       outgoing.end(request.body);
     });
 }

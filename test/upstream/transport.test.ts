@@ -1,5 +1,5 @@
 import { generateKeyPairSync } from "node:crypto";
-import { once } from "node:events";
+import { getEventListeners, once } from "node:events";
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from "node:http";
 import { createServer as createHttpsServer } from "node:https";
 import type { AddressInfo, Socket } from "node:net";
@@ -119,6 +119,32 @@ describe("nodeTransport", () => {
     const error = await call.catch((e: unknown) => e);
     expect(isTimeout(error)).toBe(true);
     expect(upstream.received).toHaveLength(1);
+  });
+
+  it("rejects with an AbortError when the signal aborts in the middle of the body, or before the call", async () => {
+    const controller = new AbortController();
+    const upstream = await serve((_request, res) => {
+      res.writeHead(200, { "content-length": "100" });
+      res.write("partial", () => controller.abort(new DOMException("slow", "TimeoutError")));
+    });
+    const transport = nodeTransport();
+    const call = (signal: AbortSignal) =>
+      transport(upstream.url, { method: "POST", headers: {}, body: "x", signal }).catch((e: unknown) => e);
+    const midBody = await call(controller.signal);
+    expect(isTimeout(midBody)).toBe(true);
+    expect((midBody as Error).cause).toBeInstanceOf(DOMException);
+    const before = await call(controller.signal);
+    expect(isTimeout(before)).toBe(true);
+    expect(upstream.received).toHaveLength(1);
+  });
+
+  it("leaves no abort listener on the signal once the call has answered", async () => {
+    const upstream = await serve((_request, res) => res.end("{}"));
+    const signal = new AbortController().signal;
+    const response = await nodeTransport()(upstream.url, { method: "POST", headers: {}, body: "x", signal });
+    expect(await response.text()).toBe("{}");
+    await new Promise(setImmediate);
+    expect(getEventListeners(signal, "abort")).toEqual([]);
   });
 
   it("rejects when the connection is cut in the middle of the body", async () => {
