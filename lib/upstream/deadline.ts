@@ -60,7 +60,11 @@ export class Deadline {
   callSignal(timeoutMs: number): AbortSignal {
     const call = new AbortController();
     this.alarm(timeoutMs, () => call.abort(new DOMException("The operation timed out", "TimeoutError")));
-    return AbortSignal.any([call.signal, this.signal]);
+    // A listener, not AbortSignal.any: that took 1.3 M of the 157 M instructions to the first token (callgrind).
+    const deadline = this.signal;
+    if (deadline.aborted) call.abort(deadline.reason);
+    else deadline.addEventListener("abort", () => call.abort(deadline.reason), { once: true });
+    return call.signal;
   }
 
   get passed(): boolean {

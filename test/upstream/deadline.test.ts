@@ -45,6 +45,7 @@ describe("Deadline", () => {
     const deadline = Deadline.fromRemaining(DEADLINE_MARGIN_MS - 1, clock.monotonic, clock.alarm);
     expect(deadline.signal.aborted).toBe(true);
     expect(clock.pendingAlarms).toBe(0);
+    expect(deadline.callSignal(3000).reason).toBeInstanceOf(DeadlinePassed);
   });
 });
 
