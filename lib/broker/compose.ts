@@ -1,5 +1,5 @@
 // The composition root: every part of the broker built from Config at cold start, or handed in ready by a test.
-import { AltinnExchange, type TokenExchange } from "../altinn/exchange.ts";
+import { AltinnExchange } from "../altinn/exchange.ts";
 import { AuditTrail } from "../audit/index.ts";
 import { RefusalMemory, TokenCache } from "../cache/index.ts";
 import { ConfigError } from "../config/config-error.ts";
@@ -7,35 +7,17 @@ import type { Config } from "../config/index.ts";
 import { administrationGrants, loadPolicy, type Policy } from "../policy/index.ts";
 import type { UpstreamRejected } from "../problem/index.ts";
 import { loadPidPseudonymizer, type PidPseudonymizer } from "../pseudonym/pseudonym-key.ts";
-import { type ParsedTokenRequest, type RawTokenBody, repeatingParser } from "../request/index.ts";
+import { repeatingParser } from "../request/index.ts";
 import type { SignerDeps } from "../signer/index.ts";
 import { type Alarm, timerAlarm } from "../upstream/deadline.ts";
 import type { UpstreamDeps } from "../upstream/retry.ts";
 import type { Broker } from "./call.ts";
 import { BrokerClients, type ClientParts } from "./clients.ts";
 import { PrincipalBudgets } from "./grant-budget.ts";
+import type { BrokerParts } from "./parts.ts";
 import { PidPseudonyms } from "./pid-pseudonyms.ts";
 import { TokenPipeline } from "./pipeline.ts";
 import type { Minted } from "./token-record.ts";
-
-/** What the use case works with: one of each per cold start. */
-export interface BrokerParts {
-  readonly parseRequest: (raw: RawTokenBody) => ParsedTokenRequest;
-  readonly clients: BrokerClients;
-  readonly policy: Policy;
-  readonly pseudonyms: PidPseudonyms;
-  /** Maskinporten tokens and exchanged tokens alike: the cache key tells them apart. */
-  readonly cache: TokenCache<Minted>;
-  /** Maskinporten's and Altinn's refusals (4xx), each under the key of the request it refused. */
-  readonly refusals: RefusalMemory<UpstreamRejected>;
-  readonly budgets: PrincipalBudgets;
-  readonly exchange: TokenExchange;
-  readonly audit: AuditTrail;
-  /** Monotonic clock (ms) of the cache, the refusal memory, the budget, the deadlines and the upstream clients. */
-  readonly monotonic: () => number;
-  /** What tells each request's deadline that it passed, on `monotonic`. */
-  readonly alarm: Alarm;
-}
 
 /**
  * The world a broker meets besides Config: clocks, transport, where records go, SDK clients. Production passes

@@ -15,7 +15,7 @@ import { isPersonConsent } from "../request/index.ts";
 import { Deadline } from "../upstream/deadline.ts";
 import type { Broker, TokenAnswer, TokenCall } from "./call.ts";
 import type { ClientRequest } from "./clients.ts";
-import type { BrokerParts } from "./compose.ts";
+import type { BrokerParts } from "./parts.ts";
 import { type Minted, TokenRecord } from "./token-record.ts";
 import { RequestTrace } from "./trace.ts";
 
