@@ -2,13 +2,13 @@
 // stack trace that needs it, not at import (Node's flag parses the whole map while the bundle loads).
 import { existsSync, readFileSync } from "node:fs";
 import { SourceMap } from "node:module";
-import { fileURLToPath, pathToFileURL } from "node:url";
 
 /** The bundle this module was built into, and its map beside it (`sourcemap: true` in serverless.yml). */
 const bundleUrl = import.meta.url;
-const bundlePath = bundleUrl.startsWith("file:") ? fileURLToPath(bundleUrl) : bundleUrl;
+// import.meta.filename, not node:url's fileURLToPath: one module fewer to load at every cold start.
+const bundlePath = import.meta.filename ?? bundleUrl;
 const mapPath = `${bundlePath}.map`;
-const mapUrl = pathToFileURL(mapPath);
+const mapUrl = new URL(`${bundleUrl}.map`);
 
 let map: SourceMap | null | undefined;
 

@@ -57,18 +57,21 @@ const clientEntries = {
   ),
   alg: v.optional(v.picklist(SIGNING_ALGS, "expected RS256, RS384 or RS512"), "RS256"),
 };
-const ClientSchema = strictDocument(clientEntries, { notObject: "expected a client object" });
-
 const DOCUMENT_SHAPE = 'expected {"clients": [{"name", "client_id", "signing_key", "kid"?, "alg"?}, ...]}';
-const DocumentSchema = strictDocument(
-  {
-    clients: v.pipe(
-      v.array(v.unknown(), "expected an array of clients"),
-      v.minLength(1, "expected at least one client"),
-    ),
-  },
-  { notObject: DOCUMENT_SHAPE, unknown: () => DOCUMENT_SHAPE },
-);
+
+/** The document's schemas, built when a document is read: the single-client form never builds them. */
+const documentSchemas = () => ({
+  document: strictDocument(
+    {
+      clients: v.pipe(
+        v.array(v.unknown(), "expected an array of clients"),
+        v.minLength(1, "expected at least one client"),
+      ),
+    },
+    { notObject: DOCUMENT_SHAPE, unknown: () => DOCUMENT_SHAPE },
+  ),
+  client: strictDocument(clientEntries, { notObject: "expected a client object" }),
+});
 
 /** `clients[1] (name vat).signing_key` */
 function where(index: number, raw: unknown, path: readonly (string | number)[]): string {
@@ -85,7 +88,8 @@ function parseClients(text: string): { clients: ClientConfig[] } | { errors: str
   } catch (error) {
     return { errors: [`not valid JSON (${(error as Error).message})`] };
   }
-  const document = v.safeParse(DocumentSchema, json);
+  const schemas = documentSchemas();
+  const document = v.safeParse(schemas.document, json);
   if (!document.success) {
     const issue = document.issues[0];
     const path = issuePath(issue).join(".");
@@ -95,7 +99,7 @@ function parseClients(text: string): { clients: ClientConfig[] } | { errors: str
   const clients: ClientConfig[] = [];
   const seen = new Map<string, number>();
   for (const [index, raw] of document.output.clients.entries()) {
-    const parsed = v.safeParse(ClientSchema, raw);
+    const parsed = v.safeParse(schemas.client, raw);
     if (!parsed.success) {
       for (const issue of parsed.issues)
         errors.push(`${where(index, raw, issuePath(issue))}: ${issue.message}`);

@@ -14,18 +14,20 @@ import {
   word,
 } from "./variables.ts";
 
-const keyLifecycleVariables = variables({
-  MASKINPORTEN_ADMIN_URL: upstreamUrl("MASKINPORTEN_ADMIN_URL"),
-  KEY_EXPIRY_WARN_DAYS: integer("KEY_EXPIRY_WARN_DAYS", 1, 365, 30),
-  KEY_AUTO_RENEW: word("KEY_AUTO_RENEW", ["true", "false"], '"true" or "false"', "false"),
-  KEY_ADMIN_CLIENT: text,
-  KEY_ADMIN_CLIENT_ID: text,
-  KEY_ADMIN_SIGNING_KEY: keyRef("KEY_ADMIN_SIGNING_KEY"),
-  KEY_ADMIN_SIGNING_KID: kid("KEY_ADMIN_SIGNING_KID"),
-});
+// Built when read: a function that never reads KEY_* (the token function) neither builds nor bundles it.
+const keyLifecycleVariables = () =>
+  variables({
+    MASKINPORTEN_ADMIN_URL: upstreamUrl("MASKINPORTEN_ADMIN_URL"),
+    KEY_EXPIRY_WARN_DAYS: integer("KEY_EXPIRY_WARN_DAYS", 1, 365, 30),
+    KEY_AUTO_RENEW: word("KEY_AUTO_RENEW", ["true", "false"], '"true" or "false"', "false"),
+    KEY_ADMIN_CLIENT: text,
+    KEY_ADMIN_CLIENT_ID: text,
+    KEY_ADMIN_SIGNING_KEY: keyRef("KEY_ADMIN_SIGNING_KEY"),
+    KEY_ADMIN_SIGNING_KID: kid("KEY_ADMIN_SIGNING_KID"),
+  });
 
 /** The key lifecycle variables once each is valid on its own. */
-type KeyLifecycleValues = ValuesOf<typeof keyLifecycleVariables>;
+type KeyLifecycleValues = ValuesOf<ReturnType<typeof keyLifecycleVariables>>;
 
 /** Digdir's self-service API hosts per environment (the registered keys of a client). */
 const SELF_SERVICE_URLS = {
@@ -97,7 +99,7 @@ export function readKeyLifecycle(
   maskinporten: Read<MaskinportenEnvironment>,
   clients: Read<readonly ClientConfig[]>,
 ): Read<KeyLifecycleConfig> {
-  const read = keyLifecycleVariables(env);
+  const read = keyLifecycleVariables()(env);
   if ("errors" in read) return read;
   const e = read.value;
   return given(clients, (known) => {

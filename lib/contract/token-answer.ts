@@ -20,7 +20,10 @@ const tokenFields = {
   access_token: v.pipe(v.string(), v.minLength(1)),
   token_type: v.pipe(v.string(), v.minLength(1)),
   // JSON.parse reads 1e999 as Infinity, which valibot's number() lets through.
-  expires_in: v.pipe(v.number(), v.finite(), v.gtValue(0)),
+  expires_in: v.pipe(
+    v.number(),
+    v.check((seconds) => Number.isFinite(seconds) && seconds > 0),
+  ),
   scope: v.string(),
 };
 const TokenResponseSchema = v.object(tokenFields);

@@ -158,9 +158,6 @@ const bodySchema = (options: TokenRequestOptions) => {
   );
 };
 
-/** One schema per environment: synthetic test identities are a valid pid only in "test". */
-const SCHEMAS = { test: bodySchema({ environment: "test" }), prod: bodySchema({ environment: "prod" }) };
-
 /**
  * The request of a caller that named no client, given the only configured one. The configuration checks its
  * names with the pattern the body's `client` is checked with, so a configured name is a ClientName.
@@ -185,25 +182,40 @@ export function isJsonMediaType(contentType: string | undefined): boolean {
 
 const utf8 = new TextDecoder("utf-8", { fatal: true });
 
-/** Parses the body or throws PayloadTooLarge, UnsupportedMediaType or InvalidRequest (naming the field). */
+/**
+ * The parse of one environment's bodies (its schema built once: synthetic test identities are a valid pid only in
+ * "test"); each call throws PayloadTooLarge, UnsupportedMediaType or InvalidRequest (naming the field).
+ */
+function tokenRequestParser(options: TokenRequestOptions): (raw: RawTokenBody) => ParsedTokenRequest {
+  const schema = bodySchema(options);
+  return (raw) => {
+    const bytes = Buffer.from(raw.body ?? "", raw.isBase64Encoded ? "base64" : "utf8");
+    if (bytes.length > MAX_BODY_BYTES) {
+      throw new PayloadTooLarge(`body: at most ${MAX_BODY_BYTES} bytes, got ${bytes.length}`);
+    }
+    if (!isJsonMediaType(raw.contentType)) {
+      throw new UnsupportedMediaType("Content-Type: expected application/json");
+    }
+    let json: unknown;
+    try {
+      json = JSON.parse(utf8.decode(bytes));
+    } catch {
+      throw new InvalidRequest("body: expected a JSON object (malformed JSON or not UTF-8)");
+    }
+    const parsed = v.safeParse(schema, json);
+    // Every message is ours, but one that quotes the body must not carry a pid through.
+    if (!parsed.success) throw new InvalidRequest(maskDigitRuns(parsed.issues[0].message));
+    return requestOf(parsed.output);
+  };
+}
+
+/** Parses one body, as tokenRequestParser(options) does. */
 export function parseTokenRequest(raw: RawTokenBody, options: TokenRequestOptions): ParsedTokenRequest {
-  const bytes = Buffer.from(raw.body ?? "", raw.isBase64Encoded ? "base64" : "utf8");
-  if (bytes.length > MAX_BODY_BYTES) {
-    throw new PayloadTooLarge(`body: at most ${MAX_BODY_BYTES} bytes, got ${bytes.length}`);
-  }
-  if (!isJsonMediaType(raw.contentType)) {
-    throw new UnsupportedMediaType("Content-Type: expected application/json");
-  }
-  let json: unknown;
-  try {
-    json = JSON.parse(utf8.decode(bytes));
-  } catch {
-    throw new InvalidRequest("body: expected a JSON object (malformed JSON or not UTF-8)");
-  }
-  const parsed = v.safeParse(SCHEMAS[options.environment], json);
-  // Every message is ours, but one that quotes the body must not carry a pid through.
-  if (!parsed.success) throw new InvalidRequest(maskDigitRuns(parsed.issues[0].message));
-  const body = parsed.output;
+  return tokenRequestParser(options)(raw);
+}
+
+/** The body's fields under the names the broker speaks. */
+function requestOf(body: v.InferOutput<ReturnType<typeof bodySchema>>): ParsedTokenRequest {
   const request: TokenRequest = {
     scopes: body.scope,
     resource: body.resource,
@@ -248,6 +260,7 @@ export function repeatingParser(
   options: TokenRequestOptions,
   capacity = REMEMBERED_BODIES,
 ): (raw: RawTokenBody) => ParsedTokenRequest {
+  const parse = tokenRequestParser(options);
   const remembered = new Map<string, ParsedTokenRequest>();
   const ring: (string | undefined)[] = new Array(capacity).fill(undefined);
   let next = 0;
@@ -255,7 +268,7 @@ export function repeatingParser(
     const key = memoKey(raw);
     const known = remembered.get(key);
     if (known !== undefined) return known;
-    const parsed = frozen(parseTokenRequest(raw, options));
+    const parsed = frozen(parse(raw));
     const forgotten = ring[next];
     if (forgotten !== undefined) remembered.delete(forgotten);
     ring[next] = key;

@@ -1,5 +1,4 @@
 // Retrying an upstream call: the runtime and attempt loop every upstream client shares, on the contract backoff.
-import { setTimeout as delay } from "node:timers/promises";
 import { backoffMs, parseRetryAfter } from "../contract/index.ts";
 import { UPSTREAM_NAMES, type Upstream, UpstreamRejected, UpstreamUnavailable } from "../problem/index.ts";
 import { type Deadline, DeadlinePassed, noDeadline } from "./deadline.ts";
@@ -92,7 +91,8 @@ export function upstreamRuntime(
   const clock: RetryClock = {
     monotonic,
     random: deps.random ?? Math.random,
-    sleep: deps.sleep ?? ((ms) => delay(ms)),
+    // The global timer: node:timers/promises would be one more module to load at every cold start.
+    sleep: deps.sleep ?? ((ms) => new Promise((resolve) => setTimeout(resolve, ms))),
   };
   return {
     fetch: deps.fetch ?? defaultTransport(),
