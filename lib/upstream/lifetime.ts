@@ -1,4 +1,5 @@
 // How long an upstream token is trusted to live: its expires_in, never past its own exp (a JWT), never beyond 24 h.
+import { parseJson } from "../contract/json.ts";
 
 /** No upstream token is cached longer than this, whatever it says (Maskinporten's live 2 minutes, Altinn's 30). */
 export const MAX_TOKEN_LIFETIME_SECONDS = 24 * 60 * 60;
@@ -13,12 +14,7 @@ export const CLOCK_TOLERANCE_SECONDS = 10;
 export function jwtTimes(token: string): { exp?: number | undefined; iat?: number | undefined } {
   const parts = token.split(".");
   if (parts.length !== 3) return {};
-  let claims: unknown;
-  try {
-    claims = JSON.parse(Buffer.from(parts[1] ?? "", "base64url").toString("utf8"));
-  } catch {
-    return {};
-  }
+  const claims = parseJson(Buffer.from(parts[1] ?? "", "base64url").toString("utf8"));
   if (typeof claims !== "object" || claims === null) return {};
   const seconds = (value: unknown) =>
     typeof value === "number" && Number.isFinite(value) ? value : undefined;
