@@ -1,7 +1,7 @@
 // PROBLEM_TYPE_BASE: what a problem+json `type` starts with (base + code); by default each code's docs/api.md heading.
 import * as v from "valibot";
 import { expecting } from "./problems.ts";
-import { type Env, section } from "./variables.ts";
+import type { Env } from "./variables.ts";
 
 /** The repository's docs/api.md on GitHub, where each problem code is a heading of its own. */
 export const DEFAULT_PROBLEM_TYPE_BASE =
@@ -31,21 +31,16 @@ export function isProblemTypeBase(value: string): boolean {
 
 const expected = expecting("PROBLEM_TYPE_BASE", 'an absolute https URL ending in "/" or "#"');
 
-/** PROBLEM_TYPE_BASE trimmed, or the default when unset; part of loadConfig so a bad value is named with the rest. */
-export const readProblemTypeBase = section(
-  {
-    PROBLEM_TYPE_BASE: v.pipe(
-      v.optional(v.string(), ""),
-      v.rawTransform(({ dataset: { value }, addIssue, NEVER }) => {
-        const base = value.trim();
-        if (base === "") return DEFAULT_PROBLEM_TYPE_BASE;
-        if (isProblemTypeBase(base)) return base;
-        addIssue({ message: expected({ input: base }) });
-        return NEVER;
-      }),
-    ),
-  },
-  (e) => e.PROBLEM_TYPE_BASE,
+/** PROBLEM_TYPE_BASE trimmed, or the default when unset; loadConfig reads it too, so a bad value is named with the rest. */
+export const PROBLEM_TYPE_BASE = v.pipe(
+  v.optional(v.string(), ""),
+  v.rawTransform(({ dataset: { value }, addIssue, NEVER }) => {
+    const base = value.trim();
+    if (base === "") return DEFAULT_PROBLEM_TYPE_BASE;
+    if (isProblemTypeBase(base)) return base;
+    addIssue({ message: expected({ input: base }) });
+    return NEVER;
+  }),
 );
 
 /**
@@ -54,6 +49,6 @@ export const readProblemTypeBase = section(
  * too. The default when unset, and when invalid: `loadConfig` then refuses the whole configuration, naming it.
  */
 export function problemTypeBaseOf(env: Env = process.env): string {
-  const read = readProblemTypeBase(env);
-  return "value" in read ? read.value : DEFAULT_PROBLEM_TYPE_BASE;
+  const read = v.safeParse(PROBLEM_TYPE_BASE, env.PROBLEM_TYPE_BASE);
+  return read.success ? read.output : DEFAULT_PROBLEM_TYPE_BASE;
 }

@@ -19,18 +19,6 @@ export function variables<const E extends v.ObjectEntries>(
 /** The values a `variables` reader gives. */
 export type ValuesOf<R> = R extends (env: Env) => Read<infer T> ? T : never;
 
-/** A section reader: its variables, and what the section is made of them once each is valid. */
-export function section<const E extends v.ObjectEntries, T>(
-  entries: E,
-  build: (values: v.InferOutput<v.ObjectSchema<E, undefined>>) => T,
-): (env: Env) => Read<T> {
-  const read = variables(entries);
-  return (env) => {
-    const values = read(env);
-    return "errors" in values ? values : { value: build(values.value) };
-  };
-}
-
 /**
  * A variable's trimmed value; unset and empty are both undefined. Unset reads as "" (a default) so that the
  * rest of the pipe runs for it too: valibot skips an optional field's pipe when the field is absent.
