@@ -24,7 +24,7 @@ export function parsePrivateKey(material: string | object, origin: string): KeyO
         `${origin}: encrypted private keys are not supported; use an unencrypted PKCS#8 PEM`,
       );
     }
-    return createPrivateKey({ key: text, format: "pem" });
+    return createPrivateKey(text);
   } catch (error) {
     if (error instanceof ConfigError) throw error;
     throw new ConfigError(`${origin}: not a PKCS#8 PEM or private JWK (${(error as Error).message})`);
