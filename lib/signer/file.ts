@@ -2,7 +2,7 @@
 import { readFileSync } from "node:fs";
 import { ConfigError } from "../config/config-error.ts";
 import type { SigningAlg } from "../config/index.ts";
-import { assertAlgFits, inMemorySigningKey, parsePrivateKey, publicJwkOf } from "./keys.ts";
+import { assertAlgFits, inMemorySigningKey, kidOf, parsePrivateKey } from "./keys.ts";
 import type { Signer, SigningKey } from "./signer.ts";
 
 export class FileSigner implements Signer {
@@ -24,9 +24,9 @@ export class FileSigner implements Signer {
     }
     const privateKey = parsePrivateKey(text, origin);
     assertAlgFits(privateKey, options.alg, origin);
-    const jwk = await publicJwkOf(privateKey, options.alg, options.kid);
+    const kid = kidOf(privateKey, options.kid);
     return new FileSigner(
-      inMemorySigningKey(privateKey, options.alg, jwk, { kid: jwk.kid }, `file:${path}#${jwk.kid}`),
+      inMemorySigningKey(privateKey, options.alg, { kid, header: { kid }, keyRef: `file:${path}#${kid}` }),
     );
   }
 

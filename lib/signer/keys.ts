@@ -43,34 +43,44 @@ export function assertAlgFits(key: KeyObject, alg: SigningAlg, origin: string): 
   }
 }
 
-/** The public JWK of a key (private or public), with its kid (given, or the RFC 7638 thumbprint). */
-export async function publicJwkOf(
-  key: KeyObject,
-  alg: SigningAlg,
-  kid?: string,
-  x5c?: string[],
-): Promise<PublicJwk> {
-  const jwk = (key.type === "public" ? key : createPublicKey(key)).export({ format: "jwk" });
-  // Every caller has checked the key with assertAlgFits: an RSA key always exports n and e.
-  const base = { kty: "RSA", n: String(jwk.n), e: String(jwk.e) };
-  // RFC 7638: SHA-256 over the required members in lexicographic order, no whitespace.
-  const thumbprint =
-    kid ??
-    createHash("sha256")
-      .update(JSON.stringify({ e: base.e, kty: "RSA", n: base.n }))
-      .digest("base64url");
-  // Spread, not `x5c: undefined`: jose's JWK type (PublicJwk's base) admits x5c absent, not undefined.
-  return { ...base, kid: thumbprint, alg, use: "sig", ...(x5c === undefined ? {} : { x5c }) };
+/** The RSA members of a key's public JWK (private or public key); every caller has checked it with assertAlgFits. */
+function rsaMembers(key: KeyObject): { kty: "RSA"; n: string; e: string } {
+  const { n, e } = (key.type === "public" ? key : createPublicKey(key)).export({ format: "jwk" });
+  return { kty: "RSA", n: String(n), e: String(e) };
 }
 
-/** A SigningKey over an in-memory private key (file or Secrets Manager). */
+/** The kid a key goes by: the configured one, or else its RFC 7638 thumbprint. */
+export function kidOf(key: KeyObject, kid: string | undefined): string {
+  if (kid !== undefined) return kid;
+  const { kty, n, e } = rsaMembers(key);
+  // RFC 7638: SHA-256 over the required members in lexicographic order, no whitespace.
+  return createHash("sha256").update(JSON.stringify({ e, kty, n })).digest("base64url");
+}
+
+/** The public JWK of a key under its kid, with its certificate chain when it has one. */
+export function publicJwkOf(key: KeyObject, alg: SigningAlg, kid: string, x5c?: string[]): PublicJwk {
+  // Spread, not `x5c: undefined`: jose's JWK type (PublicJwk's base) admits x5c absent, not undefined.
+  return { ...rsaMembers(key), kid, alg, use: "sig", ...(x5c === undefined ? {} : { x5c }) };
+}
+
+/**
+ * A SigningKey over an in-memory private key (file or Secrets Manager). Its public JWK is derived when asked (the
+ * jwks route, the key watch): the token path never reads it.
+ */
 export function inMemorySigningKey(
   key: KeyObject,
   alg: SigningAlg,
-  jwk: PublicJwk,
-  header: KeyHeader,
-  keyRef: string,
+  named: { kid: string; header: KeyHeader; keyRef: string; x5c?: string[] | undefined },
 ): SigningKey {
+  const { kid, header, keyRef, x5c } = named;
   const digest = DIGEST_OF[alg];
-  return { alg, header, jwk, keyRef, sign: async (input) => new Uint8Array(sign(digest, input, key)) };
+  return {
+    alg,
+    header,
+    keyRef,
+    get jwk() {
+      return publicJwkOf(key, alg, kid, x5c);
+    },
+    sign: async (input) => new Uint8Array(sign(digest, input, key)),
+  };
 }

@@ -7,7 +7,7 @@ import { ConfigError } from "../config/config-error.ts";
 import type { SigningAlg } from "../config/index.ts";
 import { AWS_CLIENT_OPTIONS } from "./aws-client.ts";
 import { awsErrorName, keyUnavailable, signingUnavailable } from "./aws-errors.ts";
-import { assertAlgFits, publicJwkOf } from "./keys.ts";
+import { assertAlgFits, kidOf, publicJwkOf } from "./keys.ts";
 import type { Signer, SigningKey } from "./signer.ts";
 
 /** The KMS signing algorithm for each JWS algorithm Maskinporten accepts (PKCS#1 v1.5, not PSS). */
@@ -45,13 +45,17 @@ export class KmsSigner implements Signer {
       throw signingUnavailable(error, "KMS", "the signing key", keyId);
     }
     const publicKey = checkedPublicKey(described, options.alg, origin);
-    const jwk = await publicJwkOf(publicKey, options.alg, options.kid);
+    const kid = kidOf(publicKey, options.kid);
     const keyArn = described.KeyId ?? keyId;
-    const signingAlgorithm = KMS_SIGNING_ALGORITHM[options.alg];
+    const { alg } = options;
+    const signingAlgorithm = KMS_SIGNING_ALGORITHM[alg];
     return new KmsSigner({
-      alg: options.alg,
-      header: { kid: jwk.kid },
-      jwk,
+      alg,
+      header: { kid },
+      // Derived when asked (the jwks route, the key watch): the token path never reads it.
+      get jwk() {
+        return publicJwkOf(publicKey, alg, kid);
+      },
       keyRef: keyArn,
       async sign(signingInput) {
         let signature: Uint8Array | undefined;

@@ -10,7 +10,7 @@ import { isRecord, strictDocument } from "../schema/index.ts";
 import { KID_PATTERN } from "../schema/names.ts";
 import { AWS_CLIENT_OPTIONS } from "./aws-client.ts";
 import { awsErrorName, signingUnavailable } from "./aws-errors.ts";
-import { assertAlgFits, inMemorySigningKey, parsePrivateKey, publicJwkOf } from "./keys.ts";
+import { assertAlgFits, inMemorySigningKey, kidOf, parsePrivateKey } from "./keys.ts";
 import type { KeyHeader, Signer, SigningKey } from "./signer.ts";
 
 /** A rotation (new AWSCURRENT version) is picked up within this long. */
@@ -148,10 +148,15 @@ async function readSigningKey(
     secret.certificate_chain === undefined
       ? undefined
       : checkedChain(secret.certificate_chain, privateKey, nowMs, origin);
-  const kid = secret.kid ?? options.kid;
-  const jwk = await publicJwkOf(privateKey, options.alg, kid, x5c);
-  const header: KeyHeader = kid === undefined && x5c !== undefined ? { x5c } : { kid: jwk.kid };
-  return inMemorySigningKey(privateKey, options.alg, jwk, header, `${arn ?? secretId}#${jwk.kid}`);
+  const configured = secret.kid ?? options.kid;
+  const kid = kidOf(privateKey, configured);
+  const header: KeyHeader = configured === undefined && x5c !== undefined ? { x5c } : { kid };
+  return inMemorySigningKey(privateKey, options.alg, {
+    kid,
+    header,
+    keyRef: `${arn ?? secretId}#${kid}`,
+    x5c,
+  });
 }
 
 function parseSecret(text: string | undefined, origin: string): v.InferOutput<typeof SecretSchema> {

@@ -3,7 +3,7 @@ import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { type MaskinportenEmulator, startMaskinportenEmulator } from "../../dev/maskinporten-emulator.ts";
 import { MaskinportenClient } from "../../lib/maskinporten/client.ts";
 import type { AttemptRecord } from "../../lib/maskinporten/types.ts";
-import { inMemorySigningKey, publicJwkOf } from "../../lib/signer/keys.ts";
+import { inMemorySigningKey, kidOf } from "../../lib/signer/keys.ts";
 import type { Signer } from "../../lib/signer/signer.ts";
 import { createCertificate } from "../support/certificate.ts";
 import { asParsed } from "../support/request.ts";
@@ -110,8 +110,12 @@ describe("the x5c path (business certificate instead of a registered key)", () =
     const key = newKey();
     const leaf = createCertificate({ subject: "Broker AS", key, issuer, ...validity });
     const x5c = [leaf.x5c];
-    const jwk = await publicJwkOf(key, "RS256", undefined, x5c);
-    const signingKey = inMemorySigningKey(key, "RS256", jwk, { x5c }, "test:x5c");
+    const signingKey = inMemorySigningKey(key, "RS256", {
+      kid: kidOf(key, undefined),
+      header: { x5c },
+      keyRef: "test:x5c",
+      x5c,
+    });
     return { current: async () => signingKey };
   }
 
