@@ -1,11 +1,10 @@
 // Config + request -> the JWT grant's header and claims (pure), and the compact JWS over a SigningKey.
 import { consentParty } from "../request/consent.ts";
 import type { TokenRequest } from "../request/types.ts";
-import type { KeyHeader, SigningKey } from "../signer/signer.ts";
+import type { SigningKey } from "../signer/signer.ts";
 
-/** The default grant lifetime; Maskinporten refuses more than 120 s. */
+/** The grant's lifetime; Maskinporten refuses more than 120 s. */
 export const GRANT_LIFETIME_SECONDS = 30;
-export const MAX_GRANT_LIFETIME_SECONDS = 120;
 
 export interface SystemUserAuthorization {
   type: "urn:altinn:systemuser";
@@ -35,8 +34,6 @@ export interface GrantClaims {
   iss_onbehalfof?: string;
 }
 
-export type GrantHeader = { alg: string } & KeyHeader;
-
 export interface GrantParams {
   issuer: string;
   clientId: string;
@@ -44,21 +41,16 @@ export interface GrantParams {
   now: number;
   /** A fresh UUID v4. */
   jti: string;
-  lifetimeSeconds?: number;
 }
 
 export function buildGrantClaims(request: TokenRequest, params: GrantParams): GrantClaims {
-  const lifetime = params.lifetimeSeconds ?? GRANT_LIFETIME_SECONDS;
-  if (!(lifetime > 0 && lifetime <= MAX_GRANT_LIFETIME_SECONDS)) {
-    throw new RangeError(`grant lifetime must be 1..${MAX_GRANT_LIFETIME_SECONDS} s, got ${lifetime}`);
-  }
   const iat = Math.floor(params.now);
   const claims: GrantClaims = {
     aud: params.issuer,
     iss: params.clientId,
     scope: request.scopes.join(" "),
     iat,
-    exp: iat + lifetime,
+    exp: iat + GRANT_LIFETIME_SECONDS,
     jti: params.jti,
   };
   if (request.resource !== undefined && request.resource.length > 0) claims.resource = [...request.resource];
@@ -84,15 +76,11 @@ export function buildGrantClaims(request: TokenRequest, params: GrantParams): Gr
   return claims;
 }
 
-export function buildGrantHeader(key: Pick<SigningKey, "alg" | "header">): GrantHeader {
-  return { alg: key.alg, ...key.header };
-}
-
 const base64url = (data: string | Uint8Array): string => Buffer.from(data).toString("base64url");
 
 /** Signs the claims as a compact JWS with the key's own header; the private key is only touched by key.sign. */
 export async function signGrant(key: SigningKey, claims: GrantClaims): Promise<string> {
-  const header = base64url(JSON.stringify(buildGrantHeader(key)));
+  const header = base64url(JSON.stringify({ alg: key.alg, ...key.header }));
   const payload = base64url(JSON.stringify(claims));
   const signingInput = `${header}.${payload}`;
   const signature = await key.sign(Buffer.from(signingInput));
