@@ -36,6 +36,7 @@ async function bundle(external: string[]): Promise<string> {
     format: "esm",
     platform: "node",
     target: "node24",
+    supported: { "regexp-unicode-property-escapes": true },
     mainFields: ["module", "main"],
     external,
     banner: {

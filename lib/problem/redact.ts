@@ -12,15 +12,21 @@ interface DigitRuns {
 }
 
 /**
+ * A pattern with Unicode classes (`\p{...}`), built from its text when it is used. Not a literal: V8 checks a
+ * literal's syntax as it compiles the bundle, code that never runs included, and a `\p` class makes that check dear
+ * (about 0.7 M instructions each, at every cold start).
+ */
+const unicodePattern = (source: string, flags: string): RegExp => new RegExp(source, flags);
+
+/**
  * 11 or more numbers of any script (ASCII, fullwidth, Arabic-Indic, superscript, ...) in a row; invisible format
  * characters (zero-width space, joiners) between them do not break the run, as a reader does not see them. Built
- * for the first text with a character outside ASCII: building and compiling them took about 4 M of the 163 M
- * instructions from import to first token (callgrind, 2026-12-04), spent on text (scopes, ARNs) that is ASCII.
+ * for the first text with a character outside ASCII; scopes, ARNs and most other text are ASCII.
  */
 let unicodeRuns: DigitRuns | undefined;
 const unicodeDigitRuns = (): DigitRuns => ({
-  all: /\p{N}(?:\p{Cf}*\p{N}){10,}/gu,
-  one: /\p{N}(?:\p{Cf}*\p{N}){10}/u,
+  all: unicodePattern(String.raw`\p{N}(?:\p{Cf}*\p{N}){10,}`, "gu"),
+  one: unicodePattern(String.raw`\p{N}(?:\p{Cf}*\p{N}){10}`, "u"),
 });
 /** The same runs in ASCII text, whose only numbers are 0-9 and which has no format characters. */
 const ASCII_RUNS: DigitRuns = { all: /[0-9]{11,}/g, one: /[0-9]{11}/ };
@@ -99,8 +105,8 @@ function withoutEncoded(run: string): string {
  */
 export function upstreamText(text: string, max: number): string {
   const plain = percentDecoded(text)
-    .replace(/\p{Cf}+/gu, "")
-    .replace(/\p{Cc}+/gu, " ");
+    .replace(unicodePattern(String.raw`\p{Cf}+`, "gu"), "")
+    .replace(unicodePattern(String.raw`\p{Cc}+`, "gu"), " ");
   const masked = maskDigitRuns(plain);
   return masked.replace(JWS, withoutEncoded).replace(BASE64URL_RUN, withoutEncoded).slice(0, max);
 }
