@@ -202,8 +202,8 @@ describe("the packaged token function", () => {
       expect(lines).toEqual([
         "ConfigError: Invalid configuration:",
         '  MASKINPORTEN_ENV: expected "test" or "prod", got "prodd"',
-        "  MASKINPORTEN_CLIENT_ID: expected the Maskinporten client id (or CLIENTS / CLIENTS_FILE for several clients)",
         '  TOKEN_CACHE_MAX_ENTRIES: expected an integer from 1 to 1000000, got "abc"',
+        "  MASKINPORTEN_CLIENT_ID: expected the Maskinporten client id (or CLIENTS / CLIENTS_FILE for several clients)",
       ]);
       expect(emulator.acceptedGrants).toHaveLength(grantsBefore);
     } finally {
