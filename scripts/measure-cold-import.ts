@@ -39,9 +39,6 @@ async function bundle(external: string[]): Promise<string> {
     supported: { "regexp-unicode-property-escapes": true },
     mainFields: ["module", "main"],
     external,
-    banner: {
-      js: 'import { createRequire as __createRequire } from "node:module"; const require = __createRequire(import.meta.url);',
-    },
     logLevel: "error",
   });
   return outfile;

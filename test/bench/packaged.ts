@@ -58,9 +58,6 @@ export async function buildFloors(dir: string): Promise<{ coldFloor: string; bar
     target: "node24",
     mainFields: ["module", "main"],
     logLevel: "error",
-    banner: {
-      js: 'import { createRequire as __createRequire } from "node:module"; const require = __createRequire(import.meta.url);',
-    },
   });
   return {
     coldFloor: pathToFileURL(join(dir, "cold-floor.mjs")).href,
