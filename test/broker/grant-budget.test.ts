@@ -1,18 +1,29 @@
 import fc from "fast-check";
 import { describe, expect, it } from "vitest";
-import { GrantBudget } from "../../lib/broker/grant-budget.ts";
+import { PrincipalBudgets } from "../../lib/broker/grant-budget.ts";
+import { RateLimited } from "../../lib/problem/index.ts";
 
+/** A budget whose `spend(principal)` answers undefined when it may sign, else its RateLimited's Retry-After. */
 const budget = (perMinute: number, maxPrincipals?: number) => {
   let now = 0;
-  const grants = new GrantBudget({
+  const budgets = new PrincipalBudgets({
     perMinute,
     monotonic: () => now,
     ...(maxPrincipals === undefined ? {} : { maxPrincipals }),
   });
-  return { grants, advance: (ms: number) => (now += ms) };
+  const spend = (principal: string): number | undefined => {
+    try {
+      budgets.spend(principal, "default");
+      return undefined;
+    } catch (error) {
+      if (!(error instanceof RateLimited)) throw error;
+      return error.retryAfterSeconds;
+    }
+  };
+  return { grants: { spend }, budgets, advance: (ms: number) => (now += ms) };
 };
 
-describe("GrantBudget", () => {
+describe("PrincipalBudgets", () => {
   it("lets a principal spend its whole budget at once, then says when the next grant is due", () => {
     const { grants } = budget(20);
     for (let i = 0; i < 20; i++) expect(grants.spend("p")).toBeUndefined();
@@ -84,5 +95,21 @@ describe("GrantBudget", () => {
     expect(grants.spend("oldest")).toBeUndefined(); // a fresh bucket: "b" goes to make room
     expect(grants.spend("c")).toBe(60);
     expect(grants.spend("b")).toBeUndefined();
+  });
+
+  it("counts each client on its own, and tells a refusal of another principal's budget from one's own", () => {
+    const { budgets } = budget(1);
+    budgets.spend("arn:aws:iam::111122223333:role/p", "a");
+    budgets.spend("arn:aws:iam::111122223333:role/p", "b");
+    let refusal: unknown;
+    try {
+      budgets.spend("arn:aws:iam::111122223333:role/p", "a");
+    } catch (error) {
+      refusal = error;
+    }
+    expect(refusal).toBeInstanceOf(RateLimited);
+    expect((refusal as RateLimited).detail).toContain("for client a");
+    expect(budgets.isOthers(refusal, "arn:aws:iam::111122223333:role/p")).toBe(false);
+    expect(budgets.isOthers(refusal, "arn:aws:iam::111122223333:role/q")).toBe(true);
   });
 });
