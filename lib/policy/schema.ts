@@ -10,6 +10,7 @@ import {
   ONBEHALFOF_RULE,
   RESOURCE_RULE,
   SCOPE_TOKEN,
+  textSchema,
 } from "../request/index.ts";
 import { issuePath, strictDocument } from "../schema/index.ts";
 import { CLIENT_NAME_PATTERN, DEFAULT_CLIENT_NAME } from "../schema/names.ts";
@@ -99,10 +100,7 @@ const scopePattern = v.pipe(
 
 /** A string that is `*` or passes `test`; `rule` is the message for anything else. */
 const patternOrStar = (test: (s: string) => boolean, rule: string) =>
-  v.pipe(
-    v.string(rule),
-    v.check((s) => s === "*" || test(s), rule),
-  );
+  textSchema((s) => s === "*" || test(s), rule);
 
 const orgOrStar = patternOrStar(isOrgNumber, 'expected a 9-digit organisation number or "*"');
 const resourceOrStar = patternOrStar(isResourceUri, `expected ${RESOURCE_RULE} or "*"`);

@@ -3,6 +3,7 @@ import * as v from "valibot";
 import { strictDocument } from "../schema/index.ts";
 import { isOrgNumber } from "./org-number.ts";
 import { isPid, type PidOptions } from "./pid.ts";
+import { textSchema } from "./text.ts";
 import type { OrgNumber, Pid } from "./types.ts";
 
 /** A consent request's id: a UUID, any version, in either case (canonical lower case). */
@@ -55,26 +56,19 @@ export function consentParty(consent: { readonly from: Pid | OrgNumber }): strin
     : `urn:altinn:organization:identifier-no:${consent.from}`;
 }
 
-/** A string field `test` accepts; the message names the field and never repeats the value. */
-const text = (field: string, test: (value: string) => boolean, rule: string) =>
-  v.pipe(v.string(`${field}: ${rule}`), v.check(test, `${field}: ${rule}`));
-
-export const externalRefField = text("systemuser_external_ref", isExternalRef, EXTERNAL_REF_RULE);
-export const onbehalfofField = text("onbehalfof", isOnbehalfof, ONBEHALFOF_RULE);
+// The messages name the field and never repeat the value.
+export const externalRefField = textSchema(isExternalRef, `systemuser_external_ref: ${EXTERNAL_REF_RULE}`);
+export const onbehalfofField = textSchema(isOnbehalfof, `onbehalfof: ${ONBEHALFOF_RULE}`);
 
 /** `{id, from}`: the id lower-cased (one consent, one cache entry), `from` a valid pid or organisation number. */
 export const consentField = (options: PidOptions) =>
   strictDocument(
     {
       id: v.pipe(
-        v.string(CONSENT_ID_RULE),
-        v.check(isConsentId, CONSENT_ID_RULE),
+        textSchema(isConsentId, CONSENT_ID_RULE),
         v.transform((id) => id.toLowerCase()),
       ),
-      from: v.pipe(
-        v.string(CONSENT_FROM_RULE),
-        v.guard((from): from is Pid | OrgNumber => isConsentFrom(from, options), CONSENT_FROM_RULE),
-      ),
+      from: textSchema<Pid | OrgNumber>((from) => isConsentFrom(from, options), CONSENT_FROM_RULE),
     },
     // Neither an unknown field's name nor a value is echoed: a caller may have put a pid in either.
     { notObject: CONSENT_RULE, unknown: () => CONSENT_RULE },

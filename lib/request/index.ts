@@ -12,6 +12,7 @@ export { isOrgNumber } from "./org-number.ts";
 export { isPid, PID_MESSAGE, type PidOptions } from "./pid.ts";
 export { isResourceUri, MAX_RESOURCES, RESOURCE_RULE } from "./resource.ts";
 export { MAX_SCOPES, parseScope, SCOPE_TOKEN, splitScope } from "./scope.ts";
+export { textSchema } from "./text.ts";
 export {
   isJsonMediaType,
   MAX_BODY_BYTES,

@@ -23,7 +23,8 @@ import {
   USERINFO_MESSAGE,
 } from "./resource.ts";
 import { parseScope } from "./scope.ts";
-import type { ClientName, Pid, TokenRequest } from "./types.ts";
+import { textSchema } from "./text.ts";
+import type { ClientName, OrgNumber, Pid, TokenRequest } from "./types.ts";
 
 export const MAX_BODY_BYTES = 8 * 1024;
 export const MAX_MIN_TTL = 300;
@@ -49,20 +50,14 @@ export interface ParsedTokenRequest {
 }
 
 const orgNumber = (field: string) =>
-  v.pipe(
-    v.string(`${field}: expected a string of 9 digits`),
-    v.guard(isOrgNumber, `${field}: expected a 9-digit organisation number with a valid check digit`),
+  textSchema<OrgNumber>(
+    isOrgNumber,
+    `${field}: expected a 9-digit organisation number with a valid check digit`,
   );
 
 /** A pid never appears in a message: neither the value nor a part of it. */
 const pid = (options: TokenRequestOptions) =>
-  v.pipe(
-    v.string(PID_MESSAGE),
-    v.guard(
-      (value): value is Pid => isPid(value, { allowSynthetic: options.environment === "test" }),
-      PID_MESSAGE,
-    ),
-  );
+  textSchema<Pid>((value) => isPid(value, { allowSynthetic: options.environment === "test" }), PID_MESSAGE);
 
 /** Pairs of fields a request carries at most one of. */
 const EXCLUSIVE = [
@@ -98,15 +93,10 @@ const scope = v.pipe(
 
 const resource = v.pipe(
   v.union(
-    [
-      v.pipe(
-        v.string(),
-        v.transform((uri) => [uri]),
-      ),
-      v.array(v.string()),
-    ],
+    [v.string(), v.array(v.string())],
     `resource: expected an https URI or an array of 1 to ${MAX_RESOURCES} of them`,
   ),
+  v.transform((uris) => (typeof uris === "string" ? [uris] : uris)),
   v.check(
     (list) => list.length >= 1 && list.length <= MAX_RESOURCES,
     `resource: expected 1 to ${MAX_RESOURCES} URIs`,
@@ -129,9 +119,10 @@ const bodySchema = (options: TokenRequestOptions) => {
     min_ttl: v.optional(
       v.pipe(
         v.number(MIN_TTL_RULE),
-        v.integer(MIN_TTL_RULE),
-        v.minValue(1, MIN_TTL_RULE),
-        v.maxValue(MAX_MIN_TTL, MIN_TTL_RULE),
+        v.check(
+          (seconds) => Number.isInteger(seconds) && seconds >= 1 && seconds <= MAX_MIN_TTL,
+          MIN_TTL_RULE,
+        ),
       ),
       DEFAULT_MIN_TTL_SECONDS,
     ),
@@ -139,7 +130,6 @@ const bodySchema = (options: TokenRequestOptions) => {
       v.pipe(
         v.string(CLIENT_RULE),
         v.regex(CLIENT_NAME_PATTERN, `${CLIENT_RULE} (letters, digits, '-', '_')`),
-        v.transform((name) => name as ClientName),
       ),
     ),
     exchange: v.optional(v.literal("altinn", 'exchange: expected "altinn"')),
@@ -222,7 +212,8 @@ function requestOf(body: v.InferOutput<ReturnType<typeof bodySchema>>): ParsedTo
     consumerOrg: body.consumer_org,
     systemuserOrg: body.systemuser_org,
     systemuserExternalRef: body.systemuser_external_ref,
-    client: body.client,
+    // The pattern checked it: a ClientName.
+    client: body.client as ClientName | undefined,
     pid: body.pid,
     consent: body.consent,
     onbehalfof: body.onbehalfof,
