@@ -32,7 +32,8 @@ export interface RecordSink {
 
 export class TokenRecord {
   private constructor(
-    private fields: AuditRecord,
+    /** Filled in as the request proceeds, and written once (a refresh or an exchange's source copies it). */
+    private readonly fields: AuditRecord,
     /** The caller, normalised (null without an IAM identity). */
     readonly principal: Principal | null,
     private readonly sink: RecordSink,
@@ -77,15 +78,13 @@ export class TokenRecord {
 
   /** What the request asked for, once parsed (its client as named, if it named one). */
   asked(request: TokenRequest): void {
-    this.fields = {
-      ...this.fields,
-      scopes: request.scopes,
-      resource: request.resource ?? null,
-      consumer_org: request.consumerOrg ?? null,
-      systemuser_org: request.systemuserOrg ?? null,
-      exchange: request.exchange ?? null,
-      ...altinnFields(request),
-    };
+    const fields = this.fields;
+    fields.scopes = request.scopes;
+    fields.resource = request.resource ?? null;
+    fields.consumer_org = request.consumerOrg ?? null;
+    fields.systemuser_org = request.systemuserOrg ?? null;
+    fields.exchange = request.exchange ?? null;
+    Object.assign(fields, altinnFields(request));
   }
 
   /** The client the request is served by, once settled. */
@@ -118,18 +117,14 @@ export class TokenRecord {
   /** Writes `token_issued`; the attempts only on the miss that made them (a hit or a waiter signed nothing). */
   issued(result: CacheResult<Minted>, trace: RequestTrace): void {
     const miss = result.outcome === "miss";
-    this.write(
-      {
-        ...this.fields,
-        event: "token_issued",
-        cache: result.outcome,
-        ...(miss ? traceFields(trace) : {}),
-        token_fingerprint: result.value.fingerprint,
-        expires_in: result.remainingSeconds,
-        latency_ms: this.latency(),
-      },
-      miss ? trace : undefined,
-    );
+    const fields = this.fields;
+    fields.event = "token_issued";
+    fields.cache = result.outcome;
+    if (miss) Object.assign(fields, traceFields(trace));
+    fields.token_fingerprint = result.value.fingerprint;
+    fields.expires_in = result.remainingSeconds;
+    fields.latency_ms = this.latency();
+    this.write(fields, miss ? trace : undefined);
   }
 
   /** Writes the refresh's record (see `refresh`): the token it got. */
