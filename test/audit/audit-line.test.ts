@@ -1,4 +1,6 @@
+import fs from "node:fs";
 import { afterEach, describe, expect, it, vi } from "vitest";
+import { stdoutWriter } from "../../lib/audit/audit-line.ts";
 import { AuditTrail, auditLine } from "../../lib/audit/index.ts";
 import { auditRecord } from "../support/audit-lines.ts";
 import { captureOutput } from "../support/output.ts";
@@ -7,6 +9,55 @@ const RECORD = auditRecord({ event: "token_denied", code: "rate_limited", reason
 
 afterEach(() => {
   vi.unstubAllEnvs();
+  vi.restoreAllMocks();
+});
+
+/** What reaches fd 1 through fs.writeSync (as `direct` lets it) and through process.stdout.write. */
+function stdoutWrites(direct: (text: string) => number) {
+  const written: { direct: string[]; stream: string[] } = { direct: [], stream: [] };
+  vi.spyOn(fs, "writeSync").mockImplementation(((fd: number, text: string) => {
+    expect(fd).toBe(1);
+    const count = direct(text);
+    written.direct.push(text.slice(0, count));
+    return count;
+  }) as typeof fs.writeSync);
+  vi.spyOn(process.stdout, "write").mockImplementation((chunk) => {
+    written.stream.push(typeof chunk === "string" ? chunk : Buffer.from(chunk).toString("utf8"));
+    return true;
+  });
+  return written;
+}
+
+describe("the stdout writer", () => {
+  const LINE = '{"event":"token_issued"}\n{"_aws":{}}\n';
+
+  it("writes a line to fd 1 in one call, past the stream", () => {
+    const written = stdoutWrites((text) => text.length);
+    stdoutWriter(LINE);
+    expect(written).toEqual({ direct: [LINE], stream: [] });
+  });
+
+  it("hands a line the pipe refused (EAGAIN) to process.stdout whole", () => {
+    const written = stdoutWrites(() => {
+      throw Object.assign(new Error("EAGAIN: resource temporarily unavailable, write"), { code: "EAGAIN" });
+    });
+    stdoutWriter(LINE);
+    expect(written).toEqual({ direct: [], stream: [LINE] });
+  });
+
+  it("hands the rest of a short write to process.stdout", () => {
+    const written = stdoutWrites(() => 10);
+    stdoutWriter(LINE);
+    expect(written.direct.join("") + written.stream.join("")).toBe(LINE);
+    expect(written.stream).toEqual([LINE.slice(10)]);
+  });
+
+  it("while process.stdout holds queued output, lines follow it there, in order", () => {
+    const written = stdoutWrites((text) => text.length);
+    vi.spyOn(process.stdout, "writableLength", "get").mockReturnValue(1);
+    stdoutWriter(LINE);
+    expect(written).toEqual({ direct: [], stream: [LINE] });
+  });
 });
 
 describe("audit lines", () => {

@@ -1,4 +1,7 @@
-// Test support: captures everything written to stdout and stderr (Powertools Logger and Metrics write there).
+// Test support: captures everything written to stdout and stderr (Powertools Logger and Metrics write there), by
+// their streams and by fs.writeSync on their descriptors (the audit trail's writer).
+import fs from "node:fs";
+
 export interface CapturedOutput {
   readonly lines: string[];
   /** Lines that parse as JSON objects. */
@@ -8,7 +11,7 @@ export interface CapturedOutput {
 
 export function captureOutput(): CapturedOutput {
   const lines: string[] = [];
-  const originals = { out: process.stdout.write, err: process.stderr.write };
+  const originals = { out: process.stdout.write, err: process.stderr.write, writeSync: fs.writeSync };
   const capture = ((chunk: string | Uint8Array, ...rest: unknown[]) => {
     lines.push(
       ...String(typeof chunk === "string" ? chunk : Buffer.from(chunk).toString("utf8"))
@@ -21,6 +24,11 @@ export function captureOutput(): CapturedOutput {
   }) as typeof process.stdout.write;
   process.stdout.write = capture;
   process.stderr.write = capture;
+  fs.writeSync = ((fd: number, data: string | NodeJS.ArrayBufferView, ...rest: never[]) => {
+    if (fd !== 1 && fd !== 2) return originals.writeSync(fd, data as string, ...rest);
+    capture(typeof data === "string" ? data : new Uint8Array(data.buffer, data.byteOffset, data.byteLength));
+    return typeof data === "string" ? Buffer.byteLength(data) : data.byteLength;
+  }) as typeof fs.writeSync;
   return {
     lines,
     json: () =>
@@ -37,6 +45,7 @@ export function captureOutput(): CapturedOutput {
     restore() {
       process.stdout.write = originals.out;
       process.stderr.write = originals.err;
+      fs.writeSync = originals.writeSync;
     },
   };
 }
