@@ -54,13 +54,16 @@ export class TokenPipeline implements Broker {
     try {
       const authorized = await this.authorize(call, record, trace);
       const { request } = authorized;
-      const result = await this.cached(authorized, record, trace).catch((error: unknown) => {
+      let result: CacheResult<Minted>;
+      try {
+        result = await this.cached(authorized, record, trace);
+      } catch (error) {
         if (!(error instanceof LifetimeTooShort)) throw error;
         const issuer = request.exchange === undefined ? "Maskinporten" : "Altinn";
         throw new InvalidRequest(
           `min_ttl: ${issuer} issues tokens for this request valid for ${error.lifetimeSeconds} s; min_ttl may be at most half of that (${Math.floor(error.lifetimeSeconds / 2)} s), so that one token serves many requests`,
         );
-      });
+      }
       record.issued(result, trace);
       const { token } = result.value;
       const body: TokenAnswer["body"] = {
@@ -88,14 +91,13 @@ export class TokenPipeline implements Broker {
     const request = this.parts.clients.resolve(asked);
     record.client(request.client);
     const decision = decide(this.parts.policy, principal, request);
-    if (decision.allowed || decision.personalOnly) {
+    const { pid, consent } = asked;
+    const consentFrom = consent !== undefined && isPersonConsent(consent) ? consent.from : undefined;
+    if ((decision.allowed || decision.personalOnly) && (pid !== undefined || consentFrom !== undefined)) {
       const { pseudonyms } = this.parts;
-      const consent = asked.consent;
       record.pseudonyms(
-        await pseudonyms.of(asked.pid, trace.deadline),
-        consent !== undefined && isPersonConsent(consent)
-          ? await pseudonyms.of(consent.from, trace.deadline)
-          : undefined,
+        await pseudonyms.of(pid, trace.deadline),
+        consentFrom === undefined ? undefined : await pseudonyms.of(consentFrom, trace.deadline),
       );
     }
     if (!decision.allowed) throw new AccessDenied(decision.reason);
@@ -121,12 +123,14 @@ export class TokenPipeline implements Broker {
       record.refused();
       throw refusal;
     }
-    return this.load(asked, key, record, trace).catch((error: unknown) => {
+    try {
+      return await this.load(asked, key, record, trace);
+    } catch (error) {
       if (error instanceof UpstreamRejected) {
         refusals.remember(error.upstream === "maskinporten" ? refusalKey : key, error);
       }
       throw error;
-    });
+    }
   }
 
   /**
@@ -142,10 +146,12 @@ export class TokenPipeline implements Broker {
     const { cache, budgets } = this.parts;
     const load = (trigger: LoadTrigger) =>
       trigger === "miss" ? this.mint(asked, record, trace) : this.refresh(asked, record, trace.deadline);
-    return cache.get(key, asked.minTtl, load).catch((error: unknown) => {
+    try {
+      return await cache.get(key, asked.minTtl, load);
+    } catch (error) {
       if (!budgets.isOthers(error, asked.who)) throw error;
       return cache.get(key, asked.minTtl, load);
-    });
+    }
   }
 
   /**
