@@ -3,11 +3,11 @@
 import { parseJson } from "../contract/index.ts";
 import { type Deadline, noDeadline } from "../upstream/deadline.ts";
 import { jwtTimes, MAX_TOKEN_LIFETIME_SECONDS } from "../upstream/lifetime.ts";
-import type { UpstreamDeps } from "../upstream/retry.ts";
 import {
   type AttemptOutcome,
   failedAnswer,
   thrownOutcome,
+  type UpstreamDeps,
   type UpstreamRuntime,
   upstreamRuntime,
 } from "../upstream/retry.ts";
