@@ -32,7 +32,10 @@ export interface RecordSink {
 
 export class TokenRecord {
   private constructor(
-    /** Filled in as the request proceeds, and written once (a refresh or an exchange's source copies it). */
+    /**
+     * Filled in as the request proceeds, and written once. A refresh or an exchange's source copies it before
+     * `issued` adds the outcome: the cache starts their load before it answers the hit that set them off.
+     */
     private readonly fields: AuditRecord,
     /** The caller, normalised (null without an IAM identity). */
     readonly principal: Principal | null,
