@@ -2,7 +2,7 @@
 import { CodedError } from "../errors/coded.ts";
 
 export class ConfigError extends CodedError {
-  override name = "ConfigError";
+  override readonly name: string = "ConfigError";
   readonly code = "invalid_configuration";
   /** One line per problem, each naming its variable: what another check's lines are merged with. */
   readonly problems: readonly string[];

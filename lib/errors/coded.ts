@@ -2,9 +2,9 @@
 
 export abstract class CodedError extends Error {
   abstract readonly code: string;
-
-  constructor(message: string, options?: ErrorOptions) {
-    super(message, options);
-    this.name = new.target.name;
-  }
+  /**
+   * The class's own name, written out: the bundles are minified, so `new.target.name` would be a mangled
+   * identifier in every stack trace, key watch message and log line that names the error.
+   */
+  abstract override readonly name: string;
 }

@@ -23,14 +23,17 @@ export abstract class KeyError extends CodedError {
 }
 
 export class KeySetRefusal extends KeyError {
+  override readonly name = "KeySetRefusal";
   readonly code = "key_set_refused";
 }
 
 export class KeySetChanged extends KeyError {
+  override readonly name = "KeySetChanged";
   readonly code = "key_set_changed";
 }
 
 export class KeyWatchFailed extends KeyError {
+  override readonly name = "KeyWatchFailed";
   readonly code = "key_watch_failed";
 }
 
@@ -38,6 +41,7 @@ export type SelfServiceErrorCode = "admin_rejected" | "admin_unavailable" | "adm
 
 /** What the self-service API did wrong, with its HTTP status when it answered. */
 export class SelfServiceError extends KeyError {
+  override readonly name = "SelfServiceError";
   constructor(
     readonly code: SelfServiceErrorCode,
     message: string,

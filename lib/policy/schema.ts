@@ -47,7 +47,7 @@ export interface Policy {
 }
 
 export class PolicyError extends ConfigError {
-  override name = "PolicyError";
+  override readonly name = "PolicyError";
 }
 
 const FIELD = /^[a-z0-9*-]+$/;

@@ -63,23 +63,28 @@ export abstract class Problem extends CodedError {
 }
 
 export class InvalidRequest extends Problem {
+  override readonly name = "InvalidRequest";
   readonly code = "invalid_request";
 }
 
 export class AccessDenied extends Problem {
+  override readonly name = "AccessDenied";
   readonly code = "access_denied";
 }
 
 export class PayloadTooLarge extends Problem {
+  override readonly name = "PayloadTooLarge";
   readonly code = "payload_too_large";
 }
 
 export class UnsupportedMediaType extends Problem {
+  override readonly name = "UnsupportedMediaType";
   readonly code = "unsupported_media_type";
 }
 
 /** The principal's grant budget is spent on this instance; cached tokens are still served. */
 export class RateLimited extends Problem {
+  override readonly name = "RateLimited";
   readonly code = "rate_limited";
   constructor(detail: string, retryAfterSeconds: number) {
     super(detail);
@@ -89,6 +94,7 @@ export class RateLimited extends Problem {
 
 /** Maskinporten (or Altinn) answered 4xx: its OAuth `error` and `error_description` go back to the caller. */
 export class UpstreamRejected extends Problem {
+  override readonly name = "UpstreamRejected";
   readonly code = "upstream_rejected";
   constructor(
     readonly upstreamStatus: number,
@@ -110,6 +116,7 @@ export class UpstreamRejected extends Problem {
 }
 
 export class UpstreamUnavailable extends Problem {
+  override readonly name = "UpstreamUnavailable";
   readonly code = "upstream_unavailable";
   readonly upstreamStatus?: number;
   readonly upstream: Upstream;
@@ -135,6 +142,7 @@ export class UpstreamUnavailable extends Problem {
 
 /** `detail` names the key by its role only ("the signing key"); its ARN goes in `auditReason`. */
 export class SigningUnavailable extends Problem {
+  override readonly name = "SigningUnavailable";
   readonly code = "signing_unavailable";
   constructor(detail: string, options: ProblemOptions & { retryAfterSeconds?: number } = {}) {
     super(detail, options);
@@ -143,6 +151,7 @@ export class SigningUnavailable extends Problem {
 }
 
 export class InternalError extends Problem {
+  override readonly name = "InternalError";
   readonly code = "internal_error";
 }
 

@@ -29,6 +29,7 @@ export interface CommandIo {
 
 /** Refusals worth a usage hint rather than a stack: bad arguments. */
 class UsageError extends KeyError {
+  override readonly name = "UsageError";
   readonly code = "usage";
 }
 

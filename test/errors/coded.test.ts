@@ -1,3 +1,8 @@
+import { mkdtempSync, rmSync, writeFileSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join, resolve } from "node:path";
+import { pathToFileURL } from "node:url";
+import { build } from "esbuild";
 import { describe, expect, it } from "vitest";
 import { ConfigError } from "../../lib/config/config-error.ts";
 import { invalidConfiguration } from "../../lib/config/index.ts";
@@ -56,5 +61,57 @@ describe("the coded error base", () => {
     expect(problem.name).toBe("SigningUnavailable");
     expect(problem.cause).toBe(cause);
     expect(new KeySetRefusal("no").name).toBe("KeySetRefusal");
+  });
+
+  it("keeps every error's name in a minified bundle, where class names are mangled", async () => {
+    const root = resolve(import.meta.dirname, "../..");
+    // Every module of lib/ that exports an error class (the bases are abstract, left out below).
+    const modules = [
+      "lib/problem/index.ts",
+      "lib/keys/errors.ts",
+      "lib/config/config-error.ts",
+      "lib/policy/schema.ts",
+      "lib/upstream/deadline.ts",
+      "lib/upstream/transport.ts",
+      "lib/cache/token-cache.ts",
+    ];
+    const result = await build({
+      stdin: {
+        contents: modules.map((path) => `export * from "./${path}";`).join("\n"),
+        resolveDir: root,
+        loader: "ts",
+      },
+      bundle: true,
+      minify: true,
+      format: "esm",
+      platform: "node",
+      target: "node24",
+      write: false,
+      logLevel: "silent",
+    });
+    const dir = mkdtempSync(join(tmpdir(), "coded-names-"));
+    try {
+      const file = join(dir, "errors.mjs");
+      writeFileSync(file, result.outputFiles[0]?.text ?? "");
+      const exported = (await import(pathToFileURL(file).href)) as Record<string, unknown>;
+      const abstract = new Set(["CodedError", "Problem", "KeyError"]);
+      const errorClasses = Object.entries(exported).filter(
+        (entry): entry is [string, new (detail: string) => Error] =>
+          typeof entry[1] === "function" && entry[1].prototype instanceof Error && !abstract.has(entry[0]),
+      );
+      expect(errorClasses.map(([name]) => name)).toEqual(
+        expect.arrayContaining([
+          "InvalidRequest",
+          "InternalError",
+          "KeySetChanged",
+          "PolicyError",
+          "ConfigError",
+        ]),
+      );
+      const names = errorClasses.map(([name, ErrorClass]) => [name, new ErrorClass("x").name]);
+      expect(names).toEqual(errorClasses.map(([name]) => [name, name]));
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
   });
 });
